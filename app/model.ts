@@ -1,0 +1,306 @@
+/**
+ * The app model: the single declaration of Chirp's routes, functions, tables, bucket layout and
+ * configuration names. The CDK constructs (lib/) and the local runtime (local/) both read it, and
+ * handlers read the names from it, so AWS and the local stack cannot drift apart.
+ *
+ * It imports nothing: no CDK, no SDK, nothing of ours.
+ */
+
+/** Environment variables the functions read. Values come from the CDK stack or the local runtime. */
+export const ENV = {
+  /** Name of the tweets table. */
+  tweetsTable: 'TWEETS_TABLE',
+  /** Name of the metadata table (media records, follow graph, idempotency records). */
+  metadataTable: 'METADATA_TABLE',
+  /** Name of the media bucket. */
+  mediaBucket: 'MEDIA_BUCKET',
+  /** Base URL of the CDN that serves the processed prefix, e.g. https://d123.cloudfront.net */
+  cdnBaseUrl: 'CDN_BASE_URL',
+  /** redis:// or rediss:// URL of the cache. */
+  redisUrl: 'REDIS_URL',
+  /** Optional: ElastiCache user id for IAM authentication. Unset means no AUTH. */
+  redisIamUser: 'REDIS_IAM_USER',
+  /** Optional: ElastiCache cache name, needed with REDIS_IAM_USER to sign the IAM token. */
+  redisCacheName: 'REDIS_CACHE_NAME',
+  /** Optional: per-command Redis timeout in ms (default 150). */
+  redisCommandTimeoutMs: 'REDIS_COMMAND_TIMEOUT_MS',
+  /** Optional: 'true' makes the S3 client use path-style URLs (emulators). */
+  s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
+  /** Optional: authors with more followers than this are merged at read time instead of fanned out. */
+  fanoutMaxFollowers: 'FANOUT_MAX_FOLLOWERS',
+  /** Optional: ffmpeg binary path (default: the bundled layer binary, else `ffmpeg` on PATH). */
+  ffmpegPath: 'FFMPEG_PATH',
+  /** Optional: ffprobe binary path. */
+  ffprobePath: 'FFPROBE_PATH',
+  /** Optional: longest accepted video, in seconds (default 140). */
+  maxVideoSeconds: 'MAX_VIDEO_SECONDS',
+  /** Powertools Logger service name. */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** Key prefixes inside the media bucket. Only `processed` is ever served by the CDN. */
+export const MEDIA_PREFIXES = {
+  /** Client uploads land here via presigned PUT; never served. Key: uploads/{media_id} */
+  uploads: 'uploads/',
+  /** Transcoder output, immutable, content-addressed keys. Served by the CDN. */
+  processed: 'media/',
+} as const;
+
+/** Product limits shared by handlers, the transcoder and the infrastructure. */
+export const LIMITS = {
+  tweetTextMaxCodePoints: 280,
+  maxMediaPerTweet: 4,
+  altTextMaxChars: 1000,
+  idempotencyKeyMaxChars: 128,
+  idempotencyTtlSeconds: 24 * 60 * 60,
+  /** Media not attached to a tweet within this time is removed. */
+  unattachedMediaTtlSeconds: 24 * 60 * 60,
+  uploadUrlExpiresSeconds: 15 * 60,
+  timelineMaxEntries: 800,
+  pageDefaultLimit: 20,
+  pageMaxLimit: 100,
+  fanoutMaxFollowersDefault: 10_000,
+  /** Accepted upload types and their maximum sizes in bytes. */
+  mediaTypes: {
+    'image/jpeg': 16 * 1024 * 1024,
+    'image/png': 16 * 1024 * 1024,
+    'image/webp': 16 * 1024 * 1024,
+    'image/gif': 15 * 1024 * 1024,
+    'video/mp4': 512 * 1024 * 1024,
+    'video/quicktime': 512 * 1024 * 1024,
+  } as Readonly<Record<string, number>>,
+} as const;
+
+export const USER_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+// ---------------------------------------------------------------------------------------------
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface GlobalIndexSchema {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** ALL, KEYS_ONLY, or the listed non-key attributes. */
+  readonly projection: 'ALL' | 'KEYS_ONLY' | readonly string[];
+}
+
+export interface TableSchema {
+  /** Stable logical name, used for construct ids and local table names. */
+  readonly id: string;
+  /** Environment variable that carries the physical table name. */
+  readonly envVar: EnvName;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly globalIndexes: readonly GlobalIndexSchema[];
+  /** Stream view, when a consumer needs the change feed. */
+  readonly stream?: 'NEW_AND_OLD_IMAGES' | 'NEW_IMAGE' | 'KEYS_ONLY';
+  /** Attribute holding an epoch-seconds expiry. */
+  readonly ttlAttribute?: string;
+}
+
+/**
+ * Tweets: one item per tweet, partitioned by author so a user's history is one Query, newest first
+ * (ScanIndexForward=false) because tweet ids sort by creation time.
+ *
+ * GET /v1/tweets/{tweet_id} carries only the id, so the id encodes its owner:
+ * `{26-char ULID}-{user_id}`. The handler splits it and does one strongly consistent GetItem.
+ * A GSI on tweet_id would also be one lookup, but it is eventually consistent (a tweet could 404
+ * just after its 201) and doubles the write cost of every tweet.
+ */
+export const TWEETS_TABLE: TableSchema = {
+  id: 'Tweets',
+  envVar: ENV.tweetsTable,
+  partitionKey: { name: 'user_id', type: 'S' },
+  sortKey: { name: 'tweet_id', type: 'S' },
+  globalIndexes: [],
+  stream: 'NEW_AND_OLD_IMAGES',
+};
+
+/**
+ * Metadata: everything else the API needs, in one table with generic keys (pk, sk):
+ *
+ * | item              | pk                           | sk                 | notes |
+ * |-------------------|------------------------------|--------------------|-------|
+ * | media record      | MEDIA#{media_id}             | MEDIA              | expires_at (TTL) until attached; gsi1 while processing |
+ * | user profile      | USER#{user_id}               | PROFILE            | follower_count, following_count |
+ * | follow edge (out) | USER#{follower}              | FOLLOWS#{followee} | "followees of X" for timeline rebuilds |
+ * | follow edge (in)  | USER#{followee}              | FOLLOWER#{follower}| "followers of X" for fanout |
+ * | idempotency       | IDEMPOTENCY#{user}#{key}     | IDEMPOTENCY        | request_hash, tweet_id, expires_at (TTL 24 h) |
+ *
+ * Both follow edges and the profile counters change in one transaction, so the two directions
+ * never disagree. GSI1 is sparse: only media in `processing` carry gsi1pk=PROCESSING and
+ * gsi1sk={started_at}, so the sweeper finds stuck media with one Query.
+ */
+export const METADATA_TABLE: TableSchema = {
+  id: 'Metadata',
+  envVar: ENV.metadataTable,
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalIndexes: [
+    {
+      indexName: 'gsi1',
+      partitionKey: { name: 'gsi1pk', type: 'S' },
+      sortKey: { name: 'gsi1sk', type: 'S' },
+      projection: 'KEYS_ONLY',
+    },
+  ],
+  stream: 'NEW_AND_OLD_IMAGES',
+  ttlAttribute: 'expires_at',
+};
+
+export const TABLES = [TWEETS_TABLE, METADATA_TABLE] as const;
+
+/** Key builders for the metadata table, shared by every reader and writer. */
+export const METADATA_KEYS = {
+  media: (mediaId: string) => ({ pk: `MEDIA#${mediaId}`, sk: 'MEDIA' }),
+  profile: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
+  follows: (follower: string, followee: string) => ({
+    pk: `USER#${follower}`,
+    sk: `FOLLOWS#${followee}`,
+  }),
+  follower: (followee: string, follower: string) => ({
+    pk: `USER#${followee}`,
+    sk: `FOLLOWER#${follower}`,
+  }),
+  idempotency: (userId: string, key: string) => ({
+    pk: `IDEMPOTENCY#${userId}#${key}`,
+    sk: 'IDEMPOTENCY',
+  }),
+  followsPrefix: 'FOLLOWS#',
+  followerPrefix: 'FOLLOWER#',
+  processingIndexPk: 'PROCESSING',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Functions and routes
+// ---------------------------------------------------------------------------------------------
+
+/** What a function may do. The CDK maps each to L2 grant* calls; nothing else is granted. */
+export interface FunctionAccess {
+  readonly tweetsTable?: 'read' | 'write' | 'readWrite';
+  readonly metadataTable?: 'read' | 'write' | 'readWrite';
+  /** Presign PUTs under uploads/ (the function itself never touches the bytes). */
+  readonly presignUploads?: boolean;
+  /** Read uploads/ and write/delete media/ (transcoder, janitor). */
+  readonly processMedia?: boolean;
+  /** Delete objects under both prefixes (cleanup). */
+  readonly deleteMedia?: boolean;
+  /** Connect to the cache. */
+  readonly cache?: boolean;
+}
+
+export interface FunctionSpec {
+  /** Stable id: construct id and local function name. */
+  readonly id: string;
+  /** Handler entry, relative to the repository root. It exports `handler`. */
+  readonly entry: string;
+  readonly access: FunctionAccess;
+  /** @default 512 */
+  readonly memoryMb?: number;
+  /** @default 10 */
+  readonly timeoutSeconds?: number;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteSpec extends FunctionSpec {
+  readonly method: HttpMethod;
+  /** API Gateway path, with {param} placeholders. */
+  readonly path: string;
+}
+
+/** Every HTTP route. Each requires the JWT authorizer; the caller is the token's `sub`. */
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    id: 'InitMedia',
+    method: 'POST',
+    path: '/v1/media/init',
+    entry: 'lambdas/http/init-media.ts',
+    access: { metadataTable: 'write', presignUploads: true },
+  },
+  {
+    id: 'GetMedia',
+    method: 'GET',
+    path: '/v1/media/{media_id}',
+    entry: 'lambdas/http/get-media.ts',
+    access: { metadataTable: 'read' },
+  },
+  {
+    id: 'CreateTweet',
+    method: 'POST',
+    path: '/v1/tweets',
+    entry: 'lambdas/http/create-tweet.ts',
+    access: { tweetsTable: 'write', metadataTable: 'readWrite', cache: true },
+  },
+  {
+    id: 'GetTweet',
+    method: 'GET',
+    path: '/v1/tweets/{tweet_id}',
+    entry: 'lambdas/http/get-tweet.ts',
+    access: { tweetsTable: 'read', metadataTable: 'read', cache: true },
+  },
+  {
+    id: 'DeleteTweet',
+    method: 'DELETE',
+    path: '/v1/tweets/{tweet_id}',
+    entry: 'lambdas/http/delete-tweet.ts',
+    access: { tweetsTable: 'readWrite', metadataTable: 'readWrite', cache: true },
+  },
+  {
+    id: 'GetTimeline',
+    method: 'GET',
+    path: '/v1/timeline',
+    entry: 'lambdas/http/get-timeline.ts',
+    access: { tweetsTable: 'read', metadataTable: 'read', cache: true },
+  },
+  {
+    id: 'ListUserTweets',
+    method: 'GET',
+    path: '/v1/users/{user_id}/tweets',
+    entry: 'lambdas/http/list-user-tweets.ts',
+    access: { tweetsTable: 'read', metadataTable: 'read', cache: true },
+  },
+  {
+    id: 'FollowUser',
+    method: 'PUT',
+    path: '/v1/users/{user_id}/follow',
+    entry: 'lambdas/http/follow-user.ts',
+    access: { tweetsTable: 'read', metadataTable: 'readWrite', cache: true },
+  },
+  {
+    id: 'UnfollowUser',
+    method: 'DELETE',
+    path: '/v1/users/{user_id}/follow',
+    entry: 'lambdas/http/unfollow-user.ts',
+    access: { metadataTable: 'readWrite', cache: true },
+  },
+];
+
+/** Event-driven functions. */
+export const FANOUT_FUNCTION: FunctionSpec = {
+  id: 'Fanout',
+  entry: 'lambdas/events/fanout.ts',
+  access: { metadataTable: 'read', cache: true },
+  memoryMb: 1024,
+  timeoutSeconds: 60,
+};
+
+export const TRANSCODER_FUNCTION: FunctionSpec = {
+  id: 'Transcoder',
+  entry: 'lambdas/events/transcoder.ts',
+  access: { metadataTable: 'readWrite', processMedia: true, cache: true },
+  memoryMb: 2048,
+  timeoutSeconds: 300,
+};
+
+export const EVENT_FUNCTIONS: readonly FunctionSpec[] = [FANOUT_FUNCTION, TRANSCODER_FUNCTION];

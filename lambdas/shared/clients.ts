@@ -1,0 +1,88 @@
+/**
+ * The one place SDK and Redis clients are built, once per process (module scope), from
+ * configuration only. Endpoints for emulators come from the SDK's own AWS_ENDPOINT_URL_* variables,
+ * so this module behaves the same on Lambda and in the local stack.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Redis } from 'ioredis';
+import { ENV } from '../../app/model';
+import { intEnv, optionalEnv, requireEnv } from './config';
+import { logger } from './logger';
+
+export const dynamo = DynamoDBDocumentClient.from(
+  new DynamoDBClient({
+    // Two quick retries, then surface the failure: a 503 beats a Lambda timeout.
+    maxAttempts: 3,
+  }),
+  { marshallOptions: { removeUndefinedValues: true } },
+);
+
+export const s3 = new S3Client({
+  forcePathStyle: optionalEnv(ENV.s3ForcePathStyle) === 'true',
+  // Without these the SDK signs a CRC32 of an empty body into presigned PUT URLs and S3 rejects
+  // the client's real upload.
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+
+export const tables = {
+  get tweets(): string {
+    return requireEnv(ENV.tweetsTable);
+  },
+  get metadata(): string {
+    return requireEnv(ENV.metadataTable);
+  },
+};
+
+export const bucketName = (): string => requireEnv(ENV.mediaBucket);
+export const cdnBaseUrl = (): string => requireEnv(ENV.cdnBaseUrl).replace(/\/+$/, '');
+
+/**
+ * Redis is only a cache: commands time out fast and never queue while disconnected, so a slow or
+ * dead Redis costs a request a few milliseconds, not its whole Lambda timeout. Callers treat any
+ * Redis error as a cache miss.
+ */
+function createRedis(): Redis {
+  const url = requireEnv(ENV.redisUrl);
+  const iamUser = optionalEnv(ENV.redisIamUser);
+  const client = new Redis(url, {
+    lazyConnect: iamUser !== undefined,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: intEnv(ENV.redisCommandTimeoutMs, 150),
+    connectTimeout: 1000,
+    // Keep trying to reconnect in the background, at most every 2 s.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    ...(iamUser !== undefined ? { username: iamUser } : {}),
+  });
+  let lastErrorLog = 0;
+  client.on('error', (error: Error) => {
+    const now = Date.now();
+    if (now - lastErrorLog > 5000) {
+      lastErrorLog = now;
+      logger.warn('redis unavailable; serving from DynamoDB', { error: error.message });
+    }
+  });
+  if (iamUser !== undefined) {
+    void authenticateWithIam(client, iamUser);
+  }
+  return client;
+}
+
+/** ElastiCache IAM auth: a SigV4-presigned token, refreshed before its 15-minute expiry. */
+async function authenticateWithIam(client: Redis, userId: string): Promise<void> {
+  const { elastiCacheIamToken } = await import('./elasticache-iam');
+  const cacheName = requireEnv(ENV.redisCacheName);
+  const refresh = async () => {
+    client.options.password = await elastiCacheIamToken({ cacheName, userId });
+  };
+  await refresh();
+  setInterval(() => {
+    refresh().catch((error: unknown) => logger.warn('redis token refresh failed', { error }));
+  }, 10 * 60_000).unref();
+  await client.connect().catch(() => undefined);
+}
+
+export const redis = createRedis();
