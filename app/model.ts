@@ -138,8 +138,10 @@ export const TWEETS_TABLE: TableSchema = {
  * | idempotency       | IDEMPOTENCY#{user}#{key}     | IDEMPOTENCY        | request_hash, tweet_id, expires_at (TTL 24 h) |
  *
  * Both follow edges and the profile counters change in one transaction, so the two directions
- * never disagree. GSI1 is sparse: only media in `processing` carry gsi1pk=PROCESSING and
- * gsi1sk={started_at}, so the sweeper finds stuck media with one Query.
+ * never disagree. Both GSIs are sparse, so the media sweeper finds its work with one Query each:
+ * - gsi1: only media in `processing` carry gsi1pk=PROCESSING, gsi1sk={processing started_at};
+ * - gsi2: only unattached media carry gsi2pk=UNATTACHED, gsi2sk={created_at}; attaching removes
+ *   them. TTL (expires_at) is the backstop, since DynamoDB may take days to act on it.
  */
 export const METADATA_TABLE: TableSchema = {
   id: 'Metadata',
@@ -151,6 +153,12 @@ export const METADATA_TABLE: TableSchema = {
       indexName: 'gsi1',
       partitionKey: { name: 'gsi1pk', type: 'S' },
       sortKey: { name: 'gsi1sk', type: 'S' },
+      projection: 'KEYS_ONLY',
+    },
+    {
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: 'S' },
+      sortKey: { name: 'gsi2sk', type: 'S' },
       projection: 'KEYS_ONLY',
     },
   ],
@@ -178,7 +186,8 @@ export const METADATA_KEYS = {
   }),
   followsPrefix: 'FOLLOWS#',
   followerPrefix: 'FOLLOWER#',
-  processingIndexPk: 'PROCESSING',
+  processingIndex: { name: 'gsi1', pk: 'PROCESSING' },
+  unattachedIndex: { name: 'gsi2', pk: 'UNATTACHED' },
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -303,4 +312,20 @@ export const TRANSCODER_FUNCTION: FunctionSpec = {
   timeoutSeconds: 300,
 };
 
-export const EVENT_FUNCTIONS: readonly FunctionSpec[] = [FANOUT_FUNCTION, TRANSCODER_FUNCTION];
+/**
+ * Runs on a schedule: marks media stuck in processing as failed, and removes media (record and
+ * objects) never attached to a tweet within LIMITS.unattachedMediaTtlSeconds.
+ */
+export const MEDIA_SWEEPER_FUNCTION: FunctionSpec & { readonly scheduleMinutes: number } = {
+  id: 'MediaSweeper',
+  entry: 'lambdas/events/media-sweeper.ts',
+  access: { metadataTable: 'readWrite', deleteMedia: true, cache: true },
+  timeoutSeconds: 300,
+  scheduleMinutes: 15,
+};
+
+export const EVENT_FUNCTIONS: readonly FunctionSpec[] = [
+  FANOUT_FUNCTION,
+  TRANSCODER_FUNCTION,
+  MEDIA_SWEEPER_FUNCTION,
+];

@@ -45,9 +45,11 @@ export interface MediaRecord {
   failure?: MediaFailure | null;
   /** TTL (epoch seconds) while unattached. */
   expires_at?: number;
-  /** Sparse GSI keys, present only while processing. */
+  /** Sparse GSI keys: gsi1 only while processing, gsi2 only while unattached. */
   gsi1pk?: string;
   gsi1sk?: string;
+  gsi2pk?: string;
+  gsi2sk?: string;
 }
 
 /** Item in the tweets table. */
