@@ -1,0 +1,77 @@
+/**
+ * Fault injection for tests and the soak run: a small HTTP endpoint on 127.0.0.1 that stops and
+ * starts the stack's services. Only `--control` turns it on; `npm start` does not expose it.
+ *
+ *   POST /redis/stop | /redis/start | /redis/restart     (restart = kill, then start empty)
+ *   POST /dynamodb/stop | /dynamodb/start | /dynamodb/restart
+ *   GET  /status
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RestartableService } from './services';
+
+export interface ControlTargets {
+  readonly redis: RestartableService | undefined;
+  readonly dynamodb: RestartableService;
+}
+
+export interface ControlServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function serviceStatus(service: RestartableService | undefined) {
+  return service === undefined
+    ? { managed: false }
+    : { managed: true, running: service.isRunning, pid: service.pid ?? null };
+}
+
+export async function startControlServer(targets: ControlTargets): Promise<ControlServer> {
+  // Serialise operations so a stop and a start never interleave.
+  let queue: Promise<unknown> = Promise.resolve();
+  const run = <T>(operation: () => Promise<T>): Promise<T> => {
+    const next = queue.then(operation, operation);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const server: Server = createServer((request, response) => {
+    const reply = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    };
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (request.method === 'GET' && path === '/status') {
+      reply(200, {
+        redis: serviceStatus(targets.redis),
+        dynamodb: serviceStatus(targets.dynamodb),
+      });
+      return;
+    }
+    const match = /^\/(redis|dynamodb)\/(stop|start|restart)$/.exec(path);
+    if (request.method !== 'POST' || match === null) {
+      reply(404, { message: 'Not Found' });
+      return;
+    }
+    const [, name, action] = match;
+    const service = name === 'redis' ? targets.redis : targets.dynamodb;
+    if (service === undefined) {
+      reply(409, { message: `${name} is external (REDIS_URL); the stack does not manage it` });
+      return;
+    }
+    const started = Date.now();
+    run(async () => {
+      if (action === 'stop' || action === 'restart') await service.stop();
+      if (action === 'start' || action === 'restart') await service.start();
+    }).then(
+      () => reply(200, { ...serviceStatus(service), took_ms: Date.now() - started }),
+      (error: unknown) => reply(500, { message: String(error) }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

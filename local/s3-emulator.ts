@@ -1,0 +1,84 @@
+import { mkdirSync } from 'node:fs';
+import S3rver from '@20minutes/s3rver';
+import type { Log } from './log';
+
+/** The local media bucket. */
+export const S3_BUCKET_NAME = 'chirp-media';
+
+/** The access key pair s3rver accepts; its signature checks need these exact values. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/**
+ * Browsers upload straight to the presigned URL, so the bucket answers CORS preflights for PUT,
+ * and exposes ETag like the CDK bucket's CORS rule.
+ */
+const CORS_CONFIGURATION = `<?xml version="1.0" encoding="UTF-8"?>
+<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <CORSRule>
+    <AllowedOrigin>*</AllowedOrigin>
+    <AllowedMethod>PUT</AllowedMethod>
+    <AllowedMethod>GET</AllowedMethod>
+    <AllowedMethod>HEAD</AllowedMethod>
+    <AllowedHeader>*</AllowedHeader>
+    <ExposeHeader>ETag</ExposeHeader>
+    <MaxAgeSeconds>3000</MaxAgeSeconds>
+  </CORSRule>
+</CORSConfiguration>`;
+
+export interface S3EmulatorOptions {
+  readonly directory: string;
+  readonly bucket: string;
+  readonly log: Log;
+  /** Receives s3rver's (not quite AWS-shaped) event records; see s3-events.ts. */
+  readonly onEvent?: (record: S3rver.EventRecord) => void;
+}
+
+/**
+ * @20minutes/s3rver in this process: checks SigV4 signatures (header and presigned), signed
+ * headers and lengths, and emits object events.
+ */
+export class S3Emulator {
+  private server: S3rver | undefined;
+  private port = 0;
+
+  constructor(private readonly options: S3EmulatorOptions) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.server !== undefined) return;
+    mkdirSync(this.options.directory, { recursive: true });
+    const server = new S3rver({
+      address: '127.0.0.1',
+      // Reuse the port on restart so clients configured with the endpoint keep working.
+      port: this.port,
+      silent: true,
+      directory: this.options.directory,
+      // Path-style only: the SDK is configured with forcePathStyle against 127.0.0.1.
+      vhostBuckets: false,
+      configureBuckets: [{ name: this.options.bucket, configs: [CORS_CONFIGURATION] }],
+    });
+    server.on('error', (error: unknown) => {
+      // Client errors (bad signature, wrong length) are answered with S3's XML errors already.
+      const status = (error as { status?: number }).status;
+      if (status === undefined || status >= 500) this.options.log(`s3: ${String(error)}`);
+    });
+    const { onEvent } = this.options;
+    if (onEvent !== undefined) {
+      server.on('event', (event) => {
+        for (const record of event.Records) onEvent(record);
+      });
+    }
+    const address = await server.run();
+    this.port = address.port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server !== undefined) await server.close();
+  }
+}

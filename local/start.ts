@@ -1,0 +1,90 @@
+/**
+ * `npm start`: the whole system on one machine.
+ *
+ *   npm start                      data persists in .local-data/
+ *   npm start -- --fresh           wipe .local-data/ first
+ *   npm start -- --in-memory       keep no service data (the token key still lives in .local-data/)
+ *   npm start -- --data-dir DIR    another data folder (or CHIRP_DATA_DIR)
+ *   API_PORT=3001 npm start        another API port (CDN_PORT likewise)
+ *
+ * For tests: --control (fault-injection endpoint), --ready-file FILE (stack info as JSON once
+ * ready), --exit-with-parent (stop when the process that started us goes away).
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStack, type LocalStack } from './stack';
+
+export const DEFAULT_DATA_DIR = '.local-data';
+
+const { values: flags } = parseArgs({
+  options: {
+    fresh: { type: 'boolean', default: false },
+    'in-memory': { type: 'boolean', default: false },
+    'data-dir': { type: 'string' },
+    control: { type: 'boolean', default: false },
+    'ready-file': { type: 'string' },
+    'exit-with-parent': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const log = (message: string) => {
+  if (!flags.quiet) process.stdout.write(`[chirp] ${message}\n`);
+};
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dataDir = resolve(flags['data-dir'] ?? process.env.CHIRP_DATA_DIR ?? DEFAULT_DATA_DIR);
+  if (flags.fresh) {
+    log(`--fresh: removing ${dataDir}`);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const inMemory = flags['in-memory'];
+
+  // Set once started; a signal during startup finds it empty (children are reaped on exit).
+  const running: { stack?: LocalStack } = {};
+  let stopping = false;
+  const shutdown = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${reason}: stopping`);
+    await running.stack?.stop();
+    log('stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void shutdown(signal));
+  }
+  if (flags['exit-with-parent']) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) void shutdown('parent exited');
+    }, 500).unref();
+  }
+
+  const stack = await startStack({
+    servicesDataDir: inMemory ? undefined : dataDir,
+    keyDir: dataDir,
+    dynamoInMemory: inMemory,
+    control: flags.control,
+    log,
+  });
+  running.stack = stack;
+  if (stopping) return;
+  const { info } = stack;
+  if (flags['ready-file'] !== undefined) {
+    writeFileSync(flags['ready-file'], JSON.stringify(info, null, 2));
+  }
+  log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (info.controlUrl !== null) log(`control: ${info.controlUrl}`);
+  log(`data: ${inMemory ? 'in memory (nothing persists)' : info.dataDir}`);
+  log('Ctrl-C stops everything');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `[chirp] failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
+  process.exit(1);
+});

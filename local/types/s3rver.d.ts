@@ -1,0 +1,52 @@
+/** The parts of @20minutes/s3rver (which ships no types) that the local runtime uses. */
+declare module '@20minutes/s3rver' {
+  import type { EventEmitter } from 'node:events';
+  import type { AddressInfo } from 'node:net';
+
+  namespace S3rver {
+    interface BucketConfig {
+      name: string;
+      configs?: (string | Buffer)[];
+    }
+
+    interface Options {
+      address?: string;
+      port?: number;
+      silent?: boolean;
+      directory?: string;
+      resetOnClose?: boolean;
+      allowMismatchedSignatures?: boolean;
+      vhostBuckets?: boolean;
+      serviceEndpoint?: string;
+      configureBuckets?: BucketConfig[];
+    }
+
+    /** The record s3rver emits on its 'event' channel (AWS-like, but not exactly AWS's shape). */
+    interface EventRecord {
+      eventVersion: string;
+      eventSource: string;
+      awsRegion: string;
+      eventTime: string;
+      eventName: string;
+      userIdentity: { principalId: string };
+      requestParameters: { sourceIPAddress: string };
+      responseElements: Record<string, string>;
+      s3: {
+        s3SchemaVersion: string;
+        configurationId: string;
+        bucket: { name: string; ownerIdentity: { principalId: string }; arn: string };
+        object: { key: string; size?: number; eTag?: string; sequencer: string };
+      };
+    }
+  }
+
+  class S3rver extends EventEmitter {
+    constructor(options?: S3rver.Options);
+    run(): Promise<AddressInfo>;
+    close(): Promise<void>;
+    on(event: 'event', listener: (event: { Records: S3rver.EventRecord[] }) => void): this;
+    on(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  }
+
+  export = S3rver;
+}
