@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+/**
+ * The CDK app. Context (`-c key=value`):
+ * - region: the stack's region (default us-east-1);
+ * - replicaRegions: comma-separated regions for DynamoDB global table replicas (default none);
+ * - corsOrigins: comma-separated browser origins for the API and uploads (default none);
+ * - stackName: default Chirp.
+ */
+import { App } from 'aws-cdk-lib';
+import { buildChirpApp } from '../lib/chirp-app';
+
+buildChirpApp(new App());

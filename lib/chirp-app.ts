@@ -1,0 +1,42 @@
+import { Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ChirpStack } from './chirp-stack';
+
+/** Context keys the app reads (`-c key=value`). */
+export const CONTEXT = {
+  region: 'region',
+  replicaRegions: 'replicaRegions',
+  corsOrigins: 'corsOrigins',
+  stackName: 'stackName',
+} as const;
+
+export const DEFAULT_REGION = 'us-east-1';
+
+/** Adds the Chirp stack to `app` from its context, and runs the cdk-nag AwsSolutions pack. */
+export function buildChirpApp(app: App): ChirpStack {
+  const region = stringContext(app, CONTEXT.region) ?? DEFAULT_REGION;
+  const replicaRegions = listContext(app, CONTEXT.replicaRegions).filter((r) => r !== region);
+  const stack = new ChirpStack(app, stringContext(app, CONTEXT.stackName) ?? 'Chirp', {
+    env: { region, account: process.env.CDK_DEFAULT_ACCOUNT },
+    description: 'Chirp: serverless tweets and media backend',
+    replicaRegions,
+    corsOrigins: listContext(app, CONTEXT.corsOrigins),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}
+
+function stringContext(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`Context ${key} must be a string`);
+  return value.trim();
+}
+
+/** A comma-separated string (from -c) or a JSON array (from cdk.json). */
+function listContext(app: App, key: string): string[] {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null) return [];
+  const items = Array.isArray(value) ? value : String(value).split(',');
+  return items.map((item) => String(item).trim()).filter((item) => item.length > 0);
+}

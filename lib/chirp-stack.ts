@@ -1,0 +1,102 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import {
+  FANOUT_FUNCTION,
+  MEDIA_SWEEPER_FUNCTION,
+  METADATA_TABLE,
+  ROUTES,
+  TABLES,
+  TRANSCODER_FUNCTION,
+  TWEETS_TABLE,
+} from '../app/model';
+import { AccessLogs } from './constructs/access-logs';
+import { ChirpCache } from './constructs/cache';
+import type { ChirpResources } from './constructs/chirp-function';
+import { Fanout } from './constructs/fanout';
+import { HttpApi } from './constructs/http-api';
+import { MediaCdn } from './constructs/media-cdn';
+import { MediaStorage } from './constructs/media-storage';
+import { MediaSweeper } from './constructs/media-sweeper';
+import { ChirpTables } from './constructs/tables';
+import { Transcoder } from './constructs/transcoder';
+
+export interface ChirpStackProps extends StackProps {
+  /** Regions that get a replica of every table. @default - none */
+  readonly replicaRegions?: readonly string[];
+  /** Browser origins allowed to call the API and PUT uploads. @default - none (no CORS) */
+  readonly corsOrigins?: readonly string[];
+  /** Directory the model's entry paths are relative to. @default the repository root */
+  readonly projectRoot?: string;
+}
+
+/** Chirp on AWS: composes one construct per concern; the app model supplies the details. */
+export class ChirpStack extends Stack {
+  public readonly tables: ChirpTables;
+  public readonly media: MediaStorage;
+  public readonly cdn: MediaCdn;
+  public readonly cache: ChirpCache;
+  public readonly api: HttpApi;
+  public readonly fanout: Fanout;
+  public readonly transcoder: Transcoder;
+  public readonly mediaSweeper: MediaSweeper;
+
+  constructor(scope: Construct, id: string, props: ChirpStackProps = {}) {
+    super(scope, id, props);
+    const corsOrigins = props.corsOrigins ?? [];
+    const projectRoot = props.projectRoot;
+
+    const accessLogs = new AccessLogs(this, 'AccessLogs');
+    this.tables = new ChirpTables(this, 'Tables', {
+      schemas: TABLES,
+      replicaRegions: props.replicaRegions,
+    });
+    this.media = new MediaStorage(this, 'Media', {
+      corsOrigins,
+      accessLogsBucket: accessLogs.bucket,
+    });
+    this.cdn = new MediaCdn(this, 'Cdn', {
+      bucket: this.media.bucket,
+      accessLogsBucket: accessLogs.bucket,
+      corsOrigins,
+    });
+    this.cache = new ChirpCache(this, 'Cache', { flowLogsBucket: accessLogs.bucket });
+
+    const resources: ChirpResources = {
+      tweetsTable: this.tables.table(TWEETS_TABLE),
+      metadataTable: this.tables.table(METADATA_TABLE),
+      mediaBucket: this.media.bucket,
+      cdnBaseUrl: this.cdn.baseUrl,
+      cache: this.cache,
+    };
+
+    this.api = new HttpApi(this, 'Http', { routes: ROUTES, resources, corsOrigins, projectRoot });
+    this.fanout = new Fanout(this, 'Fanout', {
+      spec: FANOUT_FUNCTION,
+      resources,
+      table: resources.tweetsTable,
+      projectRoot,
+    });
+    this.transcoder = new Transcoder(this, 'Transcoder', {
+      spec: TRANSCODER_FUNCTION,
+      resources,
+      bucket: this.media.bucket,
+      projectRoot,
+    });
+    this.mediaSweeper = new MediaSweeper(this, 'MediaSweeper', {
+      spec: MEDIA_SWEEPER_FUNCTION,
+      resources,
+      projectRoot,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API base URL' });
+    new CfnOutput(this, 'CdnDomain', {
+      value: this.cdn.distribution.distributionDomainName,
+      description: 'CloudFront domain serving processed media',
+    });
+    new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
+    new CfnOutput(this, 'TweetsTableName', { value: resources.tweetsTable.tableName });
+    new CfnOutput(this, 'MetadataTableName', { value: resources.metadataTable.tableName });
+  }
+}

@@ -1,0 +1,55 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import type { FunctionSpec } from '../../app/model';
+import { ChirpFunction, type ChirpResources } from './chirp-function';
+import { FailureQueue } from './failure-queue';
+
+export interface FanoutProps {
+  /** The app model's fanout function. */
+  readonly spec: FunctionSpec;
+  readonly resources: ChirpResources;
+  /** The table whose stream feeds the fanout (the tweets table). */
+  readonly table: dynamodb.ITableV2;
+  /** Attempts per batch before its records go to the failure queue. @default 5 */
+  readonly retryAttempts?: number;
+  /** @default the repository root */
+  readonly projectRoot?: string;
+}
+
+/**
+ * Tweet writes to home timelines: the tweets table's stream drives the fanout function. Failures
+ * are reported per record (ReportBatchItemFailures), a failing batch is bisected to isolate the
+ * poison record, and after the retries the record's stream coordinates go to an SQS queue.
+ * Timelines are a cache that a read rebuilds, so a skipped record costs freshness, never data.
+ */
+export class Fanout extends Construct {
+  public readonly function: ChirpFunction;
+  public readonly failures: FailureQueue;
+
+  constructor(scope: Construct, id: string, props: FanoutProps) {
+    super(scope, id);
+    this.function = new ChirpFunction(this, props.spec.id, {
+      spec: props.spec,
+      resources: props.resources,
+      projectRoot: props.projectRoot,
+    });
+    this.failures = new FailureQueue(this, 'Failures', {
+      purpose: 'tweet stream records the fanout could not apply after its retries',
+    });
+    this.function.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        retryAttempts: props.retryAttempts ?? 5,
+        maxRecordAge: Duration.hours(1),
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(this.failures.queue),
+      }),
+    );
+  }
+}

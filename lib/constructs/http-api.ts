@@ -1,0 +1,155 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { RouteSpec } from '../../app/model';
+import { ChirpFunction, type ChirpResources } from './chirp-function';
+
+export interface HttpApiProps {
+  /** The app model's routes; one function and one route each, all behind the JWT authorizer. */
+  readonly routes: readonly RouteSpec[];
+  readonly resources: ChirpResources;
+  /** Browser origins allowed by CORS preflight. @default - none (no CORS) */
+  readonly corsOrigins?: readonly string[];
+  /** Steady-state requests per second for the stage. @default 200 */
+  readonly throttlingRateLimit?: number;
+  /** Burst for the stage. @default 400 */
+  readonly throttlingBurstLimit?: number;
+  /** Directory the routes' entry paths are relative to. @default the repository root */
+  readonly projectRoot?: string;
+}
+
+/**
+ * The HTTP API (API Gateway v2): a Cognito user pool and app client, a JWT authorizer that every
+ * route requires (the caller is the token's `sub`), one Lambda per route generated from the app
+ * model, and a `$default` stage with JSON access logs and default throttling.
+ */
+export class HttpApi extends Construct {
+  public readonly api: apigwv2.HttpApi;
+  public readonly userPool: cognito.UserPool;
+  public readonly userPoolClient: cognito.UserPoolClient;
+  public readonly authorizer: HttpJwtAuthorizer;
+  /** Route functions by the route's id. */
+  public readonly functions: ReadonlyMap<string, ChirpFunction>;
+  /** Base URL of the stage, e.g. https://abc.execute-api.us-east-1.amazonaws.com/ */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: HttpApiProps) {
+    super(scope, id);
+
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: true,
+      signInAliases: { email: true, username: true },
+      autoVerify: { email: true },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG2',
+      reason:
+        'Consumer sign-up: MFA is offered (TOTP) but not forced, as on comparable social networks; threat protection runs in full-function mode (adaptive authentication, compromised-credential checks) to cover the gap.',
+    });
+    this.userPoolClient = this.userPool.addClient('AppClient', {
+      // Public client (browser, mobile): no secret it could not keep.
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      preventUserExistenceErrors: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+    });
+
+    this.authorizer = new HttpJwtAuthorizer(
+      'CognitoJwt',
+      `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`,
+      {
+        jwtAudience: [this.userPoolClient.userPoolClientId],
+        identitySource: ['$request.header.Authorization'],
+      },
+    );
+
+    const corsOrigins = props.corsOrigins ?? [];
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'Chirp HTTP API',
+      createDefaultStage: false,
+      defaultAuthorizer: this.authorizer,
+      corsPreflight:
+        corsOrigins.length > 0
+          ? {
+              allowOrigins: [...corsOrigins],
+              allowMethods: [apigwv2.CorsHttpMethod.ANY],
+              allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+              maxAge: Duration.days(1),
+            }
+          : undefined,
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.throttlingRateLimit ?? 200,
+        burstLimit: props.throttlingBurstLimit ?? 400,
+      },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            sub: '$context.authorizer.claims.sub',
+            userAgent: '$context.identity.userAgent',
+          }),
+        ),
+      },
+    });
+    this.url = stage.url;
+
+    const functions = new Map<string, ChirpFunction>();
+    for (const route of props.routes) {
+      const fn = new ChirpFunction(this, route.id, {
+        spec: route,
+        resources: props.resources,
+        projectRoot: props.projectRoot,
+      });
+      functions.set(route.id, fn);
+      this.api.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn),
+        authorizer: this.authorizer,
+      });
+    }
+    this.functions = functions;
+  }
+}

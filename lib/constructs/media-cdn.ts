@@ -1,0 +1,152 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { MEDIA_PREFIXES } from '../../app/model';
+
+export interface MediaCdnProps {
+  /** The media bucket; only its processed prefix becomes readable by the distribution. */
+  readonly bucket: s3.IBucket;
+  /** Bucket for CloudFront standard logs (must allow ACLs). */
+  readonly accessLogsBucket: s3.IBucket;
+  /** Web origins allowed to fetch media with CORS (canvas, fetch()). @default - none */
+  readonly corsOrigins?: readonly string[];
+  /** @default cloudfront.PriceClass.PRICE_CLASS_ALL */
+  readonly priceClass?: cloudfront.PriceClass;
+}
+
+/**
+ * CloudFront over the processed-media prefix only. The origin uses Origin Access Control, and the
+ * bucket policy lets this distribution read `media/*` and nothing else, so originals under
+ * uploads/ can never be served, whatever path a viewer asks for (they get 403). URLs map 1:1 to
+ * keys: https://<domain>/media/<key>. Variants are immutable (content-addressed keys), hence a
+ * year-long TTL that ignores cookies, headers and query strings.
+ */
+export class MediaCdn extends Construct {
+  public readonly distribution: cloudfront.Distribution;
+  /** https://<distribution domain>, the CDN_BASE_URL handlers build media URLs from. */
+  public readonly baseUrl: string;
+
+  constructor(scope: Construct, id: string, props: MediaCdnProps) {
+    super(scope, id);
+    const processedObjects = props.bucket.arnForObjects(`${MEDIA_PREFIXES.processed}*`);
+
+    // The origin sees an imported view of the bucket, so S3BucketOrigin cannot add its default
+    // statement (GetObject on every key); the narrower statement is added below instead.
+    const bucketView = s3.Bucket.fromBucketAttributes(this, 'OriginBucket', {
+      bucketArn: props.bucket.bucketArn,
+      bucketName: props.bucket.bucketName,
+      bucketRegionalDomainName: props.bucket.bucketRegionalDomainName,
+    });
+    const origin = origins.S3BucketOrigin.withOriginAccessControl(bucketView, {
+      originAccessLevels: [cloudfront.AccessLevel.READ],
+    });
+
+    const cachePolicy = new cloudfront.CachePolicy(this, 'ImmutableMedia', {
+      comment: 'Immutable, content-addressed media: cache a year, key on the path only',
+      minTtl: Duration.days(1),
+      defaultTtl: Duration.days(365),
+      maxTtl: Duration.days(365),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.none(),
+    });
+
+    const corsOrigins = props.corsOrigins ?? [];
+    const responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'Security headers for user media; media is never a document',
+      securityHeadersBehavior: {
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: {
+          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          override: true,
+        },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(730),
+          includeSubdomains: true,
+          preload: true,
+          override: true,
+        },
+        // Even if a hostile file slipped through as HTML or SVG, it could run nothing.
+        contentSecurityPolicy: {
+          contentSecurityPolicy: "default-src 'none'; sandbox",
+          override: true,
+        },
+      },
+      corsBehavior:
+        corsOrigins.length > 0
+          ? {
+              accessControlAllowCredentials: false,
+              accessControlAllowHeaders: ['*'],
+              accessControlAllowMethods: ['GET', 'HEAD'],
+              accessControlAllowOrigins: [...corsOrigins],
+              accessControlMaxAge: Duration.days(1),
+              originOverride: true,
+            }
+          : undefined,
+    });
+
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: 'Chirp processed media (media/ prefix only)',
+      defaultBehavior: {
+        origin,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
+        cachePolicy,
+        responseHeadersPolicy,
+      },
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
+      enableLogging: true,
+      logBucket: props.accessLogsBucket,
+      logFilePrefix: 'cloudfront/',
+    });
+    this.baseUrl = `https://${this.distribution.distributionDomainName}`;
+
+    props.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudFrontReadsProcessedMediaOnly',
+        actions: ['s3:GetObject'],
+        principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
+        resources: [processedObjects],
+        conditions: {
+          StringEquals: {
+            'AWS:SourceArn': Stack.of(this).formatArn({
+              service: 'cloudfront',
+              region: '',
+              resource: 'distribution',
+              resourceName: this.distribution.distributionId,
+            }),
+          },
+        },
+      }),
+    );
+
+    Validations.of(this.distribution).acknowledge(
+      {
+        id: 'Annotation::@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac',
+        reason:
+          'Intended: the origin gets an imported view of the bucket so that CDK does not grant GetObject on every key; the statement above grants this distribution media/* only.',
+      },
+      {
+        id: 'AwsSolutions-CFR1',
+        reason:
+          'Chirp is a global service: media attached to public tweets is served to every country; there is no legal basis in this product for geo restriction.',
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'The distribution serves only immutable, content-addressed media objects with GET/HEAD, no application logic, no cookies or query strings reach the origin, and the origin is S3 behind OAC; a WAF web ACL would add cost without a threat to filter. Attach one (us-east-1) if abuse appears.',
+      },
+      {
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the minimum protocol; set a custom domain with an ACM certificate and TLSv1.2_2021 to remediate. Viewers are forced to HTTPS.',
+      },
+    );
+  }
+}

@@ -1,0 +1,60 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { MEDIA_PREFIXES } from '../../app/model';
+
+export interface MediaStorageProps {
+  /** Browser origins allowed to PUT to presigned upload URLs, e.g. https://app.example.com */
+  readonly corsOrigins: readonly string[];
+  /** Bucket that receives the S3 server access logs. */
+  readonly accessLogsBucket: s3.IBucket;
+  /**
+   * Originals under the upload prefix are inputs for the transcoder only (never served), so
+   * they expire. Keep it longer than LIMITS.unattachedMediaTtlSeconds plus processing time.
+   * @default Duration.days(7)
+   */
+  readonly uploadExpiration?: Duration;
+}
+
+/**
+ * The media bucket: private (Block Public Access, BucketOwnerEnforced), SSE-S3 encrypted, TLS-only,
+ * with CORS for browser PUTs to presigned URLs and server access logs. Clients upload originals
+ * under uploads/; the transcoder writes variants under media/, the only prefix the CDN serves.
+ */
+export class MediaStorage extends Construct {
+  public readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: MediaStorageProps) {
+    super(scope, id);
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: 'media-bucket/',
+      cors:
+        props.corsOrigins.length > 0
+          ? [
+              {
+                allowedMethods: [s3.HttpMethods.PUT],
+                allowedOrigins: [...props.corsOrigins],
+                // Content-Type is signed into the URL; x-amz-* covers SDK checksum headers.
+                allowedHeaders: ['content-type', 'x-amz-*'],
+                exposedHeaders: ['ETag'],
+                maxAge: 3600,
+              },
+            ]
+          : undefined,
+      lifecycleRules: [
+        {
+          id: 'expire-abandoned-uploads',
+          prefix: MEDIA_PREFIXES.uploads,
+          expiration: props.uploadExpiration ?? Duration.days(7),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}
