@@ -7,4 +7,8 @@ export const cacheKeys = {
   tweet: (tweetId: string) => `tweet:${tweetId}`,
   /** Home timeline: sorted set of tweet ids scored by creation time (ms). */
   homeTimeline: (userId: string) => `tl:${userId}`,
+  /** JSON array: the followees of a user who are merged at read time (too many followers). */
+  celebrityFollowees: (userId: string) => `celebs:${userId}`,
+  /** JSON array: the newest tweet ids of an author who is merged at read time. */
+  recentTweets: (userId: string) => `recent:${userId}`,
 } as const;

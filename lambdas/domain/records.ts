@@ -37,6 +37,11 @@ export interface MediaRecord {
   updated_at: string;
   /** Set when a tweet attaches it; attached media is public and never expires. */
   tweet_id?: string;
+  /**
+   * Set when its tweet was deleted: the media is no longer attached (tweet_id removed), can never
+   * be attached again, and is back in the unattached index for the media sweeper.
+   */
+  detached_at?: string;
   width?: number;
   height?: number;
   duration_ms?: number;

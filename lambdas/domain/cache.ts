@@ -1,0 +1,131 @@
+/**
+ * Redis access for the domain. Redis is only a cache: every call here turns an error or timeout
+ * into "miss" / "skipped", so no request ever fails because of Redis. The client itself (short
+ * command timeout, no offline queue) makes a dead Redis cost milliseconds, not the Lambda timeout.
+ */
+import type { ChainableCommander, Redis, Result } from 'ioredis';
+import { logger } from '../shared/logger';
+
+/** Members at score -inf mark a home timeline's state; they are never tweet ids. */
+export const TIMELINE_SENTINEL = 'built';
+export const TIMELINE_BUILDING_PREFIX = 'building:';
+/** Home timelines not read for this long are evicted and rebuilt on the next read. */
+export const TIMELINE_TTL_SECONDS = 3 * 24 * 60 * 60;
+
+/**
+ * Adds entries to an existing home timeline and trims it to the newest `max` real entries,
+ * keeping the -inf markers. A missing timeline stays missing: a partial timeline must never look
+ * complete, and the next read rebuilds it from DynamoDB. Single key, so it is cluster-safe.
+ * KEYS[1] timeline; ARGV[1] max; ARGV[2..] score, member pairs.
+ */
+const TIMELINE_ADD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local markers = redis.call('ZCOUNT', KEYS[1], '-inf', '-inf')
+local excess = redis.call('ZCARD', KEYS[1]) - markers - tonumber(ARGV[1])
+if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], markers, markers + excess - 1) end
+return 1`;
+
+/**
+ * Completes a rebuild started with a `building:{token}` marker: only if that marker is still there
+ * (so a FLUSHALL or eviction during the rebuild cannot leave a timeline that misses tweets fanned
+ * out meanwhile), adds the entries, marks the timeline built and trims it.
+ * KEYS[1] timeline; ARGV[1] marker; ARGV[2] sentinel; ARGV[3] max; ARGV[4] ttl; ARGV[5..] pairs.
+ */
+const TIMELINE_FINISH_BUILD = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
+for i = 5, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('ZADD', KEYS[1], '-inf', ARGV[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+local markers = redis.call('ZCOUNT', KEYS[1], '-inf', '-inf')
+local excess = redis.call('ZCARD', KEYS[1]) - markers - tonumber(ARGV[3])
+if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], markers, markers + excess - 1) end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
+/**
+ * Removes every entry of one author from a timeline: tweet ids end in `-{user_id}` after the
+ * 26-character ULID, so the author is read from the id itself, with no DynamoDB read.
+ * KEYS[1] timeline; ARGV[1] the author's user id.
+ */
+const TIMELINE_REMOVE_AUTHOR = `
+local suffix = '-' .. ARGV[1]
+local removed = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if #member == 26 + #suffix and string.sub(member, 27) == suffix then
+    removed = removed + redis.call('ZREM', KEYS[1], member)
+  end
+end
+return removed`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    chirpTimelineAdd(key: string, ...args: (string | number)[]): Result<number, Context>;
+    chirpTimelineFinishBuild(key: string, ...args: (string | number)[]): Result<number, Context>;
+    chirpTimelineRemoveAuthor(key: string, author: string): Result<number, Context>;
+  }
+}
+
+const scripted = new WeakSet<Redis>();
+
+/** Registers the Lua scripts on a client once; ioredis then uses EVALSHA with EVAL fallback. */
+export function withScripts(redis: Redis): Redis {
+  if (!scripted.has(redis)) {
+    redis.defineCommand('chirpTimelineAdd', { numberOfKeys: 1, lua: TIMELINE_ADD });
+    redis.defineCommand('chirpTimelineFinishBuild', {
+      numberOfKeys: 1,
+      lua: TIMELINE_FINISH_BUILD,
+    });
+    redis.defineCommand('chirpTimelineRemoveAuthor', {
+      numberOfKeys: 1,
+      lua: TIMELINE_REMOVE_AUTHOR,
+    });
+    scripted.add(redis);
+  }
+  return redis;
+}
+
+/** Runs one Redis call; any error is logged at debug level and becomes `undefined`. */
+export async function tryCache<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    logger.debug('cache skipped', { what, error: errorMessage(error) });
+    return undefined;
+  }
+}
+
+/**
+ * Executes a pipeline and returns each command's result, or undefined when the pipeline failed as
+ * a whole or any command in it failed (Redis down, timeout, script error).
+ */
+export async function tryPipeline(
+  what: string,
+  pipeline: ChainableCommander,
+): Promise<unknown[] | undefined> {
+  const results = await tryCache(what, () => pipeline.exec());
+  if (results === undefined || results === null) return undefined;
+  const values: unknown[] = [];
+  for (const [error, value] of results) {
+    if (error) {
+      logger.debug('cache command failed', { what, error: error.message });
+      return undefined;
+    }
+    values.push(value);
+  }
+  return values;
+}
+
+/** Like tryPipeline, but throws on failure: for callers that must report it (the fanout). */
+export async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  const results = await pipeline.exec();
+  if (results === null) throw new Error('Redis pipeline was discarded');
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,35 @@
+/**
+ * What the domain needs from the outside world. Entry files pass the module-scope clients from
+ * lambdas/shared/clients.ts; tests pass clients pointed at the local services (or at a dead Redis).
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Redis } from 'ioredis';
+
+export interface Tables {
+  readonly tweets: string;
+  readonly metadata: string;
+}
+
+export interface Deps {
+  readonly dynamo: DynamoDBDocumentClient;
+  /** Only a cache: every call goes through lambdas/domain/cache.ts, where an error is a miss. */
+  readonly redis: Redis;
+  readonly tables: Tables;
+  /** CDN origin for processed media, without a trailing slash. */
+  readonly cdnBaseUrl: string;
+  /** Authors with more followers than this are merged at read time instead of fanned out. */
+  readonly fanoutMaxFollowers: number;
+  /** Clock, in epoch ms; tests may pin it. */
+  readonly now?: () => number;
+}
+
+export interface UploadDeps {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly tables: Tables;
+  readonly bucket: string;
+  readonly now?: () => number;
+}
+
+export const nowMs = (deps: { readonly now?: () => number }): number => (deps.now ?? Date.now)();

@@ -1,0 +1,91 @@
+/**
+ * Fanout on write: each new tweet goes into the home timelines of its author and the author's
+ * followers; each deleted tweet leaves them. Authors with more than `fanoutMaxFollowers`
+ * followers are not fanned out; readers merge their tweets in (lambdas/domain/timeline.ts).
+ *
+ * Timelines are sorted sets scored by tweet time, so replaying a change is a no-op: retried
+ * batches never duplicate entries. A Redis failure is thrown, so the batch is retried.
+ */
+import { LIMITS } from '../../app/model';
+import { logger } from '../shared/logger';
+import { cacheKeys } from './cache-keys';
+import { execPipeline, withScripts } from './cache';
+import type { Deps } from './deps';
+import { followerPages, isCelebrity } from './follows';
+import { tweetTime } from './ids';
+import { addToTimelines, removeFromTimelines } from './timeline-store';
+import { NEGATIVE_ENTRY, TWEET_TOMBSTONE_TTL_SECONDS } from './tweet-cache';
+
+export interface TweetChange {
+  readonly kind: 'insert' | 'remove';
+  readonly author: string;
+  readonly tweetId: string;
+}
+
+/** Applies one change to every affected timeline. Throws if any write failed. */
+export async function fanoutChange(deps: Deps, change: TweetChange): Promise<void> {
+  const { author, tweetId } = change;
+  const celebrity = await isCelebrity(deps, author);
+  // The author's own timeline and caches first, in one round trip.
+  const own = withScripts(deps.redis).pipeline();
+  if (change.kind === 'insert') {
+    own.chirpTimelineAdd(
+      cacheKeys.homeTimeline(author),
+      LIMITS.timelineMaxEntries,
+      tweetTime(tweetId),
+      tweetId,
+    );
+  } else {
+    own.zrem(cacheKeys.homeTimeline(author), tweetId);
+    own.set(cacheKeys.tweet(tweetId), NEGATIVE_ENTRY, 'EX', TWEET_TOMBSTONE_TTL_SECONDS);
+  }
+  if (celebrity) own.del(cacheKeys.recentTweets(author));
+  await execPipeline(own);
+  // Celebrities' tweets are merged at read time; deleted ones are skipped when hydrated.
+  if (celebrity) return;
+  for await (const followers of followerPages(deps, author)) {
+    if (change.kind === 'insert') await addToTimelines(deps.redis, followers, [tweetId]);
+    else await removeFromTimelines(deps.redis, followers, [tweetId]);
+  }
+}
+
+/**
+ * Applies a batch of changes, concurrently except that changes to the same tweet keep their order.
+ * Returns the index of the first change that failed (everything from there must be retried), or
+ * undefined when all succeeded.
+ */
+export async function fanoutBatch(
+  deps: Deps,
+  changes: readonly (TweetChange | undefined)[],
+  concurrency = 8,
+): Promise<number | undefined> {
+  const failed = new Set<number>();
+  const chains = new Map<string, Promise<boolean>>();
+  let next = 0;
+  const worker = async () => {
+    while (next < changes.length) {
+      const index = next++;
+      const change = changes[index];
+      if (change === undefined) continue;
+      const previous = chains.get(change.tweetId) ?? Promise.resolve(true);
+      const run = previous.then(async (ok) => {
+        if (!ok) return false;
+        try {
+          await fanoutChange(deps, change);
+          return true;
+        } catch (error) {
+          logger.warn('fanout failed; the batch will be retried', {
+            tweetId: change.tweetId,
+            kind: change.kind,
+            error: error instanceof Error ? error.message : String(error),
+          });
+          return false;
+        }
+      });
+      chains.set(change.tweetId, run);
+      if (!(await run)) failed.add(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  return failed.size === 0 ? undefined : Math.min(...failed);
+}

@@ -1,0 +1,236 @@
+/**
+ * The follow graph: both edge directions and the profile counters change in one transaction, so
+ * "followers of X" (fanout) and "followees of X" (timeline rebuilds) never disagree.
+ */
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { METADATA_KEYS } from '../../app/model';
+import { invalidRequest } from '../shared/errors';
+import { cacheKeys } from './cache-keys';
+import { tryCache, tryPipeline, withScripts } from './cache';
+import { nowMs, type Deps } from './deps';
+import { batchGetAll, cancellationReasons, queryAll, sleep } from './dynamo';
+import { isUserId } from './ids';
+import { addToTimeline } from './timeline-store';
+import { newestTweetIds } from './timeline-sources';
+
+const TRANSACTION_ATTEMPTS = 6;
+/** How long a user's list of merged-at-read-time followees is cached. */
+export const CELEBRITY_LIST_TTL_SECONDS = 60;
+
+/** Users `userId` follows. */
+export async function followees(deps: Pick<Deps, 'dynamo' | 'tables'>, userId: string) {
+  const items = await queryAll(deps.dynamo, {
+    TableName: deps.tables.metadata,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: {
+      ':pk': METADATA_KEYS.profile(userId).pk,
+      ':prefix': METADATA_KEYS.followsPrefix,
+    },
+    ProjectionExpression: 'sk',
+    ConsistentRead: true,
+  });
+  return items.map((item) => String(item.sk).slice(METADATA_KEYS.followsPrefix.length));
+}
+
+/** Pages of followers of `userId`, for the fanout. */
+export async function* followerPages(
+  deps: Pick<Deps, 'dynamo' | 'tables'>,
+  userId: string,
+): AsyncGenerator<string[]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await deps.dynamo.send(
+      new QueryCommand({
+        TableName: deps.tables.metadata,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': METADATA_KEYS.profile(userId).pk,
+          ':prefix': METADATA_KEYS.followerPrefix,
+        },
+        ProjectionExpression: 'sk',
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    yield (out.Items ?? []).map((item) =>
+      String(item.sk).slice(METADATA_KEYS.followerPrefix.length),
+    );
+    startKey = out.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}
+
+/** follower_count of one user (0 when they have no profile yet). */
+export async function followerCount(
+  deps: Pick<Deps, 'dynamo' | 'tables'>,
+  userId: string,
+): Promise<number> {
+  const out = await deps.dynamo.send(
+    new GetCommand({
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.profile(userId),
+      ProjectionExpression: 'follower_count',
+    }),
+  );
+  const count = out.Item?.follower_count;
+  return typeof count === 'number' ? count : 0;
+}
+
+/** Whether an author's tweets are merged at read time instead of fanned out. */
+export async function isCelebrity(
+  deps: Pick<Deps, 'dynamo' | 'tables' | 'fanoutMaxFollowers'>,
+  userId: string,
+): Promise<boolean> {
+  return (await followerCount(deps, userId)) > deps.fanoutMaxFollowers;
+}
+
+export interface FollowGraph {
+  readonly followees: string[];
+  /** The followees with too many followers to be fanned out; merged when timelines are read. */
+  readonly celebrities: string[];
+}
+
+/** Reads who `userId` follows and which of them are celebrities; caches the celebrity list. */
+export async function loadFollowGraph(deps: Deps, userId: string): Promise<FollowGraph> {
+  const following = await followees(deps, userId);
+  const profiles = await batchGetAll(
+    deps.dynamo,
+    deps.tables.metadata,
+    following.map((id) => METADATA_KEYS.profile(id)),
+    { projection: 'pk, follower_count' },
+  );
+  const celebrities = profiles
+    .filter(
+      (item) =>
+        typeof item.follower_count === 'number' && item.follower_count > deps.fanoutMaxFollowers,
+    )
+    .map((item) => String(item.pk).slice('USER#'.length))
+    .sort();
+  await tryCache('cache celebrities', () =>
+    deps.redis.set(
+      cacheKeys.celebrityFollowees(userId),
+      JSON.stringify(celebrities),
+      'EX',
+      CELEBRITY_LIST_TTL_SECONDS,
+    ),
+  );
+  return { followees: following, celebrities };
+}
+
+/** Parses a cached celebrity list; anything malformed counts as a miss. */
+export function parseCelebrityList(raw: string | null | undefined): string[] | undefined {
+  if (raw === null || raw === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (Array.isArray(value) && value.every(isUserId)) return value;
+  } catch {
+    // fall through: a miss
+  }
+  return undefined;
+}
+
+function checkFollowee(userId: string, followee: string): void {
+  if (!isUserId(followee)) throw invalidRequest('user_id is not a valid user id');
+  if (followee === userId) throw invalidRequest('You cannot follow yourself');
+}
+
+/** Runs a follow-graph transaction; a failed edge condition means it was already done. */
+async function graphTransaction(deps: Deps, input: TransactWriteCommandInput): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.dynamo.send(new TransactWriteCommand(input));
+      return;
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons === undefined) throw error;
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return;
+      if (attempt >= TRANSACTION_ATTEMPTS) throw error;
+      await sleep(10 * attempt + Math.random() * 40);
+    }
+  }
+}
+
+function counterUpdate(deps: Deps, userId: string, field: string, delta: number) {
+  return {
+    Update: {
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.profile(userId),
+      UpdateExpression: 'SET user_id = :user ADD #field :delta',
+      ExpressionAttributeNames: { '#field': field },
+      ExpressionAttributeValues: { ':user': userId, ':delta': delta },
+    },
+  };
+}
+
+/**
+ * PUT /v1/users/{id}/follow. Idempotent: an existing edge makes it a no-op. Afterwards the
+ * followee's recent tweets are backfilled into the caller's timeline if it exists (a missing one
+ * is rebuilt, with this followee, on its next read). Celebrities are merged at read time instead.
+ */
+export async function followUser(deps: Deps, userId: string, followee: string): Promise<void> {
+  checkFollowee(userId, followee);
+  const createdAt = new Date(nowMs(deps)).toISOString();
+  const edge = { follower_id: userId, followee_id: followee, created_at: createdAt };
+  await graphTransaction(deps, {
+    TransactItems: [
+      {
+        Put: {
+          TableName: deps.tables.metadata,
+          Item: { ...METADATA_KEYS.follows(userId, followee), ...edge },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: deps.tables.metadata,
+          Item: { ...METADATA_KEYS.follower(followee, userId), ...edge },
+        },
+      },
+      counterUpdate(deps, userId, 'following_count', 1),
+      counterUpdate(deps, followee, 'follower_count', 1),
+    ],
+  });
+  await tryCache('drop celebrity list', () => deps.redis.del(cacheKeys.celebrityFollowees(userId)));
+  // Also when the edge already existed: a retried PUT repairs a backfill that Redis dropped.
+  const exists = await tryCache('timeline exists', () =>
+    deps.redis.exists(cacheKeys.homeTimeline(userId)),
+  );
+  if (exists !== 1 || (await isCelebrity(deps, followee))) return;
+  await addToTimeline(deps.redis, userId, await newestTweetIds(deps, followee));
+}
+
+/**
+ * DELETE /v1/users/{id}/follow. Idempotent. The followee's entries leave the caller's timeline at
+ * once: tweet ids name their author, so one script removes them without reading DynamoDB (and
+ * the timeline stays warm, unlike dropping it, which would cost a full rebuild on the next read).
+ */
+export async function unfollowUser(deps: Deps, userId: string, followee: string): Promise<void> {
+  checkFollowee(userId, followee);
+  await graphTransaction(deps, {
+    TransactItems: [
+      {
+        Delete: {
+          TableName: deps.tables.metadata,
+          Key: METADATA_KEYS.follows(userId, followee),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      {
+        Delete: { TableName: deps.tables.metadata, Key: METADATA_KEYS.follower(followee, userId) },
+      },
+      counterUpdate(deps, userId, 'following_count', -1),
+      counterUpdate(deps, followee, 'follower_count', -1),
+    ],
+  });
+  // Also when the edge was already gone: a retried DELETE repairs a cleanup Redis dropped.
+  await tryPipeline(
+    'unfollow cleanup',
+    withScripts(deps.redis)
+      .pipeline()
+      .del(cacheKeys.celebrityFollowees(userId))
+      .chirpTimelineRemoveAuthor(cacheKeys.homeTimeline(userId), followee),
+  );
+}

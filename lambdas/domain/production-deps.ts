@@ -1,0 +1,26 @@
+/**
+ * The domain's dependencies built from the module-scope clients and configuration, once per
+ * process. Only entry files import this; a missing variable fails the cold start loudly.
+ */
+import { ENV, LIMITS } from '../../app/model';
+import { bucketName, cdnBaseUrl, dynamo, redis, s3, tables } from '../shared/clients';
+import { intEnv } from '../shared/config';
+import type { Deps, UploadDeps } from './deps';
+
+export function productionDeps(): Deps {
+  const fanoutMaxFollowers = intEnv(ENV.fanoutMaxFollowers, LIMITS.fanoutMaxFollowersDefault);
+  return {
+    dynamo,
+    redis,
+    tables,
+    // Read on use: functions that never render media (fanout, follows) need not carry it.
+    get cdnBaseUrl() {
+      return cdnBaseUrl();
+    },
+    fanoutMaxFollowers,
+  };
+}
+
+export function productionUploadDeps(): UploadDeps {
+  return { dynamo, s3, tables, bucket: bucketName() };
+}

@@ -1,0 +1,162 @@
+/**
+ * Home timelines in Redis: `tl:{user}` is a sorted set of tweet ids scored by creation time (ms).
+ * Equal scores order by member, and tweet ids sort by time, so the set's order is the ids' order.
+ *
+ * Markers at score -inf tell a built timeline from a missing or half-built one:
+ * - `built`: the timeline holds the newest entries (up to LIMITS.timelineMaxEntries);
+ * - `building:{token}`: a rebuild is under way; fanout already lands in the key.
+ * Writers only ever add to timelines that exist, so a partial timeline is never taken for a full
+ * one; a read that does not find `built` rebuilds from DynamoDB.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { LIMITS } from '../../app/model';
+import { cacheKeys } from './cache-keys';
+import {
+  execPipeline,
+  TIMELINE_BUILDING_PREFIX,
+  TIMELINE_SENTINEL,
+  TIMELINE_TTL_SECONDS,
+  tryCache,
+  tryPipeline,
+  withScripts,
+} from './cache';
+import { tweetTime } from './ids';
+
+const MAX = LIMITS.timelineMaxEntries;
+
+function pairs(tweetIds: readonly string[]): (string | number)[] {
+  return tweetIds.flatMap((id) => [tweetTime(id), id]);
+}
+
+/**
+ * Adds tweets to each existing timeline among `userIds` (missing ones stay missing), trimmed to
+ * the newest entries; one pipelined script call per timeline. Throws if Redis fails, so the
+ * fanout can report the record for retry. Re-adding an entry is a no-op, so retries never
+ * duplicate.
+ */
+export async function addToTimelines(
+  redis: Redis,
+  userIds: readonly string[],
+  tweetIds: readonly string[],
+): Promise<void> {
+  if (userIds.length === 0 || tweetIds.length === 0) return;
+  const pipeline = withScripts(redis).pipeline();
+  const args = pairs(tweetIds);
+  for (const userId of userIds) {
+    pipeline.chirpTimelineAdd(cacheKeys.homeTimeline(userId), MAX, ...args);
+  }
+  await execPipeline(pipeline);
+}
+
+/** Removes tweets from timelines; throws if Redis fails (the fanout retries). */
+export async function removeFromTimelines(
+  redis: Redis,
+  userIds: readonly string[],
+  tweetIds: readonly string[],
+): Promise<void> {
+  if (userIds.length === 0 || tweetIds.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const userId of userIds) pipeline.zrem(cacheKeys.homeTimeline(userId), ...tweetIds);
+  await execPipeline(pipeline);
+}
+
+/** Best-effort removal from one timeline (a request must not fail because of Redis). */
+export async function removeFromTimeline(
+  redis: Redis,
+  userId: string,
+  tweetIds: readonly string[],
+): Promise<void> {
+  await tryCache('timeline remove', () => removeFromTimelines(redis, [userId], tweetIds));
+}
+
+/** Best-effort add to one timeline, if it exists. */
+export async function addToTimeline(
+  redis: Redis,
+  userId: string,
+  tweetIds: readonly string[],
+): Promise<void> {
+  await tryCache('timeline add', () => addToTimelines(redis, [userId], tweetIds));
+}
+
+export interface StoredPage {
+  /** False when the timeline is missing or half-built: the caller must rebuild it. */
+  readonly built: boolean;
+  /** Up to `count` tweet ids older than `before` (or the newest), newest first. */
+  readonly tweetIds: string[];
+  /** The raw value of `extraGet`, if one was asked for (piggybacked on the same round trip). */
+  readonly extra: string | null;
+}
+
+/**
+ * Reads one page of a timeline in one round trip: the `built` marker, the entries, an expiry
+ * refresh, and optionally one more GET. Undefined when Redis is unavailable.
+ */
+export async function readStoredPage(
+  redis: Redis,
+  userId: string,
+  before: string | undefined,
+  count: number,
+  extraGet?: string,
+): Promise<StoredPage | undefined> {
+  const key = cacheKeys.homeTimeline(userId);
+  const pipeline = redis.pipeline().zscore(key, TIMELINE_SENTINEL);
+  if (before === undefined) {
+    pipeline.zrange(key, '+inf', '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count);
+  } else {
+    // Entries with the cursor's exact score sort by id; take those below it, then the rest.
+    const score = tweetTime(before);
+    pipeline.zrange(key, score, score, 'BYSCORE');
+    pipeline.zrange(key, `(${score}`, '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count);
+  }
+  pipeline.expire(key, TIMELINE_TTL_SECONDS);
+  if (extraGet !== undefined) pipeline.get(extraGet);
+  const results = await tryPipeline('timeline page', pipeline);
+  if (results === undefined) return undefined;
+  const [sentinel, first] = results as [string | null, string[]];
+  let tweetIds = first;
+  let next = 2;
+  if (before !== undefined) {
+    const ties = first.filter((id) => id < before).reverse();
+    tweetIds = [...ties, ...(results[2] as string[])].slice(0, count);
+    next = 3;
+  }
+  const extra = extraGet === undefined ? null : ((results[next + 1] as string | null) ?? null);
+  return { built: sentinel !== null, tweetIds, extra };
+}
+
+/**
+ * Starts a rebuild: creates the key with a `building:{token}` marker first, so fanout lands in it
+ * while DynamoDB is read. Undefined when Redis is unavailable.
+ */
+export async function startBuild(redis: Redis, userId: string): Promise<string | undefined> {
+  const key = cacheKeys.homeTimeline(userId);
+  const marker = TIMELINE_BUILDING_PREFIX + randomBytes(8).toString('hex');
+  const done = await tryPipeline(
+    'timeline build start',
+    redis.pipeline().zadd(key, '-inf', marker).expire(key, TIMELINE_TTL_SECONDS),
+  );
+  return done === undefined ? undefined : marker;
+}
+
+/** Completes a rebuild with the entries read from DynamoDB, if its marker survived. */
+export async function finishBuild(
+  redis: Redis,
+  userId: string,
+  marker: string,
+  tweetIds: readonly string[],
+): Promise<void> {
+  await tryPipeline(
+    'timeline build finish',
+    withScripts(redis)
+      .pipeline()
+      .chirpTimelineFinishBuild(
+        cacheKeys.homeTimeline(userId),
+        marker,
+        TIMELINE_SENTINEL,
+        MAX,
+        TIMELINE_TTL_SECONDS,
+        ...pairs(tweetIds),
+      ),
+  );
+}

@@ -1,0 +1,158 @@
+/**
+ * GET /v1/timeline: the caller's home timeline, newest first, up to LIMITS.timelineMaxEntries deep.
+ *
+ * The common path is two Redis round trips: one pipeline (timeline page, built marker, expiry
+ * refresh, cached celebrity list) and one MGET of the tweets; misses cost one BatchGet of tweets
+ * and one of media. A missing timeline is rebuilt from DynamoDB; with Redis down, pages are
+ * served straight from DynamoDB. Celebrity followees' tweets are merged in here.
+ */
+import { LIMITS } from '../../app/model';
+import { invalidRequest } from '../shared/errors';
+import { cacheKeys } from './cache-keys';
+import { tryCache, tryPipeline } from './cache';
+import type { Deps } from './deps';
+import { loadFollowGraph, parseCelebrityList, type FollowGraph } from './follows';
+import { parseTweetId } from './ids';
+import { mergeNewest, mergeNewestFirst, newestTweetIds } from './timeline-sources';
+import { finishBuild, readStoredPage, startBuild } from './timeline-store';
+import { hydrateTweets } from './tweet-cache';
+import type { TweetPage } from './tweets';
+import { decodeCursor, encodeCursor } from './validation';
+
+const MAX = LIMITS.timelineMaxEntries;
+const HOME_CURSOR_VERSION = 'h1';
+/** Newest ids cached per celebrity; enough for any first page (limit + 1). */
+const RECENT_MAX = LIMITS.pageMaxLimit + 1;
+/** Short: a celebrity's new tweet must show within 2 s; the fanout also drops the entry. */
+const RECENT_TTL_SECONDS = 2;
+
+interface HomeCursor {
+  /** Entries already served; the timeline ends at MAX. */
+  readonly served: number;
+  /** The last tweet id served: the next page starts below it. */
+  readonly before: string;
+}
+
+/**
+ * A home cursor positions a read inside the caller's own timeline only; a forged one can skip
+ * around in it, never reach anyone else's data.
+ */
+function parseHomeCursor(raw: string | undefined): HomeCursor | undefined {
+  if (raw === undefined) return undefined;
+  const [version, served, before] = decodeCursor(raw, 3);
+  if (
+    version !== HOME_CURSOR_VERSION ||
+    served === undefined ||
+    !/^[0-9]{1,3}$/.test(served) ||
+    Number(served) > MAX ||
+    before === undefined ||
+    parseTweetId(before) === undefined
+  ) {
+    throw invalidRequest('cursor is not valid');
+  }
+  return { served: Number(served), before };
+}
+
+export async function readHomeTimeline(
+  deps: Deps,
+  userId: string,
+  options: { limit: number; cursor?: string },
+): Promise<TweetPage> {
+  const cursor = parseHomeCursor(options.cursor);
+  const served = cursor?.served ?? 0;
+  const want = Math.min(options.limit, MAX - served);
+  if (want <= 0) return { tweets: [], next_cursor: null };
+  const before = cursor?.before;
+
+  const stored = await readStoredPage(
+    deps.redis,
+    userId,
+    before,
+    want + 1,
+    cacheKeys.celebrityFollowees(userId),
+  );
+  let celebrities = parseCelebrityList(stored?.extra);
+  let candidates: string[];
+  if (stored?.built === true) {
+    candidates = stored.tweetIds;
+  } else {
+    // Missing or half-built (or Redis down): read the source of truth.
+    const marker = stored === undefined ? undefined : await startBuild(deps.redis, userId);
+    const graph = await loadFollowGraph(deps, userId);
+    celebrities = graph.celebrities;
+    const authors = fannedOutAuthors(userId, graph);
+    if (marker !== undefined) {
+      const rebuilt = await mergeNewest(deps, authors, MAX);
+      await finishBuild(deps.redis, userId, marker, rebuilt);
+      candidates = rebuilt.filter((id) => before === undefined || id < before).slice(0, want + 1);
+    } else {
+      candidates = await mergeNewest(deps, authors, want + 1, before);
+    }
+  }
+  celebrities ??= (await loadFollowGraph(deps, userId)).celebrities;
+  if (celebrities.length > 0) {
+    const merged = await celebrityTweetIds(deps, celebrities, want + 1, before);
+    candidates = mergeNewestFirst([candidates, merged], want + 1);
+  }
+
+  const page = candidates.slice(0, want);
+  const hydrated = await hydrateTweets(deps, page);
+  const last = page[page.length - 1];
+  const more = candidates.length > want && served + page.length < MAX && last !== undefined;
+  return {
+    // Deleted tweets can linger in timelines until the fanout's REMOVE; they are skipped here.
+    tweets: page.flatMap((id) => hydrated.get(id) ?? []),
+    next_cursor: more ? encodeCursor([HOME_CURSOR_VERSION, served + page.length, last]) : null,
+  };
+}
+
+/** Authors whose tweets the fanout writes into this user's timeline: self and non-celebrities. */
+function fannedOutAuthors(userId: string, graph: FollowGraph): string[] {
+  const merged = new Set(graph.celebrities);
+  return [userId, ...graph.followees.filter((id) => !merged.has(id))];
+}
+
+/**
+ * The newest `count` tweet ids (older than `before`) of authors merged at read time. Each author's
+ * newest ids are cached briefly in Redis; deeper pages, or an author whose cached ids do not reach
+ * far enough back, are read from DynamoDB.
+ */
+async function celebrityTweetIds(
+  deps: Deps,
+  authors: readonly string[],
+  count: number,
+  before: string | undefined,
+): Promise<string[]> {
+  const keys = authors.map((author) => cacheKeys.recentTweets(author));
+  const cached = await tryCache('mget recent', () => deps.redis.mget(keys));
+  const lists: string[][] = [];
+  const uncovered: string[] = [];
+  const fill = deps.redis.pipeline();
+  await Promise.all(
+    authors.map(async (author, index) => {
+      let recent = parseIdList(cached?.[index]);
+      if (recent === undefined) {
+        recent = await newestTweetIds(deps, author, RECENT_MAX);
+        fill.set(keys[index] ?? '', JSON.stringify(recent), 'EX', RECENT_TTL_SECONDS);
+      }
+      const below = before === undefined ? recent : recent.filter((id) => id < before);
+      // Complete when the cache holds the author's whole history or enough ids below `before`.
+      if (recent.length < RECENT_MAX || below.length >= count) lists.push(below);
+      else uncovered.push(author);
+    }),
+  );
+  await tryPipeline('fill recent', fill);
+  if (uncovered.length > 0) lists.push(await mergeNewest(deps, uncovered, count, before));
+  return mergeNewestFirst(lists, count);
+}
+
+function parseIdList(raw: string | null | undefined): string[] | undefined {
+  if (raw === null || raw === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (Array.isArray(value) && value.every((id) => typeof id === 'string')) return value;
+  } catch {
+    // a miss
+  }
+  return undefined;
+}

@@ -1,0 +1,15 @@
+/** POST /v1/tweets: a tweet with its media, idempotent under an Idempotency-Key. */
+import { createTweet, parseCreateTweet, parseIdempotencyKey } from '../domain/tweets';
+import { productionDeps } from '../domain/production-deps';
+import { callerId, headerValue, httpHandler, jsonBody } from '../shared/http';
+import { jsonText } from './respond';
+
+const deps = productionDeps();
+
+export const handler = httpHandler(async (event) => {
+  const userId = callerId(event);
+  const input = parseCreateTweet(jsonBody(event));
+  const key = parseIdempotencyKey(headerValue(event, 'idempotency-key'));
+  const result = await createTweet(deps, userId, input, key);
+  return jsonText(result.status, result.tweet);
+});

@@ -1,0 +1,12 @@
+/** PUT /v1/users/{user_id}/follow: idempotent; backfills the caller's timeline. */
+import { followUser } from '../domain/follows';
+import { productionDeps } from '../domain/production-deps';
+import { callerId, httpHandler, noContent, pathParam } from '../shared/http';
+
+const deps = productionDeps();
+
+export const handler = httpHandler(async (event) => {
+  const userId = callerId(event);
+  await followUser(deps, userId, pathParam(event, 'user_id'));
+  return noContent();
+});

@@ -1,0 +1,11 @@
+/** GET /v1/media/{media_id}: the media object, for its owner or once attached. */
+import { getMedia } from '../domain/media';
+import { productionDeps } from '../domain/production-deps';
+import { callerId, httpHandler, json, pathParam } from '../shared/http';
+
+const deps = productionDeps();
+
+export const handler = httpHandler(async (event) => {
+  const userId = callerId(event);
+  return json(200, await getMedia(deps, userId, pathParam(event, 'media_id')));
+});

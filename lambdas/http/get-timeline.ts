@@ -1,0 +1,20 @@
+/** GET /v1/timeline?limit=&cursor=: the caller's home timeline. */
+import { readHomeTimeline } from '../domain/timeline';
+import { pageJson } from '../domain/tweets';
+import { pageLimit } from '../domain/validation';
+import { productionDeps } from '../domain/production-deps';
+import { callerId, httpHandler, queryParam } from '../shared/http';
+import { jsonText } from './respond';
+
+const deps = productionDeps();
+
+export const handler = httpHandler(async (event) => {
+  const userId = callerId(event);
+  const limit = pageLimit(queryParam(event, 'limit'));
+  const cursor = queryParam(event, 'cursor');
+  const page = await readHomeTimeline(deps, userId, {
+    limit,
+    ...(cursor !== undefined ? { cursor } : {}),
+  });
+  return jsonText(200, pageJson(page));
+});

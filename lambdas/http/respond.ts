@@ -1,0 +1,7 @@
+/** Response shapes for the route entry files beyond lambdas/shared/http.ts. */
+import type { HttpResult } from '../shared/http';
+
+/** A JSON response whose body is already serialised (cached tweet JSON is served as stored). */
+export function jsonText(statusCode: number, body: string): HttpResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body };
+}

@@ -1,0 +1,12 @@
+/** DELETE /v1/users/{user_id}/follow: idempotent; the followee leaves the caller's timeline. */
+import { unfollowUser } from '../domain/follows';
+import { productionDeps } from '../domain/production-deps';
+import { callerId, httpHandler, noContent, pathParam } from '../shared/http';
+
+const deps = productionDeps();
+
+export const handler = httpHandler(async (event) => {
+  const userId = callerId(event);
+  await unfollowUser(deps, userId, pathParam(event, 'user_id'));
+  return noContent();
+});

@@ -1,0 +1,147 @@
+/**
+ * Shared test harness for the domain and handler tests: deps built on the real local services,
+ * payload-2.0 events like API Gateway's, unique user ids, and a Redis that is down.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { dynamo, redis, s3, tables } from '../../lambdas/shared/clients';
+import type { Deps, UploadDeps } from '../../lambdas/domain/deps';
+import type { HttpResult } from '../../lambdas/shared/http';
+import { LIMITS } from '../../app/model';
+
+export const CDN = process.env.CDN_BASE_URL ?? 'https://cdn.chirp.test';
+
+export function testDeps(overrides: Partial<Deps> = {}): Deps {
+  return {
+    dynamo,
+    redis,
+    tables: { tweets: tables.tweets, metadata: tables.metadata },
+    cdnBaseUrl: CDN,
+    fanoutMaxFollowers: LIMITS.fanoutMaxFollowersDefault,
+    ...overrides,
+  };
+}
+
+export function uploadDeps(): UploadDeps {
+  return { dynamo, s3, tables, bucket: process.env.MEDIA_BUCKET ?? '' };
+}
+
+/** A Redis client like the production one, pointed at a port where nothing listens. */
+export function deadRedis(): Redis {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port: 1,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 150,
+    connectTimeout: 200,
+    retryStrategy: () => 2000,
+  });
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** A fresh user id, unique per test run, so tests never see each other's data. */
+export function newUser(prefix = 'u'): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+export interface EventOptions {
+  readonly user?: string | null;
+  readonly pathParameters?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  readonly body?: unknown;
+  /** A raw body string (sent as is), e.g. malformed JSON. */
+  readonly rawBody?: string;
+  readonly base64Body?: Buffer;
+  readonly headers?: Record<string, string>;
+}
+
+/** A payload-format-2.0 event as API Gateway's HTTP API builds it after its JWT authorizer. */
+export function httpEvent(
+  routeKey: string,
+  options: EventOptions = {},
+): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const [method = 'GET', routePath = '/'] = routeKey.split(' ');
+  const params = options.pathParameters ?? {};
+  const rawPath = routePath.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(params[name] ?? ''),
+  );
+  const query = options.query ?? {};
+  const rawQueryString = new URLSearchParams(query).toString();
+  let body: string | undefined;
+  let isBase64Encoded = false;
+  if (options.base64Body !== undefined) {
+    body = options.base64Body.toString('base64');
+    isBase64Encoded = true;
+  } else if (options.rawBody !== undefined) {
+    body = options.rawBody;
+  } else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+  }
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...Object.fromEntries(
+      Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+    ),
+  };
+  const user = options.user === undefined ? 'anonymous' : options.user;
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString,
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(params).length > 0 ? { pathParameters: params } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method,
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'jest',
+      },
+      requestId: randomBytes(8).toString('hex'),
+      routeKey,
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+      authorizer: {
+        principalId: '',
+        integrationLatency: 0,
+        jwt: {
+          claims: user === null ? {} : { sub: user, iss: 'https://auth.chirp.local/' },
+          scopes: [],
+        },
+      },
+    },
+    ...(body !== undefined ? { body } : {}),
+    isBase64Encoded,
+  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+export interface ParsedResult {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers: Record<string, unknown>;
+}
+
+export function parse(result: HttpResult): ParsedResult {
+  const text = typeof result.body === 'string' ? result.body : '';
+  return {
+    status: result.statusCode ?? 0,
+    body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+    headers: (result.headers ?? {}) as Record<string, unknown>,
+  };
+}
+
+export function errorCode(result: ParsedResult): unknown {
+  return (result.body.error as { code?: unknown } | undefined)?.code;
+}
