@@ -85,4 +85,21 @@ async function authenticateWithIam(client: Redis, userId: string): Promise<void>
   await client.connect().catch(() => undefined);
 }
 
-export const redis = createRedis();
+/**
+ * Functions without cache access run outside the VPC and get no REDIS_URL (see app/model.ts
+ * FunctionAccess.cache); they may still import this module, so for them `redis` is a stand-in
+ * whose every use throws, which callers treat as a cache miss.
+ */
+function redisNotConfigured(): Redis {
+  return new Proxy({} as Redis, {
+    get(_target, property) {
+      // Not a thenable, and inspectable (util.inspect, loggers), but unusable.
+      if (typeof property === 'symbol' || property === 'then') return undefined;
+      throw new Error(
+        `${ENV.redisUrl} is not set: this function has no cache access (${String(property)})`,
+      );
+    },
+  });
+}
+
+export const redis = optionalEnv(ENV.redisUrl) !== undefined ? createRedis() : redisNotConfigured();
