@@ -1,0 +1,42 @@
+/**
+ * Transcoder: S3 ObjectCreated events under uploads/ -> processUpload for each.
+ * Permanent problems end as `failed` media and return normally; an outage throws (after every
+ * record had its turn) so Lambda's async retries run the event again. Re-running is safe: claims
+ * are conditional and outputs content-addressed.
+ */
+import type { Context } from 'aws-lambda';
+import { bucketName, dynamo, redis, s3, tables } from '../shared/clients';
+import { logger } from '../shared/logger';
+import { processUpload, type MediaDeps } from '../media/process-upload';
+import { uploadsFromS3Event } from '../media/s3-event';
+import { mediaToolsFromEnv } from '../media/settings';
+
+const tools = mediaToolsFromEnv();
+
+export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) {
+  const deps: MediaDeps = {
+    dynamo,
+    s3,
+    redis,
+    metadataTable: tables.metadata,
+    bucket: bucketName(),
+    tools,
+    now: () => new Date(),
+    ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {}),
+  };
+  const uploads = uploadsFromS3Event(event);
+  const errors: unknown[] = [];
+  for (const upload of uploads) {
+    try {
+      const outcome = await processUpload(deps, upload);
+      logger.info('upload processed', { key: upload.key, ...outcome });
+    } catch (error) {
+      logger.error('upload processing interrupted; will retry', { key: upload.key, error });
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) {
+    throw new AggregateError(errors, `${errors.length} of ${uploads.length} uploads need a retry`);
+  }
+  return { processed: uploads.length };
+}
