@@ -6,18 +6,13 @@
  *   POST /dynamodb/stop | /dynamodb/start | /dynamodb/restart
  *   GET  /status
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveHttp, type LocalHttpServer } from './http-server';
 import type { RestartableService } from './services';
 
 export interface ControlTargets {
   readonly redis: RestartableService | undefined;
   readonly dynamodb: RestartableService;
-}
-
-export interface ControlServer {
-  readonly url: string;
-  close(): Promise<void>;
 }
 
 function serviceStatus(service: RestartableService | undefined) {
@@ -26,7 +21,7 @@ function serviceStatus(service: RestartableService | undefined) {
     : { managed: true, running: service.isRunning, pid: service.pid ?? null };
 }
 
-export async function startControlServer(targets: ControlTargets): Promise<ControlServer> {
+export async function startControlServer(targets: ControlTargets): Promise<LocalHttpServer> {
   // Serialise operations so a stop and a start never interleave.
   let queue: Promise<unknown> = Promise.resolve();
   const run = <T>(operation: () => Promise<T>): Promise<T> => {
@@ -35,7 +30,7 @@ export async function startControlServer(targets: ControlTargets): Promise<Contr
     return next;
   };
 
-  const server: Server = createServer((request, response) => {
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const reply = (status: number, body: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
@@ -67,11 +62,9 @@ export async function startControlServer(targets: ControlTargets): Promise<Contr
       () => reply(200, { ...serviceStatus(service), took_ms: Date.now() - started }),
       (error: unknown) => reply(500, { message: String(error) }),
     );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+  return serveHttp(0, handle, (error, response) => {
+    if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ message: String(error) }));
+  });
 }

@@ -3,10 +3,20 @@
  * managed parts (API Gateway with its JWT authorizer, S3 notifications, the DynamoDB stream event
  * source mapping, CloudFront), all invoking the very handler modules Lambda runs.
  */
-import { startControlServer, type ControlServer } from './control';
+import { ENV, FANOUT_FUNCTION, ROUTES } from '../app/model';
+import { startApiGateway } from './api-gateway';
+import { startCdn } from './cdn';
+import { startControlServer } from './control';
+import type { LocalHttpServer } from './http-server';
 import { loadOrCreateSigningKey, type SigningKey } from './jwt';
+import { createJwtAuthorizer } from './jwt-authorizer';
 import { silentLog, type Log } from './log';
-import { startServices, type Services } from './services';
+import { createS3EventDelivery } from './s3-events';
+import { DEFAULT_REGION, startServices, type Services } from './services';
+import { startStreamPump } from './stream-pump';
+
+export const DEFAULT_API_PORT = 3000;
+export const DEFAULT_CDN_PORT = 3001;
 
 export interface StackOptions {
   /** Data dir for services; undefined keeps service data in a temp dir (or in memory). */
@@ -14,6 +24,10 @@ export interface StackOptions {
   /** Where the JWT signing key lives (so `npm run token` can find it). */
   readonly keyDir: string;
   readonly dynamoInMemory?: boolean;
+  /** 0 picks a free port. @default 3000 */
+  readonly apiPort?: number;
+  /** 0 picks a free port. @default 3001 */
+  readonly cdnPort?: number;
   /** Expose the fault-injection endpoint (tests, soak). @default false */
   readonly control?: boolean;
   readonly log?: Log;
@@ -45,9 +59,13 @@ export interface LocalStack {
 export async function startStack(options: StackOptions): Promise<LocalStack> {
   const log = options.log ?? silentLog;
   const signingKey = loadOrCreateSigningKey(options.keyDir);
+  const region = process.env.AWS_REGION ?? DEFAULT_REGION;
+  const s3Events = createS3EventDelivery({ region, log });
   const services = await startServices({
     ...(options.servicesDataDir !== undefined ? { dataDir: options.servicesDataDir } : {}),
     dynamoInMemory: options.dynamoInMemory ?? false,
+    region,
+    onS3Event: s3Events.onEvent,
     log,
   });
   const stoppers: (() => Promise<void>)[] = [() => services.stop()];
@@ -57,11 +75,51 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     }
   };
   try {
-    const env = { ...services.env };
+    stoppers.push(() => s3Events.idle());
+    const cdn = await startCdn({
+      port: options.cdnPort ?? DEFAULT_CDN_PORT,
+      bucket: services.bucket,
+      s3Endpoint: services.s3Endpoint,
+      region,
+      credentials: services.credentials,
+      log,
+    });
+    stoppers.push(() => cdn.close());
+    log(`CDN on ${cdn.url}`);
+
+    const env = { ...services.env, [ENV.cdnBaseUrl]: cdn.url };
     // Handlers run in this process and read their configuration from process.env, as on Lambda.
     Object.assign(process.env, env);
 
-    let control: ControlServer | undefined;
+    const fanout = await startStreamPump({
+      tableName: services.tableNames.tweets,
+      fn: FANOUT_FUNCTION,
+      endpoint: services.dynamoEndpoint,
+      region,
+      credentials: services.credentials,
+      log,
+    });
+    stoppers.push(() => fanout.stop());
+    log('tweets stream -> fanout: polling');
+
+    const api = await startApiGateway({
+      port: options.apiPort ?? DEFAULT_API_PORT,
+      routes: ROUTES,
+      authorizer: await createJwtAuthorizer(signingKey),
+      region,
+      log,
+    }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new Error(
+          `API port ${options.apiPort ?? DEFAULT_API_PORT} is in use; set API_PORT to another port`,
+        );
+      }
+      throw error;
+    });
+    stoppers.push(() => api.close());
+    log(`API on ${api.url}`);
+
+    let control: LocalHttpServer | undefined;
     if (options.control === true) {
       control = await startControlServer({ redis: services.redis, dynamodb: services.dynamo });
       stoppers.push(() => control!.close());
@@ -71,8 +129,8 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       pid: process.pid,
       dataDir: services.dataDir,
       keyDir: options.keyDir,
-      apiUrl: null,
-      cdnUrl: null,
+      apiUrl: api.url,
+      cdnUrl: cdn.url,
       controlUrl: control?.url ?? null,
       env,
       redis:

@@ -13,9 +13,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startStack, type LocalStack } from './stack';
+import { DEFAULT_API_PORT, DEFAULT_CDN_PORT, startStack, type LocalStack } from './stack';
 
-export const DEFAULT_DATA_DIR = '.local-data';
+import { DEFAULT_DATA_DIR } from './jwt';
 
 const { values: flags } = parseArgs({
   options: {
@@ -32,6 +32,15 @@ const { values: flags } = parseArgs({
 const log = (message: string) => {
   if (!flags.quiet) process.stdout.write(`[chirp] ${message}\n`);
 };
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${name} must be a port number`);
+  return port;
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -67,6 +76,8 @@ async function main(): Promise<void> {
     servicesDataDir: inMemory ? undefined : dataDir,
     keyDir: dataDir,
     dynamoInMemory: inMemory,
+    apiPort: portFromEnv('API_PORT', DEFAULT_API_PORT),
+    cdnPort: portFromEnv('CDN_PORT', DEFAULT_CDN_PORT),
     control: flags.control,
     log,
   });
@@ -77,9 +88,26 @@ async function main(): Promise<void> {
     writeFileSync(flags['ready-file'], JSON.stringify(info, null, 2));
   }
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (info.controlUrl !== null) log(`control: ${info.controlUrl}`);
-  log(`data: ${inMemory ? 'in memory (nothing persists)' : info.dataDir}`);
-  log('Ctrl-C stops everything');
+  const tokenCommand =
+    info.keyDir === resolve(DEFAULT_DATA_DIR)
+      ? 'npm run --silent token -- <user_id>'
+      : `CHIRP_DATA_DIR=${info.keyDir} npm run --silent token -- <user_id>`;
+  process.stdout.write(
+    [
+      '',
+      `  API   ${info.apiUrl}`,
+      `  CDN   ${info.cdnUrl}`,
+      `  Data  ${inMemory ? 'in memory (nothing persists)' : info.dataDir}`,
+      ...(info.controlUrl !== null ? [`  Fault injection  ${info.controlUrl}`] : []),
+      '',
+      `  Token:  ${tokenCommand}`,
+      `  Try:    curl -H "Authorization: Bearer $(${tokenCommand.replace('<user_id>', 'alice')})" ${info.apiUrl}/v1/timeline`,
+      `  Demo:   npm run demo`,
+      '',
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,74 @@
+/**
+ * The HTTP API JWT authorizer, locally: the same checks API Gateway makes before a route's Lambda
+ * runs. Token from the Authorization header (a "Bearer " prefix is optional, as in API Gateway);
+ * RS256 only; `kid` must name a key of the issuer's JWKS; signature, `iss`, `aud` (or
+ * `client_id`), `exp` (required), `nbf` and `iat` checked. Any failure is a 401 before the handler
+ * runs. Claims reach the handler as strings, as API Gateway flattens them.
+ */
+import { createLocalJWKSet, exportJWK, importSPKI, jwtVerify, type JWTPayload } from 'jose';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, type SigningKey } from './jwt';
+
+export interface AuthorizedCaller {
+  readonly claims: Record<string, string>;
+  readonly scopes: string[];
+}
+
+export type JwtAuthorizer = (
+  authorization: string | undefined,
+) => Promise<AuthorizedCaller | undefined>;
+
+/** How API Gateway renders a claim value in requestContext.authorizer.jwt.claims. */
+function claimToString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return `[${value.map(claimToString).join(' ')}]`;
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+function scopesOf(payload: JWTPayload): string[] {
+  const raw = payload.scope ?? payload.scp;
+  if (typeof raw === 'string') return raw.split(' ').filter((s) => s !== '');
+  if (Array.isArray(raw)) return raw.map(String);
+  return [];
+}
+
+export async function createJwtAuthorizer(
+  key: Pick<SigningKey, 'kid' | 'publicKeyPem'>,
+  options: { issuer?: string; audience?: string } = {},
+): Promise<JwtAuthorizer> {
+  const issuer = options.issuer ?? LOCAL_JWT_ISSUER;
+  const audience = options.audience ?? LOCAL_JWT_AUDIENCE;
+  const publicJwk = await exportJWK(await importSPKI(key.publicKeyPem, 'RS256'));
+  const jwks = createLocalJWKSet({
+    keys: [{ ...publicJwk, kid: key.kid, alg: 'RS256', use: 'sig' }],
+  });
+
+  return async (authorization) => {
+    if (authorization === undefined) return undefined;
+    const token = authorization.replace(/^Bearer\s+/i, '').trim();
+    if (token === '' || token.split('.').length !== 3) return undefined;
+    try {
+      const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+        issuer,
+        algorithms: ['RS256'],
+        requiredClaims: ['exp'],
+      });
+      if (protectedHeader.kid === undefined) return undefined;
+      // API Gateway accepts the audience in `aud` or, for access tokens, in `client_id`.
+      const audiences = [
+        ...(Array.isArray(payload.aud)
+          ? payload.aud
+          : payload.aud !== undefined
+            ? [payload.aud]
+            : []),
+        ...(typeof payload.client_id === 'string' ? [payload.client_id] : []),
+      ];
+      if (!audiences.includes(audience)) return undefined;
+      const claims: Record<string, string> = {};
+      for (const [name, value] of Object.entries(payload)) claims[name] = claimToString(value);
+      return { claims, scopes: scopesOf(payload) };
+    } catch {
+      return undefined;
+    }
+  };
+}
