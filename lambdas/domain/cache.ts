@@ -96,14 +96,20 @@ export async function tryCache<T>(what: string, call: () => Promise<T>): Promise
 }
 
 /**
- * Executes a pipeline and returns each command's result, or undefined when the pipeline failed as
- * a whole or any command in it failed (Redis down, timeout, script error).
+ * Builds and executes a pipeline (with the scripts registered) and returns each command's result,
+ * or undefined when building or running it failed, or any command in it failed (Redis down,
+ * timeout, script error, or no cache configured for this function).
  */
 export async function tryPipeline(
+  redis: Redis,
   what: string,
-  pipeline: ChainableCommander,
+  build: (pipeline: ChainableCommander) => unknown,
 ): Promise<unknown[] | undefined> {
-  const results = await tryCache(what, () => pipeline.exec());
+  const results = await tryCache(what, () => {
+    const pipeline = withScripts(redis).pipeline();
+    build(pipeline);
+    return pipeline.exec();
+  });
   if (results === undefined || results === null) return undefined;
   const values: unknown[] = [];
   for (const [error, value] of results) {

@@ -11,7 +11,7 @@ import {
 import { METADATA_KEYS } from '../../app/model';
 import { invalidRequest } from '../shared/errors';
 import { cacheKeys } from './cache-keys';
-import { tryCache, tryPipeline, withScripts } from './cache';
+import { tryCache, tryPipeline } from './cache';
 import { nowMs, type Deps } from './deps';
 import { batchGetAll, cancellationReasons, queryAll, sleep } from './dynamo';
 import { isUserId } from './ids';
@@ -226,10 +226,8 @@ export async function unfollowUser(deps: Deps, userId: string, followee: string)
     ],
   });
   // Also when the edge was already gone: a retried DELETE repairs a cleanup Redis dropped.
-  await tryPipeline(
-    'unfollow cleanup',
-    withScripts(deps.redis)
-      .pipeline()
+  await tryPipeline(deps.redis, 'unfollow cleanup', (pipeline) =>
+    pipeline
       .del(cacheKeys.celebrityFollowees(userId))
       .chirpTimelineRemoveAuthor(cacheKeys.homeTimeline(userId), followee),
   );

@@ -100,18 +100,19 @@ export async function readStoredPage(
   extraGet?: string,
 ): Promise<StoredPage | undefined> {
   const key = cacheKeys.homeTimeline(userId);
-  const pipeline = redis.pipeline().zscore(key, TIMELINE_SENTINEL);
-  if (before === undefined) {
-    pipeline.zrange(key, '+inf', '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count);
-  } else {
-    // Entries with the cursor's exact score sort by id; take those below it, then the rest.
-    const score = tweetTime(before);
-    pipeline.zrange(key, score, score, 'BYSCORE');
-    pipeline.zrange(key, `(${score}`, '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count);
-  }
-  pipeline.expire(key, TIMELINE_TTL_SECONDS);
-  if (extraGet !== undefined) pipeline.get(extraGet);
-  const results = await tryPipeline('timeline page', pipeline);
+  const results = await tryPipeline(redis, 'timeline page', (pipeline) => {
+    pipeline.zscore(key, TIMELINE_SENTINEL);
+    if (before === undefined) {
+      pipeline.zrange(key, '+inf', '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count);
+    } else {
+      // Entries with the cursor's exact score sort by id; take those below it, then the rest.
+      const score = tweetTime(before);
+      pipeline.zrange(key, score, score, 'BYSCORE');
+      pipeline.zrange(key, `(${score}`, '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count);
+    }
+    pipeline.expire(key, TIMELINE_TTL_SECONDS);
+    if (extraGet !== undefined) pipeline.get(extraGet);
+  });
   if (results === undefined) return undefined;
   const [sentinel, first] = results as [string | null, string[]];
   let tweetIds = first;
@@ -132,9 +133,8 @@ export async function readStoredPage(
 export async function startBuild(redis: Redis, userId: string): Promise<string | undefined> {
   const key = cacheKeys.homeTimeline(userId);
   const marker = TIMELINE_BUILDING_PREFIX + randomBytes(8).toString('hex');
-  const done = await tryPipeline(
-    'timeline build start',
-    redis.pipeline().zadd(key, '-inf', marker).expire(key, TIMELINE_TTL_SECONDS),
+  const done = await tryPipeline(redis, 'timeline build start', (pipeline) =>
+    pipeline.zadd(key, '-inf', marker).expire(key, TIMELINE_TTL_SECONDS),
   );
   return done === undefined ? undefined : marker;
 }
@@ -146,17 +146,14 @@ export async function finishBuild(
   marker: string,
   tweetIds: readonly string[],
 ): Promise<void> {
-  await tryPipeline(
-    'timeline build finish',
-    withScripts(redis)
-      .pipeline()
-      .chirpTimelineFinishBuild(
-        cacheKeys.homeTimeline(userId),
-        marker,
-        TIMELINE_SENTINEL,
-        MAX,
-        TIMELINE_TTL_SECONDS,
-        ...pairs(tweetIds),
-      ),
+  await tryPipeline(redis, 'timeline build finish', (pipeline) =>
+    pipeline.chirpTimelineFinishBuild(
+      cacheKeys.homeTimeline(userId),
+      marker,
+      TIMELINE_SENTINEL,
+      MAX,
+      TIMELINE_TTL_SECONDS,
+      ...pairs(tweetIds),
+    ),
   );
 }

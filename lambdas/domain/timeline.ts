@@ -127,13 +127,13 @@ async function celebrityTweetIds(
   const cached = await tryCache('mget recent', () => deps.redis.mget(keys));
   const lists: string[][] = [];
   const uncovered: string[] = [];
-  const fill = deps.redis.pipeline();
+  const fills: [string, string][] = [];
   await Promise.all(
     authors.map(async (author, index) => {
       let recent = parseIdList(cached?.[index]);
       if (recent === undefined) {
         recent = await newestTweetIds(deps, author, RECENT_MAX);
-        fill.set(keys[index] ?? '', JSON.stringify(recent), 'EX', RECENT_TTL_SECONDS);
+        fills.push([keys[index] ?? '', JSON.stringify(recent)]);
       }
       const below = before === undefined ? recent : recent.filter((id) => id < before);
       // Complete when the cache holds the author's whole history or enough ids below `before`.
@@ -141,7 +141,11 @@ async function celebrityTweetIds(
       else uncovered.push(author);
     }),
   );
-  await tryPipeline('fill recent', fill);
+  if (fills.length > 0) {
+    await tryPipeline(deps.redis, 'fill recent', (pipeline) => {
+      for (const [key, value] of fills) pipeline.set(key, value, 'EX', RECENT_TTL_SECONDS);
+    });
+  }
   if (uncovered.length > 0) lists.push(await mergeNewest(deps, uncovered, count, before));
   return mergeNewestFirst(lists, count);
 }

@@ -10,7 +10,7 @@
  *   Lambda's timeout, so a fill that read DynamoDB before the delete cannot resurrect it, since
  *   fills only write with NX).
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { METADATA_KEYS } from '../../app/model';
 import { cacheKeys } from './cache-keys';
 import { tryCache, tryPipeline } from './cache';
@@ -89,7 +89,7 @@ export function isSettled(tweet: TweetObject): boolean {
  * tombstone or a newer write is never overwritten by a read that raced it.
  */
 export function cacheTweetCommand(
-  pipeline: ReturnType<Redis['pipeline']>,
+  pipeline: ChainableCommander,
   tweet: TweetObject,
   json: TweetJson,
   mode: 'fill' | 'overwrite',
@@ -142,19 +142,16 @@ export async function hydrateTweets(
 
   const records = await loadTweetRecords(deps, misses, known);
   const rendered = await renderTweets(deps, [...records.values()]);
-  const fill = deps.redis.pipeline();
-  for (const tweet of rendered) {
-    const json = JSON.stringify(tweet);
-    result.set(tweet.tweet_id, json);
-    cacheTweetCommand(fill, tweet, json, 'fill');
-  }
-  for (const id of misses) {
-    if (!records.has(id)) {
-      result.set(id, null);
-      fill.set(cacheKeys.tweet(id), NEGATIVE_ENTRY, 'EX', TWEET_NEGATIVE_TTL_SECONDS, 'NX');
+  const fills = rendered.map((tweet) => ({ tweet, json: JSON.stringify(tweet) }));
+  for (const { tweet, json } of fills) result.set(tweet.tweet_id, json);
+  const missing = misses.filter((id) => !records.has(id));
+  for (const id of missing) result.set(id, null);
+  await tryPipeline(deps.redis, 'fill tweets', (pipeline) => {
+    for (const { tweet, json } of fills) cacheTweetCommand(pipeline, tweet, json, 'fill');
+    for (const id of missing) {
+      pipeline.set(cacheKeys.tweet(id), NEGATIVE_ENTRY, 'EX', TWEET_NEGATIVE_TTL_SECONDS, 'NX');
     }
-  }
-  await tryPipeline('fill tweets', fill);
+  });
   return result;
 }
 

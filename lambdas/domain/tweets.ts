@@ -160,9 +160,9 @@ export async function createTweet(
     for (const [id, value] of media) attached.set(id, { ...value, tweet_id: tweetId });
     const tweet = renderTweet(record, attached, deps.cdnBaseUrl);
     const json = JSON.stringify(tweet);
-    const write = deps.redis.pipeline();
-    cacheTweetCommand(write, tweet, json, 'overwrite');
-    await tryPipeline('cache new tweet', write);
+    await tryPipeline(deps.redis, 'cache new tweet', (pipeline) =>
+      cacheTweetCommand(pipeline, tweet, json, 'overwrite'),
+    );
     return { status: 201, tweet: json };
   }
 }
@@ -343,9 +343,9 @@ export async function getTweet(deps: Deps, tweetId: string): Promise<TweetJson> 
   const [tweet] = await renderTweets(deps, [record]);
   if (tweet === undefined) throw tweetNotFound();
   const json = JSON.stringify(tweet);
-  const fill = deps.redis.pipeline();
-  cacheTweetCommand(fill, tweet, json, 'fill');
-  await tryPipeline('fill tweet', fill);
+  await tryPipeline(deps.redis, 'fill tweet', (pipeline) =>
+    cacheTweetCommand(pipeline, tweet, json, 'fill'),
+  );
   return json;
 }
 
