@@ -7,9 +7,6 @@ import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:cr
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Where `npm start` keeps its data (and this key) unless told otherwise. */
-export const DEFAULT_DATA_DIR = '.local-data';
-
 /** The issuer and audience the local authorizer is configured with, like the CDK's authorizer. */
 export const LOCAL_JWT_ISSUER = 'https://auth.chirp.local/';
 export const LOCAL_JWT_AUDIENCE = 'chirp-api';

@@ -7,6 +7,7 @@ import { ENV, FANOUT_FUNCTION, ROUTES } from '../app/model';
 import { startApiGateway } from './api-gateway';
 import { startCdn } from './cdn';
 import { startControlServer } from './control';
+import { DEFAULT_API_PORT, DEFAULT_CDN_PORT } from './defaults';
 import type { LocalHttpServer } from './http-server';
 import { loadOrCreateSigningKey, type SigningKey } from './jwt';
 import { createJwtAuthorizer } from './jwt-authorizer';
@@ -14,9 +15,6 @@ import { silentLog, type Log } from './log';
 import { createS3EventDelivery } from './s3-events';
 import { DEFAULT_REGION, startServices, type Services } from './services';
 import { startStreamPump } from './stream-pump';
-
-export const DEFAULT_API_PORT = 3000;
-export const DEFAULT_CDN_PORT = 3001;
 
 export interface StackOptions {
   /** Data dir for services; undefined keeps service data in a temp dir (or in memory). */

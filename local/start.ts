@@ -13,9 +13,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_API_PORT, DEFAULT_CDN_PORT, startStack, type LocalStack } from './stack';
+import { startStack, type LocalStack } from './stack';
 
-import { DEFAULT_DATA_DIR } from './jwt';
+import { DEFAULT_API_PORT, DEFAULT_CDN_PORT, DEFAULT_DATA_DIR } from './defaults';
 
 const { values: flags } = parseArgs({
   options: {

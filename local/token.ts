@@ -5,13 +5,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { USER_ID_PATTERN } from '../app/model';
-import {
-  DEFAULT_DATA_DIR,
-  DEFAULT_TOKEN_TTL_SECONDS,
-  mintToken,
-  readSigningKey,
-  signingKeyPath,
-} from './jwt';
+import { DEFAULT_DATA_DIR } from './defaults';
+import { DEFAULT_TOKEN_TTL_SECONDS, mintToken, readSigningKey, signingKeyPath } from './jwt';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);

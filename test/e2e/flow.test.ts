@@ -1,0 +1,83 @@
+/**
+ * The whole flow over HTTP against the local stack: token, media init, PUT upload, tweet, the
+ * follower's home timeline (fanout via the DynamoDB stream), media ready (transcoder via the S3
+ * event), processed media from the CDN.
+ */
+import {
+  eventually,
+  newUser,
+  type MediaBody,
+  type PageBody,
+  type TweetBody,
+} from '../support/api-client';
+import { cdnUrl } from '../support/env';
+import { generatePng, uploadMedia } from '../support/media';
+
+describe('the whole flow', () => {
+  const alice = newUser('alice');
+  const bob = newUser('bob');
+
+  it('delivers a tweet with an image to a follower and serves the processed media from the CDN', async () => {
+    expect((await bob.put(`/v1/users/${alice.id}/follow`)).status).toBe(204);
+
+    const png = await generatePng(640, 480);
+    const init = await uploadMedia(alice, png);
+    expect(init.status).toBe('pending_upload');
+
+    const created = await alice.post<TweetBody>('/v1/tweets', {
+      text: 'Hello from the local stack',
+      media_ids: [init.media_id],
+    });
+    expect(created.status).toBe(201);
+    const tweet = created.body;
+    expect(tweet.user_id).toBe(alice.id);
+    expect(tweet.media.map((m) => m.media_id)).toEqual([init.media_id]);
+    const posted = Date.now();
+
+    // Fanout: the follower sees it within 2 s (the issue's promise).
+    await eventually(
+      "the tweet in bob's home timeline",
+      async () => {
+        const page = await bob.get<PageBody>('/v1/timeline');
+        return page.body.tweets.some((t) => t.tweet_id === tweet.tweet_id) ? true : undefined;
+      },
+      2_000,
+      25,
+    );
+    const fanoutDelayMs = Date.now() - posted;
+    expect(fanoutDelayMs).toBeLessThan(2_000);
+
+    // Transcoder: the media becomes ready, with CDN URLs for its variants.
+    const ready = await eventually(
+      'the media to be ready',
+      async () => {
+        const media = await alice.get<MediaBody>(`/v1/media/${init.media_id}`);
+        if (media.body.status === 'failed') throw new Error(JSON.stringify(media.body.failure));
+        return media.body.status === 'ready' ? media.body : undefined;
+      },
+      30_000,
+      100,
+    );
+    expect(ready.variants.length).toBeGreaterThan(0);
+
+    // GET /v1/tweets shows the current media state.
+    const fetched = await bob.get<TweetBody>(`/v1/tweets/${tweet.tweet_id}`);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.media[0]?.status).toBe('ready');
+
+    for (const variant of ready.variants) {
+      expect(variant.url.startsWith(`${cdnUrl()}/`)).toBe(true);
+      const response = await fetch(variant.url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe(variant.content_type);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('strict-transport-security')).toContain('max-age=');
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect(bytes.length).toBe(variant.bytes);
+    }
+
+    // Originals are never served by the CDN.
+    const original = await fetch(`${cdnUrl()}/uploads/${init.media_id}`);
+    expect(original.status).toBe(403);
+  });
+});

@@ -1,0 +1,47 @@
+/** Media helpers for end-to-end tests: generated images and uploads through presigned URLs. */
+import sharp from 'sharp';
+import type { InitMediaBody, TestUser } from './api-client';
+
+/** A real PNG of the given size with a gradient-ish fill (so variants are non-trivial). */
+export async function generatePng(width = 96, height = 64): Promise<Buffer> {
+  const channels = 3;
+  const pixels = Buffer.alloc(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * channels;
+      pixels[i] = (x * 255) / width;
+      pixels[i + 1] = (y * 255) / height;
+      pixels[i + 2] = 128;
+    }
+  }
+  return sharp(pixels, { raw: { width, height, channels } }).png().toBuffer();
+}
+
+/** PUTs bytes to a presigned URL with exactly the headers the API returned. */
+export function upload(
+  init: InitMediaBody,
+  bytes: Buffer,
+  extraHeaders: Record<string, string> = {},
+) {
+  return fetch(init.upload_url, {
+    method: init.upload_method,
+    headers: { ...init.upload_headers, ...extraHeaders },
+    body: bytes,
+  });
+}
+
+/** media/init + upload; returns the init response. */
+export async function uploadMedia(
+  user: TestUser,
+  bytes: Buffer,
+  contentType = 'image/png',
+): Promise<InitMediaBody> {
+  const init = await user.post<InitMediaBody>('/v1/media/init', {
+    content_type: contentType,
+    size_bytes: bytes.length,
+  });
+  if (init.status !== 201) throw new Error(`media/init: ${init.status} ${init.text}`);
+  const put = await upload(init.body, bytes);
+  if (put.status !== 200) throw new Error(`upload: ${put.status} ${await put.text()}`);
+  return init.body;
+}
