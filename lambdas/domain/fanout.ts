@@ -6,13 +6,14 @@
  * Timelines are sorted sets scored by tweet time, so replaying a change is a no-op: retried
  * batches never duplicate entries. A Redis failure is thrown, so the batch is retried.
  */
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { LIMITS } from '../../app/model';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
 import { execPipeline, withScripts } from './cache';
 import type { Deps } from './deps';
 import { followerPages, isCelebrity } from './follows';
-import { tweetTime } from './ids';
+import { parseTweetId, tweetTime } from './ids';
 import { addToTimelines, removeFromTimelines } from './timeline-store';
 import { NEGATIVE_ENTRY, TWEET_TOMBSTONE_TTL_SECONDS } from './tweet-cache';
 
@@ -88,4 +89,38 @@ export async function fanoutBatch(
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   return failed.size === 0 ? undefined : Math.min(...failed);
+}
+
+/** The tweet a stream record is about; undefined for records the fanout ignores. */
+export function tweetChange(record: DynamoDBRecord): TweetChange | undefined {
+  const kind =
+    record.eventName === 'INSERT' ? 'insert' : record.eventName === 'REMOVE' ? 'remove' : undefined;
+  if (kind === undefined) return undefined; // tweets are immutable; MODIFY changes nothing here
+  const author = record.dynamodb?.Keys?.user_id?.S;
+  const tweetId = record.dynamodb?.Keys?.tweet_id?.S;
+  const key = tweetId === undefined ? undefined : parseTweetId(tweetId);
+  if (author === undefined || key === undefined || key.user_id !== author) {
+    logger.warn('skipping a stream record that is not a tweet', { eventID: record.eventID });
+    return undefined;
+  }
+  return { kind, author, tweetId: key.tweet_id };
+}
+
+/**
+ * The stream handler. Reports partial batch failures: the first failed record and every record
+ * after it, so the retry resumes in order (ReportBatchItemFailures).
+ */
+export function createFanoutHandler(
+  deps: Deps,
+): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
+  return async (event) => {
+    const records = event.Records ?? [];
+    const failedFrom = await fanoutBatch(deps, records.map(tweetChange));
+    if (failedFrom === undefined) return { batchItemFailures: [] };
+    return {
+      batchItemFailures: records.slice(failedFrom).map((record) => ({
+        itemIdentifier: record.dynamodb?.SequenceNumber ?? record.eventID ?? '',
+      })),
+    };
+  };
 }
