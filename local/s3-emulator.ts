@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import S3rver from '@20minutes/s3rver';
+import type { IncomingMessage } from 'node:http';
+import { serveHttp, type LocalHttpServer } from './http-server';
 import type { Log } from './log';
 
 /** The local media bucket. */
@@ -37,8 +39,24 @@ export interface S3EmulatorOptions {
  * @20minutes/s3rver in this process: checks SigV4 signatures (header and presigned), signed
  * headers and lengths, and emits object events.
  */
+/** Has the request any of S3's authentication mechanisms (header, SigV4 or SigV2 query)? */
+function isSigned(request: IncomingMessage): boolean {
+  if (request.headers.authorization !== undefined) return true;
+  const query = new URL(request.url ?? '/', 'http://s3.local').searchParams;
+  return query.has('X-Amz-Signature') || query.has('Signature');
+}
+
+const ACCESS_DENIED =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
+
+/**
+ * @20minutes/s3rver in this process: checks SigV4 signatures (header and presigned), signed
+ * headers and lengths, and emits object events. s3rver lets anonymous requests through; the bucket
+ * in AWS blocks all public access, so unsigned requests (other than CORS preflights) get S3's 403
+ * AccessDenied here too.
+ */
 export class S3Emulator {
-  private server: S3rver | undefined;
+  private server: LocalHttpServer | undefined;
   private port = 0;
 
   constructor(private readonly options: S3EmulatorOptions) {}
@@ -50,30 +68,45 @@ export class S3Emulator {
   async start(): Promise<void> {
     if (this.server !== undefined) return;
     mkdirSync(this.options.directory, { recursive: true });
-    const server = new S3rver({
-      address: '127.0.0.1',
-      // Reuse the port on restart so clients configured with the endpoint keep working.
-      port: this.port,
+    const s3rver = new S3rver({
       silent: true,
       directory: this.options.directory,
       // Path-style only: the SDK is configured with forcePathStyle against 127.0.0.1.
       vhostBuckets: false,
       configureBuckets: [{ name: this.options.bucket, configs: [CORS_CONFIGURATION] }],
     });
-    server.on('error', (error: unknown) => {
+    s3rver.on('error', (error: unknown) => {
       // Client errors (bad signature, wrong length) are answered with S3's XML errors already.
       const status = (error as { status?: number }).status;
       if (status === undefined || status >= 500) this.options.log(`s3: ${String(error)}`);
     });
     const { onEvent } = this.options;
     if (onEvent !== undefined) {
-      server.on('event', (event) => {
+      s3rver.on('event', (event) => {
         for (const record of event.Records) onEvent(record);
       });
     }
-    const address = await server.run();
-    this.port = address.port;
-    this.server = server;
+    await s3rver.configureBuckets();
+    const serveS3 = s3rver.callback();
+    // Reuse the port on restart so clients configured with the endpoint keep working.
+    this.server = await serveHttp(
+      this.port,
+      async (request, response) => {
+        if (request.method !== 'OPTIONS' && !isSigned(request)) {
+          response.writeHead(403, { 'content-type': 'application/xml' });
+          response.end(ACCESS_DENIED);
+          request.resume();
+          return;
+        }
+        serveS3(request, response);
+      },
+      (error, response) => {
+        this.options.log(`s3: ${String(error)}`);
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      },
+    );
+    this.port = Number(new URL(this.server.url).port);
   }
 
   async stop(): Promise<void> {

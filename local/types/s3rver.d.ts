@@ -1,6 +1,7 @@
 /** The parts of @20minutes/s3rver (which ships no types) that the local runtime uses. */
 declare module '@20minutes/s3rver' {
   import type { EventEmitter } from 'node:events';
+  import type { IncomingMessage, ServerResponse } from 'node:http';
   import type { AddressInfo } from 'node:net';
 
   namespace S3rver {
@@ -43,6 +44,10 @@ declare module '@20minutes/s3rver' {
   class S3rver extends EventEmitter {
     constructor(options?: S3rver.Options);
     run(): Promise<AddressInfo>;
+    /** Creates the configured buckets (run() does this before listening). */
+    configureBuckets(): Promise<void>;
+    /** The Koa request listener, to serve s3rver from another http.Server. */
+    callback(): (request: IncomingMessage, response: ServerResponse) => void;
     close(): Promise<void>;
     on(event: 'event', listener: (event: { Records: S3rver.EventRecord[] }) => void): this;
     on(event: string | symbol, listener: (...args: unknown[]) => void): this;

@@ -1,0 +1,160 @@
+/**
+ * Media over HTTP: media/init limits and error codes, and what the presigned upload URL allows.
+ */
+import { LIMITS } from '../../app/model';
+import { newUser, type ErrorBody, type InitMediaBody, type MediaBody } from '../support/api-client';
+import { generatePng, upload } from '../support/media';
+
+function expectError(response: { status: number; body: unknown }, status: number, code: string) {
+  expect({
+    status: response.status,
+    code: (response.body as ErrorBody | undefined)?.error?.code,
+  }).toEqual({
+    status,
+    code,
+  });
+}
+
+describe('POST /v1/media/init', () => {
+  const user = newUser('uploader');
+
+  it('returns a pending media with a presigned PUT that expires within 15 minutes', async () => {
+    const before = Date.now();
+    const init = await user.post<InitMediaBody>('/v1/media/init', {
+      content_type: 'image/png',
+      size_bytes: 1234,
+      alt_text: 'a test image',
+    });
+    expect(init.status).toBe(201);
+    expect(init.body).toMatchObject({ status: 'pending_upload', upload_method: 'PUT' });
+    expect(init.body.upload_headers).toMatchObject({
+      'content-type': 'image/png',
+      'content-length': '1234',
+    });
+    const expiresAt = Date.parse(init.body.expires_at);
+    expect(expiresAt).toBeGreaterThan(before);
+    expect(expiresAt).toBeLessThanOrEqual(
+      Date.now() + LIMITS.uploadUrlExpiresSeconds * 1000 + 1000,
+    );
+    const expires = Number(new URL(init.body.upload_url).searchParams.get('X-Amz-Expires'));
+    expect(expires).toBeGreaterThan(0);
+    expect(expires).toBeLessThanOrEqual(LIMITS.uploadUrlExpiresSeconds);
+
+    const media = await user.get<MediaBody>(`/v1/media/${init.body.media_id}`);
+    expect(media.status).toBe(200);
+    expect(media.body).toMatchObject({
+      media_id: init.body.media_id,
+      status: 'pending_upload',
+      alt_text: 'a test image',
+    });
+  });
+
+  it('accepts each type up to its limit', async () => {
+    for (const [contentType, max] of Object.entries(LIMITS.mediaTypes)) {
+      const response = await user.post('/v1/media/init', {
+        content_type: contentType,
+        size_bytes: max,
+      });
+      expect({ contentType, status: response.status }).toEqual({ contentType, status: 201 });
+    }
+  });
+
+  it('rejects unsupported types with 415 and oversized media with 413', async () => {
+    expectError(
+      await user.post('/v1/media/init', { content_type: 'image/svg+xml', size_bytes: 100 }),
+      415,
+      'unsupported_media_type',
+    );
+    expectError(
+      await user.post('/v1/media/init', { content_type: 'text/html', size_bytes: 100 }),
+      415,
+      'unsupported_media_type',
+    );
+    for (const [contentType, max] of Object.entries(LIMITS.mediaTypes)) {
+      expectError(
+        await user.post('/v1/media/init', { content_type: contentType, size_bytes: max + 1 }),
+        413,
+        'media_too_large',
+      );
+    }
+  });
+
+  it('rejects malformed input with 400 invalid_request', async () => {
+    for (const body of [
+      {},
+      { content_type: 'image/png' },
+      { content_type: 'image/png', size_bytes: -1 },
+      { content_type: 'image/png', size_bytes: 0 },
+      { content_type: 'image/png', size_bytes: 1.5 },
+      { content_type: 'image/png', size_bytes: '100' },
+      {
+        content_type: 'image/png',
+        size_bytes: 100,
+        alt_text: 'a'.repeat(LIMITS.altTextMaxChars + 1),
+      },
+      { content_type: 'image/png', size_bytes: 100, alt_text: 7 },
+    ]) {
+      expectError(await user.post('/v1/media/init', body), 400, 'invalid_request');
+    }
+    expectError(
+      await user.post('/v1/media/init', undefined, {
+        rawBody: 'not json',
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'invalid_request',
+    );
+  });
+});
+
+describe('the presigned upload URL', () => {
+  const user = newUser('presigned');
+
+  async function fresh(bytes: Buffer): Promise<InitMediaBody> {
+    const init = await user.post<InitMediaBody>('/v1/media/init', {
+      content_type: 'image/png',
+      size_bytes: bytes.length,
+    });
+    expect(init.status).toBe(201);
+    return init.body;
+  }
+
+  it('rejects another length, another content type, another key, and an unsigned PUT', async () => {
+    const png = await generatePng();
+    const init = await fresh(png);
+
+    const shorter = png.subarray(0, png.length - 10);
+    const wrongLength = await fetch(init.upload_url, {
+      method: 'PUT',
+      headers: { 'content-type': 'image/png' },
+      body: shorter,
+    });
+    expect(wrongLength.status).toBe(403);
+
+    const wrongType = await upload(init, png, { 'content-type': 'image/jpeg' });
+    expect(wrongType.status).toBe(403);
+
+    const other = await fresh(png);
+    const otherKeyUrl = init.upload_url.replace(init.media_id, other.media_id);
+    const wrongKey = await fetch(otherKeyUrl, {
+      method: 'PUT',
+      headers: other.upload_headers,
+      body: png,
+    });
+    expect(wrongKey.status).toBe(403);
+
+    const unsigned = await fetch(init.upload_url.split('?')[0] as string, {
+      method: 'PUT',
+      headers: init.upload_headers,
+      body: png,
+    });
+    expect(unsigned.status).toBe(403);
+
+    // None of that stored anything: the media is still waiting for its upload.
+    const media = await user.get<MediaBody>(`/v1/media/${init.media_id}`);
+    expect(media.body.status).toBe('pending_upload');
+
+    const good = await upload(init, png);
+    expect(good.status).toBe(200);
+  });
+});
