@@ -1,0 +1,749 @@
+import * as fs from 'node:fs';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import {
+  EVENT_FUNCTIONS,
+  FANOUT_FUNCTION,
+  LIMITS,
+  MEDIA_SWEEPER_FUNCTION,
+  ROUTES,
+  TABLES,
+  TRANSCODER_FUNCTION,
+  TWEETS_TABLE,
+  type FunctionAccess,
+  type FunctionSpec,
+} from '../../app/model';
+import type { ChirpFunction } from '../../lib/constructs/chirp-function';
+import type { ChirpStack } from '../../lib/chirp-stack';
+import { logicalId, resourcesOfType, synthChirp, type Synthesized } from './synth';
+
+const CORS_ORIGIN = 'https://app.example.com';
+let synthesized: Synthesized;
+let template: Template;
+let stack: ChirpStack;
+
+beforeAll(() => {
+  synthesized = synthChirp({
+    context: { corsOrigins: `${CORS_ORIGIN},https://admin.example.com` },
+  });
+  ({ template, stack } = synthesized);
+});
+afterAll(() => fs.rmSync(synthesized.outdir, { recursive: true, force: true }));
+
+/** Every project function with the model spec it was built from. */
+function allFunctions(): ChirpFunction[] {
+  return [
+    ...stack.api.functions.values(),
+    stack.fanout.function,
+    stack.transcoder.function,
+    stack.mediaSweeper.function,
+  ];
+}
+
+function functionResource(fn: ChirpFunction): Record<string, unknown> {
+  const resource = template.toJSON().Resources[logicalId(stack, fn)] as {
+    Properties: Record<string, unknown>;
+  };
+  return resource.Properties;
+}
+
+function environment(fn: ChirpFunction): Record<string, unknown> {
+  return (functionResource(fn).Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+}
+
+/** The statements of a function's own role policy. */
+function statements(fn: ChirpFunction): Statement[] {
+  const policy = (fn.role as iam.Role).node.tryFindChild('DefaultPolicy') as iam.Policy;
+  const resource = template.toJSON().Resources[logicalId(stack, policy)] as {
+    Properties: { PolicyDocument: { Statement: Statement[] } };
+  };
+  return resource.Properties.PolicyDocument.Statement;
+}
+
+describe('tables', () => {
+  it('creates one global table per schema in the app model, with its keys, indexes and TTL', () => {
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', TABLES.length);
+    for (const schema of TABLES) {
+      const keySchema = [{ AttributeName: schema.partitionKey.name, KeyType: 'HASH' }];
+      if (schema.sortKey) keySchema.push({ AttributeName: schema.sortKey.name, KeyType: 'RANGE' });
+      template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        KeySchema: keySchema,
+        BillingMode: 'PAY_PER_REQUEST',
+        ...(schema.stream ? { StreamSpecification: { StreamViewType: schema.stream } } : {}),
+        ...(schema.ttlAttribute
+          ? { TimeToLiveSpecification: { AttributeName: schema.ttlAttribute, Enabled: true } }
+          : {}),
+        GlobalSecondaryIndexes:
+          schema.globalIndexes.length === 0
+            ? Match.absent()
+            : schema.globalIndexes.map((index) => Match.objectLike({ IndexName: index.indexName })),
+      });
+    }
+  });
+
+  it('keys tweets by user_id and tweet_id, with a NEW_AND_OLD_IMAGES stream for the fanout', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'user_id', KeyType: 'HASH' },
+        { AttributeName: 'tweet_id', KeyType: 'RANGE' },
+      ],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+  });
+
+  it('turns on point-in-time recovery and deletion protection, and retains the tables', () => {
+    for (const [, table] of resourcesOfType(template, 'AWS::DynamoDB::GlobalTable')) {
+      const replicas = table.Properties.Replicas as Array<Record<string, unknown>>;
+      for (const replica of replicas) {
+        expect(replica).toMatchObject({
+          DeletionProtectionEnabled: true,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        });
+      }
+    }
+    template.allResources('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('has a single replica, in the stack region, by default', () => {
+    template.allResourcesProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: [Match.objectLike({ Region: 'us-east-1' })],
+    });
+  });
+});
+
+describe('regions', () => {
+  it('replicates every table to the regions of -c replicaRegions, besides -c region', () => {
+    const multi = synthChirp({
+      context: { region: 'us-east-1', replicaRegions: 'us-west-2,eu-west-1' },
+    });
+    try {
+      const tables = resourcesOfType(multi.template, 'AWS::DynamoDB::GlobalTable');
+      expect(tables).toHaveLength(TABLES.length);
+      for (const [, table] of tables) {
+        const regions = (table.Properties.Replicas as Array<{ Region: string }>).map(
+          (replica) => replica.Region,
+        );
+        expect(regions.sort()).toEqual(['eu-west-1', 'us-east-1', 'us-west-2']);
+      }
+    } finally {
+      fs.rmSync(multi.outdir, { recursive: true, force: true });
+    }
+  });
+
+  it('deploys to -c region', () => {
+    const other = synthChirp({ context: { region: 'eu-central-1' } });
+    try {
+      expect(other.stack.region).toBe('eu-central-1');
+      other.template.allResourcesProperties('AWS::DynamoDB::GlobalTable', {
+        Replicas: [Match.objectLike({ Region: 'eu-central-1' })],
+      });
+    } finally {
+      fs.rmSync(other.outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('media bucket', () => {
+  const mediaBucket = () => logicalId(stack, stack.media.bucket);
+
+  it('is private, owner-enforced, encrypted and logs access to the log bucket', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        ],
+      },
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: Match.stringLikeRegexp('^AccessLogsBucket') },
+      },
+    });
+    const bucket = template.toJSON().Resources[mediaBucket()];
+    expect(bucket.Properties.LoggingConfiguration).toBeDefined();
+  });
+
+  it('enforces TLS with a bucket policy', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: mediaBucket() },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('allows browser PUTs from the configured origins only', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: {
+        CorsRules: [
+          Match.objectLike({
+            AllowedMethods: ['PUT'],
+            AllowedOrigins: [CORS_ORIGIN, 'https://admin.example.com'],
+          }),
+        ],
+      },
+    });
+  });
+
+  it('expires abandoned uploads under the upload prefix', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Prefix: 'uploads/',
+            Status: 'Enabled',
+            ExpirationInDays: Match.anyValue(),
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          }),
+        ]),
+      },
+    });
+    const rule = (
+      template.toJSON().Resources[mediaBucket()].Properties.LifecycleConfiguration.Rules as Array<{
+        ExpirationInDays: number;
+      }>
+    )[0];
+    // Longer than the time the app gives an upload to be attached, so the sweeper sees it first.
+    expect(rule?.ExpirationInDays).toBeGreaterThan(LIMITS.unattachedMediaTtlSeconds / 86_400);
+  });
+
+  it('invokes the transcoder for objects created under the upload prefix', () => {
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: mediaBucket() },
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'uploads/' }] } },
+            LambdaFunctionArn: {
+              'Fn::GetAtt': [logicalId(stack, stack.transcoder.function), 'Arn'],
+            },
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('CDN', () => {
+  const distribution = () => logicalId(stack, stack.cdn.distribution);
+
+  it('serves the media bucket over HTTPS only through Origin Access Control, with access logs', () => {
+    template.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    template.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always' },
+    });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: {
+        DefaultCacheBehavior: {
+          ViewerProtocolPolicy: 'https-only',
+          AllowedMethods: ['GET', 'HEAD'],
+          CachePolicyId: { Ref: Match.stringLikeRegexp('ImmutableMedia') },
+          ResponseHeadersPolicyId: { Ref: Match.stringLikeRegexp('SecurityHeaders') },
+        },
+        Origins: [
+          Match.objectLike({
+            DomainName: {
+              'Fn::GetAtt': [logicalId(stack, stack.media.bucket), 'RegionalDomainName'],
+            },
+            OriginAccessControlId: { 'Fn::GetAtt': [Match.anyValue(), 'Id'] },
+          }),
+        ],
+        Logging: { Bucket: Match.anyValue(), Prefix: 'cloudfront/' },
+      },
+    });
+  });
+
+  it('lets the distribution read the processed prefix and nothing else', () => {
+    const policies = resourcesOfType(template, 'AWS::S3::BucketPolicy').filter(
+      ([, policy]) =>
+        JSON.stringify(policy.Properties.Bucket) ===
+        JSON.stringify({ Ref: logicalId(stack, stack.media.bucket) }),
+    );
+    expect(policies).toHaveLength(1);
+    const cloudFrontStatements = (
+      policies[0]![1].Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }
+    ).Statement.filter((s) => JSON.stringify(s.Principal).includes('cloudfront.amazonaws.com'));
+    expect(cloudFrontStatements).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [{ 'Fn::GetAtt': [logicalId(stack, stack.media.bucket), 'Arn'] }, '/media/*'],
+          ],
+        },
+        Condition: {
+          StringEquals: {
+            'AWS:SourceArn': expect.objectContaining({
+              'Fn::Join': ['', expect.arrayContaining([{ Ref: distribution() }])],
+            }),
+          },
+        },
+      }),
+    ]);
+  });
+
+  it('caches immutable media for a year, keyed on the path only', () => {
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: {
+        DefaultTTL: 31_536_000,
+        MaxTTL: 31_536_000,
+        ParametersInCacheKeyAndForwardedToOrigin: {
+          CookiesConfig: { CookieBehavior: 'none' },
+          HeadersConfig: { HeaderBehavior: 'none' },
+          QueryStringsConfig: { QueryStringBehavior: 'none' },
+        },
+      },
+    });
+  });
+
+  it('adds security response headers', () => {
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: {
+        SecurityHeadersConfig: {
+          ContentTypeOptions: { Override: true },
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 63_072_000 }),
+          ContentSecurityPolicy: Match.objectLike({
+            ContentSecurityPolicy: Match.stringLikeRegexp("default-src 'none'"),
+          }),
+          ReferrerPolicy: Match.anyValue(),
+        },
+      },
+    });
+  });
+
+  it('gives functions CDN_BASE_URL = https://<distribution domain>', () => {
+    for (const fn of allFunctions()) {
+      expect(environment(fn).CDN_BASE_URL).toEqual({
+        'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distribution(), 'DomainName'] }]],
+      });
+    }
+  });
+});
+
+describe('cache network', () => {
+  const cacheFunctions = () => allFunctions().filter((fn) => fn.spec.access.cache === true);
+  const otherFunctions = () => allFunctions().filter((fn) => fn.spec.access.cache !== true);
+
+  it('is a VPC with isolated subnets only: no NAT, no internet gateway', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.resourceCountIs('AWS::EC2::EIP', 0);
+    template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+    template.resourcePropertiesCountIs('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0' }, 0);
+  });
+
+  it('reaches DynamoDB and S3 through gateway endpoints', () => {
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 2);
+    for (const service of ['dynamodb', 's3']) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Gateway',
+        ServiceName: {
+          'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, `.${service}`]],
+        },
+      });
+    }
+  });
+
+  it('logs VPC flows', () => {
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      LogDestinationType: 's3',
+      TrafficType: 'ALL',
+    });
+  });
+
+  it('runs ElastiCache Serverless for Valkey with an IAM-authenticated user', () => {
+    template.resourceCountIs('AWS::ElastiCache::ServerlessCache', 1);
+    template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
+    template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', {
+      Engine: 'valkey',
+      SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('isolatedSubnet') }]),
+      UserGroupId: stack.cache.cache.userGroupId,
+    });
+    template.hasResourceProperties('AWS::ElastiCache::User', {
+      Engine: 'valkey',
+      AuthenticationMode: { Type: 'iam' },
+      UserId: stack.cache.appUser.userId,
+      // IAM authentication requires user name = user id.
+      UserName: stack.cache.appUser.userId,
+      AccessString: Match.stringLikeRegexp('^on '),
+    });
+    // The user group's mandatory "default" user is switched off.
+    template.hasResourceProperties('AWS::ElastiCache::User', {
+      UserName: 'default',
+      AccessString: 'off -@all',
+    });
+  });
+
+  it('accepts connections only from the Lambdas security group', () => {
+    const cacheSg = logicalId(stack, stack.cache.node.findChild('CacheSecurityGroup'));
+    const clientSg = logicalId(stack, stack.cache.clientSecurityGroup);
+    const ingress = resourcesOfType(template, 'AWS::EC2::SecurityGroupIngress').filter(([, rule]) =>
+      JSON.stringify(rule.Properties.GroupId).includes(cacheSg),
+    );
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0]![1].Properties).toMatchObject({
+      IpProtocol: 'tcp',
+      FromPort: 6379,
+      ToPort: 6380,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [clientSg, 'GroupId'] },
+    });
+    const sg = template.toJSON().Resources[cacheSg].Properties;
+    expect(sg.SecurityGroupIngress).toBeUndefined();
+  });
+
+  it('puts exactly the functions that use the cache in the isolated subnets, with its URL', () => {
+    const clientSg = logicalId(stack, stack.cache.clientSecurityGroup);
+    expect(cacheFunctions().length).toBeGreaterThan(0);
+    for (const fn of cacheFunctions()) {
+      expect(functionResource(fn).VpcConfig).toEqual({
+        SecurityGroupIds: [{ 'Fn::GetAtt': [clientSg, 'GroupId'] }],
+        SubnetIds: expect.arrayContaining([{ Ref: expect.stringMatching(/isolatedSubnet/) }]),
+      });
+      const env = environment(fn);
+      expect(JSON.stringify(env.REDIS_URL)).toContain('rediss://');
+      expect(env.REDIS_URL).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            'rediss://',
+            { 'Fn::GetAtt': [logicalId(stack, stack.cache.cache), 'Endpoint.Address'] },
+            ':',
+            { 'Fn::GetAtt': [logicalId(stack, stack.cache.cache), 'Endpoint.Port'] },
+          ],
+        ],
+      });
+      expect(env.REDIS_IAM_USER).toBe(stack.cache.appUser.userId);
+      expect(env.REDIS_CACHE_NAME).toBe(stack.cache.cache.serverlessCacheName);
+    }
+    for (const fn of otherFunctions()) {
+      expect(functionResource(fn).VpcConfig).toBeUndefined();
+      expect(environment(fn).REDIS_URL).toBeUndefined();
+    }
+  });
+
+  it('grants elasticache:Connect on the cache and its user to cache functions only', () => {
+    for (const fn of allFunctions()) {
+      const connect = statements(fn).filter((s) => s.Action === 'elasticache:Connect');
+      if (fn.spec.access.cache) {
+        expect(connect).toEqual([
+          expect.objectContaining({
+            Resource: expect.arrayContaining([
+              { 'Fn::GetAtt': [logicalId(stack, stack.cache.cache), 'ARN'] },
+              { 'Fn::GetAtt': [logicalId(stack, stack.cache.appUser), 'Arn'] },
+            ]),
+          }),
+        ]);
+      } else {
+        expect(connect).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('HTTP API', () => {
+  it('has one route per model route, each requiring the JWT authorizer', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
+    const authorizer = logicalId(stack, stack.api.api.node.findChild('CognitoJwt'));
+    for (const route of ROUTES) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `${route.method} ${route.path}`,
+        AuthorizationType: 'JWT',
+        AuthorizerId: { Ref: authorizer },
+      });
+    }
+    // No route, of any origin, escapes the authorizer.
+    template.allResourcesProperties('AWS::ApiGatewayV2::Route', {
+      AuthorizationType: 'JWT',
+      AuthorizerId: { Ref: authorizer },
+    });
+  });
+
+  it('validates Cognito JWTs for the app client', () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Audience: [{ Ref: logicalId(stack, stack.api.userPoolClient) }],
+        Issuer: {
+          'Fn::Join': [
+            '',
+            [
+              'https://cognito-idp.us-east-1.amazonaws.com/',
+              { Ref: logicalId(stack, stack.api.userPool) },
+            ],
+          ],
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
+  });
+
+  it('routes each path to its own function, built from the entry the model names', () => {
+    for (const route of ROUTES) {
+      const fn = stack.api.functions.get(route.id);
+      expect(fn?.spec).toBe(route);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: { 'Fn::GetAtt': [logicalId(stack, fn!), 'Arn'] },
+        PayloadFormatVersion: '2.0',
+      });
+    }
+  });
+
+  it('has a stage with JSON access logs and default throttling', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('\\$context.requestId'),
+      },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: Match.anyValue(),
+        ThrottlingBurstLimit: Match.anyValue(),
+      },
+    });
+  });
+
+  it('answers CORS preflight for the configured origins', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: [CORS_ORIGIN, 'https://admin.example.com'],
+      }),
+    });
+  });
+});
+
+describe('functions', () => {
+  it('builds one function per route and event function in the model', () => {
+    const specs = allFunctions().map((fn) => fn.spec);
+    expect(specs).toEqual([...ROUTES, ...EVENT_FUNCTIONS]);
+  });
+
+  it('runs every function on nodejs24.x, arm64, with tracing, source maps and its own log group', () => {
+    for (const fn of allFunctions()) {
+      const props = functionResource(fn);
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+        MemorySize: fn.spec.memoryMb ?? 512,
+        Timeout: fn.spec.timeoutSeconds ?? 10,
+      });
+      expect(environment(fn)).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: fn.spec.id,
+        NODE_OPTIONS: '--enable-source-maps',
+        S3_FORCE_PATH_STYLE: 'false',
+        TWEETS_TABLE: { Ref: logicalId(stack, stack.tables.table(TWEETS_TABLE)) },
+        MEDIA_BUCKET: { Ref: logicalId(stack, stack.media.bucket) },
+      });
+    }
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('uses no AWS-managed basic execution role: each role writes only its own log group', () => {
+    for (const fn of allFunctions()) {
+      const role = template.toJSON().Resources[logicalId(stack, fn.role as iam.Role)].Properties;
+      expect(JSON.stringify(role.ManagedPolicyArns ?? [])).not.toContain(
+        'AWSLambdaBasicExecutionRole',
+      );
+      const logs = statements(fn).filter((s) => JSON.stringify(s.Action).includes('logs:'));
+      expect(logs).toEqual([
+        expect.objectContaining({
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/Logs/), 'Arn'] },
+        }),
+      ]);
+    }
+  });
+});
+
+describe('least privilege', () => {
+  type Target = 'tweets' | 'metadata' | 'uploads' | 'media';
+  const readActions = ['dynamodb:GetItem', 'dynamodb:Query'];
+  const writeActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+  /** What the function's policy lets it do, per target: the set of actions. */
+  function granted(fn: ChirpFunction): Record<Target, Set<string>> {
+    const result: Record<Target, Set<string>> = {
+      tweets: new Set(),
+      metadata: new Set(),
+      uploads: new Set(),
+      media: new Set(),
+    };
+    const ids = {
+      tweets: logicalId(stack, stack.tables.table(TABLES[0])),
+      metadata: logicalId(stack, stack.tables.table(TABLES[1])),
+      bucket: logicalId(stack, stack.media.bucket),
+    };
+    for (const statement of statements(fn)) {
+      const actions = [statement.Action].flat();
+      const resource = JSON.stringify(statement.Resource);
+      const add = (target: Target) => actions.forEach((action) => result[target].add(action));
+      if (resource.includes(`"${ids.tweets}"`) && !resource.includes('StreamArn')) add('tweets');
+      if (resource.includes(`"${ids.metadata}"`)) add('metadata');
+      if (resource.includes(`"${ids.bucket}"`) && resource.includes('/uploads/*')) add('uploads');
+      if (resource.includes(`"${ids.bucket}"`) && resource.includes('/media/*')) add('media');
+    }
+    return result;
+  }
+
+  function expectTable(actions: Set<string>, mode: FunctionAccess['tweetsTable']): void {
+    const can = (list: string[]) => list.every((action) => actions.has(action));
+    const none = (list: string[]) => list.every((action) => !actions.has(action));
+    if (mode === undefined) expect(actions.size).toBe(0);
+    if (mode === 'read') expect(can(readActions) && none(writeActions)).toBe(true);
+    if (mode === 'write') expect(can(writeActions) && none(readActions)).toBe(true);
+    if (mode === 'readWrite') expect(can(readActions) && can(writeActions)).toBe(true);
+  }
+
+  const specs: FunctionSpec[] = [...ROUTES, ...EVENT_FUNCTIONS];
+  it.each(specs.map((spec) => [spec.id, spec] as const))(
+    '%s gets exactly the access its model spec lists',
+    (_id, spec) => {
+      const fn = allFunctions().find((candidate) => candidate.spec === spec)!;
+      const access = granted(fn);
+      expectTable(access.tweets, spec.access.tweetsTable);
+      expectTable(access.metadata, spec.access.metadataTable);
+
+      const uploads = [...access.uploads];
+      const media = [...access.media];
+      const canPut = (actions: string[]) => actions.includes('s3:PutObject');
+      const canRead = (actions: string[]) => actions.includes('s3:GetObject*');
+      const canDelete = (actions: string[]) => actions.includes('s3:DeleteObject*');
+      const { presignUploads, processMedia, deleteMedia } = spec.access;
+      expect(canPut(uploads)).toBe(presignUploads === true);
+      expect(canRead(uploads)).toBe(processMedia === true);
+      expect(canDelete(uploads)).toBe(deleteMedia === true);
+      expect(canPut(media)).toBe(processMedia === true);
+      expect(canRead(media)).toBe(false);
+      expect(canDelete(media)).toBe(processMedia === true || deleteMedia === true);
+    },
+  );
+});
+
+describe('fanout', () => {
+  it('consumes the tweets stream with per-record failures, bisection, retries and a failure queue', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(stack, stack.fanout.function) },
+      EventSourceArn: {
+        'Fn::GetAtt': [logicalId(stack, stack.tables.table(TWEETS_TABLE)), 'StreamArn'],
+      },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: Match.anyValue(),
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [logicalId(stack, stack.fanout.failures.queue), 'Arn'] },
+        },
+      },
+    });
+    expect(stack.fanout.function.spec).toBe(FANOUT_FUNCTION);
+  });
+});
+
+describe('transcoder', () => {
+  it('is sized for video: at least 1024 MB, 60 s and 2 GiB of ephemeral storage', () => {
+    const props = functionResource(stack.transcoder.function);
+    expect(props.MemorySize).toBe(TRANSCODER_FUNCTION.memoryMb);
+    expect(props.MemorySize as number).toBeGreaterThanOrEqual(1024);
+    expect(props.Timeout as number).toBeGreaterThanOrEqual(60);
+    const storage = (props.EphemeralStorage as { Size: number }).Size;
+    // A 512 MiB original plus its output must fit.
+    expect(storage).toBeGreaterThanOrEqual(2048);
+    expect(storage * 1024 * 1024).toBeGreaterThan(2 * (LIMITS.mediaTypes['video/mp4'] ?? 0));
+  });
+
+  it('retries asynchronously, then sends the event to a failure queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack, stack.transcoder.function) },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: {
+          Destination: {
+            'Fn::GetAtt': [logicalId(stack, stack.transcoder.failures.queue), 'Arn'],
+          },
+        },
+      },
+    });
+  });
+
+  it('takes sharp and ffmpeg/ffprobe from the arm64 media-tools layer', () => {
+    const props = functionResource(stack.transcoder.function);
+    expect(props.Layers).toEqual([{ Ref: logicalId(stack, stack.transcoder.layer) }]);
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', {
+      CompatibleArchitectures: ['arm64'],
+      CompatibleRuntimes: ['nodejs24.x'],
+    });
+    expect(environment(stack.transcoder.function)).toMatchObject({
+      FFMPEG_PATH: '/opt/nodejs/node_modules/@ffmpeg-installer/linux-arm64/ffmpeg',
+      FFPROBE_PATH: '/opt/nodejs/node_modules/@ffprobe-installer/linux-arm64/ffprobe',
+    });
+  });
+});
+
+describe('media sweeper', () => {
+  it('runs on the schedule the model sets', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: `rate(${MEDIA_SWEEPER_FUNCTION.scheduleMinutes} minutes)`,
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(stack, stack.mediaSweeper.function), 'Arn'] },
+        }),
+      ],
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('exports the API URL, CDN domain, user pool and client ids, bucket and table names', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'ApiUrl',
+        'CdnDomain',
+        'MediaBucketName',
+        'MetadataTableName',
+        'TweetsTableName',
+        'UserPoolClientId',
+        'UserPoolId',
+      ].sort(),
+    );
+    expect(outputs.CdnDomain!.Value).toEqual({
+      'Fn::GetAtt': [logicalId(stack, stack.cdn.distribution), 'DomainName'],
+    });
+    expect(outputs.UserPoolId!.Value).toEqual({ Ref: logicalId(stack, stack.api.userPool) });
+    expect(outputs.MediaBucketName!.Value).toEqual({ Ref: logicalId(stack, stack.media.bucket) });
+  });
+});
