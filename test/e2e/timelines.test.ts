@@ -1,0 +1,144 @@
+/**
+ * Timelines and follows over HTTP: the home timeline (own tweets plus followees', newest first),
+ * follow with backfill, unfollow, user timelines paged through DynamoDB, and paging errors.
+ */
+import {
+  eventually,
+  newUser,
+  type ErrorBody,
+  type PageBody,
+  type TestUser,
+  type TweetBody,
+} from '../support/api-client';
+
+async function tweet(user: TestUser, text: string): Promise<TweetBody> {
+  const response = await user.post<TweetBody>('/v1/tweets', { text });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
+/** Every page of a timeline, following next_cursor. */
+async function allPages(user: TestUser, path: string, limit: number): Promise<TweetBody[][]> {
+  const pages: TweetBody[][] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = `?limit=${limit}${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = await user.get<PageBody>(`${path}${query}`);
+    expect(page.status).toBe(200);
+    pages.push(page.body.tweets);
+    cursor = page.body.next_cursor;
+    expect(pages.length).toBeLessThan(50);
+  } while (cursor !== null);
+  return pages;
+}
+
+const ids = (tweets: TweetBody[]) => tweets.map((t) => t.tweet_id);
+
+describe('follows and home timelines', () => {
+  it("shows the caller's own tweets in their home timeline", async () => {
+    const solo = newUser('solo');
+    const mine = await tweet(solo, 'talking to myself');
+    const home = await solo.get<PageBody>('/v1/timeline');
+    expect(ids(home.body.tweets)).toContain(mine.tweet_id);
+  });
+
+  it('backfills on follow, delivers new tweets, and removes them on unfollow', async () => {
+    const author = newUser('author');
+    const reader = newUser('reader');
+    const older = [
+      await tweet(author, 'old 1'),
+      await tweet(author, 'old 2'),
+      await tweet(author, 'old 3'),
+    ];
+
+    expect((await reader.put(`/v1/users/${author.id}/follow`)).status).toBe(204);
+    // Following is idempotent.
+    expect((await reader.put(`/v1/users/${author.id}/follow`)).status).toBe(204);
+    const backfilled = await reader.get<PageBody>('/v1/timeline');
+    expect(ids(backfilled.body.tweets)).toEqual(ids(older).reverse());
+
+    const fresh = await tweet(author, 'new one');
+    await eventually('the new tweet in the home timeline', async () => {
+      const home = await reader.get<PageBody>('/v1/timeline');
+      return home.body.tweets[0]?.tweet_id === fresh.tweet_id ? true : undefined;
+    });
+    const home = await reader.get<PageBody>('/v1/timeline');
+    expect(ids(home.body.tweets)).toEqual(
+      [fresh, ...older.slice().reverse()].map((t) => t.tweet_id),
+    );
+
+    expect((await reader.delete(`/v1/users/${author.id}/follow`)).status).toBe(204);
+    expect((await reader.delete(`/v1/users/${author.id}/follow`)).status).toBe(204);
+    const after = await reader.get<PageBody>('/v1/timeline');
+    expect(after.body.tweets).toEqual([]);
+  });
+
+  it('refuses to follow yourself with 400', async () => {
+    const narcissus = newUser('narcissus');
+    const response = await narcissus.put<ErrorBody>(`/v1/users/${narcissus.id}/follow`);
+    expect(response.status).toBe(400);
+    expect(typeof response.body.error.code).toBe('string');
+  });
+
+  it('pages the home timeline newest first without gaps or repeats', async () => {
+    const a = newUser('pa');
+    const b = newUser('pb');
+    const reader = newUser('preader');
+    await reader.put(`/v1/users/${a.id}/follow`);
+    await reader.put(`/v1/users/${b.id}/follow`);
+    const written: TweetBody[] = [];
+    for (let i = 0; i < 12; i++) written.push(await tweet(i % 2 === 0 ? a : b, `tweet ${i}`));
+    const expected = ids(written).reverse();
+    await eventually('all tweets in the home timeline', async () => {
+      const home = await reader.get<PageBody>('/v1/timeline?limit=100');
+      return home.body.tweets.length === written.length ? true : undefined;
+    });
+    const pages = await allPages(reader, '/v1/timeline', 5);
+    expect(pages.map((p) => p.length)).toEqual([5, 5, 2]);
+    expect(ids(pages.flat())).toEqual(expected);
+  });
+});
+
+describe('user timelines', () => {
+  it("pages a user's complete history newest first", async () => {
+    const writer = newUser('writer');
+    const reader = newUser('someone');
+    const written: TweetBody[] = [];
+    for (let i = 0; i < 23; i++) written.push(await tweet(writer, `history ${i}`));
+    const pages = await allPages(reader, `/v1/users/${writer.id}/tweets`, 10);
+    expect(pages.map((p) => p.length)).toEqual([10, 10, 3]);
+    expect(ids(pages.flat())).toEqual(ids(written).reverse());
+    const defaultPage = await reader.get<PageBody>(`/v1/users/${writer.id}/tweets`);
+    expect(defaultPage.body.tweets).toHaveLength(20);
+  });
+
+  it('answers an unknown user with an empty page', async () => {
+    const reader = newUser('lonely');
+    const page = await reader.get<PageBody>(`/v1/users/nobody-${reader.id}/tweets`);
+    expect(page.status).toBe(200);
+    expect(page.body).toEqual({ tweets: [], next_cursor: null });
+  });
+
+  it.each(['/v1/timeline', '/v1/users/someone/tweets'])(
+    'rejects bad limits and cursors on %s with 400 invalid_request',
+    async (path) => {
+      const user = newUser('pager');
+      for (const query of [
+        'limit=0',
+        'limit=101',
+        'limit=-1',
+        'limit=abc',
+        'limit=1e9',
+        'cursor=garbage',
+        `cursor=${'x'.repeat(5000)}`,
+      ]) {
+        const response = await user.get<ErrorBody>(`${path}?${query}`);
+        expect({ query, status: response.status, code: response.body?.error?.code }).toEqual({
+          query,
+          status: 400,
+          code: 'invalid_request',
+        });
+      }
+    },
+  );
+});
