@@ -20,7 +20,7 @@ export const LOCAL_API_ID = 'local';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 
-interface CompiledRoute {
+export interface CompiledRoute {
   readonly spec: RouteSpec;
   readonly routeKey: string;
   readonly segments: readonly string[];
@@ -44,6 +44,10 @@ function compile(spec: RouteSpec, region: string): CompiledRoute {
     fn: new LocalFunction(spec, region),
   };
 }
+
+/** The route table API Gateway builds from the app model's routes. */
+export const compileRoutes = (specs: readonly RouteSpec[], region: string): CompiledRoute[] =>
+  specs.map((spec) => compile(spec, region));
 
 /** Finds the route for a method and raw (still percent-encoded) path; parameters are decoded. */
 export function matchRoute(
@@ -296,7 +300,7 @@ export interface ApiGatewayOptions {
 }
 
 export async function startApiGateway(options: ApiGatewayOptions): Promise<LocalHttpServer> {
-  const routes = options.routes.map((spec) => compile(spec, options.region));
+  const routes = compileRoutes(options.routes, options.region);
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const requestId = newRequestId();

@@ -56,7 +56,7 @@ interface ShardState {
 }
 
 /** Lambda's event record: AWS-region ARN, epoch-seconds ApproximateCreationDateTime. */
-function toLambdaRecord(
+export function toLambdaRecord(
   record: StreamRecordOut,
   eventSourceARN: string,
   region: string,
@@ -84,6 +84,13 @@ function toLambdaRecord(
   } as DynamoDBRecord;
 }
 
+/** DynamoDB Local names its region "ddblocal"; Lambda sees the stream ARN of the real region. */
+export const lambdaStreamArn = (streamArn: string, region: string): string =>
+  streamArn.replace(
+    /^arn:aws:dynamodb:[^:]*:[^:]*:/,
+    `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:`,
+  );
+
 export async function startStreamPump(options: StreamPumpOptions): Promise<StreamPump> {
   const clientConfig = {
     endpoint: options.endpoint,
@@ -104,11 +111,7 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
   const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = Table?.LatestStreamArn;
   if (streamArn === undefined) throw new Error(`Table ${options.tableName} has no stream`);
-  // DynamoDB Local names its region "ddblocal"; Lambda sees the stream ARN of the real region.
-  const eventSourceARN = streamArn.replace(
-    /^arn:aws:dynamodb:[^:]*:[^:]*:/,
-    `arn:aws:dynamodb:${options.region}:${LOCAL_ACCOUNT_ID}:`,
-  );
+  const eventSourceARN = lambdaStreamArn(streamArn, options.region);
 
   const shards = new Map<string, ShardState>();
   let stopped = false;
