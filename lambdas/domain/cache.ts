@@ -85,6 +85,24 @@ export function withScripts(redis: Redis): Redis {
   return redis;
 }
 
+/**
+ * Waits until the client is connected, for at most `timeoutMs`. Without an offline queue, commands
+ * sent while a fresh client is still connecting fail at once; paths that must not count that as a
+ * failure (the fanout right after a cold start) wait here first.
+ */
+export async function awaitReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+  });
+}
+
 /** Runs one Redis call; any error is logged at debug level and becomes `undefined`. */
 export async function tryCache<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
   try {

@@ -10,7 +10,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { LIMITS } from '../../app/model';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
-import { execPipeline, withScripts } from './cache';
+import { awaitReady, execPipeline, withScripts } from './cache';
 import type { Deps } from './deps';
 import { followerPages, isCelebrity } from './follows';
 import { parseTweetId, tweetTime } from './ids';
@@ -106,6 +106,9 @@ export function tweetChange(record: DynamoDBRecord): TweetChange | undefined {
   return { kind, author, tweetId: key.tweet_id };
 }
 
+/** A cold start may still be connecting to Redis; waiting briefly beats a failed, retried batch. */
+const REDIS_READY_WAIT_MS = 1000;
+
 /**
  * The stream handler. Reports partial batch failures: the first failed record and every record
  * after it, so the retry resumes in order (ReportBatchItemFailures).
@@ -115,6 +118,7 @@ export function createFanoutHandler(
 ): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
   return async (event) => {
     const records = event.Records ?? [];
+    await awaitReady(deps.redis, REDIS_READY_WAIT_MS);
     const failedFrom = await fanoutBatch(deps, records.map(tweetChange));
     if (failedFrom === undefined) return { batchItemFailures: [] };
     return {

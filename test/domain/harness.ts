@@ -12,6 +12,13 @@ import { LIMITS } from '../../app/model';
 
 export const CDN = process.env.CDN_BASE_URL ?? 'https://cdn.chirp.test';
 
+const opened: Redis[] = [];
+// Every test file that imports the harness closes its Redis connections, so Jest can exit.
+afterAll(() => {
+  for (const client of opened) client.disconnect();
+  redis.disconnect();
+});
+
 export function testDeps(overrides: Partial<Deps> = {}): Deps {
   return {
     dynamo,
@@ -39,6 +46,7 @@ export function deadRedis(): Redis {
     retryStrategy: () => 2000,
   });
   client.on('error', () => undefined);
+  opened.push(client);
   return client;
 }
 
@@ -144,4 +152,20 @@ export function parse(result: HttpResult): ParsedResult {
 
 export function errorCode(result: ParsedResult): unknown {
   return (result.body.error as { code?: unknown } | undefined)?.code;
+}
+
+/**
+ * A client like the production one on its own logical database, so a test owns every timeline
+ * in it: the stack's own stream pump writes to database 0 and cannot interfere.
+ */
+export function isolatedRedis(db: number): Redis {
+  const url = process.env.REDIS_URL ?? '';
+  const client = new Redis(url, {
+    db,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 1000,
+  });
+  opened.push(client);
+  return client;
 }

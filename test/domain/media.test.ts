@@ -6,7 +6,7 @@ import { handler as createTweetHandler } from '../../lambdas/http/create-tweet';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { renderMedia } from '../../lambdas/domain/media';
 import type { MediaRecord } from '../../lambdas/domain/records';
-import { dynamo, redis, tables } from '../../lambdas/shared/clients';
+import { dynamo, tables } from '../../lambdas/shared/clients';
 import { CDN, errorCode, httpEvent, newUser, parse } from './harness';
 
 const init = async (user: string, body: unknown) =>
@@ -18,8 +18,6 @@ const getMedia = async (user: string, mediaId: string) =>
       httpEvent('GET /v1/media/{media_id}', { user, pathParameters: { media_id: mediaId } }),
     ),
   );
-
-afterAll(() => redis.disconnect());
 
 describe('init-media', () => {
   it('creates a pending, expiring, unattached record and a presigned PUT that S3 accepts', async () => {

@@ -75,8 +75,6 @@ async function markReady(id: string): Promise<void> {
   );
 }
 
-afterAll(() => redis.disconnect());
-
 describe('get-tweet', () => {
   it('answers tweet_not_found for malformed ids', async () => {
     for (const id of [
