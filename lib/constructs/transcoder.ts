@@ -121,7 +121,7 @@ function acknowledgeBucketNotificationsHandler(stack: Stack): void {
  * that bundles fails with the command to run. Synths that skip bundling (most tests) only need
  * the folder, so they go on and stage it as it is.
  */
-function assertLayerBuilt(layerDir: string, bundlingRequired: boolean): void {
+export function assertLayerBuilt(layerDir: string, bundlingRequired: boolean): void {
   const missing = LAYER_MARKERS.filter((marker) => !fs.existsSync(path.join(layerDir, marker)));
   if (missing.length > 0 && bundlingRequired) {
     throw new Error(
