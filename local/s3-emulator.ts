@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import S3rver from '@20minutes/s3rver';
 import type { IncomingMessage } from 'node:http';
 import { serveHttp, type LocalHttpServer } from './http-server';
+import { fixBucketLevelRequest } from './s3-bucket-paths';
 import type { Log } from './log';
 
 /** The local media bucket. */
@@ -98,6 +99,7 @@ export class S3Emulator {
           request.resume();
           return;
         }
+        await fixBucketLevelRequest(request, S3RVER_CREDENTIALS);
         serveS3(request, response);
       },
       (error, response) => {

@@ -1,5 +1,11 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { ENV, TABLES } from '../../app/model';
 import { restartRedis, serviceEnv, stackStatus } from '../support/env';
@@ -38,6 +44,41 @@ describe('local services from the global setup', () => {
     const object = await s3.send(new GetObjectCommand({ Bucket, Key: 'media/test/a b.txt' }));
     await expect(object.Body?.transformToString()).resolves.toBe('hello');
     s3.destroy();
+  });
+
+  it('answers bucket-level requests (list, batch delete) and still rejects bad signatures', async () => {
+    const config = {
+      endpoint: env.AWS_ENDPOINT_URL_S3,
+      region: env.AWS_REGION,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+    };
+    const s3 = new S3Client(config);
+    const forger = new S3Client({
+      ...config,
+      credentials: {
+        accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+        secretAccessKey: 'not-the-secret',
+      },
+    });
+    const Bucket = env[ENV.mediaBucket];
+    const Prefix = `media/list-test-${Date.now()}/`;
+    await s3.send(new PutObjectCommand({ Bucket, Key: `${Prefix}one`, Body: '1' }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: `${Prefix}two`, Body: '2' }));
+    await expect(forger.send(new ListObjectsV2Command({ Bucket, Prefix }))).rejects.toMatchObject({
+      name: 'SignatureDoesNotMatch',
+    });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([`${Prefix}one`, `${Prefix}two`]);
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket,
+        Delete: { Objects: [{ Key: `${Prefix}one` }, { Key: `${Prefix}two` }] },
+      }),
+    );
+    expect((await s3.send(new ListObjectsV2Command({ Bucket, Prefix }))).KeyCount).toBe(0);
+    s3.destroy();
+    forger.destroy();
   });
 
   it('restarts redis empty', async () => {
