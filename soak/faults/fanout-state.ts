@@ -1,0 +1,32 @@
+/**
+ * Switches and counters of the fanout fault wrapper (./fanout.ts). They live on globalThis: the
+ * stream pump loads the wrapper through its own module loader, and the soak driver must reach the
+ * same object without loading any handler code (which needs the stack's environment first).
+ */
+export interface FanoutFaults {
+  /** Batches still to deliver twice, concurrently. */
+  duplicateNext: number;
+  /** Batches still to fail after they were applied (the pump retries them). */
+  failAfterApplyNext: number;
+  /** Batches delivered twice so far. */
+  duplicated: number;
+  /** Batches failed after apply so far. */
+  failedAfterApply: number;
+  /** Records the real handler was given, counting repeats. */
+  recordsSeen: number;
+}
+
+declare global {
+  var __chirpSoakFanoutFaults: FanoutFaults | undefined;
+}
+
+export function fanoutFaults(): FanoutFaults {
+  globalThis.__chirpSoakFanoutFaults ??= {
+    duplicateNext: 0,
+    failAfterApplyNext: 0,
+    duplicated: 0,
+    failedAfterApply: 0,
+    recordsSeen: 0,
+  };
+  return globalThis.__chirpSoakFanoutFaults;
+}
