@@ -51,7 +51,7 @@ interface ShardState {
   /** Last record handed to the function successfully (or skipped after its retries). */
   lastSequenceNumber: string | undefined;
   /** Where to start when there is no iterator yet and nothing was read. */
-  readonly initialPosition: ShardIteratorType;
+  initialPosition: ShardIteratorType;
   done: boolean;
 }
 
@@ -209,6 +209,31 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
 
   /** Reads one batch from the shard; true if it returned records. */
   const pollShard = async (shard: ShardState): Promise<boolean> => {
+    try {
+      return await readShard(shard);
+    } catch (error) {
+      const name = error instanceof Error ? error.name : '';
+      if (name === 'TrimmedDataAccessException') {
+        // The position we hold is older than what the shard keeps (DynamoDB Local forgets
+        // stream records when it restarts): read from the oldest record it has, as Lambda does.
+        options.log(
+          `stream ${options.tableName}: shard ${shard.shardId} trimmed; reading from its start`,
+        );
+        shard.lastSequenceNumber = undefined;
+        shard.initialPosition = 'TRIM_HORIZON';
+        shard.iterator = undefined;
+        return false;
+      }
+      if (name === 'ResourceNotFoundException') {
+        options.log(`stream ${options.tableName}: shard ${shard.shardId} is gone`);
+        shard.done = true;
+        return false;
+      }
+      throw error;
+    }
+  };
+
+  const readShard = async (shard: ShardState): Promise<boolean> => {
     shard.iterator ??= await iteratorFor(shard);
     if (shard.iterator === undefined) {
       shard.done = true;
@@ -239,6 +264,7 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
 
   const loop = (async () => {
     let lastDiscovery = Date.now();
+    let lastError: string | undefined;
     while (!stopped) {
       let busy = false;
       try {
@@ -256,15 +282,20 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
       } catch (error) {
         // DynamoDB Local down or restarted, or an expired iterator: get fresh iterators from the
         // last delivered position once it answers again.
+        const message = error instanceof Error ? error.message : String(error);
         const name = error instanceof Error ? error.name : 'Error';
-        if (name !== 'ExpiredIteratorException') {
-          options.log(
-            `stream ${options.tableName}: ${error instanceof Error ? error.message : String(error)}`,
-          );
+        // Once per outage, not every half second.
+        if (name !== 'ExpiredIteratorException' && message !== lastError) {
+          options.log(`stream ${options.tableName}: ${message} (retrying)`);
         }
+        lastError = message;
         for (const shard of shards.values()) shard.iterator = undefined;
         await sleep(500);
         continue;
+      }
+      if (lastError !== undefined) {
+        options.log(`stream ${options.tableName}: reading again`);
+        lastError = undefined;
       }
       if (!busy) await sleep(idlePollMs);
     }
