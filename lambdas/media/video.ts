@@ -53,7 +53,8 @@ export interface VideoPlan {
   readonly durationMs: number;
 }
 
-const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
+/** Round down to even (H.264 4:2:0 needs it), so never above the source. */
+const even = (n: number) => Math.max(2, 2 * Math.floor(n / 2));
 
 function rate(text: string | undefined): number {
   const [num, den] = (text ?? '').split('/').map(Number);

@@ -3,25 +3,44 @@
  * videos through ffmpeg's lavfi sources, and hand-made hostile files.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import { MediaProcessingError } from '../../lambdas/media/failure';
 
 export function tempDir(prefix = 'chirp-media-test-'): {
   path: string;
   file: (name: string) => string;
+  /** A new, empty subdirectory. */
+  subdir: () => string;
   entries: () => string[];
   remove: () => void;
 } {
   const path = mkdtempSync(join(tmpdir(), prefix));
+  let count = 0;
   return {
     path,
     file: (name) => join(path, name),
+    subdir: () => {
+      const sub = join(path, `out-${(count += 1)}`);
+      mkdirSync(sub);
+      return sub;
+    },
     entries: () => readdirSync(path),
     remove: () => rmSync(path, { recursive: true, force: true }),
   };
+}
+
+/** The failure code a processing step ended with (it must fail with a MediaProcessingError). */
+export async function failureOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof MediaProcessingError)) throw new Error(`expected a failure, got ${error}`);
+  return error.code;
 }
 
 /** Left half red, right half blue, so orientation is visible in the pixels. */
@@ -144,7 +163,18 @@ export function testClip(
 
 export function animatedGif(output: string): string {
   return ffmpegFixture(
-    ['-f', 'lavfi', '-i', 'testsrc2=size=161x121:rate=10', '-t', '1', '-f', 'gif'],
+    [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10',
+      '-t',
+      '1',
+      '-vf',
+      'scale=161:121',
+      '-f',
+      'gif',
+    ],
     output,
   );
 }

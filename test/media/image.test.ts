@@ -1,27 +1,21 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { MediaProcessingError } from '../../lambdas/media/failure';
 import { processImage } from '../../lambdas/media/image';
 import { IMAGE_VARIANTS } from '../../lambdas/media/settings';
-import { exifTags, exifTagsOf, pngBomb, tagWithExif, tempDir, twoToneImage } from './fixtures';
+import {
+  exifTags,
+  exifTagsOf,
+  pngBomb,
+  tagWithExif,
+  tempDir,
+  twoToneImage,
+  failureOf,
+} from './fixtures';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
 
-async function failureOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof MediaProcessingError)) throw new Error(`expected a failure, got ${error}`);
-  return error.code;
-}
-
-const outDir = (name: string) => {
-  const path = dir.file(name);
-  mkdirSync(path);
-  return path;
-};
+const outDir = (_name: string) => dir.subdir();
 
 describe('processImage', () => {
   it.each(['jpeg', 'png', 'webp', 'avif'] as const)(

@@ -1,0 +1,231 @@
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import {
+  ffmpeg,
+  hardenedInput,
+  probe,
+  runTool,
+  ToolTimeoutError,
+  type FfmpegRunner,
+} from '../../lambdas/media/ffmpeg';
+import { processAnimatedGif, processVideo } from '../../lambdas/media/video';
+import {
+  animatedGif,
+  exifTags,
+  ffmpegFixture,
+  hlsPlaylist,
+  tempDir,
+  testClip,
+  failureOf,
+} from './fixtures';
+
+const dir = tempDir();
+afterAll(() => dir.remove());
+
+const runner = (budgetMs = 60_000): FfmpegRunner => ({
+  ffmpegPath: 'ffmpeg',
+  ffprobePath: 'ffprobe',
+  deadline: Date.now() + budgetMs,
+});
+const limits = { maxVideoSeconds: 140 };
+
+const outDir = () => dir.subdir();
+
+describe('processVideo', () => {
+  it('transcodes 1080p to 720p H.264 yuv420p + AAC-LC with faststart, no metadata, and a poster', async () => {
+    const input = testClip(dir.file('1080p.mp4'), {
+      size: '1920x1080',
+      seconds: 1,
+      extra: ['-metadata', 'location=+48.8584+002.2945/', '-metadata', 'title=Secret place'],
+    });
+    const result = await processVideo(runner(), input, outDir(), limits);
+
+    expect(result.copied).toBe(false);
+    expect(result).toMatchObject({ width: 1280, height: 720 });
+    expect(result.durationMs).toBeGreaterThanOrEqual(950);
+    expect(result.durationMs).toBeLessThanOrEqual(1100);
+    const video = result.files.find((f) => f.name === 'video')!;
+    expect(video).toMatchObject({ contentType: 'video/mp4', width: 1280, height: 720 });
+    const probed = await probe(runner(), 'mov', video.path);
+    const [v, a] = [
+      probed.streams?.find((s) => s.codec_type === 'video'),
+      probed.streams?.find((s) => s.codec_type === 'audio'),
+    ];
+    expect(v).toMatchObject({ codec_name: 'h264', pix_fmt: 'yuv420p', width: 1280, height: 720 });
+    expect(a).toMatchObject({ codec_name: 'aac', profile: 'LC' });
+    // faststart: the moov atom comes before mdat.
+    const head = execFileSync('head', ['-c', '4096', video.path]).toString('latin1');
+    expect(head.indexOf('moov')).toBeGreaterThan(0);
+    expect(head.indexOf('moov')).toBeLessThan(
+      head.indexOf('mdat') === -1 ? 1e9 : head.indexOf('mdat'),
+    );
+    expect(JSON.stringify(exifTags(video.path))).not.toMatch(/48\.8584|Secret place|GPS/);
+
+    const posters = result.files.filter((f) => f.name === 'poster');
+    expect(posters.map((p) => p.contentType).sort()).toEqual(['image/jpeg', 'image/webp']);
+    expect(posters[0]).toMatchObject({ width: 1280, height: 720 });
+    expect(result.blurhash.length).toBeGreaterThan(10);
+  });
+
+  it('copies the streams of a video that already complies', async () => {
+    const input = testClip(dir.file('compliant.mp4'), {
+      size: '640x360',
+      seconds: 1,
+      extra: ['-b:v', '400k', '-metadata', 'location=+48.8584+002.2945/'],
+    });
+    const result = await processVideo(runner(), input, outDir(), limits);
+    expect(result.copied).toBe(true);
+    expect(result).toMatchObject({ width: 640, height: 360 });
+    const video = result.files.find((f) => f.name === 'video')!;
+    expect(JSON.stringify(exifTags(video.path))).not.toMatch(/48\.8584|GPS/);
+  });
+
+  it('reports display dimensions of a rotated phone video', async () => {
+    const coded = testClip(dir.file('coded.mp4'), { size: '320x240', seconds: 0.5, audio: false });
+    const rotated = ffmpegFixture(
+      ['-i', coded, '-c', 'copy', '-metadata:s:v:0', 'rotate=90'],
+      dir.file('rotated.mp4'),
+    );
+    const result = await processVideo(runner(), rotated, outDir(), limits);
+    expect(result).toMatchObject({ width: 240, height: 320 });
+    expect(result.files.find((f) => f.name === 'poster')).toMatchObject({
+      width: 240,
+      height: 320,
+    });
+  });
+
+  it('refuses too long, too fast, codec-less and unsupported-codec videos with their codes', async () => {
+    const twoSeconds = testClip(dir.file('2s.mp4'), { size: '64x48', seconds: 2, audio: false });
+    expect(
+      await failureOf(processVideo(runner(), twoSeconds, outDir(), { maxVideoSeconds: 1 })),
+    ).toBe('video_too_long');
+
+    const fast = testClip(dir.file('120fps.mp4'), {
+      size: '64x48',
+      seconds: 0.5,
+      fps: 120,
+      audio: false,
+    });
+    expect(await failureOf(processVideo(runner(), fast, outDir(), limits))).toBe(
+      'frame_rate_too_high',
+    );
+
+    const png = ffmpegFixture(
+      ['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=5', '-t', '0.4', '-c:v', 'png', '-f', 'mov'],
+      dir.file('png.mov'),
+    );
+    expect(await failureOf(processVideo(runner(), png, outDir(), limits))).toBe(
+      'unsupported_codec',
+    );
+
+    const audioOnly = ffmpegFixture(
+      ['-f', 'lavfi', '-i', 'sine', '-t', '0.5', '-c:a', 'aac', '-f', 'mp4'],
+      dir.file('audio.mp4'),
+    );
+    expect(await failureOf(processVideo(runner(), audioOnly, outDir(), limits))).toBe(
+      'unsupported_codec',
+    );
+  });
+
+  it('fails random bytes as corrupt_media, and a run past its deadline as processing_timeout', async () => {
+    const noise = dir.file('noise.mp4');
+    writeFileSync(noise, Buffer.concat([Buffer.from('\0\0\0\x18ftypisom'), Buffer.alloc(5000, 3)]));
+    expect(await failureOf(processVideo(runner(), noise, outDir(), limits))).toBe('corrupt_media');
+
+    const input = testClip(dir.file('deadline.mp4'), { size: '640x360', seconds: 1 });
+    expect(await failureOf(processVideo(runner(1), input, outDir(), limits))).toBe(
+      'processing_timeout',
+    );
+  });
+});
+
+describe('processAnimatedGif', () => {
+  it('turns an animated GIF into a silent H.264 MP4 with even dimensions and a poster', async () => {
+    const gif = animatedGif(dir.file('anim.gif'));
+    const result = await processAnimatedGif(
+      runner(),
+      gif,
+      { width: 161, height: 121, frames: 10 },
+      outDir(),
+      limits,
+    );
+    const video = result.files.find((f) => f.name === 'video')!;
+    expect(video).toMatchObject({ contentType: 'video/mp4', width: 160, height: 120 });
+    const probed = await probe(runner(), 'mov', video.path);
+    expect(probed.streams?.map((s) => s.codec_type)).toEqual(['video']);
+    expect(probed.streams?.[0]).toMatchObject({ codec_name: 'h264', pix_fmt: 'yuv420p' });
+    expect(result.durationMs).toBeGreaterThanOrEqual(900);
+    expect(result.files.filter((f) => f.name === 'poster')).toHaveLength(2);
+  });
+
+  it('refuses a GIF whose frames x pixels exceed the budget', async () => {
+    const gif = animatedGif(dir.file('anim2.gif'));
+    expect(
+      await failureOf(
+        processAnimatedGif(
+          runner(),
+          gif,
+          { width: 4000, height: 4000, frames: 1000 },
+          outDir(),
+          limits,
+        ),
+      ),
+    ).toBe('video_too_large');
+  });
+});
+
+describe('the ffmpeg runner', () => {
+  it('refuses any demuxer but mov and gif, and relative paths', () => {
+    expect(() => hardenedInput('hls' as never, '/tmp/x')).toThrow(/refusing demuxer/);
+    expect(() => hardenedInput('concat' as never, '/tmp/x')).toThrow(/refusing demuxer/);
+    expect(() => hardenedInput('mov', 'relative.mp4')).toThrow(/non-absolute/);
+    const args = hardenedInput('mov', '/tmp/x.mp4');
+    expect(args).toEqual(
+      expect.arrayContaining(['-protocol_whitelist', 'file', '-f', 'mov', '-enable_drefs', '0']),
+    );
+    expect(args.slice(-2)).toEqual(['-i', 'file:/tmp/x.mp4']);
+  });
+
+  describe('given an HLS playlist that it is forced to read as mov', () => {
+    let server: Server;
+    let connections = 0;
+    beforeAll(async () => {
+      server = createServer((socket) => {
+        connections += 1;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('fails fast without opening the referenced file or connecting anywhere', async () => {
+      const port = (server.address() as { port: number }).port;
+      // A FIFO with no writer: any open() of it would block ffmpeg until the timeout.
+      const fifo = dir.file('canary.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const playlist = dir.file('playlist.mp4');
+      writeFileSync(
+        playlist,
+        `${hlsPlaylist(`file://${fifo}`).replace('#EXT-X-ENDLIST\n', '')}` +
+          `#EXTINF:10.0,\nhttp://127.0.0.1:${port}/segment.ts\n` +
+          `#EXTINF:10.0,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n`,
+      );
+      const started = Date.now();
+      const code = await failureOf(
+        ffmpeg(runner(10_000), { demuxer: 'mov', path: playlist }, ['-f', 'null'], dir.file('x')),
+      );
+      expect(code).toBe('corrupt_media');
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(connections).toBe(0);
+      expect(await failureOf(probe(runner(10_000), 'mov', playlist))).toBe('corrupt_media');
+      expect(connections).toBe(0);
+    });
+  });
+
+  it('kills a tool at its deadline', async () => {
+    const started = Date.now();
+    await expect(runTool('sleep', ['10'], 200)).rejects.toBeInstanceOf(ToolTimeoutError);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
