@@ -9,7 +9,7 @@
  * one; a read that does not find `built` rebuilds from DynamoDB.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { LIMITS } from '../../app/model';
 import { cacheKeys } from './cache-keys';
 import {
@@ -30,6 +30,26 @@ function pairs(tweetIds: readonly string[]): (string | number)[] {
 }
 
 /**
+ * Timelines written per pipeline. Every command must finish within the client's short command
+ * timeout, and Redis runs a pipeline's commands one after another, so huge fanouts go in chunks.
+ */
+const PIPELINE_CHUNK = 500;
+
+async function perTimeline(
+  redis: Redis,
+  userIds: readonly string[],
+  command: (pipeline: ChainableCommander, key: string) => unknown,
+): Promise<void> {
+  for (let i = 0; i < userIds.length; i += PIPELINE_CHUNK) {
+    const pipeline = withScripts(redis).pipeline();
+    for (const userId of userIds.slice(i, i + PIPELINE_CHUNK)) {
+      command(pipeline, cacheKeys.homeTimeline(userId));
+    }
+    await execPipeline(pipeline);
+  }
+}
+
+/**
  * Adds tweets to each existing timeline among `userIds` (missing ones stay missing), trimmed to
  * the newest entries; one pipelined script call per timeline. Throws if Redis fails, so the
  * fanout can report the record for retry. Re-adding an entry is a no-op, so retries never
@@ -40,13 +60,11 @@ export async function addToTimelines(
   userIds: readonly string[],
   tweetIds: readonly string[],
 ): Promise<void> {
-  if (userIds.length === 0 || tweetIds.length === 0) return;
-  const pipeline = withScripts(redis).pipeline();
+  if (tweetIds.length === 0) return;
   const args = pairs(tweetIds);
-  for (const userId of userIds) {
-    pipeline.chirpTimelineAdd(cacheKeys.homeTimeline(userId), MAX, ...args);
-  }
-  await execPipeline(pipeline);
+  await perTimeline(redis, userIds, (pipeline, key) =>
+    pipeline.chirpTimelineAdd(key, MAX, ...args),
+  );
 }
 
 /** Removes tweets from timelines; throws if Redis fails (the fanout retries). */
@@ -55,10 +73,8 @@ export async function removeFromTimelines(
   userIds: readonly string[],
   tweetIds: readonly string[],
 ): Promise<void> {
-  if (userIds.length === 0 || tweetIds.length === 0) return;
-  const pipeline = redis.pipeline();
-  for (const userId of userIds) pipeline.zrem(cacheKeys.homeTimeline(userId), ...tweetIds);
-  await execPipeline(pipeline);
+  if (tweetIds.length === 0) return;
+  await perTimeline(redis, userIds, (pipeline, key) => pipeline.zrem(key, ...tweetIds));
 }
 
 /** Best-effort removal from one timeline (a request must not fail because of Redis). */

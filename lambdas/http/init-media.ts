@@ -1,5 +1,5 @@
 /** POST /v1/media/init: a media record and a presigned PUT for its upload. */
-import { initMedia, parseInitMedia } from '../domain/media';
+import { initMedia, parseInitMedia } from '../domain/media-upload';
 import { productionUploadDeps } from '../domain/production-deps';
 import { callerId, httpHandler, json, jsonBody } from '../shared/http';
 

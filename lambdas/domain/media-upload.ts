@@ -1,0 +1,129 @@
+/**
+ * POST /v1/media/init: a media record (pending_upload, unattached, expiring) plus a presigned PUT.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LIMITS, MEDIA_PREFIXES, METADATA_KEYS } from '../../app/model';
+import { DomainError, invalidRequest } from '../shared/errors';
+import { nowMs, type UploadDeps } from './deps';
+import { newMediaId } from './ids';
+import type { MediaRecord } from './records';
+import { userText } from './validation';
+
+export interface InitMediaInput {
+  readonly content_type: string;
+  readonly size_bytes: number;
+  readonly alt_text: string | null;
+}
+
+/** Validates the POST /v1/media/init body. */
+export function parseInitMedia(body: Record<string, unknown>): InitMediaInput {
+  const contentType = body.content_type;
+  if (typeof contentType !== 'string') throw invalidRequest('content_type must be a string');
+  const normalizedType = contentType.toLowerCase();
+  const maxBytes = Object.hasOwn(LIMITS.mediaTypes, normalizedType)
+    ? LIMITS.mediaTypes[normalizedType]
+    : undefined;
+  if (maxBytes === undefined) {
+    throw new DomainError(
+      415,
+      'unsupported_media_type',
+      `content_type must be one of ${Object.keys(LIMITS.mediaTypes).join(', ')}`,
+    );
+  }
+  const size = body.size_bytes;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) {
+    throw invalidRequest('size_bytes must be a positive integer');
+  }
+  if (size > maxBytes) {
+    throw new DomainError(
+      413,
+      'media_too_large',
+      `${normalizedType} uploads are limited to ${maxBytes} bytes`,
+    );
+  }
+  const alt = body.alt_text;
+  if (alt !== undefined && alt !== null && typeof alt !== 'string') {
+    throw invalidRequest('alt_text must be a string or null');
+  }
+  const altText =
+    typeof alt === 'string'
+      ? userText(alt, 'alt_text', LIMITS.altTextMaxChars, 'invalid_request')
+      : null;
+  return { content_type: normalizedType, size_bytes: size, alt_text: altText };
+}
+
+export interface InitMediaResult {
+  readonly media_id: string;
+  readonly status: 'pending_upload';
+  readonly upload_url: string;
+  readonly upload_method: 'PUT';
+  readonly upload_headers: Record<string, string>;
+  readonly expires_at: string;
+}
+
+/**
+ * Creates the media record (pending_upload, unattached, expiring) and a presigned PUT for
+ * uploads/{media_id} that signs Content-Type and Content-Length, so S3 refuses any other type or
+ * length, valid for LIMITS.uploadUrlExpiresSeconds.
+ */
+export async function initMedia(
+  deps: UploadDeps,
+  ownerId: string,
+  input: InitMediaInput,
+): Promise<InitMediaResult> {
+  const now = nowMs(deps);
+  const mediaId = newMediaId(now);
+  const createdAt = new Date(now).toISOString();
+  const uploadKey = `${MEDIA_PREFIXES.uploads}${mediaId}`;
+  const record: MediaRecord = {
+    ...METADATA_KEYS.media(mediaId),
+    media_id: mediaId,
+    owner_id: ownerId,
+    status: 'pending_upload',
+    content_type: input.content_type,
+    size_bytes: input.size_bytes,
+    alt_text: input.alt_text,
+    upload_key: uploadKey,
+    created_at: createdAt,
+    updated_at: createdAt,
+    expires_at: Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
+    gsi2pk: METADATA_KEYS.unattachedIndex.pk,
+    gsi2sk: createdAt,
+  };
+  await deps.dynamo.send(
+    new PutCommand({
+      TableName: deps.tables.metadata,
+      Item: record,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+  const signed = new Set(['content-type', 'content-length']);
+  const uploadUrl = await getSignedUrl(
+    deps.s3,
+    new PutObjectCommand({
+      Bucket: deps.bucket,
+      Key: uploadKey,
+      ContentType: input.content_type,
+      ContentLength: input.size_bytes,
+    }),
+    {
+      expiresIn: LIMITS.uploadUrlExpiresSeconds,
+      signableHeaders: signed,
+      unhoistableHeaders: signed,
+      signingDate: new Date(now),
+    },
+  );
+  return {
+    media_id: mediaId,
+    status: 'pending_upload',
+    upload_url: uploadUrl,
+    upload_method: 'PUT',
+    upload_headers: {
+      'content-type': input.content_type,
+      'content-length': String(input.size_bytes),
+    },
+    expires_at: new Date(now + LIMITS.uploadUrlExpiresSeconds * 1000).toISOString(),
+  };
+}
