@@ -1,0 +1,385 @@
+/**
+ * Authorization: nobody acts as someone else. Over HTTP against the shared local stack:
+ * - another user's tweets cannot be deleted, another user's unattached media cannot be read or
+ *   attached, and Idempotency-Keys are per user;
+ * - follow routes act only for the token's subject, whatever else the request claims;
+ * - claims other than `sub` never choose the caller, and a `sub` that is not a user id is a 401;
+ * - a presigned upload URL stops working when it expires (time is controlled by presigning through
+ *   the same domain function, initMedia, with a clock set back, since the route fixes 900 s), and
+ *   re-using it after processing changes nothing that is served;
+ * - the CDN never serves originals, however the path is spelled.
+ * The JWT checks themselves (alg none, wrong key, expired, tampered, issuer, audience...) are in
+ * test/e2e/authorizer.test.ts, and another key / length / content type for a presigned URL in
+ * test/e2e/media.test.ts; they are not repeated here.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ENV, LIMITS, METADATA_KEYS } from '../../app/model';
+import { initMedia } from '../../lambdas/domain/media-upload';
+import { signJwt } from '../../local/jwt';
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from '../../local/jwt';
+import { rawRequest } from '../../soak/http';
+import {
+  eventually,
+  newUser,
+  request,
+  type ErrorBody,
+  type InitMediaBody,
+  type MediaBody,
+  type TestUser,
+  type TweetBody,
+} from '../support/api-client';
+import { cdnUrl, serviceEnv, stackSigningKey } from '../support/env';
+import { generatePng, upload, uploadMedia } from '../support/media';
+
+const env = serviceEnv();
+const credentials = {
+  accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+  secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+};
+const region = env.AWS_REGION ?? 'us-east-1';
+const dynamoClient = new DynamoDBClient({
+  endpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
+  region,
+  credentials,
+});
+const dynamo = DynamoDBDocumentClient.from(dynamoClient);
+const s3 = new S3Client({
+  endpoint: env.AWS_ENDPOINT_URL_S3,
+  region,
+  credentials,
+  forcePathStyle: true,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+const tables = { tweets: env[ENV.tweetsTable] ?? '', metadata: env[ENV.metadataTable] ?? '' };
+
+afterAll(() => {
+  dynamoClient.destroy();
+  s3.destroy();
+});
+
+async function edgeExists(follower: string, followee: string): Promise<boolean> {
+  const [out, back] = await Promise.all([
+    dynamo.send(
+      new GetCommand({
+        TableName: tables.metadata,
+        Key: METADATA_KEYS.follows(follower, followee),
+        ConsistentRead: true,
+      }),
+    ),
+    dynamo.send(
+      new GetCommand({
+        TableName: tables.metadata,
+        Key: METADATA_KEYS.follower(followee, follower),
+        ConsistentRead: true,
+      }),
+    ),
+  ]);
+  // Both directions always agree.
+  expect(out.Item !== undefined).toBe(back.Item !== undefined);
+  return out.Item !== undefined;
+}
+
+async function tweet(user: TestUser, text: string, mediaIds?: string[]): Promise<TweetBody> {
+  const response = await user.post<TweetBody>('/v1/tweets', {
+    text,
+    ...(mediaIds ? { media_ids: mediaIds } : {}),
+  });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
+async function initOnly(user: TestUser): Promise<InitMediaBody> {
+  const response = await user.post<InitMediaBody>('/v1/media/init', {
+    content_type: 'image/png',
+    size_bytes: 1000,
+  });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
+describe("another user's tweets and media", () => {
+  const alice = newUser('authz-alice');
+  const bob = newUser('authz-bob');
+
+  it('cannot be deleted by someone else: 404 tweet_not_found, and the tweet stays', async () => {
+    const mine = await tweet(alice, 'only alice may delete this');
+    for (const id of [
+      mine.tweet_id,
+      mine.tweet_id.toLowerCase(),
+      `${mine.tweet_id}/`,
+      ` ${mine.tweet_id}`,
+    ]) {
+      const response = await bob.delete<ErrorBody>(`/v1/tweets/${encodeURIComponent(id)}`);
+      expect(response.status).toBe(404);
+      expect(response.body.error.code).toBe('tweet_not_found');
+    }
+    expect((await bob.get(`/v1/tweets/${mine.tweet_id}`)).status).toBe(200);
+    expect((await alice.get(`/v1/tweets/${mine.tweet_id}`)).status).toBe(200);
+  });
+
+  it('unattached media is visible to its owner only; attached media is public', async () => {
+    const unattached = await initOnly(alice);
+    const attachedInit = await initOnly(alice);
+    await tweet(alice, 'with media', [attachedInit.media_id]);
+
+    expect((await alice.get(`/v1/media/${unattached.media_id}`)).status).toBe(200);
+    const hidden = await bob.get<ErrorBody>(`/v1/media/${unattached.media_id}`);
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.error.code).toBe('media_not_found');
+    const attached = await bob.get<MediaBody>(`/v1/media/${attachedInit.media_id}`);
+    expect(attached.status).toBe(200);
+    expect(attached.body.media_id).toBe(attachedInit.media_id);
+  });
+
+  it("cannot attach another user's media, unattached or attached; the owner still can", async () => {
+    const unattached = await initOnly(alice);
+    const attachedInit = await initOnly(alice);
+    await tweet(alice, 'first owner tweet', [attachedInit.media_id]);
+    for (const mediaId of [unattached.media_id, attachedInit.media_id]) {
+      const stolen = await bob.post<ErrorBody>('/v1/tweets', {
+        text: 'mine now',
+        media_ids: [mediaId],
+      });
+      expect(stolen.status).toBe(422);
+      expect(stolen.body.error.code).toBe('media_not_found');
+    }
+    const record = await dynamo.send(
+      new GetCommand({
+        TableName: tables.metadata,
+        Key: METADATA_KEYS.media(unattached.media_id),
+        ConsistentRead: true,
+      }),
+    );
+    expect(record.Item?.owner_id).toBe(alice.id);
+    expect(record.Item?.tweet_id).toBeUndefined();
+    const own = await tweet(alice, 'the owner attaches it', [unattached.media_id]);
+    expect(own.media.map((m) => m.media_id)).toEqual([unattached.media_id]);
+  });
+
+  it("an Idempotency-Key is the caller's own: another user's same key never returns their tweet", async () => {
+    const key = `shared-key-${Date.now()}`;
+    const first = await alice.post<TweetBody>(
+      '/v1/tweets',
+      { text: 'same key' },
+      { headers: { 'idempotency-key': key } },
+    );
+    expect(first.status).toBe(201);
+    const dave = newUser('authz-dave');
+    for (const [user, body] of [
+      [bob, { text: 'same key' }],
+      [dave, { text: 'another body' }],
+    ] as const) {
+      const other = await user.post<TweetBody>('/v1/tweets', body, {
+        headers: { 'idempotency-key': key },
+      });
+      expect(other.status).toBe(201);
+      expect(other.body.user_id).toBe(user.id);
+      expect(other.body.tweet_id).not.toBe(first.body.tweet_id);
+    }
+  });
+});
+
+describe('follow routes act only for the token subject', () => {
+  it('ignores any other claim of who the follower is, in the body, query or headers', async () => {
+    const alice = newUser('authz-f-alice');
+    const bob = newUser('authz-f-bob');
+    const carol = newUser('authz-f-carol');
+    const response = await request(
+      'PUT',
+      `/v1/users/${carol.id}/follow?user_id=${alice.id}&follower=${alice.id}`,
+      bob.token,
+      {
+        rawBody: JSON.stringify({ follower: alice.id, user_id: alice.id }),
+        headers: {
+          'content-type': 'application/json',
+          'x-user-id': alice.id,
+          'x-forwarded-user': alice.id,
+        },
+      },
+    );
+    expect(response.status).toBe(204);
+    expect(await edgeExists(bob.id, carol.id)).toBe(true);
+    expect(await edgeExists(alice.id, carol.id)).toBe(false);
+
+    // Alice follows Carol herself; Bob's unfollow (with the same smuggled claims) removes only his edge.
+    expect((await alice.put(`/v1/users/${carol.id}/follow`)).status).toBe(204);
+    const unfollow = await request(
+      'DELETE',
+      `/v1/users/${carol.id}/follow?user_id=${alice.id}`,
+      bob.token,
+      {
+        headers: { 'x-user-id': alice.id },
+      },
+    );
+    expect(unfollow.status).toBe(204);
+    expect(await edgeExists(bob.id, carol.id)).toBe(false);
+    expect(await edgeExists(alice.id, carol.id)).toBe(true);
+  });
+
+  it('takes the caller from `sub` only, never from other claims', async () => {
+    const alice = newUser('authz-c-alice');
+    const bob = newUser('authz-c-bob');
+    const key = stackSigningKey();
+    const now = Math.floor(Date.now() / 1000);
+    const token = signJwt(
+      key.privateKeyPem,
+      { alg: 'RS256', typ: 'JWT', kid: key.kid },
+      {
+        iss: LOCAL_JWT_ISSUER,
+        aud: LOCAL_JWT_AUDIENCE,
+        sub: bob.id,
+        iat: now,
+        exp: now + 600,
+        user_id: alice.id,
+        username: alice.id,
+        'cognito:username': alice.id,
+        email: `${alice.id}@example.com`,
+      },
+    );
+    const created = await request<TweetBody>('POST', '/v1/tweets', token, {
+      body: { text: 'who am I' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.user_id).toBe(bob.id);
+  });
+
+  it.each([
+    ['a path traversal', '../admin'],
+    ['a key separator', 'alice#FOLLOWS#bob'],
+    ['an empty string', ''],
+    ['129 characters', 'a'.repeat(129)],
+    ['non-ASCII', '\u00e9lodie'],
+    // API Gateway flattens claims to strings; an array becomes "[a b]", which is no user id.
+    ['an array', ['alice', 'bob']],
+  ])('answers 401 when `sub` is %s', async (_name, sub) => {
+    const key = stackSigningKey();
+    const now = Math.floor(Date.now() / 1000);
+    const token = signJwt(
+      key.privateKeyPem,
+      { alg: 'RS256', typ: 'JWT', kid: key.kid },
+      { iss: LOCAL_JWT_ISSUER, aud: LOCAL_JWT_AUDIENCE, sub, iat: now, exp: now + 600 },
+    );
+    const response = await request('PUT', '/v1/users/someone/follow', token);
+    expect(response.status).toBe(401);
+  });
+});
+
+describe('presigned upload URLs', () => {
+  const alice = newUser('authz-upload');
+  const deps = (now: number) => ({
+    dynamo,
+    s3,
+    tables,
+    bucket: env[ENV.mediaBucket] ?? '',
+    now: () => now,
+  });
+
+  it('stop working once expired (presigned by initMedia with the clock set back)', async () => {
+    const png = await generatePng(40, 30);
+    const input = { content_type: 'image/png', size_bytes: png.length, alt_text: null };
+
+    // Signed 901 s ago: expired one second ago.
+    const expired = await initMedia(
+      deps(Date.now() - (LIMITS.uploadUrlExpiresSeconds + 1) * 1000),
+      alice.id,
+      input,
+    );
+    const late = await upload(expired as InitMediaBody, png);
+    expect(late.status).toBe(403);
+    expect(await late.text()).toMatch(/expired/i);
+
+    // Signed 897 s ago: valid for about 3 more seconds, then the same URL is refused.
+    const expiring = await initMedia(
+      deps(Date.now() - (LIMITS.uploadUrlExpiresSeconds - 3) * 1000),
+      alice.id,
+      input,
+    );
+    expect((await upload(expiring as InitMediaBody, png)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 4500));
+    const again = await upload(expiring as InitMediaBody, png);
+    expect(again.status).toBe(403);
+  });
+
+  it('re-uploading through a still-valid URL after processing changes nothing that is served', async () => {
+    const png = await generatePng(64, 48);
+    const init = await uploadMedia(alice, png);
+    const ready = await eventually(
+      'the media to be ready',
+      async () => {
+        const media = await alice.get<MediaBody>(`/v1/media/${init.media_id}`);
+        return media.body.status === 'ready' ? media.body : undefined;
+      },
+      30_000,
+      200,
+    );
+    const variant = ready.variants[0];
+    expect(variant).toBeDefined();
+    const servedBefore = Buffer.from(await (await fetch(variant!.url)).arrayBuffer());
+
+    // Same length, other bytes: S3 may take it, but the media must not go back or change.
+    const other = Buffer.from(png);
+    other[other.length - 20] = (other[other.length - 20] ?? 0) ^ 0xff;
+    await upload(init, other);
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await alice.get<MediaBody>(`/v1/media/${init.media_id}`);
+    expect(after.body.status).toBe('ready');
+    expect(after.body.variants).toEqual(ready.variants);
+    const servedAfter = Buffer.from(await (await fetch(variant!.url)).arrayBuffer());
+    expect(servedAfter.equals(servedBefore)).toBe(true);
+  });
+});
+
+describe('the CDN', () => {
+  it('never serves an original, however the path is spelled', async () => {
+    const user = newUser('authz-cdn');
+    const png = await generatePng(50, 40);
+    const init = await uploadMedia(user, png);
+    const id = init.media_id;
+    const ready = await eventually(
+      'the media to be ready',
+      async () => {
+        const media = await user.get<MediaBody>(`/v1/media/${id}`);
+        return media.body.status === 'ready' ? media.body : undefined;
+      },
+      30_000,
+      200,
+    );
+    const base = cdnUrl();
+    // A processed variant is served (positive control), with its own type.
+    const variant = ready.variants[0]!;
+    const served = await rawRequest({
+      method: 'GET',
+      baseUrl: base,
+      path: new URL(variant.url).pathname,
+    });
+    expect(served.status).toBe(200);
+    expect(served.headers['content-type']).toBe(variant.content_type);
+
+    const spellings = [
+      `/uploads/${id}`,
+      `/uploads/${id}?x=1`,
+      `//uploads/${id}`,
+      `/./uploads/${id}`,
+      `/media/../uploads/${id}`,
+      `/media/%2e%2e/uploads/${id}`,
+      `/media/%2E%2E%2Fuploads%2F${id}`,
+      `/media%2F..%2Fuploads%2F${id}`,
+      `/media/..%2Fuploads%2F${id}`,
+      `/media/..%5Cuploads%5C${id}`,
+      `/uploads%2F${id}`,
+      `/%75ploads/${id}`,
+      `/UPLOADS/${id}`,
+      `/media/%252e%252e/uploads/${id}`,
+    ];
+    for (const path of spellings) {
+      for (const method of ['GET', 'HEAD']) {
+        const response = await rawRequest({ method, baseUrl: base, path });
+        if (response.status < 400) throw new Error(`${method} ${path} -> ${response.status}`);
+        expect(response.body.includes(png)).toBe(false);
+      }
+    }
+  });
+});
