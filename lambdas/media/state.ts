@@ -12,8 +12,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
-import { cacheKeys } from '../domain/cache-keys';
+import type { Redis } from 'ioredis';
 import type { MediaFailure, MediaRecord, MediaVariant } from '../domain/records';
+import { invalidateTweet } from '../domain/tweet-cache';
 import { MAX_PROCESSING_ATTEMPTS } from './settings';
 
 /** The record as the transcoder sees it, with its own bookkeeping attribute. */
@@ -25,8 +26,8 @@ export interface ProcessingRecord extends MediaRecord {
 export interface StateDeps {
   readonly dynamo: DynamoDBDocumentClient;
   readonly metadataTable: string;
-  /** Cache only: errors are ignored. */
-  readonly redis?: { del(key: string): Promise<unknown> } | null;
+  /** Cache only: errors are ignored (the API's invalidateTweet logs and swallows them). */
+  readonly redis?: Redis | null;
   readonly now: () => Date;
 }
 
@@ -54,7 +55,7 @@ export async function invalidateTweetOf(
   record: Pick<MediaRecord, 'tweet_id'>,
 ): Promise<void> {
   if (!record.tweet_id || !deps.redis) return;
-  await deps.redis.del(cacheKeys.tweet(record.tweet_id)).catch(() => undefined);
+  await invalidateTweet(deps.redis, record.tweet_id).catch(() => undefined);
 }
 
 export type ClaimResult =

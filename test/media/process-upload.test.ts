@@ -1,6 +1,7 @@
 import './setup-env';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { cacheKeys } from '../../lambdas/domain/cache-keys';
 import { handler as transcoderHandler } from '../../lambdas/events/transcoder';
 import { processUpload, type ProcessOutcome } from '../../lambdas/media/process-upload';
@@ -140,6 +141,24 @@ describe('processUpload', () => {
     expect(await claimForProcessing(h.deps(), mediaId)).toMatchObject({ claimed: false });
     expect(await markFailed(h.deps(), mediaId, { code: 'x', message: 'y' })).toBe(false);
     expect(await getRecord(mediaId)).toMatchObject({ status: 'ready' });
+  });
+
+  it('still finishes when Redis is unreachable (the cache is only a cache)', async () => {
+    // A real client pointed at a closed port, with no offline queue: every command fails fast.
+    const deadRedis = new Redis({
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    const png = await fixture('noredis.png', (p) => twoToneImage(40, 30, 'png', p));
+    const { mediaId, event } = await upload('image/png', png, { tweetId: `tweet-${newId()}` });
+    expect(await processUpload(h.deps({ redis: deadRedis }), event)).toMatchObject({
+      status: 'ready',
+    });
+    expect(await getRecord(mediaId)).toMatchObject({ status: 'ready' });
+    deadRedis.disconnect();
   });
 
   it('turns an animated GIF into an MP4 with a poster', async () => {
