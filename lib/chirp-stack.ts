@@ -13,7 +13,7 @@ import { AccessLogs } from './constructs/access-logs';
 import { ChirpCache } from './constructs/cache';
 import type { ChirpResources } from './constructs/chirp-function';
 import { Fanout } from './constructs/fanout';
-import { HttpApi } from './constructs/http-api';
+import { ChirpApi } from './constructs/http-api';
 import { MediaCdn } from './constructs/media-cdn';
 import { MediaStorage } from './constructs/media-storage';
 import { MediaSweeper } from './constructs/media-sweeper';
@@ -35,7 +35,7 @@ export class ChirpStack extends Stack {
   public readonly media: MediaStorage;
   public readonly cdn: MediaCdn;
   public readonly cache: ChirpCache;
-  public readonly api: HttpApi;
+  public readonly api: ChirpApi;
   public readonly fanout: Fanout;
   public readonly transcoder: Transcoder;
   public readonly mediaSweeper: MediaSweeper;
@@ -69,7 +69,7 @@ export class ChirpStack extends Stack {
       cache: this.cache,
     };
 
-    this.api = new HttpApi(this, 'Http', { routes: ROUTES, resources, corsOrigins, projectRoot });
+    this.api = new ChirpApi(this, 'Http', { routes: ROUTES, resources, corsOrigins, projectRoot });
     this.fanout = new Fanout(this, 'Fanout', {
       spec: FANOUT_FUNCTION,
       resources,

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import type { RouteSpec } from '../../app/model';
 import { ChirpFunction, type ChirpResources } from './chirp-function';
 
-export interface HttpApiProps {
+export interface ChirpApiProps {
   /** The app model's routes; one function and one route each, all behind the JWT authorizer. */
   readonly routes: readonly RouteSpec[];
   readonly resources: ChirpResources;
@@ -28,7 +28,7 @@ export interface HttpApiProps {
  * route requires (the caller is the token's `sub`), one Lambda per route generated from the app
  * model, and a `$default` stage with JSON access logs and default throttling.
  */
-export class HttpApi extends Construct {
+export class ChirpApi extends Construct {
   public readonly api: apigwv2.HttpApi;
   public readonly userPool: cognito.UserPool;
   public readonly userPoolClient: cognito.UserPoolClient;
@@ -38,7 +38,7 @@ export class HttpApi extends Construct {
   /** Base URL of the stage, e.g. https://abc.execute-api.us-east-1.amazonaws.com/ */
   public readonly url: string;
 
-  constructor(scope: Construct, id: string, props: HttpApiProps) {
+  constructor(scope: Construct, id: string, props: ChirpApiProps) {
     super(scope, id);
 
     this.userPool = new cognito.UserPool(this, 'UserPool', {

@@ -12,6 +12,9 @@ const cdkJson = JSON.parse(
   fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
 ) as { context: Record<string, unknown> };
 
+/** cdk.json's context (feature flags), as `cdk synth` passes it to the app. */
+export const CDK_JSON_CONTEXT: Readonly<Record<string, unknown>> = cdkJson.context;
+
 export interface Synthesized {
   readonly app: App;
   readonly stack: ChirpStack;
