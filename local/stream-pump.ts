@@ -214,10 +214,12 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
       if (name === 'TrimmedDataAccessException') {
-        // The position we hold is older than what the shard keeps (DynamoDB Local forgets
-        // stream records when it restarts): read from the oldest record it has, as Lambda does.
+        // DynamoDB Local reports an iterator taken while its shard was empty as trimmed once
+        // records arrive, and forgets positions across some restarts. Nothing from this shard
+        // has been delivered past lastSequenceNumber, so read it from the oldest record it keeps
+        // (records delivered twice are harmless: the fanout is idempotent).
         options.log(
-          `stream ${options.tableName}: shard ${shard.shardId} trimmed; reading from its start`,
+          `stream ${options.tableName}: shard ${shard.shardId} position trimmed; reading from its oldest record`,
         );
         shard.lastSequenceNumber = undefined;
         shard.initialPosition = 'TRIM_HORIZON';
