@@ -9,6 +9,8 @@ export const cacheKeys = {
   homeTimeline: (userId: string) => `tl:${userId}`,
   /** JSON array: the followees of a user who are merged at read time (too many followers). */
   celebrityFollowees: (userId: string) => `celebs:${userId}`,
+  /** Set of an author's followers (plus `#` markers), so a fanout need not page DynamoDB. */
+  followers: (userId: string) => `followers:${userId}`,
   /** JSON array: the newest tweet ids of an author who is merged at read time. */
   recentTweets: (userId: string) => `recent:${userId}`,
 } as const;

@@ -58,11 +58,33 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 return removed`;
 
+/**
+ * Completes a follower-set rebuild started with a `#building:{token}` member, if that member is
+ * still there (an unfollow or a flush meanwhile drops the set, and the next fanout rebuilds it).
+ * KEYS[1] set; ARGV[1] marker; ARGV[2] built marker; ARGV[3] ttl; ARGV[4..] followers.
+ */
+const FOLLOWERS_FINISH_BUILD = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+for i = 4, #ARGV, 1000 do
+  redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('SADD', KEYS[1], ARGV[2])
+redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+/** Adds a follower to a cached follower set that exists (built or being built). */
+const FOLLOWERS_ADD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('SADD', KEYS[1], ARGV[1])`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     chirpTimelineAdd(key: string, ...args: (string | number)[]): Result<number, Context>;
     chirpTimelineFinishBuild(key: string, ...args: (string | number)[]): Result<number, Context>;
     chirpTimelineRemoveAuthor(key: string, author: string): Result<number, Context>;
+    chirpFollowersFinishBuild(key: string, ...args: (string | number)[]): Result<number, Context>;
+    chirpFollowersAdd(key: string, follower: string): Result<number, Context>;
   }
 }
 
@@ -80,6 +102,11 @@ export function withScripts(redis: Redis): Redis {
       numberOfKeys: 1,
       lua: TIMELINE_REMOVE_AUTHOR,
     });
+    redis.defineCommand('chirpFollowersFinishBuild', {
+      numberOfKeys: 1,
+      lua: FOLLOWERS_FINISH_BUILD,
+    });
+    redis.defineCommand('chirpFollowersAdd', { numberOfKeys: 1, lua: FOLLOWERS_ADD });
     scripted.add(redis);
   }
   return redis;

@@ -12,7 +12,7 @@ import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
 import { awaitReady, execPipeline, withScripts } from './cache';
 import type { Deps } from './deps';
-import { followerPages, isCelebrity } from './follows';
+import { fanoutFollowers } from './follower-cache';
 import { parseTweetId, tweetTime } from './ids';
 import { addToTimelines, removeFromTimelines } from './timeline-store';
 import { NEGATIVE_ENTRY, TWEET_TOMBSTONE_TTL_SECONDS } from './tweet-cache';
@@ -26,7 +26,8 @@ export interface TweetChange {
 /** Applies one change to every affected timeline. Throws if any write failed. */
 export async function fanoutChange(deps: Deps, change: TweetChange): Promise<void> {
   const { author, tweetId } = change;
-  const celebrity = await isCelebrity(deps, author);
+  const audience = await fanoutFollowers(deps, author);
+  const celebrity = audience === 'celebrity';
   // The author's own timeline and caches first, in one round trip.
   const own = withScripts(deps.redis).pipeline();
   if (change.kind === 'insert') {
@@ -43,11 +44,9 @@ export async function fanoutChange(deps: Deps, change: TweetChange): Promise<voi
   if (celebrity) own.del(cacheKeys.recentTweets(author));
   await execPipeline(own);
   // Celebrities' tweets are merged at read time; deleted ones are skipped when hydrated.
-  if (celebrity) return;
-  for await (const followers of followerPages(deps, author)) {
-    if (change.kind === 'insert') await addToTimelines(deps.redis, followers, [tweetId]);
-    else await removeFromTimelines(deps.redis, followers, [tweetId]);
-  }
+  if (audience === 'celebrity') return;
+  if (change.kind === 'insert') await addToTimelines(deps.redis, audience, [tweetId]);
+  else await removeFromTimelines(deps.redis, audience, [tweetId]);
 }
 
 /**

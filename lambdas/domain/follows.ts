@@ -4,7 +4,6 @@
  */
 import {
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -37,30 +36,22 @@ export async function followees(deps: Pick<Deps, 'dynamo' | 'tables'>, userId: s
   return items.map((item) => String(item.sk).slice(METADATA_KEYS.followsPrefix.length));
 }
 
-/** Pages of followers of `userId`, for the fanout. */
-export async function* followerPages(
+/** Everyone who follows `userId`, read from DynamoDB (the fanout caches it in Redis). */
+export async function followers(
   deps: Pick<Deps, 'dynamo' | 'tables'>,
   userId: string,
-): AsyncGenerator<string[]> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await deps.dynamo.send(
-      new QueryCommand({
-        TableName: deps.tables.metadata,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: {
-          ':pk': METADATA_KEYS.profile(userId).pk,
-          ':prefix': METADATA_KEYS.followerPrefix,
-        },
-        ProjectionExpression: 'sk',
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    yield (out.Items ?? []).map((item) =>
-      String(item.sk).slice(METADATA_KEYS.followerPrefix.length),
-    );
-    startKey = out.LastEvaluatedKey;
-  } while (startKey !== undefined);
+): Promise<string[]> {
+  const items = await queryAll(deps.dynamo, {
+    TableName: deps.tables.metadata,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: {
+      ':pk': METADATA_KEYS.profile(userId).pk,
+      ':prefix': METADATA_KEYS.followerPrefix,
+    },
+    ProjectionExpression: 'sk',
+    ConsistentRead: true,
+  });
+  return items.map((item) => String(item.sk).slice(METADATA_KEYS.followerPrefix.length));
 }
 
 /** follower_count of one user (0 when they have no profile yet). */
@@ -193,7 +184,12 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
       counterUpdate(deps, followee, 'follower_count', 1),
     ],
   });
-  await tryCache('drop celebrity list', () => deps.redis.del(cacheKeys.celebrityFollowees(userId)));
+  // Before the backfill reads the followee's tweets, so every later tweet is fanned out to us.
+  await tryPipeline(deps.redis, 'follow caches', (pipeline) =>
+    pipeline
+      .del(cacheKeys.celebrityFollowees(userId))
+      .chirpFollowersAdd(cacheKeys.followers(followee), userId),
+  );
   // Also when the edge already existed: a retried PUT repairs a backfill that Redis dropped.
   const exists = await tryCache('timeline exists', () =>
     deps.redis.exists(cacheKeys.homeTimeline(userId)),
@@ -229,6 +225,8 @@ export async function unfollowUser(deps: Deps, userId: string, followee: string)
   await tryPipeline(deps.redis, 'unfollow cleanup', (pipeline) =>
     pipeline
       .del(cacheKeys.celebrityFollowees(userId))
+      // Dropped, not edited: a rebuild racing this unfollow then cannot put the follower back.
+      .del(cacheKeys.followers(followee))
       .chirpTimelineRemoveAuthor(cacheKeys.homeTimeline(userId), followee),
   );
 }

@@ -9,10 +9,13 @@ import { dynamo, redis, s3, tables } from '../../lambdas/shared/clients';
 import type { Deps, UploadDeps } from '../../lambdas/domain/deps';
 import type { HttpResult } from '../../lambdas/shared/http';
 import { LIMITS } from '../../app/model';
+import { awaitReady } from '../../lambdas/domain/cache';
 
 export const CDN = process.env.CDN_BASE_URL ?? 'https://cdn.chirp.test';
 
 const opened: Redis[] = [];
+// The shared client has no offline queue: let it connect before tests use it directly.
+beforeAll(() => awaitReady(redis, 10_000));
 // Every test file that imports the harness closes its Redis connections, so Jest can exit.
 afterAll(() => {
   for (const client of opened) client.disconnect();

@@ -87,6 +87,32 @@ describe('fanout', () => {
     expect(await db.zrange(cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built']);
   });
 
+  it('keeps followers in a Redis set that follows extend and unfollows drop', async () => {
+    const author = newUser('author');
+    const [early, late] = [newUser('early'), newUser('late')];
+    await followUser(deps, early, author);
+    for (const user of [early, late]) expect(await readAll(user, 5)).toEqual([]);
+    const first = await tweet(author);
+    await fanout(streamEvent([{ kind: 'INSERT', tweetId: first }]));
+    const key = cacheKeys.followers(author);
+    expect((await db.smembers(key)).sort()).toEqual(['#built', early]);
+    const ttl = await db.ttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(15 * 60);
+    await followUser(deps, late, author);
+    expect((await db.smembers(key)).sort()).toEqual(['#built', early, late]);
+    const second = await tweet(author);
+    await fanout(streamEvent([{ kind: 'INSERT', tweetId: second }]));
+    expect(await readAll(late, 5)).toEqual([second, first]); // first by backfill, second by fanout
+    await unfollowUser(deps, early, author);
+    expect(await db.exists(key)).toBe(0);
+    const third = await tweet(author);
+    await fanout(streamEvent([{ kind: 'INSERT', tweetId: third }]));
+    expect(await readAll(early, 5)).toEqual([]);
+    expect(await readAll(late, 5)).toEqual([third, second, first]);
+    expect((await db.smembers(key)).sort()).toEqual(['#built', late]);
+  });
+
   it('reports the first failed record and every later one when Redis is down', async () => {
     const author = newUser();
     const ids = [await tweet(author), await tweet(author)];
