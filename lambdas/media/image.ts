@@ -85,6 +85,7 @@ async function resizeRaw(
   raw: RawImage,
   variant: { readonly size: number; readonly fit: 'inside' | 'cover' },
 ): Promise<RawImage> {
+  if (variant.fit === 'inside' && Math.max(raw.width, raw.height) <= variant.size) return raw;
   const { data, info } = await fromRaw(raw)
     .resize({
       width: variant.size,
