@@ -21,10 +21,10 @@ describe('processImage', () => {
   it.each(['jpeg', 'png', 'webp', 'avif'] as const)(
     'writes WebP and JPEG for every variant from a %s',
     async (format) => {
-      const input = await twoToneImage(3000, 2000, format, dir.file(`in-${format}`));
+      const input = await twoToneImage(2400, 1600, format, dir.file(`in-${format}`));
       const result = await processImage(input, format, outDir(`out-${format}`));
 
-      expect({ width: result.width, height: result.height }).toEqual({ width: 3000, height: 2000 });
+      expect({ width: result.width, height: result.height }).toEqual({ width: 2400, height: 1600 });
       expect(result.blurhash).toMatch(/^[0-9A-Za-z#$%*+,\-.:;=?@[\]^_{|}~]{20,40}$/);
       const names = IMAGE_VARIANTS.map((v) => v.name);
       expect(result.files.map((f) => `${f.name}.${f.extension}`).sort()).toEqual(
@@ -66,6 +66,31 @@ describe('processImage', () => {
     // Bottom-left pixel was fully transparent: white in the JPEG.
     const at = (199 * 200 + 0) * 3;
     expect([...data.subarray(at, at + 3)].every((v) => v > 240)).toBe(true);
+  });
+
+  it('converts Display P3 and CMYK inputs to sRGB, keeping the colour', async () => {
+    const colour = [200, 100, 50];
+    const pixels = Buffer.alloc(64 * 64 * 3);
+    for (let i = 0; i < pixels.length; i += 3) pixels.set(colour, i);
+    const source = () => sharp(pixels, { raw: { width: 64, height: 64, channels: 3 } });
+    const p3 = dir.file('p3.jpg');
+    await source().withIccProfile('p3').jpeg({ quality: 100 }).toFile(p3);
+    const cmyk = dir.file('cmyk.jpg');
+    await source().toColourspace('cmyk').jpeg({ quality: 100 }).toFile(cmyk);
+    // The stored P3 numbers differ from the sRGB ones: ignoring the profile would shift colours.
+    const stored = await sharp(p3, { ignoreIcc: true }).raw().toBuffer();
+    expect(Math.abs(stored[0]! - colour[0]!)).toBeGreaterThan(8);
+
+    for (const input of [p3, cmyk]) {
+      const result = await processImage(input, 'jpeg', outDir('colour'));
+      const small = result.files.find((f) => f.name === 'small' && f.extension === 'jpg')!;
+      expect((await sharp(small.path).metadata()).space).toBe('srgb');
+      const out = await sharp(small.path).raw().toBuffer();
+      const [r, g, b] = [out[0]!, out[1]!, out[2]!];
+      expect(Math.abs(r - colour[0]!)).toBeLessThan(12);
+      expect(Math.abs(g - colour[1]!)).toBeLessThan(12);
+      expect(Math.abs(b - colour[2]!)).toBeLessThan(35); // CMYK round trip loses a little
+    }
   });
 
   it('applies the EXIF orientation and strips GPS, camera and owner tags', async () => {
