@@ -1,0 +1,136 @@
+/**
+ * Handler bundles and cold starts: every function bundled the way the CDK bundles it, its size,
+ * and the cold start of the bundled get-tweet handler in fresh Node processes next to a bundled
+ * handler that returns a constant.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ENV, EVENT_FUNCTIONS, ROUTES, TRANSCODER_FUNCTION } from '../../app/model';
+import { bundleLikeCdk, type Bundle } from '../lib/bundle';
+import { compared, progress, reportOnly, type Row } from '../lib/report';
+import { lastJsonLine, mustRun } from '../lib/process';
+import { median } from '../lib/stats';
+
+export interface InitOptions {
+  readonly buildDir: string;
+  readonly runs: number;
+}
+
+/** The transcoder's externals come from its Lambda layer (lib/constructs/transcoder.ts). */
+const TRANSCODER_EXTERNALS = ['sharp', '@ffmpeg-installer/*', '@ffprobe-installer/*'];
+
+interface ColdStart {
+  /** ms from process start until Node could start loading the handler. */
+  readonly boot: number;
+  /** ms spent loading (requiring) the handler module. */
+  readonly import: number;
+  /** ms from process start until the handler was loaded. */
+  readonly total: number;
+}
+
+/** The environment a deployed function sees (values do not matter: nothing is called). */
+const FUNCTION_ENV: Record<string, string> = {
+  PATH: process.env.PATH ?? '',
+  [ENV.tweetsTable]: 'Tweets',
+  [ENV.metadataTable]: 'Metadata',
+  [ENV.mediaBucket]: 'media',
+  [ENV.cdnBaseUrl]: 'https://cdn.example.com',
+  // Nothing listens there; the client connects in the background and the process exits first.
+  [ENV.redisUrl]: 'redis://127.0.0.1:9',
+  [ENV.serviceName]: 'GetTweet',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  // As ChirpFunction sets it.
+  NODE_OPTIONS: '--enable-source-maps',
+};
+
+async function coldStart(file: string): Promise<ColdStart> {
+  const script = resolve(__dirname, '../children/cold-start.cjs');
+  return lastJsonLine<ColdStart>(
+    await mustRun(process.execPath, [script, file], { env: FUNCTION_ENV }),
+  );
+}
+
+export async function initFigures(options: InitOptions): Promise<Row[]> {
+  const root = resolve(__dirname, '../..');
+  const dir = join(options.buildDir, 'bundles');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const rows: Row[] = [];
+
+  progress('bundling every function the way the CDK does (esbuild, cjs, node24, minified)');
+  const bundles = new Map<string, Bundle>();
+  for (const spec of [...ROUTES, ...EVENT_FUNCTIONS]) {
+    const entry = join(root, spec.entry);
+    if (!existsSync(entry)) {
+      progress(`  ${spec.id}: ${spec.entry} does not exist yet; skipped`);
+      continue;
+    }
+    const external = spec.id === TRANSCODER_FUNCTION.id ? TRANSCODER_EXTERNALS : [];
+    const bundle = await bundleLikeCdk(entry, join(dir, spec.id), external);
+    bundles.set(spec.id, bundle);
+    rows.push(
+      reportOnly(
+        `bundle_size_${spec.id}`,
+        bundle.bytes / 1024,
+        'KiB',
+        external.length > 0 ? `externals: ${external.join(', ')}` : undefined,
+      ),
+    );
+  }
+
+  const getTweet = bundles.get('GetTweet');
+  if (getTweet === undefined) throw new Error('the get-tweet handler could not be bundled');
+  const bareEntry = join(dir, 'bare.ts');
+  writeFileSync(
+    bareEntry,
+    "export const handler = async () => ({ statusCode: 200, body: '{}' });\n",
+  );
+  const bare = await bundleLikeCdk(bareEntry, join(dir, 'Bare'));
+  const sdkExternal = await bundleLikeCdk(
+    join(root, 'lambdas/http/get-tweet.ts'),
+    join(dir, 'GetTweetSdkExternal'),
+    ['@aws-sdk/*'],
+  );
+
+  progress(`cold starts: ${options.runs} fresh Node processes per bundle, interleaved`);
+  const handlerRuns: ColdStart[] = [];
+  const bareRuns: ColdStart[] = [];
+  const externalRuns: ColdStart[] = [];
+  await coldStart(bare.file); // warms the OS file cache for node itself
+  for (let i = 0; i < options.runs; i++) {
+    handlerRuns.push(await coldStart(getTweet.file));
+    bareRuns.push(await coldStart(bare.file));
+    externalRuns.push(await coldStart(sdkExternal.file));
+  }
+  const pick = (runs: ColdStart[], field: keyof ColdStart) => median(runs.map((r) => r[field]));
+  rows.push(
+    compared({
+      name: 'handler_init_vs_bare',
+      value: pick(handlerRuns, 'total'),
+      unit: 'ms (median)',
+      baseline: 'bundled constant handler, process start to handler loaded, ms',
+      baselineValue: pick(bareRuns, 'total'),
+      goal: 'ratio <= 2',
+      met: (r) => r <= 2,
+      note:
+        `process start to handler loaded, median of ${options.runs}; ` +
+        `module load alone ${pick(handlerRuns, 'import').toFixed(1)} ms vs ` +
+        `${pick(bareRuns, 'import').toFixed(2)} ms`,
+    }),
+    reportOnly(
+      'handler_init_get_tweet_import_only',
+      pick(handlerRuns, 'import'),
+      'ms',
+      'require() of the bundle alone (median)',
+    ),
+    reportOnly(
+      'handler_init_get_tweet_sdk_external',
+      pick(externalRuns, 'total'),
+      'ms',
+      `@aws-sdk/* left external (from node_modules), module load ${pick(externalRuns, 'import').toFixed(1)} ms`,
+    ),
+  );
+  return rows;
+}

@@ -1,0 +1,236 @@
+/**
+ * The transcoder's image and video paths, each run in a fresh child process (its peak RSS is the
+ * transcoder's), against their baselines: ImageMagick `convert` producing the same variant set
+ * from the same 12 MP JPEG, and the clip's own duration.
+ */
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { IMAGE_VARIANTS, JPEG_OPTIONS, WEBP_OPTIONS } from '../../lambdas/media/settings';
+import { bundleLikeCdk } from '../lib/bundle';
+import { compared, notMeasured, progress, reportOnly, type Row } from '../lib/report';
+import { lastJsonLine, mustRun } from '../lib/process';
+import { median } from '../lib/stats';
+
+export interface MediaOptions {
+  /** Where generated fixtures are kept between runs. */
+  readonly fixtureDir: string;
+  /** Scratch space inside the repository. */
+  readonly buildDir: string;
+  readonly imageRuns: number;
+  readonly videoRuns: number;
+}
+
+/** Generates a fixture with ffmpeg's lavfi sources once; later runs reuse it. */
+async function ffmpegFixture(path: string, what: string, args: string[]): Promise<string> {
+  if (existsSync(path)) return path;
+  progress(`generating ${what} with ffmpeg`);
+  await mustRun('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args, path]);
+  return path;
+}
+
+/** A 12 MP (4000x3000) photo-like JPEG: test pattern plus sensor-like noise. */
+const imageFixture = (dir: string) =>
+  ffmpegFixture(join(dir, 'photo-12mp.jpg'), 'the 12 MP JPEG fixture', [
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=4000x3000:rate=1'],
+    ...['-vf', 'noise=alls=14:allf=u,format=yuvj420p', '-frames:v', '1', '-q:v', '3'],
+  ]);
+
+/** A 10 s 1080p30 H.264 + AAC clip with some temporal noise, as a camera's would have. */
+const videoFixture = (dir: string) =>
+  ffmpegFixture(join(dir, 'clip-1080p-10s.mp4'), 'the 10 s 1080p H.264 fixture', [
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30'],
+    ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+    ...['-t', '10', '-vf', 'noise=alls=6:allf=t'],
+    ...['-c:v', 'libx264', '-preset', 'superfast', '-crf', '21', '-pix_fmt', 'yuv420p'],
+    ...['-c:a', 'aac', '-b:a', '128k', '-shortest', '-movflags', '+faststart'],
+  ]);
+
+/**
+ * The transcoder's variant set with ImageMagick, as efficiently as `convert` allows: one decode,
+ * orient, strip, sRGB, then each size resized from the previous one (as the transcoder does) and
+ * written as WebP and JPEG with the same quality settings; the thumbnail is a centre crop.
+ */
+export function imageMagickArgs(input: string, outDir: string): string[] {
+  const args = [input, '-auto-orient', '-strip', '-colorspace', 'sRGB'];
+  const webp = [
+    '-quality',
+    String(WEBP_OPTIONS.quality),
+    '-define',
+    `webp:method=${WEBP_OPTIONS.effort}`,
+  ];
+  const jpeg = ['-quality', String(JPEG_OPTIONS.quality), '-interlace', 'JPEG'];
+  IMAGE_VARIANTS.forEach((variant, index) => {
+    const size = `${variant.size}x${variant.size}`;
+    if (variant.fit === 'inside') args.push('-resize', `${size}>`);
+    else args.push('-resize', `${size}^`, '-gravity', 'center', '-extent', size);
+    const last = index === IMAGE_VARIANTS.length - 1;
+    args.push(
+      '(',
+      '+clone',
+      ...webp,
+      '-write',
+      join(outDir, `${variant.name}.webp`),
+      '+delete',
+      ')',
+    );
+    if (last) args.push(...jpeg, join(outDir, `${variant.name}.jpg`));
+    else
+      args.push(
+        '(',
+        '+clone',
+        ...jpeg,
+        '-write',
+        join(outDir, `${variant.name}.jpg`),
+        '+delete',
+        ')',
+      );
+  });
+  return args;
+}
+
+interface ChildResult {
+  readonly ms: number;
+  readonly maxRssMb: number;
+  readonly outputs: { name: string; bytes: number }[];
+}
+
+export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
+  mkdirSync(options.fixtureDir, { recursive: true });
+  // Under the repo (bench/results/ is gitignored) so the bundle resolves sharp from node_modules.
+  mkdirSync(options.buildDir, { recursive: true });
+  const work = mkdtempSync(join(options.buildDir, 'media-'));
+  const rows: Row[] = [];
+  try {
+    const child = await bundleLikeCdk(
+      resolve(__dirname, '../children/transcode.ts'),
+      join(work, 'transcode'),
+      ['sharp'],
+    );
+    // GNU time reports ffmpeg's own peak RSS; the transcoder takes the ffmpeg path from FFMPEG_PATH.
+    const rssLog = join(work, 'ffmpeg-rss.txt');
+    const wrapper = join(work, 'ffmpeg-timed.sh');
+    const haveTime = existsSync('/usr/bin/time');
+    if (haveTime) {
+      writeFileSync(
+        wrapper,
+        `#!/bin/sh\nexec /usr/bin/time -a -o '${rssLog}' -f '%M' ffmpeg "$@"\n`,
+        { mode: 0o755 },
+      );
+    }
+    const runChild = async (kind: 'image' | 'video', input: string): Promise<ChildResult> => {
+      const outDir = mkdtempSync(join(work, `${kind}-`));
+      const env = {
+        ...process.env,
+        ...(haveTime && kind === 'video' ? { FFMPEG_PATH: wrapper } : {}),
+      };
+      const out = await mustRun(process.execPath, [child.file, kind, input, outDir], { env });
+      rmSync(outDir, { recursive: true, force: true });
+      return lastJsonLine<ChildResult>(out);
+    };
+
+    // --- image ---------------------------------------------------------------------------
+    try {
+      const image = await imageFixture(options.fixtureDir);
+      const sharpMs: number[] = [];
+      const magickMs: number[] = [];
+      let rss = 0;
+      let variants = 0;
+      let magickOutputs = 0;
+      progress(`image: transcoder vs ImageMagick, ${options.imageRuns} interleaved runs each`);
+      for (let i = 0; i < options.imageRuns; i++) {
+        const result = await runChild('image', image);
+        sharpMs.push(result.ms);
+        rss = Math.max(rss, result.maxRssMb);
+        variants = result.outputs.length;
+        const outDir = mkdtempSync(join(work, 'magick-'));
+        const magick = await mustRun('convert', imageMagickArgs(image, outDir));
+        magickMs.push(magick.ms);
+        magickOutputs = readdirSync(outDir).length;
+        rmSync(outDir, { recursive: true, force: true });
+        progress(
+          `  run ${i + 1}: transcoder ${result.ms.toFixed(0)} ms, convert ${magick.ms.toFixed(0)} ms`,
+        );
+      }
+      if (variants !== magickOutputs) {
+        throw new Error(`transcoder wrote ${variants} files, ImageMagick ${magickOutputs}`);
+      }
+      const speedup = median(magickMs) / median(sharpMs);
+      rows.push(
+        compared({
+          name: 'image_variants_vs_imagemagick',
+          value: median(sharpMs),
+          unit: 'ms',
+          baseline: `ImageMagick convert, same ${variants} outputs, ms`,
+          baselineValue: median(magickMs),
+          ratio: speedup,
+          goal: 'speedup >= 4',
+          met: (r) => r >= 4,
+          note: `speedup = convert/transcoder; median of ${options.imageRuns}`,
+        }),
+        reportOnly('transcoder_image_12mp_peak_rss', rss, 'MiB', 'child process maxRSS'),
+      );
+    } catch (error) {
+      rows.push(notMeasured('image_variants_vs_imagemagick', 'ms', 'speedup >= 4', String(error)));
+    }
+
+    // --- video ---------------------------------------------------------------------------
+    try {
+      const video = await videoFixture(options.fixtureDir);
+      const times: number[] = [];
+      let rss = 0;
+      progress(`video: 10 s 1080p clip to 720p, ${options.videoRuns} runs`);
+      for (let i = 0; i < options.videoRuns; i++) {
+        const result = await runChild('video', video);
+        times.push(result.ms);
+        rss = Math.max(rss, result.maxRssMb);
+        progress(`  run ${i + 1}: ${result.ms.toFixed(0)} ms`);
+      }
+      const seconds = median(times) / 1000;
+      const factor = 10 / seconds;
+      const ffmpegRss =
+        haveTime && existsSync(rssLog)
+          ? Math.max(
+              ...readFileSync(rssLog, 'utf8')
+                .split('\n')
+                .map((line) => Number(line.trim()))
+                .filter((x) => Number.isFinite(x) && x > 0),
+            ) / 1024
+          : Number.NaN;
+      rows.push(
+        compared({
+          name: 'video_realtime_factor',
+          value: factor,
+          unit: 'x realtime',
+          baseline: 'clip duration, s',
+          baselineValue: 10,
+          ratio: factor,
+          goal: '>= 2x realtime',
+          met: (r) => r >= 2,
+          note: `processing ${seconds.toFixed(2)} s (median of ${options.videoRuns})`,
+        }),
+        reportOnly('transcoder_video_peak_rss_node', rss, 'MiB', 'child process maxRSS'),
+        reportOnly(
+          'transcoder_video_peak_rss_ffmpeg',
+          ffmpegRss,
+          'MiB',
+          'ffmpeg maxRSS (GNU time)',
+        ),
+      );
+    } catch (error) {
+      rows.push(
+        notMeasured('video_realtime_factor', 'x realtime', '>= 2x realtime', String(error)),
+      );
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return rows;
+}

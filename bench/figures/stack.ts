@@ -1,0 +1,268 @@
+/**
+ * Figures through the running local stack (API emulator with its JWT authorizer, the DynamoDB
+ * stream pump feeding the fanout): the time until a follower sees a new tweet, and GET
+ * /v1/tweets/{id} throughput under autocannon next to a bare Node HTTP server doing one Redis GET.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { mintToken } from '../../local/jwt';
+import { startStack } from '../../local/stack';
+import { compared, notMeasured, progress, reportOnly, type Row } from '../lib/report';
+import { lastJsonLine, mustRun } from '../lib/process';
+import { summarize } from '../lib/stats';
+
+export interface StackFigureOptions {
+  readonly tweets: number;
+  /** ms between tweets in the follower-visible run. */
+  readonly tweetIntervalMs: number;
+  /** ms between the follower's timeline polls. */
+  readonly pollMs: number;
+  readonly rpsSeconds: number;
+  readonly connections: number;
+}
+
+interface Api {
+  readonly url: string;
+  readonly token: (user: string) => string;
+}
+
+async function call(
+  api: Api,
+  user: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(`${api.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${api.token(user)}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? null : (JSON.parse(text) as unknown) };
+}
+
+async function expectCall(
+  api: Api,
+  user: string,
+  method: string,
+  path: string,
+  status: number,
+  body?: unknown,
+) {
+  const out = await call(api, user, method, path, body);
+  if (out.status !== status) {
+    throw new Error(
+      `${method} ${path}: expected ${status}, got ${out.status} ${JSON.stringify(out.json)}`,
+    );
+  }
+  return out.json;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function followerVisible(api: Api, options: StackFigureOptions): Promise<Row[]> {
+  const author = 'bench-star';
+  const follower = 'bench-fan';
+  await expectCall(api, follower, 'PUT', `/v1/users/${author}/follow`, 204);
+  // The follower's first read builds the timeline; from then on the fanout keeps it current.
+  await expectCall(api, follower, 'GET', '/v1/timeline?limit=1', 200);
+
+  const posted = new Map<string, number>();
+  const seen = new Map<string, number>();
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const page = (await expectCall(api, follower, 'GET', '/v1/timeline?limit=50', 200)) as {
+        tweets: { tweet_id: string }[];
+      };
+      const now = performance.now();
+      for (const tweet of page.tweets) {
+        if (posted.has(tweet.tweet_id) && !seen.has(tweet.tweet_id)) seen.set(tweet.tweet_id, now);
+      }
+      await sleep(options.pollMs);
+    }
+  })();
+
+  progress(`follower-visible: ${options.tweets} tweets, one every ${options.tweetIntervalMs} ms`);
+  for (let i = 0; i < options.tweets; i++) {
+    const tweet = (await expectCall(api, author, 'POST', '/v1/tweets', 201, {
+      text: `visible ${i}`,
+    })) as { tweet_id: string };
+    posted.set(tweet.tweet_id, performance.now());
+    if ((i + 1) % 50 === 0) progress(`  ${i + 1} tweets posted, ${seen.size} seen`);
+    await sleep(options.tweetIntervalMs);
+  }
+  const deadline = performance.now() + 10_000;
+  while (seen.size < posted.size && performance.now() < deadline) await sleep(50);
+  polling = false;
+  await poller;
+  const delays = [...posted].map(([id, at]) => (seen.get(id) ?? Number.POSITIVE_INFINITY) - at);
+  const missing = delays.filter((d) => !Number.isFinite(d)).length;
+  const stats = summarize(delays);
+  return [
+    {
+      ...compared({
+        name: 'follower_visible_p99',
+        value: stats.p99,
+        unit: 'ms',
+        baseline: 'none',
+        baselineValue: Number.NaN,
+        ratio: stats.p99,
+        goal: '<= 1000 ms',
+        met: (p99) => p99 <= 1000 && missing === 0,
+        note: `p50 ${stats.p50.toFixed(0)} ms over ${delays.length} tweets via stream pump; poll every ${options.pollMs} ms; ${missing} never seen`,
+      }),
+      baseline_value: null,
+      ratio: null,
+    },
+    reportOnly('follower_visible_p50', stats.p50, 'ms'),
+  ];
+}
+
+interface Cannon {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly total: number;
+}
+
+async function autocannon(
+  url: string,
+  token: string,
+  seconds: number,
+  connections: number,
+): Promise<Cannon> {
+  const bin = resolve(__dirname, '../../node_modules/autocannon/autocannon.js');
+  const args = ['-j', '-c', String(connections), '-d', String(seconds)];
+  const out = lastJsonLine<{
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+  }>(await mustRun(process.execPath, [bin, ...args, '-H', `authorization=Bearer ${token}`, url]));
+  return {
+    rps: out.requests.average,
+    p50: out.latency.p50,
+    p99: out.latency.p99,
+    non2xx: out.non2xx,
+    errors: out.errors,
+    total: out.requests.total,
+  };
+}
+
+async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Row[]> {
+  const { redis } = await import('../../lambdas/shared/clients');
+  const user = 'bench-http';
+  const tweet = (await expectCall(api, user, 'POST', '/v1/tweets', 201, { text: 'rps' })) as {
+    tweet_id: string;
+  };
+  await expectCall(api, user, 'GET', `/v1/tweets/${tweet.tweet_id}`, 200);
+  const key = `tweet:${tweet.tweet_id}`;
+  if ((await redis.get(key)) === null) throw new Error('the tweet is not cached');
+
+  // The floor: one Redis GET per request on the same client, answered as the API answers.
+  const bare = createServer((request, response) => {
+    redis.get(key).then(
+      (value) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(value);
+      },
+      () => {
+        response.writeHead(500);
+        response.end();
+      },
+    );
+  });
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/v1/tweets/${tweet.tweet_id}`;
+  const apiUrl = `${api.url}/v1/tweets/${tweet.tweet_id}`;
+  const token = api.token(user);
+  try {
+    progress(
+      `http: warm-up 2 s each, then ${options.rpsSeconds} s each with ${options.connections} connections`,
+    );
+    await autocannon(apiUrl, token, 2, options.connections);
+    await autocannon(bareUrl, token, 2, options.connections);
+    const viaApi = await autocannon(apiUrl, token, options.rpsSeconds, options.connections);
+    progress(`  API: ${viaApi.rps.toFixed(0)} req/s`);
+    const floor = await autocannon(bareUrl, token, options.rpsSeconds, options.connections);
+    progress(`  bare: ${floor.rps.toFixed(0)} req/s`);
+    if (viaApi.non2xx + viaApi.errors > 0) {
+      throw new Error(`API answered ${viaApi.non2xx} non-2xx and ${viaApi.errors} errors`);
+    }
+    return [
+      compared({
+        name: 'http_get_tweet_rps',
+        value: viaApi.rps,
+        unit: 'req/s',
+        baseline: 'bare Node HTTP server, one Redis GET per request, req/s',
+        baselineValue: floor.rps,
+        goal: 'ratio >= 0.5',
+        met: (r) => r >= 0.5,
+        note: `latency p50/p99 ${viaApi.p50}/${viaApi.p99} ms vs ${floor.p50}/${floor.p99} ms; ${options.connections} connections, ${options.rpsSeconds} s`,
+      }),
+    ];
+  } finally {
+    await new Promise<void>((r) => bare.close(() => r()));
+  }
+}
+
+export async function stackFigures(options: StackFigureOptions): Promise<Row[]> {
+  const keyDir = mkdtempSync(join(tmpdir(), 'chirp-bench-stack-'));
+  progress(
+    'starting the local stack (in-memory DynamoDB Local, S3 emulator, Redis, API, stream pump)',
+  );
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  const stack = await startStack({
+    servicesDataDir: undefined,
+    keyDir,
+    dynamoInMemory: true,
+    apiPort: 0,
+    cdnPort: 0,
+  });
+  const rows: Row[] = [];
+  try {
+    const apiUrl = stack.info.apiUrl;
+    if (apiUrl === null) throw new Error('the local stack has no API');
+    const tokens = new Map<string, string>();
+    const api: Api = {
+      url: apiUrl,
+      token: (user) => {
+        let token = tokens.get(user);
+        if (token === undefined) {
+          token = mintToken(stack.signingKey, user);
+          tokens.set(user, token);
+        }
+        return token;
+      },
+    };
+    for (const [name, goal, run] of [
+      ['follower_visible_p99', '<= 1000 ms', () => followerVisible(api, options)],
+      ['http_get_tweet_rps', 'ratio >= 0.5', () => httpThroughput(api, options)],
+    ] as const) {
+      try {
+        rows.push(...(await run()));
+      } catch (error) {
+        progress(`${name} failed: ${error instanceof Error ? error.stack : String(error)}`);
+        rows.push(
+          notMeasured(name, '', goal, error instanceof Error ? error.message : String(error)),
+        );
+      }
+    }
+  } finally {
+    const { redis } = await import('../../lambdas/shared/clients');
+    redis.disconnect();
+    await stack.stop();
+    rmSync(keyDir, { recursive: true, force: true });
+  }
+  return rows;
+}

@@ -1,0 +1,101 @@
+/**
+ * `npm run bench`: measures Chirp's hot paths as ratios to their physical floor and to peers,
+ * against local services it starts itself (issue #5). Prints progress on stderr, the table on
+ * stdout, and writes JSON to BENCH_OUT (default bench/results/latest.json).
+ *
+ *   BENCH_ONLY=api,media   run only some groups (api, stack, media, init)
+ *   BENCH_QUICK=1          fewer samples (a smoke run; not valid for the goals)
+ */
+import { resolve } from 'node:path';
+import { startServices, type Services } from '../local/services';
+import { apiFigures } from './figures/api';
+import { initFigures } from './figures/init';
+import { mediaFigures } from './figures/media';
+import { formatTable, guarded, progress, writeReport, type Row } from './lib/report';
+import { lastJsonLine, mustRun } from './lib/process';
+
+const quick = process.env.BENCH_QUICK === '1';
+const only = new Set(
+  (process.env.BENCH_ONLY ?? 'api,rebuild,fanout,stack,media,init').split(',').map((s) => s.trim()),
+);
+const out = resolve(process.env.BENCH_OUT ?? 'bench/results/latest.json');
+
+async function withServices<T>(run: (services: Services) => Promise<T>): Promise<T> {
+  progress('starting DynamoDB Local (in memory), the S3 emulator and redis-server on free ports');
+  const services = await startServices({ dynamoInMemory: true });
+  // Handlers build their clients at module scope from process.env, as on Lambda.
+  Object.assign(process.env, services.env, {
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+    CDN_BASE_URL: process.env.CDN_BASE_URL ?? 'http://127.0.0.1:1/cdn',
+  });
+  try {
+    return await run(services);
+  } finally {
+    // The handlers' module-scope Redis client would otherwise reconnect forever.
+    const { redis } = await import('../lambdas/shared/clients');
+    redis.disconnect();
+    await services.stop();
+  }
+}
+
+/** The local-stack figures run in a child process (see bench/children/stack.ts). */
+async function stackChild(): Promise<Row[]> {
+  const out = await mustRun(
+    process.execPath,
+    ['--import', 'tsx', resolve(__dirname, 'children/stack.ts')],
+    { cwd: resolve(__dirname, '..'), inheritStderr: true },
+  );
+  return lastJsonLine<Row[]>(out);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const rows: Row[] = [];
+  const guard = async (group: string, names: string[], run: () => Promise<Row[]>) => {
+    if (only.has(group)) rows.push(...(await guarded(group, names, run)));
+  };
+
+  const inProcess = ['api', 'rebuild', 'fanout'];
+  if (inProcess.some((group) => only.has(group))) {
+    rows.push(
+      ...(await withServices((services) =>
+        apiFigures({
+          only,
+          region: services.region,
+          samples: quick ? 200 : 1500,
+          warmup: quick ? 50 : 300,
+          fanoutFollowers: 10_000,
+          fanoutRounds: quick ? 2 : 5,
+          rebuildFollowees: 200,
+          rebuildRounds: quick ? 5 : 20,
+        }),
+      )),
+    );
+  }
+
+  await guard('stack', ['follower_visible_p99', 'http_get_tweet_rps'], stackChild);
+
+  if (only.has('media')) {
+    rows.push(
+      ...(await mediaFigures({
+        fixtureDir: resolve('bench/results/fixtures'),
+        buildDir: resolve('bench/results/build'),
+        imageRuns: quick ? 1 : 3,
+        videoRuns: quick ? 1 : 2,
+      })),
+    );
+  }
+
+  await guard('init', ['handler_init_vs_bare'], () =>
+    initFigures({ buildDir: resolve('bench/results/build'), runs: 20 }),
+  );
+
+  writeReport(out, rows);
+  process.stdout.write(`\n${formatTable(rows)}\n\n`);
+  progress(`wrote ${out} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().catch((error: unknown) => {
+  progress(`failed: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exit(1);
+});
