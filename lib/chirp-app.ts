@@ -11,11 +11,16 @@ export const CONTEXT = {
 } as const;
 
 export const DEFAULT_REGION = 'us-east-1';
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /** Adds the Chirp stack to `app` from its context, and runs the cdk-nag AwsSolutions pack. */
 export function buildChirpApp(app: App): ChirpStack {
   const region = stringContext(app, CONTEXT.region) ?? DEFAULT_REGION;
   const replicaRegions = listContext(app, CONTEXT.replicaRegions).filter((r) => r !== region);
+  for (const name of [region, ...replicaRegions]) {
+    // A typo would otherwise surface only at deploy time, as a failed replica.
+    if (!REGION_PATTERN.test(name)) throw new Error(`Not an AWS region name: "${name}"`);
+  }
   const stack = new ChirpStack(app, stringContext(app, CONTEXT.stackName) ?? 'Chirp', {
     env: { region, account: process.env.CDK_DEFAULT_ACCOUNT },
     description: 'Chirp: serverless tweets and media backend',

@@ -138,6 +138,12 @@ describe('regions', () => {
     }
   });
 
+  it('rejects a region name that is not one', () => {
+    expect(() => synthChirp({ context: { replicaRegions: 'us-west-2,eu-wset1' } })).toThrow(
+      /Not an AWS region name: "eu-wset1"/,
+    );
+  });
+
   it('deploys to -c region', () => {
     const other = synthChirp({ context: { region: 'eu-central-1' } });
     try {
