@@ -166,11 +166,25 @@ export interface EventInput {
   readonly caller: AuthorizedCaller;
   readonly requestId: string;
   readonly now: Date;
+  /** The port the client connected to. @default 443, as on API Gateway */
+  readonly serverPort?: number;
 }
+
+/** X-Ray trace header, as API Gateway adds it: Root=1-{epoch hex}-{96-bit hex}. */
+const traceId = (now: Date): string =>
+  `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 
 /** The payload format 2.0 event, field for field as API Gateway sends it. */
 export function buildEvent(input: EventInput): HttpEvent {
   const { headers, cookies } = collectHeaders(input.rawHeaders);
+  // Headers API Gateway adds on the way in.
+  headers['x-amzn-trace-id'] = traceId(input.now);
+  headers['x-forwarded-for'] =
+    headers['x-forwarded-for'] !== undefined
+      ? `${headers['x-forwarded-for']}, ${input.sourceIp}`
+      : input.sourceIp;
+  headers['x-forwarded-port'] = String(input.serverPort ?? 443);
+  headers['x-forwarded-proto'] = 'http';
   const queryStringParameters = queryParameters(input.rawQueryString);
   const domainName = headers.host ?? 'localhost';
   const event = {
@@ -346,6 +360,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       caller,
       requestId,
       now,
+      serverPort: request.socket.localPort ?? 0,
     });
     let result: HttpResponse;
     try {

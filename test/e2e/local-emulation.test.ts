@@ -29,6 +29,7 @@ function input(overrides: Partial<EventInput> = {}): EventInput {
     caller: { claims: { sub: 'alice', exp: '1900000000' }, scopes: ['chirp/api'] },
     requestId: 'req-1',
     now: new Date(Date.UTC(2026, 10, 25, 15, 4, 5)),
+    serverPort: 3000,
     ...overrides,
   };
 }
@@ -75,7 +76,10 @@ describe('the API Gateway emulator', () => {
       headers: {
         host: 'api.local:3000',
         'user-agent': 'jest',
-        'x-forwarded-for': '1.1.1.1,2.2.2.2',
+        'x-forwarded-for': '1.1.1.1,2.2.2.2, 127.0.0.1',
+        'x-forwarded-port': '3000',
+        'x-forwarded-proto': 'http',
+        'x-amzn-trace-id': expect.stringMatching(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/),
         'content-type': 'application/json',
       },
       queryStringParameters: { limit: '5', tag: 'a,b c' },
