@@ -55,13 +55,15 @@ export async function startControlServer(targets: ControlTargets): Promise<Local
       return;
     }
     const started = Date.now();
-    run(async () => {
-      if (action === 'stop' || action === 'restart') await service.stop();
-      if (action === 'start' || action === 'restart') await service.start();
-    }).then(
-      () => reply(200, { ...serviceStatus(service), took_ms: Date.now() - started }),
-      (error: unknown) => reply(500, { message: String(error) }),
-    );
+    try {
+      await run(async () => {
+        if (action === 'stop' || action === 'restart') await service.stop();
+        if (action === 'start' || action === 'restart') await service.start();
+      });
+      reply(200, { ...serviceStatus(service), took_ms: Date.now() - started });
+    } catch (error) {
+      reply(500, { message: String(error) });
+    }
   };
   return serveHttp(0, handle, (error, response) => {
     if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
