@@ -167,14 +167,31 @@ export async function tryPipeline(
   return values;
 }
 
-/** Like tryPipeline, but throws on failure: for callers that must report it (the fanout). */
-export async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
-  const results = await pipeline.exec();
-  if (results === null) throw new Error('Redis pipeline was discarded');
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
+/**
+ * Like tryPipeline, but throws on failure: for callers that must report it (the fanout). A failed
+ * attempt is retried (`attempts` in all), since one slow reply past the short command timeout
+ * should not fail a whole fanout; every command sent this way must be idempotent.
+ */
+export async function execPipeline(
+  redis: Redis,
+  build: (pipeline: ChainableCommander) => unknown,
+  attempts = 3,
+): Promise<unknown[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const pipeline = withScripts(redis).pipeline();
+      build(pipeline);
+      const results = await pipeline.exec();
+      if (results === null) throw new Error('Redis pipeline was discarded');
+      return results.map(([error, value]) => {
+        if (error) throw error;
+        return value;
+      });
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      logger.debug('cache pipeline retried', { attempt, error: errorMessage(error) });
+    }
+  }
 }
 
 function errorMessage(error: unknown): string {

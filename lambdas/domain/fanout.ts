@@ -10,7 +10,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { LIMITS } from '../../app/model';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
-import { awaitReady, execPipeline, withScripts } from './cache';
+import { awaitReady, execPipeline } from './cache';
 import type { Deps } from './deps';
 import { fanoutFollowers } from './follower-cache';
 import { parseTweetId, tweetTime } from './ids';
@@ -29,20 +29,20 @@ export async function fanoutChange(deps: Deps, change: TweetChange): Promise<voi
   const audience = await fanoutFollowers(deps, author);
   const celebrity = audience === 'celebrity';
   // The author's own timeline and caches first, in one round trip.
-  const own = withScripts(deps.redis).pipeline();
-  if (change.kind === 'insert') {
-    own.chirpTimelineAdd(
-      cacheKeys.homeTimeline(author),
-      LIMITS.timelineMaxEntries,
-      tweetTime(tweetId),
-      tweetId,
-    );
-  } else {
-    own.zrem(cacheKeys.homeTimeline(author), tweetId);
-    own.set(cacheKeys.tweet(tweetId), NEGATIVE_ENTRY, 'EX', TWEET_TOMBSTONE_TTL_SECONDS);
-  }
-  if (celebrity) own.del(cacheKeys.recentTweets(author));
-  await execPipeline(own);
+  await execPipeline(deps.redis, (own) => {
+    if (change.kind === 'insert') {
+      own.chirpTimelineAdd(
+        cacheKeys.homeTimeline(author),
+        LIMITS.timelineMaxEntries,
+        tweetTime(tweetId),
+        tweetId,
+      );
+    } else {
+      own.zrem(cacheKeys.homeTimeline(author), tweetId);
+      own.set(cacheKeys.tweet(tweetId), NEGATIVE_ENTRY, 'EX', TWEET_TOMBSTONE_TTL_SECONDS);
+    }
+    if (celebrity) own.del(cacheKeys.recentTweets(author));
+  });
   // Celebrities' tweets are merged at read time; deleted ones are skipped when hydrated.
   if (audience === 'celebrity') return;
   if (change.kind === 'insert') await addToTimelines(deps.redis, audience, [tweetId]);

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { cacheKeys } from './cache-keys';
-import { execPipeline, withScripts } from './cache';
+import { execPipeline } from './cache';
 import type { Deps } from './deps';
 import { followers, isCelebrity } from './follows';
 
@@ -21,8 +21,8 @@ export const FOLLOWER_SET_TTL_SECONDS = 15 * 60;
 /** The cached followers, or undefined when the set is missing or half-built. Throws on Redis errors. */
 async function cachedFollowers(redis: Redis, author: string): Promise<string[] | undefined> {
   const key = cacheKeys.followers(author);
-  const [built, members] = (await execPipeline(
-    redis.pipeline().sismember(key, BUILT).smembers(key),
+  const [built, members] = (await execPipeline(redis, (pipeline) =>
+    pipeline.sismember(key, BUILT).smembers(key),
   )) as [number, string[]];
   if (built !== 1) return undefined;
   return members.filter((member) => !member.startsWith('#'));
@@ -40,12 +40,12 @@ export async function fanoutFollowers(deps: Deps, author: string): Promise<strin
   if (await isCelebrity(deps, author)) return 'celebrity';
   const key = cacheKeys.followers(author);
   const marker = BUILDING + randomBytes(8).toString('hex');
-  await execPipeline(deps.redis.pipeline().sadd(key, marker).expire(key, FOLLOWER_SET_TTL_SECONDS));
+  await execPipeline(deps.redis, (pipeline) =>
+    pipeline.sadd(key, marker).expire(key, FOLLOWER_SET_TTL_SECONDS),
+  );
   const list = await followers(deps, author);
-  await execPipeline(
-    withScripts(deps.redis)
-      .pipeline()
-      .chirpFollowersFinishBuild(key, marker, BUILT, FOLLOWER_SET_TTL_SECONDS, ...list),
+  await execPipeline(deps.redis, (pipeline) =>
+    pipeline.chirpFollowersFinishBuild(key, marker, BUILT, FOLLOWER_SET_TTL_SECONDS, ...list),
   );
   return list;
 }

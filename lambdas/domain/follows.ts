@@ -21,38 +21,27 @@ const TRANSACTION_ATTEMPTS = 6;
 /** How long a user's list of merged-at-read-time followees is cached. */
 export const CELEBRITY_LIST_TTL_SECONDS = 60;
 
-/** Users `userId` follows. */
-export async function followees(deps: Pick<Deps, 'dynamo' | 'tables'>, userId: string) {
+type Source = Pick<Deps, 'dynamo' | 'tables'>;
+
+/** The other ends of a user's edges of one direction (strongly consistent). */
+async function edgeTargets(deps: Source, userId: string, prefix: string): Promise<string[]> {
   const items = await queryAll(deps.dynamo, {
     TableName: deps.tables.metadata,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: {
-      ':pk': METADATA_KEYS.profile(userId).pk,
-      ':prefix': METADATA_KEYS.followsPrefix,
-    },
+    ExpressionAttributeValues: { ':pk': METADATA_KEYS.profile(userId).pk, ':prefix': prefix },
     ProjectionExpression: 'sk',
     ConsistentRead: true,
   });
-  return items.map((item) => String(item.sk).slice(METADATA_KEYS.followsPrefix.length));
+  return items.map((item) => String(item.sk).slice(prefix.length));
 }
 
+/** Users `userId` follows. */
+export const followees = (deps: Source, userId: string) =>
+  edgeTargets(deps, userId, METADATA_KEYS.followsPrefix);
+
 /** Everyone who follows `userId`, read from DynamoDB (the fanout caches it in Redis). */
-export async function followers(
-  deps: Pick<Deps, 'dynamo' | 'tables'>,
-  userId: string,
-): Promise<string[]> {
-  const items = await queryAll(deps.dynamo, {
-    TableName: deps.tables.metadata,
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: {
-      ':pk': METADATA_KEYS.profile(userId).pk,
-      ':prefix': METADATA_KEYS.followerPrefix,
-    },
-    ProjectionExpression: 'sk',
-    ConsistentRead: true,
-  });
-  return items.map((item) => String(item.sk).slice(METADATA_KEYS.followerPrefix.length));
-}
+export const followers = (deps: Source, userId: string) =>
+  edgeTargets(deps, userId, METADATA_KEYS.followerPrefix);
 
 /** follower_count of one user (0 when they have no profile yet). */
 export async function followerCount(

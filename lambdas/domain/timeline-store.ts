@@ -19,7 +19,6 @@ import {
   TIMELINE_TTL_SECONDS,
   tryCache,
   tryPipeline,
-  withScripts,
 } from './cache';
 import { tweetTime } from './ids';
 
@@ -41,11 +40,11 @@ async function perTimeline(
   command: (pipeline: ChainableCommander, key: string) => unknown,
 ): Promise<void> {
   for (let i = 0; i < userIds.length; i += PIPELINE_CHUNK) {
-    const pipeline = withScripts(redis).pipeline();
-    for (const userId of userIds.slice(i, i + PIPELINE_CHUNK)) {
-      command(pipeline, cacheKeys.homeTimeline(userId));
-    }
-    await execPipeline(pipeline);
+    await execPipeline(redis, (pipeline) => {
+      for (const userId of userIds.slice(i, i + PIPELINE_CHUNK)) {
+        command(pipeline, cacheKeys.homeTimeline(userId));
+      }
+    });
   }
 }
 
