@@ -142,6 +142,7 @@ export interface ProbeStream {
   readonly sample_rate?: string;
   readonly duration?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  readonly disposition?: Readonly<Record<string, number>>;
   readonly side_data_list?: readonly { readonly rotation?: number }[];
 }
 

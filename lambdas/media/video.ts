@@ -44,7 +44,9 @@ export interface VideoLimits {
 export interface VideoPlan {
   /** Copy the streams instead of re-encoding. */
   readonly copy: boolean;
-  readonly hasAudio: boolean;
+  /** Input stream indexes to keep: the first real video stream and the first audio stream. */
+  readonly videoStream: number;
+  readonly audioStream?: number;
   /** Output display size, even, longest side <= VIDEO.maxLongSide. */
   readonly outWidth: number;
   readonly outHeight: number;
@@ -71,9 +73,11 @@ export function outputSize(width: number, height: number): { width: number; heig
 /** Decides from ffprobe's JSON; throws a client-readable failure for anything we refuse. */
 export function planVideo(probed: ProbeResult, limits: VideoLimits): VideoPlan {
   const streams = probed.streams ?? [];
-  const videos = streams.filter((s) => s.codec_type === 'video');
+  // Cover art comes as a single-picture "video" stream: not a video.
+  const videos = streams.filter(
+    (s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1,
+  );
   const audios = streams.filter((s) => s.codec_type === 'audio');
-  // Cover art and thumbnails come as single-picture "video" streams; the first real one counts.
   const video: ProbeStream | undefined = videos[0];
   if (!video) throw mediaFailure('unsupported_codec', 'The file has no video stream.');
   if (!VIDEO_DECODERS.has(video.codec_name ?? '')) {
@@ -133,7 +137,8 @@ export function planVideo(probed: ProbeResult, limits: VideoLimits): VideoPlan {
       (audio.codec_name === 'aac' && audio.profile === 'LC' && (audio.channels ?? 0) <= 2));
   return {
     copy,
-    hasAudio: audio !== undefined,
+    videoStream: video.index,
+    ...(audio ? { audioStream: audio.index } : {}),
     outWidth: out.width,
     outHeight: out.height,
     downmix: (audio?.channels ?? 0) > 2,
@@ -179,26 +184,12 @@ function h264Args(width: number, height: number): string[] {
 }
 
 function transcodeArgs(plan: VideoPlan, maxSeconds: number): string[] {
-  if (plan.copy) {
-    return [
-      '-map',
-      '0:v:0',
-      '-map',
-      '0:a:0?',
-      '-c',
-      'copy',
-      '-t',
-      String(maxSeconds),
-      ...MP4_OUTPUT,
-    ];
-  }
+  const maps = ['-map', `0:${plan.videoStream}`];
+  if (plan.audioStream !== undefined) maps.push('-map', `0:${plan.audioStream}`);
+  const limit = ['-t', String(maxSeconds)];
+  if (plan.copy) return [...maps, '-c', 'copy', ...limit, ...MP4_OUTPUT];
   return [
-    '-map',
-    '0:v:0',
-    '-map',
-    '0:a:0?',
-    '-sn',
-    '-dn',
+    ...maps,
     ...h264Args(plan.outWidth, plan.outHeight),
     '-c:a',
     'aac',
@@ -207,8 +198,7 @@ function transcodeArgs(plan: VideoPlan, maxSeconds: number): string[] {
     '-b:a',
     String(VIDEO.audioBitrate),
     ...(plan.downmix ? ['-ac', '2'] : []),
-    '-t',
-    String(maxSeconds),
+    ...limit,
     ...MP4_OUTPUT,
   ];
 }
