@@ -12,6 +12,7 @@ import type { LocalHttpServer } from './http-server';
 import { loadOrCreateSigningKey, type SigningKey } from './jwt';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { silentLog, type Log } from './log';
+import { sleep } from './ports';
 import { createS3EventDelivery } from './s3-events';
 import { DEFAULT_REGION, startServices, type Services } from './services';
 import { startStreamPump } from './stream-pump';
@@ -54,6 +55,16 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Turns EADDRINUSE into a message that says which variable picks another port. */
+const portInUse =
+  (what: string, port: number, variable: string) =>
+  (error: unknown): never => {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`${what} port ${port} is in use; set ${variable} to another port`);
+    }
+    throw error;
+  };
+
 export async function startStack(options: StackOptions): Promise<LocalStack> {
   const log = options.log ?? silentLog;
   const signingKey = loadOrCreateSigningKey(options.keyDir);
@@ -67,21 +78,26 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     log,
   });
   const stoppers: (() => Promise<void>)[] = [() => services.stop()];
+  let stopped = false;
   const stop = async () => {
-    for (const stopper of stoppers.reverse()) {
+    if (stopped) return;
+    stopped = true;
+    for (const stopper of [...stoppers].reverse()) {
       await stopper().catch((error: unknown) => log(`stop failed: ${String(error)}`));
     }
   };
   try {
-    stoppers.push(() => s3Events.idle());
+    // Let transcodes in flight finish writing, but never hold Ctrl-C hostage for long.
+    stoppers.push(() => Promise.race([s3Events.idle(), sleep(5_000)]));
+    const cdnPort = options.cdnPort ?? DEFAULT_CDN_PORT;
     const cdn = await startCdn({
-      port: options.cdnPort ?? DEFAULT_CDN_PORT,
+      port: cdnPort,
       bucket: services.bucket,
       s3Endpoint: services.s3Endpoint,
       region,
       credentials: services.credentials,
       log,
-    });
+    }).catch(portInUse('CDN', cdnPort, 'CDN_PORT'));
     stoppers.push(() => cdn.close());
     log(`CDN on ${cdn.url}`);
 
@@ -100,27 +116,25 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     stoppers.push(() => fanout.stop());
     log('tweets stream -> fanout: polling');
 
+    const apiPort = options.apiPort ?? DEFAULT_API_PORT;
     const api = await startApiGateway({
-      port: options.apiPort ?? DEFAULT_API_PORT,
+      port: apiPort,
       routes: ROUTES,
       authorizer: await createJwtAuthorizer(signingKey),
       region,
       log,
-    }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new Error(
-          `API port ${options.apiPort ?? DEFAULT_API_PORT} is in use; set API_PORT to another port`,
-        );
-      }
-      throw error;
-    });
+    }).catch(portInUse('API', apiPort, 'API_PORT'));
     stoppers.push(() => api.close());
     log(`API on ${api.url}`);
 
     let control: LocalHttpServer | undefined;
     if (options.control === true) {
-      control = await startControlServer({ redis: services.redis, dynamodb: services.dynamo });
-      stoppers.push(() => control!.close());
+      const server = await startControlServer({
+        redis: services.redis,
+        dynamodb: services.dynamo,
+      });
+      stoppers.push(() => server.close());
+      control = server;
     }
 
     const info: StackInfo = {

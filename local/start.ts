@@ -112,7 +112,14 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `[chirp] failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+    // The message says what to do; the stack trace only helps when debugging the stack itself.
+    `[chirp] failed to start: ${
+      error instanceof Error
+        ? process.env.CHIRP_DEBUG !== undefined
+          ? error.stack
+          : error.message
+        : String(error)
+    }\n`,
   );
   process.exit(1);
 });
