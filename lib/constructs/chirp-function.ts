@@ -61,8 +61,9 @@ export interface ChirpFunctionProps {
  * tracing, source maps, its own log group with retention, and the Powertools service name.
  * It is bundled by the local esbuild (never Docker), gets a role of its own that can only write
  * its own log group, and is granted exactly what `spec.access` lists. Functions that use the
- * cache run in the VPC's isolated subnets; the others stay out of the VPC (no cold-start ENI
- * cost, no reason to be there).
+ * cache run in the VPC's isolated subnets; the others stay out of the VPC (no ENIs to manage,
+ * no reason to be there). Its log group and role are created next to it (before super()), named
+ * `${id}Logs` and `${id}Role`.
  */
 export class ChirpFunction extends NodejsFunction {
   /** The model's declaration this function was built from. */
