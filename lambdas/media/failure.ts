@@ -36,8 +36,9 @@ export class MediaProcessingError extends Error {
   constructor(
     readonly code: MediaFailureCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'MediaProcessingError';
   }
 }
@@ -55,9 +56,11 @@ export async function asPermanent<T>(step: () => Promise<T>): Promise<T> {
     return await step();
   } catch (error) {
     if (error instanceof MediaProcessingError) throw error;
+    // The cause (our bug, or a tool we could not run) is logged by processUpload.
     throw new MediaProcessingError(
       'processing_error',
       'The file could not be processed. Try again with a different file.',
+      { cause: error },
     );
   }
 }

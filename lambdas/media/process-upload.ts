@@ -100,7 +100,8 @@ export async function processUpload(deps: MediaDeps, event: UploadEvent): Promis
     processed = await processInTempDir(deps, claim.record);
   } catch (error) {
     if (!(error instanceof MediaProcessingError)) throw error;
-    logger.info('media failed', { mediaId, code: error.code });
+    const log = error.cause === undefined ? logger.info : logger.error;
+    log.call(logger, 'media failed', { mediaId, code: error.code, cause: error.cause });
     await markFailed(deps, mediaId, { code: error.code, message: error.message });
     return { status: 'failed', mediaId, code: error.code };
   }
