@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { ManagedProcess, ProcessBackedService } from './child-process';
 import type { Log } from './log';
