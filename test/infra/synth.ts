@@ -42,10 +42,15 @@ export function synthChirp(options: SynthOptions = {}): Synthesized {
       ...options.context,
     },
   });
-  const stack = buildChirpApp(app);
-  // Runs the cdk-nag plugin too: synth throws on any unacknowledged finding.
-  app.synth();
-  return { app, stack, template: Template.fromStack(stack), outdir };
+  try {
+    const stack = buildChirpApp(app);
+    // Runs the cdk-nag plugin too: synth throws on any unacknowledged finding.
+    app.synth();
+    return { app, stack, template: Template.fromStack(stack), outdir };
+  } catch (error) {
+    fs.rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** Logical ids and properties of every resource of `type` in the template. */
