@@ -15,6 +15,10 @@ export const dynamo = DynamoDBDocumentClient.from(
   new DynamoDBClient({
     // Two quick retries, then surface the failure: a 503 beats a Lambda timeout.
     maxAttempts: 3,
+    // Without a request timeout a DynamoDB that accepts connections but does not answer (a
+    // restarting node, a brownout) holds the request until the Lambda times out. 3 x 2 s plus
+    // backoff stays well inside the 10 s function timeout, so the caller gets its 503.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
   }),
   { marshallOptions: { removeUndefinedValues: true } },
 );
