@@ -2,11 +2,12 @@
  * POST /v1/media/init: a media record (pending_upload, unattached, expiring) plus a presigned PUT.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LIMITS, MEDIA_PREFIXES, METADATA_KEYS } from '../../app/model';
 import { DomainError, invalidRequest } from '../shared/errors';
 import { nowMs, type UploadDeps } from './deps';
+import { isConditionalCheckFailed } from './dynamo';
 import { newMediaId } from './ids';
 import type { MediaRecord } from './records';
 import { userText } from './validation';
@@ -92,13 +93,19 @@ export async function initMedia(
     gsi2pk: METADATA_KEYS.unattachedIndex.pk,
     gsi2sk: createdAt,
   };
-  await deps.dynamo.send(
-    new PutCommand({
-      TableName: deps.tables.metadata,
-      Item: record,
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
+  try {
+    await deps.dynamo.send(
+      new PutCommand({
+        TableName: deps.tables.metadata,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    // The SDK retries an attempt that timed out or failed after DynamoDB applied it; the retry
+    // then finds our own record. Anything else under this fresh random id is a real conflict.
+    if (!isConditionalCheckFailed(error) || !(await isOwnRecord(deps, record))) throw error;
+  }
   const signed = new Set(['content-type', 'content-length']);
   const uploadUrl = await getSignedUrl(
     deps.s3,
@@ -126,4 +133,17 @@ export async function initMedia(
     },
     expires_at: new Date(now + LIMITS.uploadUrlExpiresSeconds * 1000).toISOString(),
   };
+}
+
+/** Whether the stored record at this media id is the one this request wrote. */
+async function isOwnRecord(deps: UploadDeps, record: MediaRecord): Promise<boolean> {
+  const out = await deps.dynamo.send(
+    new GetCommand({
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.media(record.media_id),
+      ConsistentRead: true,
+    }),
+  );
+  const stored = out.Item as MediaRecord | undefined;
+  return stored?.owner_id === record.owner_id && stored.created_at === record.created_at;
 }
