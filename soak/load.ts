@@ -188,7 +188,7 @@ export class LoadClient {
     }
     const keyedBody = { ...body, headers: { 'idempotency-key': tweet.idempotencyKey } };
     // Retried until answered, even past the run's end: an acknowledged outcome is what we verify.
-    const giveUpAt = Math.max(this.options.deadline, Date.now()) + 30_000;
+    const giveUpAt = Math.max(this.options.deadline, Date.now()) + 90_000;
     const responses = await Promise.all(
       Array.from({ length: duplicates }, () =>
         this.callUntilAnswered('create', author, 'POST', '/v1/tweets', keyedBody, giveUpAt),
@@ -268,7 +268,7 @@ export class LoadClient {
         follow ? 'PUT' : 'DELETE',
         `/v1/users/${encodeURIComponent(followee)}/follow`,
         {},
-        Math.max(this.options.deadline, Date.now()) + 30_000,
+        Math.max(this.options.deadline, Date.now()) + 90_000,
       );
       if (response?.status === 204) {
         if (follow) ledger.followeesOf(follower).add(followee);
@@ -296,7 +296,7 @@ export class LoadClient {
       'POST',
       '/v1/media/init',
       { json: { content_type: contentType, size_bytes: image.length, alt_text: 'soak image' } },
-      Math.max(this.options.deadline, Date.now()) + 30_000,
+      Math.max(this.options.deadline, Date.now()) + 90_000,
     );
     if (init?.status !== 201) return undefined;
     const body = jsonOf(init) as {
@@ -346,7 +346,7 @@ export class LoadClient {
         json: { text: tweet.text, media_ids: mediaIds },
         headers: { 'idempotency-key': tweet.idempotencyKey ?? '' },
       },
-      Math.max(this.options.deadline, Date.now()) + 30_000,
+      Math.max(this.options.deadline, Date.now()) + 90_000,
     );
     this.settleCreate(tweet, [response]);
     return tweet;

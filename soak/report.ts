@@ -20,7 +20,6 @@ const FAILING_ANOMALIES = [
   'duplicate_in_page',
   'page_order',
   'timeline_error',
-  'follow_failed',
   'upload_failed',
   'media_tweet_failed',
   'client_exception',
@@ -125,8 +124,14 @@ export function summarize(
     } else if (failed) {
       errorsOutsideWindows += 1;
       if (outsideExamples.length < 10) {
+        const lastEnd = Math.max(
+          0,
+          ...ledger.windows
+            .filter((w) => w.kind === 'dynamodb_down' && (w.end ?? 0) <= request.start)
+            .map((w) => w.end ?? 0),
+        );
         outsideExamples.push(
-          `${request.route} ${request.status} ${request.errorCode ?? ''} at +${request.start}`,
+          `${request.route} ${request.status} ${request.errorCode ?? ''} sent ${lastEnd === 0 ? 'before any outage' : `${request.start - lastEnd} ms after DynamoDB was back`}, took ${request.end - request.start} ms`,
         );
       }
     }

@@ -13,7 +13,9 @@
  * reading it back, prints a table and exits non-zero if a goal fails.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { ENV } from '../app/model';
@@ -32,6 +34,8 @@ export interface SoakOptions {
   /** DynamoDB Local stays down this long per outage. */
   readonly dynamoDownMs: number;
   readonly keepData: boolean;
+  /** Where the handlers' own log lines go. */
+  readonly handlerLogFile: string;
   readonly log: (line: string) => void;
 }
 
@@ -85,7 +89,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     if (dropped !== null) fanoutDropped += Number(dropped[1]);
     if (/dropping|dropped|failed after/i.test(line)) log(`  stack: ${line}`);
   };
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'CRITICAL';
+  // Handlers run in this process and log JSON lines to stdout. Outages make them log errors by
+  // design (e.g. an interrupted upload that will be retried); those go to a file, and only the
+  // route handlers' unhandled errors (the ones behind a 500) are reported.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  const handlerLog = handlerLogCapture(options.handlerLogFile);
   log(
     'starting a private local stack (DynamoDB Local with a dbPath, S3 emulator, Redis, API, pumps, CDN)',
   );
@@ -273,6 +281,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await stack.services.redis?.start();
     const afterRedisLoss = await verifier.recheckHomeTimelines();
 
+    for (const line of handlerLog.unhandled.slice(0, 5)) ledger.note(`handler error: ${line}`);
     if (fanoutDropped > 0) {
       ledger.note(`the stream pump dropped ${fanoutDropped} fanout record(s) after its retries`);
     }
@@ -284,48 +293,37 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const faults = fanoutFaults();
     faults.duplicateNext = 0;
     await stack.stop();
+    handlerLog.restore();
+    log(`handler logs: ${options.handlerLogFile}`);
   }
 }
 
-function positiveInt(raw: string | undefined, fallback: number, name: string): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: 'string' },
-      clients: { type: 'string' },
-      users: { type: 'string' },
-      'dynamo-down-ms': { type: 'string' },
-      json: { type: 'string' },
-      'keep-data': { type: 'boolean', default: false },
+/**
+ * Diverts the handlers' JSON log lines (Powertools writes them to stdout, errors to stderr) to a
+ * file, keeping the route handlers' unhandled errors for the report.
+ */
+function handlerLogCapture(file: string) {
+  const unhandled: string[] = [];
+  const sink = openSync(file, 'a');
+  const streams = [process.stdout, process.stderr];
+  const originals = streams.map((stream) => stream.write.bind(stream));
+  streams.forEach((stream, index) => {
+    const original = originals[index] as (chunk: unknown, ...rest: unknown[]) => boolean;
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      if (!text.startsWith('{"level":')) return original(chunk, ...rest);
+      writeSync(sink, text);
+      if (text.includes('"message":"unhandled error"')) unhandled.push(text.trim().slice(0, 600));
+      return true;
+    }) as typeof stream.write;
+  });
+  return {
+    unhandled,
+    restore: () => {
+      streams.forEach((stream, index) => {
+        stream.write = originals[index] as typeof stream.write;
+      });
+      closeSync(sink);
     },
-  });
-  const log = (line: string) => process.stdout.write(`[soak] ${line}\n`);
-  const options: SoakOptions = {
-    durationSeconds: positiveInt(values.duration ?? process.env.SOAK_SECONDS, 60, '--duration'),
-    clients: positiveInt(values.clients ?? process.env.SOAK_CLIENTS, 8, '--clients'),
-    users: positiveInt(values.users ?? process.env.SOAK_USERS, 16, '--users'),
-    dynamoDownMs: positiveInt(values['dynamo-down-ms'], 1500, '--dynamo-down-ms'),
-    keepData: values['keep-data'] === true,
-    log,
   };
-  delete process.env[ENV.redisUrl];
-  const result = await runSoak(options);
-  process.stdout.write(`\n${formatTable(result)}\n`);
-  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(result, null, 2));
-  process.exit(result.passed ? 0 : 1);
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(
-      `[soak] failed: ${error instanceof Error ? error.stack : String(error)}\n`,
-    );
-    process.exit(2);
-  });
 }
