@@ -30,6 +30,11 @@ export class RedisServer extends ProcessBackedService {
             '',
             '--appendonly',
             'no',
+            // An explicit SAVE must not drop a dump.rdb into the directory we were started in.
+            '--dir',
+            tmpdir(),
+            '--dbfilename',
+            `chirp-redis-${port}.rdb`,
             '--daemonize',
             'no',
             '--maxmemory',
