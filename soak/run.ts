@@ -327,3 +327,49 @@ function handlerLogCapture(file: string) {
     },
   };
 }
+
+function positiveInt(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string' },
+      clients: { type: 'string' },
+      users: { type: 'string' },
+      'dynamo-down-ms': { type: 'string' },
+      json: { type: 'string' },
+      'keep-data': { type: 'boolean', default: false },
+      'handler-log': { type: 'string' },
+    },
+  });
+  const log = (line: string) => process.stdout.write(`[soak] ${line}\n`);
+  const options: SoakOptions = {
+    durationSeconds: positiveInt(values.duration ?? process.env.SOAK_SECONDS, 60, '--duration'),
+    clients: positiveInt(values.clients ?? process.env.SOAK_CLIENTS, 8, '--clients'),
+    users: positiveInt(values.users ?? process.env.SOAK_USERS, 16, '--users'),
+    dynamoDownMs: positiveInt(values['dynamo-down-ms'], 1500, '--dynamo-down-ms'),
+    keepData: values['keep-data'] === true,
+    handlerLogFile:
+      values['handler-log'] ?? join(tmpdir(), `chirp-soak-handlers-${process.pid}.log`),
+    log,
+  };
+  delete process.env[ENV.redisUrl];
+  const result = await runSoak(options);
+  process.stdout.write(`\n${formatTable(result)}\n`);
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(result, null, 2));
+  process.exit(result.passed ? 0 : 1);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `[soak] failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    process.exit(2);
+  });
+}
