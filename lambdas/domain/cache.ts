@@ -78,6 +78,26 @@ const FOLLOWERS_ADD = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('SADD', KEYS[1], ARGV[1])`;
 
+/**
+ * One page of a home timeline in one command. Ties at the cursor's score are returned whole, for
+ * the client to filter by id (Lua string comparison depends on the server's locale).
+ * KEYS[1] timeline; KEYS[2] companion key to GET; ARGV[1] sentinel; ARGV[2] ttl; ARGV[3] count;
+ * ARGV[4] the cursor's score, or '' for the first page.
+ * Returns {built (0/1), ties, entries below the cursor's score (or the newest), companion value}.
+ */
+const TIMELINE_PAGE = `
+local built = redis.call('ZSCORE', KEYS[1], ARGV[1]) and 1 or 0
+local ties = {}
+local rest
+if ARGV[4] == '' then
+  rest = redis.call('ZRANGE', KEYS[1], '+inf', '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[3])
+else
+  ties = redis.call('ZRANGE', KEYS[1], ARGV[4], ARGV[4], 'BYSCORE')
+  rest = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[4], '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[3])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {built, ties, rest, redis.call('GET', KEYS[2])}`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     chirpTimelineAdd(key: string, ...args: (string | number)[]): Result<number, Context>;
@@ -85,6 +105,11 @@ declare module 'ioredis' {
     chirpTimelineRemoveAuthor(key: string, author: string): Result<number, Context>;
     chirpFollowersFinishBuild(key: string, ...args: (string | number)[]): Result<number, Context>;
     chirpFollowersAdd(key: string, follower: string): Result<number, Context>;
+    chirpTimelinePage(
+      key: string,
+      companionKey: string,
+      ...args: (string | number)[]
+    ): Result<unknown[], Context>;
   }
 }
 
@@ -107,6 +132,7 @@ export function withScripts(redis: Redis): Redis {
       lua: FOLLOWERS_FINISH_BUILD,
     });
     redis.defineCommand('chirpFollowersAdd', { numberOfKeys: 1, lua: FOLLOWERS_ADD });
+    redis.defineCommand('chirpTimelinePage', { numberOfKeys: 2, lua: TIMELINE_PAGE });
     scripted.add(redis);
   }
   return redis;

@@ -19,6 +19,7 @@ import {
   TIMELINE_TTL_SECONDS,
   tryCache,
   tryPipeline,
+  withScripts,
 } from './cache';
 import { tweetTime } from './ids';
 
@@ -99,46 +100,42 @@ export interface StoredPage {
   readonly built: boolean;
   /** Up to `count` tweet ids older than `before` (or the newest), newest first. */
   readonly tweetIds: string[];
-  /** The raw value of `extraGet`, if one was asked for (piggybacked on the same round trip). */
-  readonly extra: string | null;
+  /** The value at `companionKey` (read in the same command), or null. */
+  readonly companion: string | null;
 }
 
 /**
- * Reads one page of a timeline in one round trip: the `built` marker, the entries, an expiry
- * refresh, and optionally one more GET. Undefined when Redis is unavailable.
+ * Reads one page of a timeline with a single script call (one command, one reply: cheaper than a
+ * pipeline for the hottest read): the `built` marker, the entries, an expiry refresh, and the
+ * value of one companion key. Undefined when Redis is unavailable.
  */
 export async function readStoredPage(
   redis: Redis,
   userId: string,
   before: string | undefined,
   count: number,
-  extraGet?: string,
+  companionKey: string,
 ): Promise<StoredPage | undefined> {
-  const key = cacheKeys.homeTimeline(userId);
-  const results = await tryPipeline(redis, 'timeline page', (pipeline) => {
-    pipeline.zscore(key, TIMELINE_SENTINEL);
-    if (before === undefined) {
-      pipeline.zrange(key, '+inf', '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count);
-    } else {
-      // Entries with the cursor's exact score sort by id; take those below it, then the rest.
-      const score = tweetTime(before);
-      pipeline.zrange(key, score, score, 'BYSCORE');
-      pipeline.zrange(key, `(${score}`, '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count);
-    }
-    pipeline.expire(key, TIMELINE_TTL_SECONDS);
-    if (extraGet !== undefined) pipeline.get(extraGet);
-  });
-  if (results === undefined) return undefined;
-  const [sentinel, first] = results as [string | null, string[]];
-  let tweetIds = first;
-  let next = 2;
-  if (before !== undefined) {
-    const ties = first.filter((id) => id < before).reverse();
-    tweetIds = [...ties, ...(results[2] as string[])].slice(0, count);
-    next = 3;
-  }
-  const extra = extraGet === undefined ? null : ((results[next + 1] as string | null) ?? null);
-  return { built: sentinel !== null, tweetIds, extra };
+  const score = before === undefined ? '' : String(tweetTime(before));
+  const reply = await tryCache('timeline page', () =>
+    withScripts(redis).chirpTimelinePage(
+      cacheKeys.homeTimeline(userId),
+      companionKey,
+      TIMELINE_SENTINEL,
+      TIMELINE_TTL_SECONDS,
+      count,
+      score,
+    ),
+  );
+  if (reply === undefined) return undefined;
+  const [built, ties, rest, companion] = reply as [number, string[], string[], string | null];
+  // Entries with the cursor's exact score sort by id: those below it come first, newest first.
+  const below = before === undefined ? [] : ties.filter((id) => id < before).reverse();
+  return {
+    built: built === 1,
+    tweetIds: [...below, ...rest].slice(0, count),
+    companion: companion ?? null,
+  };
 }
 
 /**

@@ -71,7 +71,7 @@ export async function readHomeTimeline(
     want + 1,
     cacheKeys.celebrityFollowees(userId),
   );
-  let celebrities = parseCelebrityList(stored?.extra);
+  let celebrities = parseCelebrityList(stored?.companion);
   let candidates: string[];
   if (stored?.built === true) {
     candidates = stored.tweetIds;
