@@ -16,9 +16,10 @@ export const dynamo = DynamoDBDocumentClient.from(
     // Two quick retries, then surface the failure: a 503 beats a Lambda timeout.
     maxAttempts: 3,
     // Without a request timeout a DynamoDB that accepts connections but does not answer (a
-    // restarting node, a brownout) holds the request until the Lambda times out. 3 x 2 s plus
-    // backoff stays well inside the 10 s function timeout, so the caller gets its 503.
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
+    // restarting node, a brownout) holds the request until the Lambda times out. 3 x 3 s plus
+    // backoff stays inside the 10 s function timeout, so the caller gets its 503; 3 s per attempt
+    // is far above DynamoDB's latency, yet leaves room for DynamoDB Local on a busy machine.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
   }),
   { marshallOptions: { removeUndefinedValues: true } },
 );
