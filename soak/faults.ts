@@ -75,9 +75,9 @@ export class FaultInjector {
     await sleep(downMs);
     await this.stack.services.dynamo.start();
     const back = Date.now();
-    // A freshly started JVM answers slowly for a while; a client with a 2 s budget per attempt
+    // A freshly started JVM answers slowly for a while; a client with a 3 s budget per attempt
     // (lambdas/shared/clients.ts) still sees an outage. The window closes once DynamoDB answers
-    // three reads in a row within 300 ms each, and the warm-up is reported.
+    // three reads in a row within 1 s each, and the warm-up is reported.
     let fast = 0;
     while (fast < 3 && Date.now() - back < 30_000) {
       const started = Date.now();
@@ -85,7 +85,7 @@ export class FaultInjector {
         () => 'ok',
         () => 'error',
       );
-      fast = status === 'ok' && Date.now() - started < 300 ? fast + 1 : 0;
+      fast = status === 'ok' && Date.now() - started < 1000 ? fast + 1 : 0;
       if (fast < 3) await sleep(100);
     }
     window.end = Date.now();

@@ -6,6 +6,7 @@
  *   SOAK_SECONDS=20 npm run soak
  *   npm run soak -- --json result.json    also write the figures as JSON
  *   npm run soak -- --keep-data           keep the stack's data dir for a post-mortem
+ *   npm run soak -- --self-check          break one timeline entry first: the run must fail on it
  *
  * It starts its own stack (DynamoDB Local on a temp dbPath, S3 emulator, redis-server, API
  * emulator, stream pump, S3 event delivery, CDN) in this process on free ports, runs concurrent
@@ -34,6 +35,11 @@ export interface SoakOptions {
   /** DynamoDB Local stays down this long per outage. */
   readonly dynamoDownMs: number;
   readonly keepData: boolean;
+  /**
+   * Checks the checker: removes one acknowledged tweet from a follower's built home timeline in
+   * Redis before verifying, so the run must report exactly that loss (and none after the rebuild).
+   */
+  readonly selfCheck?: boolean;
   /** Where the handlers' own log lines go. */
   readonly handlerLogFile: string;
   readonly log: (line: string) => void;
@@ -273,6 +279,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       "verifying: every user's tweets, every acknowledged tweet by id, every home timeline, media",
     );
     const verifier = new Verifier(stack.apiUrl, stack.token, ledger);
+    if (options.selfCheck === true) await breakOneTimeline(stack, ledger, log);
     const verification = await verifier.run();
     log(
       'verifying again after Redis is killed and restarted empty (timelines rebuild from DynamoDB)',
@@ -328,6 +335,30 @@ function handlerLogCapture(file: string) {
   };
 }
 
+/** The self-check's defect: one acknowledged tweet missing from one follower's home timeline. */
+async function breakOneTimeline(stack: SoakStack, ledger: Ledger, log: (line: string) => void) {
+  const { Redis } = await import('ioredis');
+  const { cacheKeys } = await import('../lambdas/domain/cache-keys');
+  const redis = new Redis(stack.services.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    for (const [follower, followees] of ledger.follows) {
+      for (const tweet of ledger.tweets.values()) {
+        if (tweet.outcome !== 'acked' || !followees.has(tweet.author)) continue;
+        const key = cacheKeys.homeTimeline(follower);
+        // Only a built timeline is trusted by readers; a missing one would simply be rebuilt.
+        const removed = await redis.zrem(key, tweet.tweetId ?? '');
+        if (removed === 1) {
+          log(`self-check: removed ${tweet.tweetId} from ${follower}'s home timeline`);
+          return;
+        }
+      }
+    }
+    log('self-check: found no built timeline entry to remove');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 function positiveInt(raw: string | undefined, fallback: number, name: string): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -345,6 +376,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       'keep-data': { type: 'boolean', default: false },
       'handler-log': { type: 'string' },
+      'self-check': { type: 'boolean', default: false },
     },
   });
   const log = (line: string) => process.stdout.write(`[soak] ${line}\n`);
@@ -354,6 +386,7 @@ async function main(): Promise<void> {
     users: positiveInt(values.users ?? process.env.SOAK_USERS, 16, '--users'),
     dynamoDownMs: positiveInt(values['dynamo-down-ms'], 1500, '--dynamo-down-ms'),
     keepData: values['keep-data'] === true,
+    selfCheck: values['self-check'] === true,
     handlerLogFile:
       values['handler-log'] ?? join(tmpdir(), `chirp-soak-handlers-${process.pid}.log`),
     log,
