@@ -10,7 +10,7 @@
  *   sweeper fails the record (`processing_timeout`), so nothing stays in processing;
  * - duplicates and late events for final media are ignored.
  */
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -117,11 +117,33 @@ export async function processUpload(deps: MediaDeps, event: UploadEvent): Promis
   return { status: 'ready', mediaId, variants: variants.length };
 }
 
+const RUN_DIR_PREFIX = 'chirp-media-';
+/** No run lives this long (tool budget 240 s, Lambda 15 min max): an older run dir is debris. */
+const STALE_RUN_DIR_MS = 15 * 60_000;
+
+/**
+ * A run killed mid-way (Lambda timeout, out of memory, a stopped local stack) never reaches its
+ * `finally`, and Lambda keeps /tmp across invocations of the same sandbox, so each run first
+ * removes run dirs old enough to be certainly dead. Best effort.
+ */
+export async function removeStaleRunDirs(root: string, now = Date.now()): Promise<void> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(RUN_DIR_PREFIX)) continue;
+    const path = join(root, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isDirectory() && now - info.mtimeMs > STALE_RUN_DIR_MS) {
+      await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+}
+
 /** Downloads, validates, processes and uploads in a private temp dir that is always removed. */
 async function processInTempDir(deps: MediaDeps, record: ProcessingRecord) {
   const root = deps.tmpRoot ?? tmpdir();
   await mkdir(root, { recursive: true });
-  const dir = await mkdtemp(join(root, 'chirp-media-'));
+  await removeStaleRunDirs(root);
+  const dir = await mkdtemp(join(root, RUN_DIR_PREFIX));
   try {
     const inputPath = join(dir, 'input');
     const outDir = join(dir, 'out');

@@ -1,5 +1,6 @@
 import './setup-env';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { cacheKeys } from '../../lambdas/domain/cache-keys';
@@ -86,6 +87,21 @@ describe('processUpload', () => {
       expect(head.ContentLength).toBe(variant.bytes);
     }
     expect(runDirs()).toEqual([]);
+  });
+
+  it('removes run dirs left by killed runs, and only those', async () => {
+    const stale = h.tmp.file('chirp-media-killedrun');
+    const live = h.tmp.file('chirp-media-liverun');
+    for (const dir of [stale, live]) mkdirSync(dir);
+    writeFileSync(join(stale, 'input'), 'x');
+    const old = new Date(Date.now() - 20 * 60_000);
+    utimesSync(stale, old, old);
+    const png = await fixture('stale.png', (p) => twoToneImage(30, 20, 'png', p));
+    const { event } = await upload('image/png', png);
+
+    expect(await processUpload(h.deps(), event)).toMatchObject({ status: 'ready' });
+    expect(runDirs()).toEqual(['chirp-media-liverun']);
+    rmSync(live, { recursive: true });
   });
 
   it('processes a duplicate event once: one ready record, one set of identical keys', async () => {
