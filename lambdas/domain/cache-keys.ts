@@ -7,8 +7,11 @@ export const cacheKeys = {
   tweet: (tweetId: string) => `tweet:${tweetId}`,
   /** Home timeline: sorted set of tweet ids scored by creation time (ms). */
   homeTimeline: (userId: string) => `tl:${userId}`,
-  /** JSON array: the followees of a user who are merged at read time (too many followers). */
-  celebrityFollowees: (userId: string) => `celebs:${userId}`,
+  /**
+   * JSON {followees, celebrities}: whom a user follows (null when too many to filter by), and which
+   * of them are merged at read time (too many followers to fan out).
+   */
+  followGraph: (userId: string) => `graph:${userId}`,
   /** Set of an author's followers (plus `#` markers), so a fanout need not page DynamoDB. */
   followers: (userId: string) => `followers:${userId}`,
   /** JSON array: the newest tweet ids of an author who is merged at read time. */

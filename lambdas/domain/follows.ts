@@ -18,8 +18,10 @@ import { addToTimeline } from './timeline-store';
 import { newestTweetIds } from './timeline-sources';
 
 const TRANSACTION_ATTEMPTS = 6;
-/** How long a user's list of merged-at-read-time followees is cached. */
-export const CELEBRITY_LIST_TTL_SECONDS = 60;
+/** How long a user's follow graph (followees, celebrities among them) is cached. */
+export const FOLLOW_GRAPH_TTL_SECONDS = 60;
+/** Above this many followees, timeline reads do not filter entries by author (too big to cache). */
+const FOLLOWEE_FILTER_MAX = 2000;
 
 type Source = Pick<Deps, 'dynamo' | 'tables'>;
 
@@ -73,7 +75,13 @@ export interface FollowGraph {
   readonly celebrities: string[];
 }
 
-/** Reads who `userId` follows and which of them are celebrities; caches the celebrity list. */
+/** The cached form: followees is null when the user follows too many to filter entries by. */
+export interface CachedFollowGraph {
+  readonly followees: string[] | null;
+  readonly celebrities: string[];
+}
+
+/** Reads who `userId` follows and which of them are celebrities, and caches it briefly. */
 export async function loadFollowGraph(deps: Deps, userId: string): Promise<FollowGraph> {
   const following = await followees(deps, userId);
   const profiles = await batchGetAll(
@@ -89,23 +97,31 @@ export async function loadFollowGraph(deps: Deps, userId: string): Promise<Follo
     )
     .map((item) => String(item.pk).slice('USER#'.length))
     .sort();
-  await tryCache('cache celebrities', () =>
+  const cached: CachedFollowGraph = {
+    followees: following.length <= FOLLOWEE_FILTER_MAX ? following : null,
+    celebrities,
+  };
+  await tryCache('cache follow graph', () =>
     deps.redis.set(
-      cacheKeys.celebrityFollowees(userId),
-      JSON.stringify(celebrities),
+      cacheKeys.followGraph(userId),
+      JSON.stringify(cached),
       'EX',
-      CELEBRITY_LIST_TTL_SECONDS,
+      FOLLOW_GRAPH_TTL_SECONDS,
     ),
   );
   return { followees: following, celebrities };
 }
 
-/** Parses a cached celebrity list; anything malformed counts as a miss. */
-export function parseCelebrityList(raw: string | null | undefined): string[] | undefined {
+/** Parses a cached follow graph; anything malformed counts as a miss. */
+export function parseFollowGraph(raw: string | null | undefined): CachedFollowGraph | undefined {
   if (raw === null || raw === undefined) return undefined;
   try {
-    const value: unknown = JSON.parse(raw);
-    if (Array.isArray(value) && value.every(isUserId)) return value;
+    const value = JSON.parse(raw) as Partial<CachedFollowGraph> | null;
+    const { followees, celebrities } = value ?? {};
+    const validList = (list: unknown) => Array.isArray(list) && list.every(isUserId);
+    if ((followees === null || validList(followees)) && validList(celebrities)) {
+      return { followees: followees ?? null, celebrities: celebrities ?? [] };
+    }
   } catch {
     // fall through: a miss
   }
@@ -176,7 +192,7 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
   // Before the backfill reads the followee's tweets, so every later tweet is fanned out to us.
   await tryPipeline(deps.redis, 'follow caches', (pipeline) =>
     pipeline
-      .del(cacheKeys.celebrityFollowees(userId))
+      .del(cacheKeys.followGraph(userId))
       .chirpFollowersAdd(cacheKeys.followers(followee), userId),
   );
   // Also when the edge already existed: a retried PUT repairs a backfill that Redis dropped.
@@ -213,7 +229,7 @@ export async function unfollowUser(deps: Deps, userId: string, followee: string)
   // Also when the edge was already gone: a retried DELETE repairs a cleanup Redis dropped.
   await tryPipeline(deps.redis, 'unfollow cleanup', (pipeline) =>
     pipeline
-      .del(cacheKeys.celebrityFollowees(userId))
+      .del(cacheKeys.followGraph(userId))
       // Dropped, not edited: a rebuild racing this unfollow then cannot put the follower back.
       .del(cacheKeys.followers(followee))
       .chirpTimelineRemoveAuthor(cacheKeys.homeTimeline(userId), followee),

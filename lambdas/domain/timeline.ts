@@ -11,7 +11,12 @@ import { invalidRequest } from '../shared/errors';
 import { cacheKeys } from './cache-keys';
 import { tryCache, tryPipeline } from './cache';
 import type { Deps } from './deps';
-import { loadFollowGraph, parseCelebrityList, type FollowGraph } from './follows';
+import {
+  loadFollowGraph,
+  parseFollowGraph,
+  type CachedFollowGraph,
+  type FollowGraph,
+} from './follows';
 import { parseTweetId } from './ids';
 import { mergeNewest, mergeNewestFirst, newestTweetIds } from './timeline-sources';
 import { finishBuild, readStoredPage, startBuild } from './timeline-store';
@@ -69,18 +74,18 @@ export async function readHomeTimeline(
     userId,
     before,
     want + 1,
-    cacheKeys.celebrityFollowees(userId),
+    cacheKeys.followGraph(userId),
   );
-  let celebrities = parseCelebrityList(stored?.companion);
+  let graph: CachedFollowGraph | undefined = parseFollowGraph(stored?.companion);
   let candidates: string[];
   if (stored?.built === true) {
     candidates = stored.tweetIds;
   } else {
     // Missing or half-built (or Redis down): read the source of truth.
     const marker = stored === undefined ? undefined : await startBuild(deps.redis, userId);
-    const graph = await loadFollowGraph(deps, userId);
-    celebrities = graph.celebrities;
-    const authors = fannedOutAuthors(userId, graph);
+    const loaded = await loadFollowGraph(deps, userId);
+    graph = loaded;
+    const authors = fannedOutAuthors(userId, loaded);
     if (marker !== undefined) {
       const rebuilt = await mergeNewest(deps, authors, MAX);
       await finishBuild(deps.redis, userId, marker, rebuilt);
@@ -89,22 +94,34 @@ export async function readHomeTimeline(
       candidates = await mergeNewest(deps, authors, want + 1, before);
     }
   }
-  celebrities ??= (await loadFollowGraph(deps, userId)).celebrities;
-  if (celebrities.length > 0) {
-    const merged = await celebrityTweetIds(deps, celebrities, want + 1, before);
+  graph ??= await loadFollowGraph(deps, userId);
+  if (graph.celebrities.length > 0) {
+    const merged = await celebrityTweetIds(deps, graph.celebrities, want + 1, before);
     candidates = mergeNewestFirst([candidates, merged], want + 1);
   }
 
   const page = candidates.slice(0, want);
-  const hydrated = await hydrateTweets(deps, page);
+  const shown = authorFilter(userId, graph);
+  const hydrated = await hydrateTweets(deps, page.filter(shown));
   const last = page[page.length - 1];
   const more = candidates.length > want && served + page.length < MAX && last !== undefined;
   return {
-    // Deleted tweets can linger in timelines until the fanout's REMOVE; they are skipped here.
-    tweets: page.flatMap((id) => hydrated.get(id) ?? []),
+    // Skipped: tweets deleted a moment ago (the fanout's REMOVE follows) and, rarely, a tweet a
+    // fanout already under way wrote just after the caller unfollowed its author.
+    tweets: page.flatMap((id) => (shown(id) ? (hydrated.get(id) ?? []) : [])),
     next_cursor: more ? encodeCursor([HOME_CURSOR_VERSION, served + page.length, last]) : null,
   };
 }
+
+/** Which entries a user may see: their own and their followees' (unless too many to list). */
+function authorFilter(userId: string, graph: CachedFollowGraph): (tweetId: string) => boolean {
+  if (graph.followees === null) return () => true;
+  const allowed = new Set([userId, ...graph.followees]);
+  return (tweetId) => allowed.has(tweetId.slice(ULID_AND_DASH));
+}
+
+/** Tweet ids are a 26-character ULID, a dash, then the author. */
+const ULID_AND_DASH = 27;
 
 /** Authors whose tweets the fanout writes into this user's timeline: self and non-celebrities. */
 function fannedOutAuthors(userId: string, graph: FollowGraph): string[] {

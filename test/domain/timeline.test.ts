@@ -276,6 +276,10 @@ describe('follows', () => {
     await unfollowUser(deps, reader, followee);
     expect(await db.zrange(cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built', mine]);
     expect(await readAll(reader, 10)).toEqual([mine]);
+    // A fanout already under way when the unfollow landed writes one more entry: never shown.
+    const late = await tweet(followee);
+    await addToTimelines(db, [reader], [late]);
+    expect(await readAll(reader, 10)).toEqual([mine]);
   });
 
   it('are idempotent, keep both directions and counters in step, and refuse yourself', async () => {
