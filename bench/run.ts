@@ -64,7 +64,7 @@ async function main(): Promise<void> {
           region: services.region,
           samples: quick ? 200 : 1500,
           warmup: quick ? 50 : 300,
-          fanoutFollowers: 10_000,
+          fanoutFollowers: Number(process.env.BENCH_FANOUT_FOLLOWERS ?? 10_000),
           fanoutRounds: quick ? 2 : 5,
           rebuildFollowees: 200,
           rebuildRounds: quick ? 5 : 20,

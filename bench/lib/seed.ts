@@ -1,5 +1,14 @@
 /** Bulk seeding of DynamoDB Local for the figures that need a large follow graph or history. */
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * A client for seeding only: the handlers' client gives up after 2 s per request (right for a
+ * Lambda), but bulk writes to a busy DynamoDB Local may take longer and must not fail the run.
+ */
+export function seedingClient(): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 10 }));
+}
 
 const BATCH = 25;
 
