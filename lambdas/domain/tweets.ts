@@ -224,7 +224,9 @@ function createTransaction(
       },
     });
   }
-  return { TransactItems: items };
+  // The SDK retries an attempt that timed out after DynamoDB applied it; the same token makes
+  // that retry a success instead of a cancellation by our own writes. One token per tweet id.
+  return { TransactItems: items, ClientRequestToken: record.tweet_id.slice(0, 26) };
 }
 
 /** The first media rule a set of media records breaks, as the API's error. */
@@ -362,25 +364,29 @@ export async function getTweet(deps: Deps, tweetId: string): Promise<TweetJson> 
 export async function deleteTweet(deps: Deps, userId: string, tweetId: string): Promise<void> {
   const key = parseTweetId(tweetId);
   if (key === undefined || key.user_id !== userId) throw tweetNotFound();
-  let old: TweetRecord | undefined;
+  // Read first: the media ids are needed even if the delete below turns out to be an SDK retry
+  // of an attempt DynamoDB already applied (its condition then fails on our own delete).
+  const found = await deps.dynamo.send(
+    new GetCommand({ TableName: deps.tables.tweets, Key: key, ConsistentRead: true }),
+  );
+  const record = found.Item as TweetRecord | undefined;
+  if (record === undefined) throw tweetNotFound();
   try {
-    const out = await deps.dynamo.send(
+    await deps.dynamo.send(
       new DeleteCommand({
         TableName: deps.tables.tweets,
         Key: key,
         ConditionExpression: 'attribute_exists(tweet_id)',
-        ReturnValues: 'ALL_OLD',
       }),
     );
-    old = out.Attributes as TweetRecord | undefined;
   } catch (error) {
-    if (isConditionalCheckFailed(error)) throw tweetNotFound();
-    throw error;
+    // Gone already: our own retried attempt, or a concurrent delete by the same user.
+    if (!isConditionalCheckFailed(error)) throw error;
   }
   await Promise.all([
     tombstoneTweet(deps.redis, tweetId),
     removeFromTimeline(deps.redis, userId, [tweetId]),
-    detachMedia(deps, tweetId, old?.media_ids ?? []),
+    detachMedia(deps, tweetId, record.media_ids ?? []),
   ]);
 }
 

@@ -94,3 +94,40 @@ describe('with DynamoDB failing', () => {
     }
   });
 });
+
+describe('create-tweet transaction token', () => {
+  it('turns a resent, already applied transaction into a success, as after an SDK retry', async () => {
+    const { dynamo, tables } = await import('../../lambdas/shared/clients');
+    const { TransactWriteCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    const user = newUser();
+    const tweetId = newTweetId(user);
+    const input = {
+      TransactItems: [
+        {
+          Put: {
+            TableName: tables.tweets,
+            Item: {
+              user_id: user,
+              tweet_id: tweetId,
+              text: 'once',
+              created_at: new Date().toISOString(),
+              media_ids: [],
+            },
+            ConditionExpression: 'attribute_not_exists(tweet_id)',
+          },
+        },
+      ],
+      ClientRequestToken: tweetId.slice(0, 26),
+    };
+    await dynamo.send(new TransactWriteCommand(input));
+    await expect(dynamo.send(new TransactWriteCommand(input))).resolves.toBeDefined();
+    const stored = await dynamo.send(
+      new GetCommand({
+        TableName: tables.tweets,
+        Key: { user_id: user, tweet_id: tweetId },
+        ConsistentRead: true,
+      }),
+    );
+    expect(stored.Item?.text).toBe('once');
+  });
+});
