@@ -1,12 +1,17 @@
 import * as fs from 'node:fs';
 import { synthChirp } from './synth';
 
-/** Asset hashes change with every handler edit; the template's shape is what this guards. */
+/**
+ * Asset hashes change with every handler edit, and asset paths with the checkout's location; the
+ * template's shape is what this guards.
+ */
 function scrubAssetHashes(template: unknown): unknown {
   return JSON.parse(
-    JSON.stringify(template).replace(/[0-9a-f]{64}(\.zip)?/g, (_hash, zip: string | undefined) =>
-      zip ? '<asset>.zip' : '<asset-hash>',
-    ),
+    JSON.stringify(template)
+      .replace(/[0-9a-f]{64}(\.zip)?/g, (_hash, zip: string | undefined) =>
+        zip ? '<asset>.zip' : '<asset-hash>',
+      )
+      .replace(/"aws:asset:path":"[^"]*"/g, '"aws:asset:path":"<asset-path>"'),
   );
 }
 
