@@ -12,10 +12,8 @@
  * test/e2e/authorizer.test.ts, and another key / length / content type for a presigned URL in
  * test/e2e/media.test.ts; they are not repeated here.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { ENV, LIMITS, METADATA_KEYS } from '../../app/model';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { initMedia } from '../../lambdas/domain/media-upload';
 import { signJwt } from '../../local/jwt';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from '../../local/jwt';
@@ -30,35 +28,14 @@ import {
   type TestUser,
   type TweetBody,
 } from '../support/api-client';
-import { cdnUrl, serviceEnv, stackSigningKey } from '../support/env';
+import { cdnUrl, stackSigningKey } from '../support/env';
+import { stackClients } from './state';
 import { generatePng, upload, uploadMedia } from '../support/media';
 
-const env = serviceEnv();
-const credentials = {
-  accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-  secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-};
-const region = env.AWS_REGION ?? 'us-east-1';
-const dynamoClient = new DynamoDBClient({
-  endpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
-  region,
-  credentials,
-});
-const dynamo = DynamoDBDocumentClient.from(dynamoClient);
-const s3 = new S3Client({
-  endpoint: env.AWS_ENDPOINT_URL_S3,
-  region,
-  credentials,
-  forcePathStyle: true,
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
-const tables = { tweets: env[ENV.tweetsTable] ?? '', metadata: env[ENV.metadataTable] ?? '' };
+const clients = stackClients();
+const { dynamo, s3, tables } = clients;
 
-afterAll(() => {
-  dynamoClient.destroy();
-  s3.destroy();
-});
+afterAll(() => clients.close());
 
 async function edgeExists(follower: string, followee: string): Promise<boolean> {
   const [out, back] = await Promise.all([
@@ -273,7 +250,7 @@ describe('presigned upload URLs', () => {
     dynamo,
     s3,
     tables,
-    bucket: env[ENV.mediaBucket] ?? '',
+    bucket: clients.bucket,
     now: () => now,
   });
 

@@ -15,7 +15,16 @@ export interface StateReader {
   close(): void;
 }
 
-export function stateReader(): StateReader {
+/** SDK clients pointed at the test stack's DynamoDB Local and S3 emulator, and its names. */
+export interface StackClients {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly tables: { readonly tweets: string; readonly metadata: string };
+  readonly bucket: string;
+  close(): void;
+}
+
+export function stackClients(): StackClients {
   const env = serviceEnv();
   const credentials = {
     accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
@@ -33,9 +42,23 @@ export function stateReader(): StateReader {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  const tweetsTable = env[ENV.tweetsTable] ?? '';
-  const metadataTable = env[ENV.metadataTable] ?? '';
-  const bucket = env[ENV.mediaBucket] ?? '';
+  return {
+    dynamo,
+    s3,
+    tables: { tweets: env[ENV.tweetsTable] ?? '', metadata: env[ENV.metadataTable] ?? '' },
+    bucket: env[ENV.mediaBucket] ?? '',
+    close: () => {
+      dynamo.destroy();
+      s3.destroy();
+    },
+  };
+}
+
+export function stateReader(): StateReader {
+  const clients = stackClients();
+  const { dynamo, s3, bucket } = clients;
+  const tweetsTable = clients.tables.tweets;
+  const metadataTable = clients.tables.metadata;
 
   const tweetsOf = async (userId: string) => {
     const out = await dynamo.send(
@@ -107,9 +130,6 @@ export function stateReader(): StateReader {
         1,
       );
     },
-    close() {
-      dynamo.destroy();
-      s3.destroy();
-    },
+    close: clients.close,
   };
 }
