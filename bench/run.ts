@@ -65,7 +65,7 @@ async function main(): Promise<void> {
           samples: quick ? 200 : 1500,
           warmup: quick ? 50 : 300,
           fanoutFollowers: Number(process.env.BENCH_FANOUT_FOLLOWERS ?? 10_000),
-          fanoutRounds: quick ? 2 : 5,
+          fanoutRounds: quick ? 2 : 9,
           rebuildFollowees: 200,
           rebuildRounds: quick ? 5 : 20,
         }),
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
         fixtureDir: resolve('bench/results/fixtures'),
         buildDir: resolve('bench/results/build'),
         imageRuns: quick ? 1 : 3,
-        videoRuns: quick ? 1 : 2,
+        videoRuns: quick ? 1 : 3,
       })),
     );
   }

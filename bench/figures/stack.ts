@@ -43,6 +43,8 @@ async function call(
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    // A request that hangs must fail the figure, not the whole run.
+    signal: AbortSignal.timeout(15_000),
   });
   const text = await response.text();
   return { status: response.status, json: text === '' ? null : (JSON.parse(text) as unknown) };
