@@ -7,6 +7,7 @@
  *   npm run soak -- --json result.json    also write the figures as JSON
  *   npm run soak -- --keep-data           keep the stack's data dir for a post-mortem
  *   npm run soak -- --self-check          break one timeline entry first: the run must fail on it
+ *   npm run soak -- --celebrity-threshold 3   authors with > 3 followers are merged at read time
  *
  * It starts its own stack (DynamoDB Local on a temp dbPath, S3 emulator, redis-server, API
  * emulator, stream pump, S3 event delivery, CDN) in this process on free ports, runs concurrent
@@ -40,6 +41,11 @@ export interface SoakOptions {
    * Redis before verifying, so the run must report exactly that loss (and none after the rebuild).
    */
   readonly selfCheck?: boolean;
+  /**
+   * FANOUT_MAX_FOLLOWERS for the run: with a small value, popular soak users cross it (both ways)
+   * while they tweet, so merge-at-read timelines are checked too. @default the app's default
+   */
+  readonly celebrityThreshold?: number;
   /** Where the handlers' own log lines go. */
   readonly handlerLogFile: string;
   readonly log: (line: string) => void;
@@ -103,7 +109,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   log(
     'starting a private local stack (DynamoDB Local with a dbPath, S3 emulator, Redis, API, pumps, CDN)',
   );
-  const stack = await startSoakStack({ log: stackLog, keepData: options.keepData });
+  const stack = await startSoakStack({
+    log: stackLog,
+    keepData: options.keepData,
+    ...(options.celebrityThreshold !== undefined
+      ? { env: { [ENV.fanoutMaxFollowers]: String(options.celebrityThreshold) } }
+      : {}),
+  });
   log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s: API ${stack.apiUrl}`);
   try {
     const runTag = randomBytes(4).toString('hex');
@@ -373,6 +385,7 @@ async function main(): Promise<void> {
       clients: { type: 'string' },
       users: { type: 'string' },
       'dynamo-down-ms': { type: 'string' },
+      'celebrity-threshold': { type: 'string' },
       json: { type: 'string' },
       'keep-data': { type: 'boolean', default: false },
       'handler-log': { type: 'string' },
@@ -385,6 +398,15 @@ async function main(): Promise<void> {
     clients: positiveInt(values.clients ?? process.env.SOAK_CLIENTS, 8, '--clients'),
     users: positiveInt(values.users ?? process.env.SOAK_USERS, 16, '--users'),
     dynamoDownMs: positiveInt(values['dynamo-down-ms'], 1500, '--dynamo-down-ms'),
+    ...(values['celebrity-threshold'] !== undefined
+      ? {
+          celebrityThreshold: positiveInt(
+            values['celebrity-threshold'],
+            1,
+            '--celebrity-threshold',
+          ),
+        }
+      : {}),
     keepData: values['keep-data'] === true,
     selfCheck: values['self-check'] === true,
     handlerLogFile:
