@@ -1,20 +1,32 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ManagedProcess, ProcessBackedService } from './child-process';
 import type { Log } from './log';
 import { GiveUp, waitFor } from './ports';
 
+/** Every hash slot: a single-node cluster owns them all. */
+const LAST_SLOT = 16383;
+
 /**
  * A throwaway redis-server: the cache holds only what can be rebuilt from DynamoDB, so it keeps
  * nothing on disk and every start is empty.
+ *
+ * It runs in cluster mode, as a single node owning all 16384 slots, like ElastiCache Serverless
+ * (cluster mode only, behind one endpoint): a multi-key command across slots fails with CROSSSLOT
+ * here as it does in AWS, and SELECT is refused.
  */
 export class RedisServer extends ProcessBackedService {
   readonly url: string;
+  /** Holds nodes.conf, which cluster mode requires; removed before each start (starts empty). */
+  private readonly clusterDir: string;
 
   constructor(
     readonly port: number,
     log: Log,
     command = process.env.REDIS_SERVER_BIN ?? 'redis-server',
+    clusterDir = mkdtempSync(join(tmpdir(), `chirp-redis-${port}-`)),
   ) {
     super(
       new ManagedProcess(
@@ -42,15 +54,25 @@ export class RedisServer extends ProcessBackedService {
             // Like an ElastiCache cache: evict least recently used keys; readers rebuild them.
             '--maxmemory-policy',
             'allkeys-lru',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(clusterDir, 'nodes.conf'),
+            // CLUSTER SLOTS then names this address, the one clients were given.
+            '--cluster-announce-ip',
+            '127.0.0.1',
           ],
         },
         log,
       ),
     );
     this.url = `redis://127.0.0.1:${port}`;
+    this.clusterDir = clusterDir;
   }
 
   async start(): Promise<void> {
+    // A fresh node each start (like a replaced cache node): it owns no slots until claimOwnSlots.
+    rmSync(join(this.clusterDir, 'nodes.conf'), { force: true });
     this.process.start();
     await waitFor(
       'redis-server',
@@ -65,7 +87,7 @@ export class RedisServer extends ProcessBackedService {
         client.on('error', () => undefined);
         try {
           await client.connect();
-          return (await client.ping()) === 'PONG';
+          return await claimOwnSlots(client);
         } finally {
           client.disconnect();
         }
@@ -81,4 +103,15 @@ export class RedisServer extends ProcessBackedService {
   stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     return this.process.stop(signal);
   }
+}
+
+/**
+ * Makes a fresh node a one-node cluster that serves every slot; true once the cluster state is ok
+ * (until then every keyed command fails with CLUSTERDOWN).
+ */
+async function claimOwnSlots(client: Redis): Promise<boolean> {
+  const owned = (await client.call('CLUSTER', 'SLOTS')) as unknown[];
+  if (owned.length === 0) await client.call('CLUSTER', 'ADDSLOTSRANGE', '0', String(LAST_SLOT));
+  const info = String(await client.call('CLUSTER', 'INFO'));
+  return /^cluster_state:ok\r?$/m.test(info);
 }

@@ -3,7 +3,8 @@
  * into "miss" / "skipped", so no request ever fails because of Redis. The client itself (short
  * command timeout, no offline queue) makes a dead Redis cost milliseconds, not the Lambda timeout.
  */
-import type { ChainableCommander, Redis, Result } from 'ioredis';
+import type { ChainableCommander, Result } from 'ioredis';
+import type { CacheClient } from '../shared/clients';
 import { logger } from '../shared/logger';
 
 /** Members at score -inf mark a home timeline's state; they are never tweet ids. */
@@ -79,7 +80,9 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('SADD', KEYS[1], ARGV[1])`;
 
 /**
- * One page of a home timeline in one command. Ties at the cursor's score are returned whole, for
+ * One page of a home timeline in one command. Both keys are the same user's and share a hash tag
+ * (cache-keys.ts), so the script runs in cluster mode (ElastiCache Serverless) without CROSSSLOT.
+ * Ties at the cursor's score are returned whole, for
  * the client to filter by id (Lua string comparison depends on the server's locale).
  * KEYS[1] timeline; KEYS[2] companion key to GET; ARGV[1] sentinel; ARGV[2] ttl; ARGV[3] count;
  * ARGV[4] the cursor's score, or '' for the first page.
@@ -113,10 +116,10 @@ declare module 'ioredis' {
   }
 }
 
-const scripted = new WeakSet<Redis>();
+const scripted = new WeakSet<CacheClient>();
 
 /** Registers the Lua scripts on a client once; ioredis then uses EVALSHA with EVAL fallback. */
-export function withScripts(redis: Redis): Redis {
+export function withScripts<C extends CacheClient>(redis: C): C {
   if (!scripted.has(redis)) {
     redis.defineCommand('chirpTimelineAdd', { numberOfKeys: 1, lua: TIMELINE_ADD });
     redis.defineCommand('chirpTimelineFinishBuild', {
@@ -143,7 +146,7 @@ export function withScripts(redis: Redis): Redis {
  * sent while a fresh client is still connecting fail at once; paths that must not count that as a
  * failure (the fanout right after a cold start) wait here first.
  */
-export async function awaitReady(redis: Redis, timeoutMs: number): Promise<void> {
+export async function awaitReady(redis: CacheClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve) => {
     const done = () => {
@@ -172,12 +175,12 @@ export async function tryCache<T>(what: string, call: () => Promise<T>): Promise
  * timeout, script error, or no cache configured for this function).
  */
 export async function tryPipeline(
-  redis: Redis,
+  redis: CacheClient,
   what: string,
   build: (pipeline: ChainableCommander) => unknown,
 ): Promise<unknown[] | undefined> {
   const results = await tryCache(what, () => {
-    const pipeline = withScripts(redis).pipeline();
+    const pipeline = readyPipeline(redis);
     build(pipeline);
     return pipeline.exec();
   });
@@ -199,13 +202,13 @@ export async function tryPipeline(
  * should not fail a whole fanout; every command sent this way must be idempotent.
  */
 export async function execPipeline(
-  redis: Redis,
+  redis: CacheClient,
   build: (pipeline: ChainableCommander) => unknown,
   attempts = 3,
 ): Promise<unknown[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const pipeline = withScripts(redis).pipeline();
+      const pipeline = readyPipeline(redis);
       build(pipeline);
       const results = await pipeline.exec();
       if (results === null) throw new Error('Redis pipeline was discarded');
@@ -218,6 +221,37 @@ export async function execPipeline(
       logger.debug('cache pipeline retried', { attempt, error: errorMessage(error) });
     }
   }
+}
+
+/**
+ * A pipeline with the scripts registered, on a connected client only. A Cluster client's pipeline
+ * waits for the cluster's first connection rather than failing like a single command does, which
+ * with Redis down at a cold start would hold a request for seconds; so it fails fast here.
+ *
+ * In a Cluster client a pipeline goes to one node: its keys may hash to different slots as long as
+ * one node serves them all, as the single ElastiCache Serverless endpoint (and the local one-node
+ * cluster) does. Each command in it must still be single-slot.
+ */
+function readyPipeline(redis: CacheClient): ChainableCommander {
+  if (redis.status !== 'ready') throw new Error(`Redis is not connected (${redis.status})`);
+  return withScripts(redis).pipeline();
+}
+
+/**
+ * GETs several keys in one round trip. MGET is refused (CROSSSLOT) in cluster mode unless every
+ * key hashes to one slot, so this is a pipeline of single-key GETs. Values in key order; undefined
+ * when Redis is unavailable.
+ */
+export async function tryGetMany(
+  redis: CacheClient,
+  what: string,
+  keys: readonly string[],
+): Promise<(string | null)[] | undefined> {
+  if (keys.length === 0) return [];
+  const values = await tryPipeline(redis, what, (pipeline) => {
+    for (const key of keys) pipeline.get(key);
+  });
+  return values as (string | null)[] | undefined;
 }
 
 function errorMessage(error: unknown): string {

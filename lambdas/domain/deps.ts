@@ -4,7 +4,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
+import type { CacheClient } from '../shared/clients';
 
 export interface Tables {
   readonly tweets: string;
@@ -14,7 +14,7 @@ export interface Tables {
 export interface Deps {
   readonly dynamo: DynamoDBDocumentClient;
   /** Only a cache: every call goes through lambdas/domain/cache.ts, where an error is a miss. */
-  readonly redis: Redis;
+  readonly redis: CacheClient;
   readonly tables: Tables;
   /** CDN origin for processed media, without a trailing slash. */
   readonly cdnBaseUrl: string;

@@ -8,7 +8,7 @@
  * bounds the damage of a follow whose Redis write was lost to a blip.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { CacheClient } from '../shared/clients';
 import { cacheKeys } from './cache-keys';
 import { execPipeline } from './cache';
 import type { Deps } from './deps';
@@ -19,7 +19,7 @@ const BUILDING = '#building:';
 export const FOLLOWER_SET_TTL_SECONDS = 15 * 60;
 
 /** The cached followers, or undefined when the set is missing or half-built. Throws on Redis errors. */
-async function cachedFollowers(redis: Redis, author: string): Promise<string[] | undefined> {
+async function cachedFollowers(redis: CacheClient, author: string): Promise<string[] | undefined> {
   const key = cacheKeys.followers(author);
   const [built, members] = (await execPipeline(redis, (pipeline) =>
     pipeline.sismember(key, BUILT).smembers(key),

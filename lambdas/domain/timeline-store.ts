@@ -9,7 +9,8 @@
  * one; a read that does not find `built` rebuilds from DynamoDB.
  */
 import { randomBytes } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { CacheClient } from '../shared/clients';
 import { LIMITS } from '../../app/model';
 import { cacheKeys } from './cache-keys';
 import {
@@ -36,7 +37,7 @@ function pairs(tweetIds: readonly string[]): (string | number)[] {
 const PIPELINE_CHUNK = 500;
 
 async function perTimeline(
-  redis: Redis,
+  redis: CacheClient,
   userIds: readonly string[],
   command: (pipeline: ChainableCommander, key: string) => unknown,
 ): Promise<void> {
@@ -56,7 +57,7 @@ async function perTimeline(
  * duplicate.
  */
 export async function addToTimelines(
-  redis: Redis,
+  redis: CacheClient,
   userIds: readonly string[],
   tweetIds: readonly string[],
 ): Promise<void> {
@@ -69,7 +70,7 @@ export async function addToTimelines(
 
 /** Removes tweets from timelines; throws if Redis fails (the fanout retries). */
 export async function removeFromTimelines(
-  redis: Redis,
+  redis: CacheClient,
   userIds: readonly string[],
   tweetIds: readonly string[],
 ): Promise<void> {
@@ -79,7 +80,7 @@ export async function removeFromTimelines(
 
 /** Best-effort removal from one timeline (a request must not fail because of Redis). */
 export async function removeFromTimeline(
-  redis: Redis,
+  redis: CacheClient,
   userId: string,
   tweetIds: readonly string[],
 ): Promise<void> {
@@ -88,7 +89,7 @@ export async function removeFromTimeline(
 
 /** Best-effort add to one timeline, if it exists. */
 export async function addToTimeline(
-  redis: Redis,
+  redis: CacheClient,
   userId: string,
   tweetIds: readonly string[],
 ): Promise<void> {
@@ -110,7 +111,7 @@ export interface StoredPage {
  * value of one companion key. Undefined when Redis is unavailable.
  */
 export async function readStoredPage(
-  redis: Redis,
+  redis: CacheClient,
   userId: string,
   before: string | undefined,
   count: number,
@@ -142,7 +143,7 @@ export async function readStoredPage(
  * Starts a rebuild: creates the key with a `building:{token}` marker first, so fanout lands in it
  * while DynamoDB is read. Undefined when Redis is unavailable.
  */
-export async function startBuild(redis: Redis, userId: string): Promise<string | undefined> {
+export async function startBuild(redis: CacheClient, userId: string): Promise<string | undefined> {
   const key = cacheKeys.homeTimeline(userId);
   const marker = TIMELINE_BUILDING_PREFIX + randomBytes(8).toString('hex');
   const done = await tryPipeline(redis, 'timeline build start', (pipeline) =>
@@ -153,7 +154,7 @@ export async function startBuild(redis: Redis, userId: string): Promise<string |
 
 /** Completes a rebuild with the entries read from DynamoDB, if its marker survived. */
 export async function finishBuild(
-  redis: Redis,
+  redis: CacheClient,
   userId: string,
   marker: string,
   tweetIds: readonly string[],

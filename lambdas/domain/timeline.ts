@@ -1,15 +1,15 @@
 /**
  * GET /v1/timeline: the caller's home timeline, newest first, up to LIMITS.timelineMaxEntries deep.
  *
- * The common path is two Redis round trips: one pipeline (timeline page, built marker, expiry
- * refresh, cached celebrity list) and one MGET of the tweets; misses cost one BatchGet of tweets
+ * The common path is two Redis round trips: one script call (timeline page, built marker, expiry
+ * refresh, cached follow graph) and one pipeline of GETs of the tweets; misses cost one BatchGet of tweets
  * and one of media. A missing timeline is rebuilt from DynamoDB; with Redis down, pages are
  * served straight from DynamoDB. Celebrity followees' tweets are merged in here.
  */
 import { LIMITS } from '../../app/model';
 import { invalidRequest } from '../shared/errors';
 import { cacheKeys } from './cache-keys';
-import { tryCache, tryPipeline } from './cache';
+import { tryGetMany, tryPipeline } from './cache';
 import type { Deps } from './deps';
 import {
   loadFollowGraph,
@@ -141,7 +141,7 @@ async function celebrityTweetIds(
   before: string | undefined,
 ): Promise<string[]> {
   const keys = authors.map((author) => cacheKeys.recentTweets(author));
-  const cached = await tryCache('mget recent', () => deps.redis.mget(keys));
+  const cached = await tryGetMany(deps.redis, 'get recent', keys);
   const lists: string[][] = [];
   const uncovered: string[] = [];
   const fills: [string, string][] = [];

@@ -10,10 +10,11 @@
  *   Lambda's timeout, so a fill that read DynamoDB before the delete cannot resurrect it, since
  *   fills only write with NX).
  */
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { CacheClient } from '../shared/clients';
 import { METADATA_KEYS } from '../../app/model';
 import { cacheKeys } from './cache-keys';
-import { tryCache, tryPipeline } from './cache';
+import { tryCache, tryGetMany, tryPipeline } from './cache';
 import type { Deps } from './deps';
 import { batchGetAll } from './dynamo';
 import { parseTweetId } from './ids';
@@ -48,12 +49,12 @@ export function isNegativeEntry(value: string): boolean {
  * after every state change of attached media. Best effort: the short TTL of tweets with changing
  * media bounds staleness if Redis is unreachable.
  */
-export async function invalidateTweet(redis: Redis, tweetId: string): Promise<void> {
+export async function invalidateTweet(redis: CacheClient, tweetId: string): Promise<void> {
   await tryCache('invalidate tweet', () => redis.del(cacheKeys.tweet(tweetId)));
 }
 
 /** Overwrites the cached tweet with a tombstone after a delete. */
-export async function tombstoneTweet(redis: Redis, tweetId: string): Promise<void> {
+export async function tombstoneTweet(redis: CacheClient, tweetId: string): Promise<void> {
   await tryCache('tombstone tweet', () =>
     redis.set(cacheKeys.tweet(tweetId), NEGATIVE_ENTRY, 'EX', TWEET_TOMBSTONE_TTL_SECONDS),
   );
@@ -118,7 +119,8 @@ export async function renderTweets(
 }
 
 /**
- * Hydrates tweet ids into tweet JSON: one MGET, then for the misses one BatchGet of tweets (unless
+ * Hydrates tweet ids into tweet JSON: one pipeline of GETs (tweet keys hash to different slots,
+ * so not MGET), then for the misses one BatchGet of tweets (unless
  * the records are already `known`) and one BatchGet of their media; the misses are cached.
  * Returns, per id, the JSON or null when the tweet does not exist (deleted, or never did).
  */
@@ -129,8 +131,10 @@ export async function hydrateTweets(
 ): Promise<Map<string, TweetJson | null>> {
   const result = new Map<string, TweetJson | null>();
   if (tweetIds.length === 0) return result;
-  const cached = await tryCache('mget tweets', () =>
-    deps.redis.mget(tweetIds.map((id) => cacheKeys.tweet(id))),
+  const cached = await tryGetMany(
+    deps.redis,
+    'get tweets',
+    tweetIds.map((id) => cacheKeys.tweet(id)),
   );
   const misses: string[] = [];
   tweetIds.forEach((id, index) => {

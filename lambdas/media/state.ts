@@ -12,7 +12,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
-import type { Redis } from 'ioredis';
+import type { CacheClient } from '../shared/clients';
 import type { MediaFailure, MediaRecord, MediaVariant } from '../domain/records';
 import { invalidateTweet } from '../domain/tweet-cache';
 import { MAX_PROCESSING_ATTEMPTS } from './settings';
@@ -27,7 +27,7 @@ export interface StateDeps {
   readonly dynamo: DynamoDBDocumentClient;
   readonly metadataTable: string;
   /** Cache only: errors are ignored (the API's invalidateTweet logs and swallows them). */
-  readonly redis?: Redis | null;
+  readonly redis?: CacheClient | null;
   readonly now: () => Date;
 }
 

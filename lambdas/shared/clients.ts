@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { ENV } from '../../app/model';
 import { intEnv, optionalEnv, requireEnv } from './config';
 import { logger } from './logger';
@@ -45,22 +45,45 @@ export const bucketName = (): string => requireEnv(ENV.mediaBucket);
 export const cdnBaseUrl = (): string => requireEnv(ENV.cdnBaseUrl).replace(/\/+$/, '');
 
 /**
+ * The cache client type the domain takes. ElastiCache Serverless runs only in cluster mode (one
+ * endpoint, but CROSSSLOT for multi-key commands across slots, no SELECT), so the client is an
+ * ioredis Cluster everywhere, and the local redis-server is a one-node cluster. `Redis` (one
+ * standalone connection) shares the command API; tests use it for a dead or private server.
+ */
+export type CacheClient = Redis | Cluster;
+
+/**
  * Redis is only a cache: commands time out fast and never queue while disconnected, so a slow or
  * dead Redis costs a request a few milliseconds, not its whole Lambda timeout. Callers treat any
- * Redis error as a cache miss.
+ * Redis error as a cache miss. Exported so tests build clients exactly like this one (pointed at
+ * a dead port, or at a private server).
  */
-function createRedis(): Redis {
-  const url = requireEnv(ENV.redisUrl);
-  const iamUser = optionalEnv(ENV.redisIamUser);
-  const client = new Redis(url, {
+export function createCacheClient(
+  redisUrl: string,
+  options: { readonly iamUser?: string; readonly commandTimeoutMs?: number } = {},
+): Cluster {
+  const url = new URL(redisUrl);
+  const { iamUser } = options;
+  const username = iamUser ?? (url.username === '' ? undefined : decodeURIComponent(url.username));
+  const password = url.password === '' ? undefined : decodeURIComponent(url.password);
+  const client = new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], {
     lazyConnect: iamUser !== undefined,
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: intEnv(ENV.redisCommandTimeoutMs, 150),
-    connectTimeout: 1000,
+    // The serverless endpoint is the only node: reads and writes go to it.
+    scaleReads: 'master',
+    slotsRefreshTimeout: 1000,
     // Keep trying to reconnect in the background, at most every 2 s.
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-    ...(iamUser !== undefined ? { username: iamUser } : {}),
+    clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    // TLS must verify the endpoint's name, so nodes are addressed by the name CLUSTER SLOTS gives.
+    dnsLookup: (address, callback) => callback(null, address),
+    redisOptions: {
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 150,
+      connectTimeout: 1000,
+      ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+    },
   });
   let lastErrorLog = 0;
   client.on('error', (error: Error) => {
@@ -70,18 +93,30 @@ function createRedis(): Redis {
       logger.warn('redis unavailable; serving from DynamoDB', { error: error.message });
     }
   });
+  // Node connections report their errors here too; the cluster's error above is what we log.
+  client.on('node error', () => undefined);
   if (iamUser !== undefined) {
     void authenticateWithIam(client, iamUser);
   }
   return client;
 }
 
+function createRedis(): Cluster {
+  const iamUser = optionalEnv(ENV.redisIamUser);
+  return createCacheClient(requireEnv(ENV.redisUrl), {
+    ...(iamUser !== undefined ? { iamUser } : {}),
+    commandTimeoutMs: intEnv(ENV.redisCommandTimeoutMs, 150),
+  });
+}
+
 /** ElastiCache IAM auth: a SigV4-presigned token, refreshed before its 15-minute expiry. */
-async function authenticateWithIam(client: Redis, userId: string): Promise<void> {
+async function authenticateWithIam(client: Cluster, userId: string): Promise<void> {
   const { elastiCacheIamToken } = await import('./elasticache-iam');
   const cacheName = requireEnv(ENV.redisCacheName);
   const refresh = async () => {
-    client.options.password = await elastiCacheIamToken({ cacheName, userId });
+    // Node connections (new ones, and reconnections after a failover) read these options.
+    const options = (client.options.redisOptions ??= {});
+    options.password = await elastiCacheIamToken({ cacheName, userId });
   };
   await refresh();
   setInterval(() => {
@@ -95,8 +130,8 @@ async function authenticateWithIam(client: Redis, userId: string): Promise<void>
  * FunctionAccess.cache); they may still import this module, so for them `redis` is a stand-in
  * whose every use throws, which callers treat as a cache miss.
  */
-function redisNotConfigured(): Redis {
-  return new Proxy({} as Redis, {
+function redisNotConfigured(): CacheClient {
+  return new Proxy({} as CacheClient, {
     get(_target, property) {
       // Not a thenable, and inspectable (util.inspect, loggers), but unusable.
       if (typeof property === 'symbol' || property === 'then') return undefined;
@@ -107,4 +142,5 @@ function redisNotConfigured(): Redis {
   });
 }
 
-export const redis = optionalEnv(ENV.redisUrl) !== undefined ? createRedis() : redisNotConfigured();
+export const redis: CacheClient =
+  optionalEnv(ENV.redisUrl) !== undefined ? createRedis() : redisNotConfigured();

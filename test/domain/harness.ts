@@ -3,8 +3,18 @@
  * payload-2.0 events like API Gateway's, unique user ids, and a Redis that is down.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { dynamo, redis, s3, tables } from '../../lambdas/shared/clients';
+import type { Cluster } from 'ioredis';
+import {
+  createCacheClient,
+  dynamo,
+  redis,
+  s3,
+  tables,
+  type CacheClient,
+} from '../../lambdas/shared/clients';
+import { silentLog } from '../../local/log';
+import { freePort } from '../../local/ports';
+import { RedisServer } from '../../local/redis-server';
 import type { Deps, UploadDeps } from '../../lambdas/domain/deps';
 import type { HttpResult } from '../../lambdas/shared/http';
 
@@ -14,13 +24,16 @@ import { awaitReady } from '../../lambdas/domain/cache';
 
 export const CDN = process.env.CDN_BASE_URL ?? 'https://cdn.chirp.test';
 
-const opened: Redis[] = [];
+const opened: CacheClient[] = [];
+const servers: RedisServer[] = [];
 // The shared client has no offline queue: let it connect before tests use it directly.
 beforeAll(() => awaitReady(redis, 10_000));
-// Every test file that imports the harness closes its Redis connections, so Jest can exit.
-afterAll(() => {
+// Every test file that imports the harness closes its Redis connections and servers, so Jest can
+// exit.
+afterAll(async () => {
   for (const client of opened) client.disconnect();
   redis.disconnect();
+  await Promise.all(servers.map((server) => server.stop()));
 });
 
 export function testDeps(overrides: Partial<Deps> = {}): Deps {
@@ -38,18 +51,9 @@ export function uploadDeps(): UploadDeps {
   return { dynamo, s3, tables, bucket: process.env.MEDIA_BUCKET ?? '' };
 }
 
-/** A Redis client like the production one, pointed at a port where nothing listens. */
-export function deadRedis(): Redis {
-  const client = new Redis({
-    host: '127.0.0.1',
-    port: 1,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 150,
-    connectTimeout: 200,
-    retryStrategy: () => 2000,
-  });
-  client.on('error', () => undefined);
+/** A Redis client built like the production one, pointed at a port where nothing listens. */
+export function deadRedis(): Cluster {
+  const client = createCacheClient('redis://127.0.0.1:1');
   opened.push(client);
   return client;
 }
@@ -79,17 +83,18 @@ export function errorCode(result: ParsedResult): unknown {
 }
 
 /**
- * A client like the production one on its own logical database, so a test owns every timeline
- * in it: the stack's own stream pump writes to database 0 and cannot interfere.
+ * A redis-server of the calling test file's own (a one-node cluster like the stack's: cluster mode
+ * has no SELECT, so no logical databases) and a client built like the production one, connected.
+ * The test owns every key in it, so the stack's own stream pump cannot interfere, and it may flush.
  */
-export function isolatedRedis(db: number): Redis {
-  const url = process.env.REDIS_URL ?? '';
-  const client = new Redis(url, {
-    db,
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 1000,
-  });
+export async function isolatedRedis(): Promise<Cluster> {
+  const server = new RedisServer(await freePort(), silentLog);
+  servers.push(server);
+  await server.start();
+  const client = createCacheClient(server.url, { commandTimeoutMs: 1000 });
   opened.push(client);
+  await awaitReady(client, 10_000);
+  if (client.status !== 'ready')
+    throw new Error(`private redis-server not ready: ${client.status}`);
   return client;
 }

@@ -1,5 +1,6 @@
 import './setup-env';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { Cluster } from 'ioredis';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
 import { handler as timelineHandler } from '../../lambdas/http/get-timeline';
@@ -24,13 +25,18 @@ import {
   testDeps,
 } from './harness';
 
-// This file owns Redis database 7: the stack's own stream pump (database 0) cannot interfere.
-const db = isolatedRedis(7);
-const deps = testDeps({ redis: db });
-const fanout = createFanoutHandler(deps);
+// This file owns a redis-server: the stack's own stream pump cannot interfere.
+let db: Cluster;
+let deps: Deps;
+let fanout: ReturnType<typeof createFanoutHandler>;
+beforeAll(async () => {
+  db = await isolatedRedis();
+  deps = testDeps({ redis: db });
+  fanout = createFanoutHandler(deps);
+});
 
-async function tweet(author: string, text = 'hi', with_deps: Deps = deps): Promise<string> {
-  const result = await createTweet(with_deps, author, { text, media_ids: [] });
+async function tweet(author: string, text = 'hi', with_deps?: Deps): Promise<string> {
+  const result = await createTweet(with_deps ?? deps, author, { text, media_ids: [] });
   return (JSON.parse(result.tweet) as { tweet_id: string }).tweet_id;
 }
 
@@ -53,7 +59,8 @@ function streamEvent(
 }
 
 /** Every tweet id of a home timeline, paging with `limit`. */
-async function readAll(user: string, limit: number, d: Deps = deps): Promise<string[]> {
+async function readAll(user: string, limit: number, using?: Deps): Promise<string[]> {
+  const d = using ?? deps;
   const ids: string[] = [];
   let cursor: string | undefined;
   for (let pages = 0; pages < 100; pages++) {

@@ -1,0 +1,115 @@
+/**
+ * ElastiCache Serverless runs only in cluster mode: a command or script touching keys of several
+ * hash slots fails with CROSSSLOT, and the domain would quietly treat every such failure as a
+ * miss (right answers, but a cache that never works). The local redis-server is a one-node cluster
+ * like it, and these tests prove the hot paths are served from Redis alone: DynamoDB is replaced
+ * by a client that fails every call, so any cache miss fails the test.
+ */
+import './setup-env';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { Cluster } from 'ioredis';
+import { cacheKeys } from '../../lambdas/domain/cache-keys';
+import type { Deps } from '../../lambdas/domain/deps';
+import { createFanoutHandler } from '../../lambdas/domain/fanout';
+import { followUser } from '../../lambdas/domain/follows';
+import { readHomeTimeline } from '../../lambdas/domain/timeline';
+import { createTweet, getTweet } from '../../lambdas/domain/tweets';
+import { redis } from '../../lambdas/shared/clients';
+import { isolatedRedis, newUser, testDeps } from './harness';
+
+// A redis-server of this file's own: the e2e outage tests stop the stack's shared one.
+let db: Cluster;
+beforeAll(async () => {
+  db = await isolatedRedis();
+});
+
+/** DynamoDB that must not be needed: every call fails, and is recorded. */
+function unreachableDynamo(calls: string[]): DynamoDBDocumentClient {
+  return {
+    send: (command: { constructor: { name: string } }) => {
+      calls.push(command.constructor.name);
+      return Promise.reject(new Error('DynamoDB must not be read on a cache hit'));
+    },
+  } as unknown as DynamoDBDocumentClient;
+}
+
+function insertEvent(tweetId: string): DynamoDBStreamEvent {
+  return {
+    Records: [
+      {
+        eventID: 'e0',
+        eventName: 'INSERT',
+        eventSource: 'aws:dynamodb',
+        dynamodb: {
+          Keys: { user_id: { S: tweetId.slice(27) }, tweet_id: { S: tweetId } },
+          SequenceNumber: '1',
+        },
+      },
+    ],
+  };
+}
+
+async function tweet(deps: Deps, author: string): Promise<string> {
+  const result = await createTweet(deps, author, { text: `by ${author}`, media_ids: [] });
+  return (JSON.parse(result.tweet) as { tweet_id: string }).tweet_id;
+}
+
+const tweetIds = (page: { tweets: string[] }) =>
+  page.tweets.map((json) => (JSON.parse(json) as { tweet_id: string }).tweet_id);
+
+describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
+  it('is a cluster locally too, which refuses multi-key commands across slots', async () => {
+    expect(redis).toBeInstanceOf(Cluster);
+    expect(await db.info('cluster')).toMatch(/^cluster_enabled:1\r?$/m);
+    expect(await db.cluster('INFO')).toMatch(/^cluster_state:ok\r?$/m);
+    await expect(db.mget(cacheKeys.tweet('a'), cacheKeys.tweet('b'))).rejects.toThrow(/CROSSSLOT/);
+    await expect(db.select(1)).rejects.toThrow(/SELECT is not allowed in cluster mode/);
+  });
+
+  it('serves a timeline page, a tweet and a fanout from Redis alone once warm', async () => {
+    const deps = testDeps({ redis: db });
+    const author = newUser('author');
+    const reader = newUser('reader');
+    await followUser(deps, reader, author);
+    expect(tweetIds(await readHomeTimeline(deps, reader, { limit: 10 }))).toEqual([]); // builds it
+    const first = await tweet(deps, author);
+    const fanout = createFanoutHandler(deps);
+    expect(await fanout(insertEvent(first))).toEqual({ batchItemFailures: [] });
+    const second = await tweet(deps, author);
+
+    const calls: string[] = [];
+    const cacheOnly = testDeps({ redis: db, dynamo: unreachableDynamo(calls) });
+    // The follower set is cached, so the fanout writes timelines without reading DynamoDB.
+    expect(await createFanoutHandler(cacheOnly)(insertEvent(second))).toEqual({
+      batchItemFailures: [],
+    });
+    // One script reads the timeline and the follow graph (keys sharing a hash tag), and one
+    // pipeline of GETs the tweets (keys of different slots).
+    const page = await readHomeTimeline(cacheOnly, reader, { limit: 10 });
+    expect(tweetIds(page)).toEqual([second, first]);
+    expect(JSON.parse(await getTweet(cacheOnly, first))).toMatchObject({ tweet_id: first });
+    expect(calls).toEqual([]);
+  });
+
+  it('merges several celebrities from their cached recent tweets', async () => {
+    const deps = testDeps({ redis: db, fanoutMaxFollowers: 0 });
+    const reader = newUser('reader');
+    const celebrities = [newUser('celeb'), newUser('celeb'), newUser('celeb')];
+    for (const celebrity of celebrities) await followUser(deps, reader, celebrity);
+    const ids: string[] = [];
+    for (const celebrity of celebrities) ids.push(await tweet(deps, celebrity));
+    const newestFirst = [...ids].sort().reverse();
+    expect(tweetIds(await readHomeTimeline(deps, reader, { limit: 10 }))).toEqual(newestFirst);
+
+    // The celebrities' recent ids are cached for 2 s: read again at once, from Redis alone.
+    const calls: string[] = [];
+    const cacheOnly = testDeps({
+      redis: db,
+      fanoutMaxFollowers: 0,
+      dynamo: unreachableDynamo(calls),
+    });
+    expect(tweetIds(await readHomeTimeline(cacheOnly, reader, { limit: 10 }))).toEqual(newestFirst);
+    expect(calls).toEqual([]);
+  });
+});
