@@ -3,8 +3,9 @@
  * rebuild for a user following 200 people, and the fanout to 10,000 followers. Each handler is the
  * real entry module, invoked with the event Lambda would pass, against DynamoDB Local and Redis.
  */
-import { Redis } from 'ioredis';
 import { METADATA_KEYS } from '../../app/model';
+import { cacheKeys } from '../../lambdas/domain/cache-keys';
+import type { CacheClient } from '../../lambdas/shared/clients';
 import {
   expectStatus,
   fanoutHandler,
@@ -178,10 +179,18 @@ async function timelineFigure(
   const first = await check();
   const page = JSON.parse(first.body ?? '{}') as { tweets: unknown[] };
   if (page.tweets.length !== 20) throw new Error(`timeline page has ${page.tweets.length} tweets`);
-  const key = `tl:${reader}`;
+  const key = cacheKeys.homeTimeline(reader);
+  // The cache runs in cluster mode, where MGET needs keys of one slot: the floor reads copies of
+  // the 20 cached tweets under keys sharing the reader's hash tag, so it stays one ZREVRANGE and
+  // one MGET (the handler reads the real keys with a pipeline of GETs).
+  const floorKey = (id: string) => `bench-floor:{${reader}}:${id}`;
+  for (const id of await redis.zrevrange(key, 0, 19)) {
+    const value = await redis.get(cacheKeys.tweet(id));
+    if (value !== null) await redis.set(floorKey(id), value);
+  }
   const floor = async () => {
     const ids = await redis.zrevrange(key, 0, 19);
-    return redis.mget(ids.map((id) => `tweet:${id}`));
+    return redis.mget(ids.map(floorKey));
   };
   const floorPage = await floor();
   if (floorPage.length !== 20 || floorPage.some((v) => v === null)) {
@@ -239,7 +248,7 @@ async function rebuildFigure(
   const event = httpEvent({ routeId: 'GetTimeline', user, query: { limit: '20' } });
   const samples: number[] = [];
   for (let round = 0; round < options.rebuildRounds; round++) {
-    await redis.del(`tl:${user}`, `celebs:${user}`);
+    await redis.del(cacheKeys.homeTimeline(user));
     samples.push(
       await timeMs(async () => {
         const result = expectStatus(await getTimeline(event), 200, 'get-timeline rebuild');
@@ -248,7 +257,7 @@ async function rebuildFigure(
       }),
     );
   }
-  const built = await redis.zcard(`tl:${user}`);
+  const built = await redis.zcard(cacheKeys.homeTimeline(user));
   const stats = summarize(samples);
   return [
     reportOnly(
@@ -265,8 +274,12 @@ async function fanoutFigure(options: ApiOptions, clients: Clients): Promise<Row[
   const { tables } = clients;
   // Setup, verification and the raw baseline use a connection of their own without the handlers'
   // 150 ms command timeout: a 10,000-command pipeline must not fail for being long.
-  const redis = new Redis(clients.redis.options);
-  redis.options.commandTimeout = undefined;
+  // Imported here, not at the top: the handlers' modules read process.env when first loaded.
+  const { awaitReady } = await import('../../lambdas/domain/cache');
+  const redis = clients.createCacheClient(process.env.REDIS_URL ?? '', {
+    commandTimeoutMs: 60_000,
+  });
+  await awaitReady(redis, 10_000);
   try {
     return await fanoutRounds(options, tables, redis);
   } finally {
@@ -277,7 +290,7 @@ async function fanoutFigure(options: ApiOptions, clients: Clients): Promise<Row[
 async function fanoutRounds(
   options: ApiOptions,
   tables: Clients['tables'],
-  redis: Redis,
+  redis: CacheClient,
 ): Promise<Row[]> {
   const dynamo = seedingClient();
   const { newTweetId, tweetTime } = await import('../../lambdas/domain/ids');
@@ -309,16 +322,16 @@ async function fanoutRounds(
 
   // Every follower has a built home timeline (fanout only writes to existing ones).
   const create = redis.pipeline();
-  for (const follower of followers) create.zadd(`tl:${follower}`, '-inf', 'built');
+  for (const follower of followers) create.zadd(cacheKeys.homeTimeline(follower), '-inf', 'built');
   await create.exec();
 
   const verify = async (tweetId: string) => {
     const check = redis.pipeline();
-    for (const follower of followers) check.zscore(`tl:${follower}`, tweetId);
+    for (const follower of followers) check.zscore(cacheKeys.homeTimeline(follower), tweetId);
     const results = (await check.exec()) ?? [];
     const written = results.filter(([error, score]) => !error && score !== null).length;
     if (written !== n) {
-      const cached = await redis.scard(`followers:${author}`);
+      const cached = await redis.scard(cacheKeys.followers(author));
       throw new Error(
         `fanout wrote ${written} of ${n} timelines (cached follower set: ${cached} members)`,
       );
@@ -343,8 +356,8 @@ async function fanoutRounds(
     const elapsed = await timeMs(async () => {
       const pipeline = redis.pipeline();
       for (const follower of followers) {
-        pipeline.zadd(`tl:${follower}`, score, tweetId);
-        pipeline.zremrangebyrank(`tl:${follower}`, 0, -801);
+        pipeline.zadd(cacheKeys.homeTimeline(follower), score, tweetId);
+        pipeline.zremrangebyrank(cacheKeys.homeTimeline(follower), 0, -801);
       }
       const results = (await pipeline.exec()) ?? [];
       if (results.some(([error]) => error)) throw new Error('the raw pipeline failed');

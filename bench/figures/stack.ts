@@ -69,6 +69,20 @@ async function expectCall(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits (at most 10 s) for a Redis client to be ready. */
+async function waitReady(redis: {
+  status: string;
+  once(event: 'ready', listener: () => void): unknown;
+}) {
+  if (redis.status === 'ready') return;
+  await Promise.race([
+    new Promise<void>((r) => redis.once('ready', () => r())),
+    sleep(10_000).then(() => {
+      throw new Error(`Redis did not become ready (status ${redis.status})`);
+    }),
+  ]);
+}
+
 async function followerVisible(api: Api, options: StackFigureOptions): Promise<Row[]> {
   const author = 'bench-star';
   const follower = 'bench-fan';
@@ -104,7 +118,10 @@ async function followerVisible(api: Api, options: StackFigureOptions): Promise<R
   const deadline = performance.now() + 10_000;
   while (seen.size < posted.size && performance.now() < deadline) await sleep(50);
   polling = false;
-  await poller;
+  // A poll that never returns must not hang the run (seen once under heavy load).
+  let pollError: unknown;
+  await Promise.race([poller.catch((error: unknown) => (pollError = error)), sleep(5_000)]);
+  if (pollError !== undefined) throw pollError;
   const delays = [...posted].map(([id, at]) => (seen.get(id) ?? Number.POSITIVE_INFINITY) - at);
   const missing = delays.filter((d) => !Number.isFinite(d)).length;
   const stats = summarize(delays);
@@ -181,8 +198,10 @@ function combine(runs: readonly Cannon[]): Cannon {
 }
 
 async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Row[]> {
-  const { redis } = await import('../../lambdas/shared/clients');
-  if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+  // The floor's own connection, built like the handlers' (the same client type and options).
+  const { createCacheClient } = await import('../../lambdas/shared/clients');
+  const redis = createCacheClient(process.env.REDIS_URL ?? '', { commandTimeoutMs: 1000 });
+  await waitReady(redis);
   const user = 'bench-http';
   const tweet = (await expectCall(api, user, 'POST', '/v1/tweets', 201, { text: 'rps' })) as {
     tweet_id: string;
@@ -246,6 +265,7 @@ async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Ro
       }),
     ];
   } finally {
+    redis.disconnect();
     await new Promise<void>((r) => bare.close(() => r()));
   }
 }
