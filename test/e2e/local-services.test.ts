@@ -90,6 +90,9 @@ describe('local services from the global setup', () => {
     expect(after.pid).not.toBe(before);
     // ioredis reconnects by itself; the restarted server has nothing.
     await expect(redis.get('chirp-test:marker')).resolves.toBeNull();
+    // Still a one-node cluster owning every slot, like ElastiCache Serverless (cluster mode only).
+    expect(await redis.info('cluster')).toMatch(/^cluster_enabled:1\r?$/m);
+    expect(String(await redis.call('CLUSTER', 'INFO'))).toMatch(/^cluster_state:ok\r?$/m);
     redis.disconnect();
   });
 });
