@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ManagedProcess, ProcessBackedService } from './child-process';
 import type { Log } from './log';
-import { GiveUp, waitFor } from './ports';
+import { freePort, GiveUp, waitFor } from './ports';
 
 /** Every hash slot: a single-node cluster owns them all. */
 const LAST_SLOT = 16383;
+/** Replaced by a free port at each start. */
+const BUS_PORT_UNSET = '0';
 
 /**
  * A throwaway redis-server: the cache holds only what can be rebuilt from DynamoDB, so it keeps
@@ -21,6 +23,8 @@ export class RedisServer extends ProcessBackedService {
   readonly url: string;
   /** Holds nodes.conf, which cluster mode requires; removed before each start (starts empty). */
   private readonly clusterDir: string;
+  /** The command line; its cluster bus port is chosen afresh at each start. */
+  private readonly args: string[];
 
   constructor(
     readonly port: number,
@@ -28,44 +32,41 @@ export class RedisServer extends ProcessBackedService {
     command = process.env.REDIS_SERVER_BIN ?? 'redis-server',
     clusterDir = mkdtempSync(join(tmpdir(), `chirp-redis-${port}-`)),
   ) {
-    super(
-      new ManagedProcess(
-        {
-          name: 'redis',
-          command,
-          args: [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-            // An explicit SAVE must not drop a dump.rdb into the directory we were started in.
-            '--dir',
-            tmpdir(),
-            '--dbfilename',
-            `chirp-redis-${port}.rdb`,
-            '--daemonize',
-            'no',
-            '--maxmemory',
-            '256mb',
-            // Like an ElastiCache cache: evict least recently used keys; readers rebuild them.
-            '--maxmemory-policy',
-            'allkeys-lru',
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            join(clusterDir, 'nodes.conf'),
-            // CLUSTER SLOTS then names this address, the one clients were given.
-            '--cluster-announce-ip',
-            '127.0.0.1',
-          ],
-        },
-        log,
-      ),
-    );
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      // An explicit SAVE must not drop a dump.rdb into the directory we were started in.
+      '--dir',
+      tmpdir(),
+      '--dbfilename',
+      `chirp-redis-${port}.rdb`,
+      '--daemonize',
+      'no',
+      '--maxmemory',
+      '256mb',
+      // Like an ElastiCache cache: evict least recently used keys; readers rebuild them.
+      '--maxmemory-policy',
+      'allkeys-lru',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(clusterDir, 'nodes.conf'),
+      // CLUSTER SLOTS then names this address, the one clients were given.
+      '--cluster-announce-ip',
+      '127.0.0.1',
+      // The cluster bus otherwise listens on port + 10000, which is past 65535 (redis-server
+      // refuses to start) for much of the ephemeral range free ports come from.
+      '--cluster-port',
+      BUS_PORT_UNSET,
+    ];
+    super(new ManagedProcess({ name: 'redis', command, args }, log));
+    this.args = args;
     this.url = `redis://127.0.0.1:${port}`;
     this.clusterDir = clusterDir;
   }
@@ -73,6 +74,7 @@ export class RedisServer extends ProcessBackedService {
   async start(): Promise<void> {
     // A fresh node each start (like a replaced cache node): it owns no slots until claimOwnSlots.
     rmSync(join(this.clusterDir, 'nodes.conf'), { force: true });
+    this.args[this.args.indexOf('--cluster-port') + 1] = String(await freePort());
     this.process.start();
     await waitFor(
       'redis-server',
