@@ -19,6 +19,8 @@ const only = new Set(
   (process.env.BENCH_ONLY ?? 'api,rebuild,fanout,stack,media,init').split(',').map((s) => s.trim()),
 );
 const out = resolve(process.env.BENCH_OUT ?? 'bench/results/latest.json');
+/** The environment before the in-process services were put in it (children start their own). */
+const launchEnv = { ...process.env };
 
 async function withServices<T>(run: (services: Services) => Promise<T>): Promise<T> {
   progress('starting DynamoDB Local (in memory), the S3 emulator and redis-server on free ports');
@@ -43,7 +45,9 @@ async function stackChild(): Promise<Row[]> {
   const out = await mustRun(
     process.execPath,
     ['--import', 'tsx', resolve(__dirname, 'children/stack.ts')],
-    { cwd: resolve(__dirname, '..'), inheritStderr: true },
+    // Without the in-process figures' REDIS_URL (a stopped redis-server by then): the stack would
+    // take it as an external Redis and start none of its own.
+    { cwd: resolve(__dirname, '..'), inheritStderr: true, env: launchEnv },
   );
   return lastJsonLine<Row[]>(out);
 }
