@@ -4,15 +4,20 @@
  *
  * Kept correct the same way as timelines: a rebuild creates the set with a `#building:{token}`
  * marker before reading DynamoDB, follows add to any existing set, unfollows drop the set, and the
- * rebuild marks it `#built` only if its marker survived. Its lifetime is fixed (not refreshed), which
- * bounds the damage of a follow whose Redis write was lost to a blip.
+ * rebuild marks it `#built` only if its marker survived.
+ *
+ * A follow or unfollow whose Redis write was lost to a blip (while the set survived) would leave it
+ * wrong, so every use checks its size against the author's follower_count in DynamoDB (one strongly
+ * consistent GetItem; the follow transaction changes the edges and the count together) and rebuilds
+ * it on a mismatch. Residual: a lost add and a lost drop of the same author's set cancel out in the
+ * count; the fixed (never refreshed) 15-minute lifetime bounds that.
  */
 import { randomBytes } from 'node:crypto';
 import type { CacheClient } from '../shared/clients';
 import { cacheKeys } from './cache-keys';
 import { execPipeline } from './cache';
 import type { Deps } from './deps';
-import { followers, isCelebrity } from './follows';
+import { followerCount, followers } from './follows';
 
 const BUILT = '#built';
 const BUILDING = '#building:';
@@ -33,16 +38,20 @@ async function cachedFollowers(redis: CacheClient, author: string): Promise<stri
  * tweets are merged at read time). Throws if Redis fails, so the fanout is retried.
  */
 export async function fanoutFollowers(deps: Deps, author: string): Promise<string[] | 'celebrity'> {
-  const cached = await cachedFollowers(deps.redis, author);
-  if (cached !== undefined) {
-    return cached.length > deps.fanoutMaxFollowers ? 'celebrity' : cached;
-  }
-  if (await isCelebrity(deps, author)) return 'celebrity';
+  const [cached, count] = await Promise.all([
+    cachedFollowers(deps.redis, author),
+    followerCount(deps, author),
+  ]);
+  if (count > deps.fanoutMaxFollowers) return 'celebrity';
+  if (cached !== undefined && cached.length === count) return cached;
+  // Missing, half-built, or disagreeing with DynamoDB: rebuild. A wrong set is dropped first (its
+  // stale members must go), which also voids any rebuild under way.
   const key = cacheKeys.followers(author);
   const marker = BUILDING + randomBytes(8).toString('hex');
-  await execPipeline(deps.redis, (pipeline) =>
-    pipeline.sadd(key, marker).expire(key, FOLLOWER_SET_TTL_SECONDS),
-  );
+  await execPipeline(deps.redis, (pipeline) => {
+    if (cached !== undefined) pipeline.del(key);
+    pipeline.sadd(key, marker).expire(key, FOLLOWER_SET_TTL_SECONDS);
+  });
   const list = await followers(deps, author);
   await execPipeline(deps.redis, (pipeline) =>
     pipeline.chirpFollowersFinishBuild(key, marker, BUILT, FOLLOWER_SET_TTL_SECONDS, ...list),

@@ -3,10 +3,11 @@
  * hash slots fails with CROSSSLOT, and the domain would quietly treat every such failure as a
  * miss (right answers, but a cache that never works). The local redis-server is a one-node cluster
  * like it, and these tests prove the hot paths are served from Redis alone: DynamoDB is replaced
- * by a client that fails every call, so any cache miss fails the test.
+ * by a client that fails every call, so any cache miss fails the test. (The fanout is allowed its
+ * one GetItem of the author's follower_count, which checks the cached follower set.)
  */
 import './setup-env';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { Cluster } from 'ioredis';
 import { cacheKeys } from '../../lambdas/domain/cache-keys';
@@ -15,7 +16,7 @@ import { createFanoutHandler } from '../../lambdas/domain/fanout';
 import { followUser } from '../../lambdas/domain/follows';
 import { readHomeTimeline } from '../../lambdas/domain/timeline';
 import { createTweet, getTweet } from '../../lambdas/domain/tweets';
-import { redis } from '../../lambdas/shared/clients';
+import { dynamo, redis } from '../../lambdas/shared/clients';
 import { isolatedRedis, newUser, testDeps } from './harness';
 
 // A redis-server of this file's own: the e2e outage tests stop the stack's shared one.
@@ -23,6 +24,19 @@ let db: Cluster;
 beforeAll(async () => {
   db = await isolatedRedis();
 });
+
+/** DynamoDB that serves only the profile GetItem the fanout checks its follower set with. */
+function profileReadsOnly(calls: string[]): DynamoDBDocumentClient {
+  return {
+    send: (command: { constructor: { name: string } }) => {
+      calls.push(command.constructor.name);
+      if (command.constructor.name !== 'GetCommand') {
+        return Promise.reject(new Error('only the follower count may be read'));
+      }
+      return dynamo.send(command as GetCommand);
+    },
+  } as unknown as DynamoDBDocumentClient;
+}
 
 /** DynamoDB that must not be needed: every call fails, and is recorded. */
 function unreachableDynamo(calls: string[]): DynamoDBDocumentClient {
@@ -67,7 +81,7 @@ describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
     await expect(db.select(1)).rejects.toThrow(/SELECT is not allowed in cluster mode/);
   });
 
-  it('serves a timeline page, a tweet and a fanout from Redis alone once warm', async () => {
+  it('serves a timeline page and a tweet from Redis alone, and a fanout with one GetItem, once warm', async () => {
     const deps = testDeps({ redis: db });
     const author = newUser('author');
     const reader = newUser('reader');
@@ -78,12 +92,16 @@ describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
     expect(await fanout(insertEvent(first))).toEqual({ batchItemFailures: [] });
     const second = await tweet(deps, author);
 
-    const calls: string[] = [];
-    const cacheOnly = testDeps({ redis: db, dynamo: unreachableDynamo(calls) });
-    // The follower set is cached, so the fanout writes timelines without reading DynamoDB.
-    expect(await createFanoutHandler(cacheOnly)(insertEvent(second))).toEqual({
+    // The follower set is cached, so the fanout reads only the author's follower_count (to check
+    // the set against it) and writes the timelines.
+    const fanoutCalls: string[] = [];
+    const countOnly = testDeps({ redis: db, dynamo: profileReadsOnly(fanoutCalls) });
+    expect(await createFanoutHandler(countOnly)(insertEvent(second))).toEqual({
       batchItemFailures: [],
     });
+    expect(fanoutCalls).toEqual(['GetCommand']);
+    const calls: string[] = [];
+    const cacheOnly = testDeps({ redis: db, dynamo: unreachableDynamo(calls) });
     // One script reads the timeline and the follow graph (keys sharing a hash tag), and one
     // pipeline of GETs the tweets (keys of different slots).
     const page = await readHomeTimeline(cacheOnly, reader, { limit: 10 });
