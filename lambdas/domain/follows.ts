@@ -5,14 +5,23 @@
 import {
   GetCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type TransactWriteCommandInput,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
 import { invalidRequest } from '../shared/errors';
+import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
 import { tryCache, tryPipeline } from './cache';
 import { nowMs, type Deps } from './deps';
-import { batchGetAll, cancellationReasons, queryAll, sleep } from './dynamo';
+import {
+  batchGetAll,
+  cancellationReasons,
+  isConditionalCheckFailed,
+  queryAll,
+  sleep,
+} from './dynamo';
 import { isUserId } from './ids';
 import { addToTimeline } from './timeline-store';
 import { newestTweetIds } from './timeline-sources';
@@ -45,7 +54,7 @@ export const followees = (deps: Source, userId: string) =>
 export const followers = (deps: Source, userId: string) =>
   edgeTargets(deps, userId, METADATA_KEYS.followerPrefix);
 
-/** follower_count of one user (0 when they have no profile yet). */
+/** follower_count of one user (0 when they have no profile yet), strongly consistent. */
 export async function followerCount(
   deps: Pick<Deps, 'dynamo' | 'tables'>,
   userId: string,
@@ -55,6 +64,7 @@ export async function followerCount(
       TableName: deps.tables.metadata,
       Key: METADATA_KEYS.profile(userId),
       ProjectionExpression: 'follower_count',
+      ConsistentRead: true,
     }),
   );
   const count = out.Item?.follower_count;
@@ -73,6 +83,12 @@ export interface FollowGraph {
   readonly followees: string[];
   /** The followees with too many followers to be fanned out; merged when timelines are read. */
   readonly celebrities: string[];
+  /**
+   * Set when a follow or unfollow by this user could not update their cached home timeline
+   * (`timeline_stale_at` on their profile): the timeline must be rebuilt from DynamoDB, then the
+   * mark cleared with clearTimelineStale.
+   */
+  readonly timelineStaleAt?: string;
 }
 
 /** The cached form: followees is null when the user follows too many to filter entries by. */
@@ -81,19 +97,26 @@ export interface CachedFollowGraph {
   readonly celebrities: string[];
 }
 
-/** Reads who `userId` follows and which of them are celebrities, and caches it briefly. */
+/**
+ * Reads who `userId` follows and which of them are celebrities, and caches it briefly. The user's
+ * own profile is read in the same BatchGet, for its stale-timeline mark.
+ */
 export async function loadFollowGraph(deps: Deps, userId: string): Promise<FollowGraph> {
   const following = await followees(deps, userId);
+  const ownPk = METADATA_KEYS.profile(userId).pk;
   const profiles = await batchGetAll(
     deps.dynamo,
     deps.tables.metadata,
-    following.map((id) => METADATA_KEYS.profile(id)),
-    { projection: 'pk, follower_count' },
+    [userId, ...following].map((id) => METADATA_KEYS.profile(id)),
+    { projection: 'pk, follower_count, timeline_stale_at', consistent: true },
   );
+  const staleAt = profiles.find((item) => item.pk === ownPk)?.timeline_stale_at;
   const celebrities = profiles
     .filter(
       (item) =>
-        typeof item.follower_count === 'number' && item.follower_count > deps.fanoutMaxFollowers,
+        item.pk !== ownPk &&
+        typeof item.follower_count === 'number' &&
+        item.follower_count > deps.fanoutMaxFollowers,
     )
     .map((item) => String(item.pk).slice('USER#'.length))
     .sort();
@@ -109,8 +132,66 @@ export async function loadFollowGraph(deps: Deps, userId: string): Promise<Follo
       FOLLOW_GRAPH_TTL_SECONDS,
     ),
   );
-  return { followees: following, celebrities };
+  return {
+    followees: following,
+    celebrities,
+    ...(typeof staleAt === 'string' ? { timelineStaleAt: staleAt } : {}),
+  };
 }
+
+/**
+ * Updates the stale-timeline mark on a user's profile. Never throws: a failure leaves the mark as
+ * it was (a conditional check failing is expected and not logged).
+ */
+async function updateStaleMark(
+  deps: Deps,
+  userId: string,
+  update: Pick<
+    UpdateCommandInput,
+    'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'
+  >,
+): Promise<void> {
+  try {
+    await deps.dynamo.send(
+      new UpdateCommand({
+        TableName: deps.tables.metadata,
+        Key: METADATA_KEYS.profile(userId),
+        ...update,
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return;
+    logger.error('could not update the stale-timeline mark', {
+      userId,
+      update: update.UpdateExpression,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/**
+ * Records durably that a follow or unfollow's Redis work failed, so the caller's timeline (which
+ * may lack a backfill, or hold an unfollowed author's entries) is rebuilt when their follow graph
+ * is next read from DynamoDB (within FOLLOW_GRAPH_TTL_SECONDS). Redis itself cannot hold this: it
+ * just failed. If this write fails too, the follow still stands; the gap is logged.
+ */
+const markTimelineStale = (deps: Deps, userId: string) =>
+  updateStaleMark(deps, userId, {
+    UpdateExpression: 'SET user_id = :user, timeline_stale_at = :now',
+    ExpressionAttributeValues: { ':user': userId, ':now': new Date(nowMs(deps)).toISOString() },
+  });
+
+/**
+ * Clears the stale-timeline mark once the timeline has been rebuilt from a follow graph read that
+ * saw it; only if it still holds the value read, so a newer failure's mark survives (and the next
+ * graph read rebuilds again). Failing to clear it costs only another rebuild.
+ */
+export const clearTimelineStale = (deps: Deps, userId: string, staleAt: string) =>
+  updateStaleMark(deps, userId, {
+    UpdateExpression: 'REMOVE timeline_stale_at',
+    ConditionExpression: 'timeline_stale_at = :seen',
+    ExpressionAttributeValues: { ':seen': staleAt },
+  });
 
 /** Parses a cached follow graph; anything malformed counts as a miss. */
 export function parseFollowGraph(raw: string | null | undefined): CachedFollowGraph | undefined {
@@ -190,7 +271,8 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
     ],
   });
   // Before the backfill reads the followee's tweets, so every later tweet is fanned out to us.
-  await tryPipeline(deps.redis, 'follow caches', (pipeline) =>
+  // If this fails, the fanout notices the follower set disagrees with follower_count.
+  const cachesUpdated = await tryPipeline(deps.redis, 'follow caches', (pipeline) =>
     pipeline
       .del(cacheKeys.followGraph(userId))
       .chirpFollowersAdd(cacheKeys.followers(followee), userId),
@@ -199,8 +281,13 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
   const exists = await tryCache('timeline exists', () =>
     deps.redis.exists(cacheKeys.homeTimeline(userId)),
   );
-  if (exists !== 1 || (await isCelebrity(deps, followee))) return;
-  await addToTimeline(deps.redis, userId, await newestTweetIds(deps, followee));
+  let backfilled = true;
+  if (exists === 1 && !(await isCelebrity(deps, followee))) {
+    backfilled = await addToTimeline(deps.redis, userId, await newestTweetIds(deps, followee));
+  }
+  if (cachesUpdated === undefined || exists === undefined || !backfilled) {
+    await markTimelineStale(deps, userId);
+  }
 }
 
 /**
@@ -227,11 +314,12 @@ export async function unfollowUser(deps: Deps, userId: string, followee: string)
     ],
   });
   // Also when the edge was already gone: a retried DELETE repairs a cleanup Redis dropped.
-  await tryPipeline(deps.redis, 'unfollow cleanup', (pipeline) =>
+  const cleaned = await tryPipeline(deps.redis, 'unfollow cleanup', (pipeline) =>
     pipeline
       .del(cacheKeys.followGraph(userId))
       // Dropped, not edited: a rebuild racing this unfollow then cannot put the follower back.
       .del(cacheKeys.followers(followee))
       .chirpTimelineRemoveAuthor(cacheKeys.homeTimeline(userId), followee),
   );
+  if (cleaned === undefined) await markTimelineStale(deps, userId);
 }

@@ -87,13 +87,17 @@ export async function removeFromTimeline(
   await tryCache('timeline remove', () => removeFromTimelines(redis, [userId], tweetIds));
 }
 
-/** Best-effort add to one timeline, if it exists. */
+/** Best-effort add to one timeline, if it exists. False when Redis failed. */
 export async function addToTimeline(
   redis: CacheClient,
   userId: string,
   tweetIds: readonly string[],
-): Promise<void> {
-  await tryCache('timeline add', () => addToTimelines(redis, [userId], tweetIds));
+): Promise<boolean> {
+  const done = await tryCache('timeline add', async () => {
+    await addToTimelines(redis, [userId], tweetIds);
+    return true;
+  });
+  return done === true;
 }
 
 export interface StoredPage {
@@ -141,14 +145,20 @@ export async function readStoredPage(
 
 /**
  * Starts a rebuild: creates the key with a `building:{token}` marker first, so fanout lands in it
- * while DynamoDB is read. Undefined when Redis is unavailable.
+ * while DynamoDB is read. With `dropExisting`, a built but stale timeline is dropped first, so it
+ * is not served as built meanwhile. Undefined when Redis is unavailable.
  */
-export async function startBuild(redis: CacheClient, userId: string): Promise<string | undefined> {
+export async function startBuild(
+  redis: CacheClient,
+  userId: string,
+  dropExisting = false,
+): Promise<string | undefined> {
   const key = cacheKeys.homeTimeline(userId);
   const marker = TIMELINE_BUILDING_PREFIX + randomBytes(8).toString('hex');
-  const done = await tryPipeline(redis, 'timeline build start', (pipeline) =>
-    pipeline.zadd(key, '-inf', marker).expire(key, TIMELINE_TTL_SECONDS),
-  );
+  const done = await tryPipeline(redis, 'timeline build start', (pipeline) => {
+    if (dropExisting) pipeline.del(key);
+    pipeline.zadd(key, '-inf', marker).expire(key, TIMELINE_TTL_SECONDS);
+  });
   return done === undefined ? undefined : marker;
 }
 

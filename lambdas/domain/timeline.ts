@@ -12,6 +12,7 @@ import { cacheKeys } from './cache-keys';
 import { tryGetMany, tryPipeline } from './cache';
 import type { Deps } from './deps';
 import {
+  clearTimelineStale,
   loadFollowGraph,
   parseFollowGraph,
   type CachedFollowGraph,
@@ -77,12 +78,21 @@ export async function readHomeTimeline(
     cacheKeys.followGraph(userId),
   );
   let graph: CachedFollowGraph | undefined = parseFollowGraph(stored?.companion);
+  let stale = false;
+  if (stored?.built === true && graph === undefined) {
+    const loaded = await loadFollowGraph(deps, userId);
+    graph = loaded;
+    // A follow or unfollow whose Redis work failed left this timeline stale: rebuild it now.
+    stale = loaded.timelineStaleAt !== undefined;
+  }
   let candidates: string[];
-  if (stored?.built === true) {
+  if (stored?.built === true && !stale) {
     candidates = stored.tweetIds;
   } else {
-    // Missing or half-built (or Redis down): read the source of truth.
-    const marker = stored === undefined ? undefined : await startBuild(deps.redis, userId);
+    // Missing, half-built or stale (or Redis down): read the source of truth.
+    const marker = stored === undefined ? undefined : await startBuild(deps.redis, userId, stale);
+    // Read after the marker is set: a follow committed before it is in this graph, and fanout
+    // after it lands in the key.
     const loaded = await loadFollowGraph(deps, userId);
     graph = loaded;
     const authors = fannedOutAuthors(userId, loaded);
@@ -90,6 +100,11 @@ export async function readHomeTimeline(
       const rebuilt = await mergeNewest(deps, authors, MAX);
       await finishBuild(deps.redis, userId, marker, rebuilt);
       candidates = rebuilt.filter((id) => before === undefined || id < before).slice(0, want + 1);
+      // Any failure marked before that graph read is covered by this rebuild (if finishing it
+      // failed, the timeline is not built, so the next read rebuilds it anyway).
+      if (loaded.timelineStaleAt !== undefined) {
+        await clearTimelineStale(deps, userId, loaded.timelineStaleAt);
+      }
     } else {
       candidates = await mergeNewest(deps, authors, want + 1, before);
     }

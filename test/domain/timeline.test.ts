@@ -9,7 +9,7 @@ import { handler as unfollowHandler } from '../../lambdas/http/unfollow-user';
 import { cacheKeys } from '../../lambdas/domain/cache-keys';
 import type { Deps } from '../../lambdas/domain/deps';
 import { createFanoutHandler } from '../../lambdas/domain/fanout';
-import { followUser, unfollowUser } from '../../lambdas/domain/follows';
+import { clearTimelineStale, followUser, unfollowUser } from '../../lambdas/domain/follows';
 import { ulid } from '../../lambdas/domain/ids';
 import { readHomeTimeline } from '../../lambdas/domain/timeline';
 import { addToTimelines } from '../../lambdas/domain/timeline-store';
@@ -323,6 +323,84 @@ describe('follows', () => {
       const result = await call(followHandler, a, target);
       expect([target, result.status, errorCode(result)]).toEqual([target, 400, 'invalid_request']);
     }
+  });
+});
+
+describe('a follow or unfollow whose Redis work failed while Redis kept its data', () => {
+  const staleMark = async (user: string) =>
+    (
+      await dynamo.send(
+        new GetCommand({ TableName: tables.metadata, Key: METADATA_KEYS.profile(user) }),
+      )
+    ).Item?.timeline_stale_at as unknown;
+  // The follow graph is cached for 60 s; dropping it stands in for waiting out its TTL.
+  const expireGraph = (user: string) => db.del(cacheKeys.followGraph(user));
+
+  it('still fans the followee out to the new follower and backfills their timeline once the graph is re-read', async () => {
+    const author = newUser('author');
+    const follower = newUser('follower');
+    expect(await readAll(follower, 10)).toEqual([]); // the follower's timeline is built
+    const earlier = await tweet(author);
+    await fanout(streamEvent([{ kind: 'INSERT', tweetId: earlier }])); // caches the follower set
+    expect(await db.smembers(cacheKeys.followers(author))).toEqual(['#built']);
+
+    await followUser(testDeps({ redis: deadRedis() }), follower, author);
+    // Redis never heard of the follow; DynamoDB holds the edge and the mark.
+    expect(await db.smembers(cacheKeys.followers(author))).toEqual(['#built']);
+    expect(await db.zscore(cacheKeys.homeTimeline(follower), earlier)).toBeNull();
+    expect(typeof (await staleMark(follower))).toBe('string');
+
+    // The fanout sees the set disagree with follower_count and rebuilds it from DynamoDB.
+    const later = await tweet(author);
+    expect(await fanout(streamEvent([{ kind: 'INSERT', tweetId: later }]))).toEqual({
+      batchItemFailures: [],
+    });
+    expect((await db.smembers(cacheKeys.followers(author))).sort()).toEqual(['#built', follower]);
+    expect(await db.zscore(cacheKeys.homeTimeline(follower), later)).not.toBeNull();
+
+    await expireGraph(follower);
+    expect(await readAll(follower, 10)).toEqual([later, earlier]);
+    expect(await db.zrange(cacheKeys.homeTimeline(follower), 0, -1)).toEqual([
+      'built',
+      earlier,
+      later,
+    ]);
+    expect(await staleMark(follower)).toBeUndefined();
+  });
+
+  it('stops the fanout to the former follower and rebuilds their timeline without the followee', async () => {
+    const author = newUser('author');
+    const follower = newUser('follower');
+    await followUser(deps, follower, author);
+    const mine = await tweet(follower);
+    const before = await tweet(author);
+    expect(await readAll(follower, 10)).toEqual([before, mine]);
+    await fanout(streamEvent([{ kind: 'INSERT', tweetId: before }]));
+    expect((await db.smembers(cacheKeys.followers(author))).sort()).toEqual(['#built', follower]);
+
+    await unfollowUser(testDeps({ redis: deadRedis() }), follower, author);
+    expect(typeof (await staleMark(follower))).toBe('string');
+    const after = await tweet(author);
+    await fanout(streamEvent([{ kind: 'INSERT', tweetId: after }]));
+    expect(await db.smembers(cacheKeys.followers(author))).toEqual(['#built']);
+    expect(await db.zscore(cacheKeys.homeTimeline(follower), after)).toBeNull();
+
+    await expireGraph(follower);
+    expect(await readAll(follower, 10)).toEqual([mine]);
+    expect(await db.zrange(cacheKeys.homeTimeline(follower), 0, -1)).toEqual(['built', mine]);
+    expect(await staleMark(follower)).toBeUndefined();
+  });
+
+  it('keeps a newer stale mark than the one a rebuild saw', async () => {
+    const user = newUser();
+    const followee = newUser();
+    await followUser(testDeps({ redis: deadRedis() }), user, followee);
+    const mark = await staleMark(user);
+    expect(typeof mark).toBe('string');
+    await clearTimelineStale(deps, user, '2000-01-01T00:00:00.000Z');
+    expect(await staleMark(user)).toBe(mark);
+    await clearTimelineStale(deps, user, String(mark));
+    expect(await staleMark(user)).toBeUndefined();
   });
 });
 
