@@ -2,8 +2,9 @@
  * The DynamoDB stream event source mapping, locally: polls every shard of a table's stream on
  * DynamoDB Local, parents before children (so shard rollover keeps order), and delivers batches to
  * a function in the DynamoDBStreamEvent shape. Like the CDK mapping: ReportBatchItemFailures
- * (resume from the first failed record), bisect on a function error, a bounded number of retries,
- * then the records are dropped to the failure destination (locally: the log). It polls every
+ * (resume from the first failed record), bisect on a function error, retries with backoff through
+ * an outage (no attempt cap by default, as the CDK mapping retries until a record is six hours
+ * old), and only after `retryAttempts`, if set, a drop to the failure destination (the log). It polls every
  * 100 ms when idle, so a follower sees a tweet well within 2 s.
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -32,7 +33,10 @@ export interface StreamPumpOptions {
   readonly log: Log;
   /** @default 100 */
   readonly batchSize?: number;
-  /** @default 5 (the CDK mapping's retryAttempts) */
+  /**
+   * Attempts per batch before its records are dropped to the failure destination.
+   * @default unlimited, as the CDK mapping (which retries until a record is six hours old)
+   */
   readonly retryAttempts?: number;
   /** @default 100 */
   readonly idlePollMs?: number;
@@ -105,7 +109,7 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
     options.region,
   );
   const batchSize = options.batchSize ?? 100;
-  const retryAttempts = options.retryAttempts ?? 5;
+  const retryAttempts = options.retryAttempts ?? Number.POSITIVE_INFINITY;
   const idlePollMs = options.idlePollMs ?? 100;
 
   const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
@@ -196,6 +200,8 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
           return;
         }
       }
+      // Stopping ends the retries; the records stay in the stream, unacknowledged.
+      if (stopped) return;
       if (attempts <= 0) {
         options.log(
           `fanout: dropping ${pending.length} record(s) after retries (failure destination)`,
@@ -203,7 +209,8 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
         return;
       }
       attempts -= 1;
-      await sleep(200);
+      // Back off to at most 2 s while an outage lasts.
+      await sleep(Math.min(200 * 2 ** Math.min(attemptsLeft - attempts - 1, 4), 2000));
     }
   };
 

@@ -13,8 +13,18 @@ export interface FanoutProps {
   readonly resources: ChirpResources;
   /** The table whose stream feeds the fanout (the tweets table). */
   readonly table: dynamodb.ITableV2;
-  /** Attempts per batch before its records go to the failure queue. @default 5 */
+  /**
+   * Attempts per batch before its records go to the failure queue.
+   * @default unlimited: a record is retried until it is older than `maxRecordAge`
+   */
   readonly retryAttempts?: number;
+  /**
+   * How long a record may wait for a successful fanout before it goes to the failure queue. Long,
+   * because fanout failures are outages (Redis or DynamoDB), not bad records, and a record given
+   * up on is a tweet missing from its followers' timelines until they are rebuilt.
+   * @default 6 hours
+   */
+  readonly maxRecordAge?: Duration;
   /** @default the repository root */
   readonly projectRoot?: string;
 }
@@ -22,8 +32,9 @@ export interface FanoutProps {
 /**
  * Tweet writes to home timelines: the tweets table's stream drives the fanout function. Failures
  * are reported per record (ReportBatchItemFailures), a failing batch is bisected to isolate the
- * poison record, and after the retries the record's stream coordinates go to an SQS queue.
- * Timelines are a cache that a read rebuilds, so a skipped record costs freshness, never data.
+ * poison record, and records are retried through outages until they are `maxRecordAge` old; only
+ * then do their stream coordinates go to an SQS queue. Timelines are a cache that a read rebuilds,
+ * so even a skipped record costs freshness, never data.
  */
 export class Fanout extends Construct {
   public readonly function: ChirpFunction;
@@ -45,8 +56,8 @@ export class Fanout extends Construct {
         batchSize: 100,
         maxBatchingWindow: Duration.seconds(1),
         bisectBatchOnError: true,
-        retryAttempts: props.retryAttempts ?? 5,
-        maxRecordAge: Duration.hours(1),
+        ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+        maxRecordAge: props.maxRecordAge ?? Duration.hours(6),
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(this.failures.queue),
       }),

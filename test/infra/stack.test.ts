@@ -659,7 +659,7 @@ describe('least privilege', () => {
 });
 
 describe('fanout', () => {
-  it('consumes the tweets stream with per-record failures, bisection, retries and a failure queue', () => {
+  it('consumes the tweets stream with per-record failures, bisection, retries through outages and a failure queue', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(stack, stack.fanout.function) },
@@ -668,7 +668,9 @@ describe('fanout', () => {
       },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: Match.anyValue(),
+      // No attempt cap: a record is retried until it is six hours old.
+      MaximumRetryAttempts: Match.absent(),
+      MaximumRecordAgeInSeconds: 6 * 60 * 60,
       DestinationConfig: {
         OnFailure: {
           Destination: { 'Fn::GetAtt': [logicalId(stack, stack.fanout.failures.queue), 'Arn'] },
