@@ -43,10 +43,24 @@ export async function createJwtAuthorizer(
     keys: [{ ...publicJwk, kid: key.kid, alg: 'RS256', use: 'sig' }],
   });
 
+  // Verified tokens, so a client reusing its token costs one RS256 check, not one per request
+  // (WebCrypto verification cost more than the whole cached GET /v1/tweets; see bench/README.md).
+  // A hit still checks expiry; nbf/iat/signature/claims cannot change for the same token string.
+  const verified = new Map<string, { caller: AuthorizedCaller; expiresAtMs: number }>();
+  const VERIFIED_MAX = 10_000;
+
   return async (authorization) => {
     if (authorization === undefined) return undefined;
     const token = authorization.replace(/^Bearer\s+/i, '').trim();
     if (token === '' || token.split('.').length !== 3) return undefined;
+    const known = verified.get(token);
+    if (known !== undefined) {
+      // Each event gets its own claims object, as from API Gateway.
+      if (Date.now() < known.expiresAtMs) {
+        return { claims: { ...known.caller.claims }, scopes: [...known.caller.scopes] };
+      }
+      verified.delete(token);
+    }
     try {
       const { payload, protectedHeader } = await jwtVerify(token, jwks, {
         issuer,
@@ -66,7 +80,10 @@ export async function createJwtAuthorizer(
       if (!audiences.includes(audience)) return undefined;
       const claims: Record<string, string> = {};
       for (const [name, value] of Object.entries(payload)) claims[name] = claimToString(value);
-      return { claims, scopes: scopesOf(payload) };
+      const caller = { claims, scopes: scopesOf(payload) };
+      if (verified.size >= VERIFIED_MAX) verified.clear();
+      verified.set(token, { caller, expiresAtMs: Number(payload.exp) * 1000 });
+      return caller;
     } catch {
       return undefined;
     }
