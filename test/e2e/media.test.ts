@@ -2,18 +2,8 @@
  * Media over HTTP: media/init limits and error codes, and what the presigned upload URL allows.
  */
 import { LIMITS } from '../../app/model';
-import { newUser, type ErrorBody, type InitMediaBody, type MediaBody } from '../support/api-client';
+import { expectError, newUser, type InitMediaBody, type MediaBody } from '../support/api-client';
 import { generatePng, upload } from '../support/media';
-
-function expectError(response: { status: number; body: unknown }, status: number, code: string) {
-  expect({
-    status: response.status,
-    code: (response.body as ErrorBody | undefined)?.error?.code,
-  }).toEqual({
-    status,
-    code,
-  });
-}
 
 describe('POST /v1/media/init', () => {
   const user = newUser('uploader');

@@ -5,7 +5,7 @@
 import {
   eventually,
   newUser,
-  type ErrorBody,
+  expectError,
   type InitMediaBody,
   type MediaBody,
   type PageBody,
@@ -22,17 +22,6 @@ async function initOnly(user: ReturnType<typeof newUser>, contentType = 'image/p
   });
   expect(init.status).toBe(201);
   return init.body;
-}
-
-function expectError(response: { status: number; body: unknown }, status: number, code: string) {
-  expect({
-    status: response.status,
-    code: (response.body as ErrorBody | undefined)?.error?.code,
-  }).toEqual({
-    status,
-    code,
-  });
-  expect(typeof (response.body as ErrorBody).error.message).toBe('string');
 }
 
 describe('tweets', () => {

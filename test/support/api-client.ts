@@ -107,6 +107,22 @@ export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string };
 }
 
+/** Asserts an API error: its status, its `error.code`, and that it carries a message. */
+export function expectError(
+  response: { status: number; body: unknown },
+  status: number,
+  code: string,
+) {
+  expect({
+    status: response.status,
+    code: (response.body as ErrorBody | undefined)?.error?.code,
+  }).toEqual({
+    status,
+    code,
+  });
+  expect(typeof (response.body as ErrorBody).error.message).toBe('string');
+}
+
 export interface MediaBody {
   readonly media_id: string;
   readonly status: 'pending_upload' | 'processing' | 'ready' | 'failed';
