@@ -4,6 +4,9 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
+  // Source imports name the bundled output ('./aws-sdk.js', a file of its own in each function
+  // bundle); in tests that is the TypeScript module.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 60_000,
   // One local stack (DynamoDB Local, S3 emulator, Redis, API emulator, pumps, CDN) per run.
   globalSetup: '<rootDir>/test/support/global-setup.ts',

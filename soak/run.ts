@@ -249,7 +249,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
 
     // Media the run left alone must be final; the never-retried victim is the sweeper's job.
-    const { dynamo, s3, bucketName, tables, redis } = await import('../lambdas/shared/clients');
+    const { dynamo, bucketName, tables, redis } = await import('../lambdas/shared/clients');
+    const { s3 } = await import('../lambdas/shared/s3-client');
     const pendingMedia = () =>
       [...ledger.media.values()].filter((m) => m.fault !== 'killed_never_retried');
     await waitUntil(

@@ -186,13 +186,13 @@ async function timelineFigure(
   // the 20 cached tweets under keys sharing the reader's hash tag, so it stays one ZREVRANGE and
   // one MGET (the handler reads the real keys with a pipeline of GETs).
   const floorKey = (id: string) => `bench-floor:{${reader}}:${id}`;
-  for (const id of await redis.zrevrange(key, 0, 19)) {
+  for (const id of (await redis.call('ZREVRANGE', key, 0, 19)) as string[]) {
     const value = await redis.get(cacheKeys.tweet(id));
     if (value !== null) await redis.set(floorKey(id), value);
   }
   const floor = async () => {
-    const ids = await redis.zrevrange(key, 0, 19).catch(() => [] as string[]);
-    return redis.mget(ids.map(floorKey)).catch(() => [] as (string | null)[]);
+    const ids = (await redis.call('ZREVRANGE', key, 0, 19).catch(() => [])) as string[];
+    return (await redis.call('MGET', ...ids.map(floorKey)).catch(() => [])) as (string | null)[];
   };
   const floorPage = await floor();
   if (floorPage.length !== 20 || floorPage.some((v) => v === null)) {
@@ -259,7 +259,7 @@ async function rebuildFigure(
       }),
     );
   }
-  const built = await redis.zcard(cacheKeys.homeTimeline(user));
+  const built = (await redis.call('ZCARD', cacheKeys.homeTimeline(user))) as number;
   const stats = summarize(samples);
   return [
     reportOnly(
@@ -329,11 +329,12 @@ async function fanoutRounds(
 
   const verify = async (tweetId: string) => {
     const check = redis.pipeline();
-    for (const follower of followers) check.zscore(cacheKeys.homeTimeline(follower), tweetId);
+    for (const follower of followers)
+      check.call('ZSCORE', cacheKeys.homeTimeline(follower), tweetId);
     const results = (await check.exec()) ?? [];
     const written = results.filter(([error, score]) => !error && score !== null).length;
     if (written !== n) {
-      const cached = await redis.scard(cacheKeys.followers(author));
+      const cached = await redis.call('SCARD', cacheKeys.followers(author));
       throw new Error(
         `fanout wrote ${written} of ${n} timelines (cached follower set: ${cached} members)`,
       );
@@ -359,7 +360,7 @@ async function fanoutRounds(
       const pipeline = redis.pipeline();
       for (const follower of followers) {
         pipeline.zadd(cacheKeys.homeTimeline(follower), score, tweetId);
-        pipeline.zremrangebyrank(cacheKeys.homeTimeline(follower), 0, -801);
+        pipeline.call('ZREMRANGEBYRANK', cacheKeys.homeTimeline(follower), 0, -801);
       }
       const results = (await pipeline.exec()) ?? [];
       if (results.some(([error]) => error)) throw new Error('the raw pipeline failed');

@@ -3,9 +3,9 @@
  * into "miss" / "skipped", so no request ever fails because of Redis. The client itself (short
  * command timeout, no offline queue) makes a dead Redis cost milliseconds, not the Lambda timeout.
  */
-import type { ChainableCommander, Result } from 'ioredis';
 import type { CacheClient } from '../shared/clients';
 import { logger } from '../shared/logger';
+import { RedisScript, type RedisPipeline } from '../shared/redis-client';
 
 /** Members at score -inf mark a home timeline's state; they are never tweet ids. */
 export const TIMELINE_SENTINEL = 'built';
@@ -19,13 +19,16 @@ export const TIMELINE_TTL_SECONDS = 3 * 24 * 60 * 60;
  * complete, and the next read rebuilds it from DynamoDB. Single key, so it is cluster-safe.
  * KEYS[1] timeline; ARGV[1] max; ARGV[2..] score, member pairs.
  */
-const TIMELINE_ADD = `
+const TIMELINE_ADD = new RedisScript(
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
 local markers = redis.call('ZCOUNT', KEYS[1], '-inf', '-inf')
 local excess = redis.call('ZCARD', KEYS[1]) - markers - tonumber(ARGV[1])
 if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], markers, markers + excess - 1) end
-return 1`;
+return 1`,
+  1,
+);
 
 /**
  * Completes a rebuild started with a `building:{token}` marker: only if that marker is still there
@@ -33,7 +36,8 @@ return 1`;
  * out meanwhile), adds the entries, marks the timeline built and trims it.
  * KEYS[1] timeline; ARGV[1] marker; ARGV[2] sentinel; ARGV[3] max; ARGV[4] ttl; ARGV[5..] pairs.
  */
-const TIMELINE_FINISH_BUILD = `
+const TIMELINE_FINISH_BUILD = new RedisScript(
+  `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
 for i = 5, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('ZADD', KEYS[1], '-inf', ARGV[2])
@@ -42,14 +46,17 @@ local markers = redis.call('ZCOUNT', KEYS[1], '-inf', '-inf')
 local excess = redis.call('ZCARD', KEYS[1]) - markers - tonumber(ARGV[3])
 if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], markers, markers + excess - 1) end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
-return 1`;
+return 1`,
+  1,
+);
 
 /**
  * Removes every entry of one author from a timeline: tweet ids end in `-{user_id}` after the
  * 26-character ULID, so the author is read from the id itself, with no DynamoDB read.
  * KEYS[1] timeline; ARGV[1] the author's user id.
  */
-const TIMELINE_REMOVE_AUTHOR = `
+const TIMELINE_REMOVE_AUTHOR = new RedisScript(
+  `
 local suffix = '-' .. ARGV[1]
 local removed = 0
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -57,14 +64,17 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     removed = removed + redis.call('ZREM', KEYS[1], member)
   end
 end
-return removed`;
+return removed`,
+  1,
+);
 
 /**
  * Completes a follower-set rebuild started with a `#building:{token}` member, if that member is
  * still there (an unfollow or a flush meanwhile drops the set, and the next fanout rebuilds it).
  * KEYS[1] set; ARGV[1] marker; ARGV[2] built marker; ARGV[3] ttl; ARGV[4..] followers.
  */
-const FOLLOWERS_FINISH_BUILD = `
+const FOLLOWERS_FINISH_BUILD = new RedisScript(
+  `
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
 for i = 4, #ARGV, 1000 do
   redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
@@ -72,12 +82,17 @@ end
 redis.call('SADD', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1`;
+return 1`,
+  1,
+);
 
 /** Adds a follower to a cached follower set that exists (built or being built). */
-const FOLLOWERS_ADD = `
+const FOLLOWERS_ADD = new RedisScript(
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('SADD', KEYS[1], ARGV[1])`;
+return redis.call('SADD', KEYS[1], ARGV[1])`,
+  1,
+);
 
 /**
  * One page of a home timeline in one command. Both keys are the same user's and share a hash tag
@@ -88,7 +103,8 @@ return redis.call('SADD', KEYS[1], ARGV[1])`;
  * ARGV[4] the cursor's score, or '' for the first page.
  * Returns {built (0/1), ties, entries below the cursor's score (or the newest), companion value}.
  */
-const TIMELINE_PAGE = `
+const TIMELINE_PAGE = new RedisScript(
+  `
 local built = redis.call('ZSCORE', KEYS[1], ARGV[1]) and 1 or 0
 local ties = {}
 local rest
@@ -99,47 +115,19 @@ else
   rest = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[4], '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[3])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-return {built, ties, rest, redis.call('GET', KEYS[2])}`;
+return {built, ties, rest, redis.call('GET', KEYS[2])}`,
+  2,
+);
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    chirpTimelineAdd(key: string, ...args: (string | number)[]): Result<number, Context>;
-    chirpTimelineFinishBuild(key: string, ...args: (string | number)[]): Result<number, Context>;
-    chirpTimelineRemoveAuthor(key: string, author: string): Result<number, Context>;
-    chirpFollowersFinishBuild(key: string, ...args: (string | number)[]): Result<number, Context>;
-    chirpFollowersAdd(key: string, follower: string): Result<number, Context>;
-    chirpTimelinePage(
-      key: string,
-      companionKey: string,
-      ...args: (string | number)[]
-    ): Result<unknown[], Context>;
-  }
-}
-
-const scripted = new WeakSet<CacheClient>();
-
-/** Registers the Lua scripts on a client once; ioredis then uses EVALSHA with EVAL fallback. */
-export function withScripts<C extends CacheClient>(redis: C): C {
-  if (!scripted.has(redis)) {
-    redis.defineCommand('chirpTimelineAdd', { numberOfKeys: 1, lua: TIMELINE_ADD });
-    redis.defineCommand('chirpTimelineFinishBuild', {
-      numberOfKeys: 1,
-      lua: TIMELINE_FINISH_BUILD,
-    });
-    redis.defineCommand('chirpTimelineRemoveAuthor', {
-      numberOfKeys: 1,
-      lua: TIMELINE_REMOVE_AUTHOR,
-    });
-    redis.defineCommand('chirpFollowersFinishBuild', {
-      numberOfKeys: 1,
-      lua: FOLLOWERS_FINISH_BUILD,
-    });
-    redis.defineCommand('chirpFollowersAdd', { numberOfKeys: 1, lua: FOLLOWERS_ADD });
-    redis.defineCommand('chirpTimelinePage', { numberOfKeys: 2, lua: TIMELINE_PAGE });
-    scripted.add(redis);
-  }
-  return redis;
-}
+/** The scripts, by what they do; the client loads each once per connection. */
+export const SCRIPTS = {
+  timelineAdd: TIMELINE_ADD,
+  timelineFinishBuild: TIMELINE_FINISH_BUILD,
+  timelineRemoveAuthor: TIMELINE_REMOVE_AUTHOR,
+  followersFinishBuild: FOLLOWERS_FINISH_BUILD,
+  followersAdd: FOLLOWERS_ADD,
+  timelinePage: TIMELINE_PAGE,
+} as const;
 
 /**
  * Waits until the client is connected, for at most `timeoutMs`. Without an offline queue, commands
@@ -177,14 +165,14 @@ export async function tryCache<T>(what: string, call: () => Promise<T>): Promise
 export async function tryPipeline(
   redis: CacheClient,
   what: string,
-  build: (pipeline: ChainableCommander) => unknown,
+  build: (pipeline: RedisPipeline) => unknown,
 ): Promise<unknown[] | undefined> {
   const results = await tryCache(what, () => {
-    const pipeline = readyPipeline(redis);
+    const pipeline = redis.pipeline();
     build(pipeline);
     return pipeline.exec();
   });
-  if (results === undefined || results === null) return undefined;
+  if (results === undefined) return undefined;
   const values: unknown[] = [];
   for (const [error, value] of results) {
     if (error) {
@@ -203,15 +191,14 @@ export async function tryPipeline(
  */
 export async function execPipeline(
   redis: CacheClient,
-  build: (pipeline: ChainableCommander) => unknown,
+  build: (pipeline: RedisPipeline) => unknown,
   attempts = 3,
 ): Promise<unknown[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const pipeline = readyPipeline(redis);
+      const pipeline = redis.pipeline();
       build(pipeline);
       const results = await pipeline.exec();
-      if (results === null) throw new Error('Redis pipeline was discarded');
       return results.map(([error, value]) => {
         if (error) throw error;
         return value;
@@ -221,20 +208,6 @@ export async function execPipeline(
       logger.debug('cache pipeline retried', { attempt, error: errorMessage(error) });
     }
   }
-}
-
-/**
- * A pipeline with the scripts registered, on a connected client only. A Cluster client's pipeline
- * waits for the cluster's first connection rather than failing like a single command does, which
- * with Redis down at a cold start would hold a request for seconds; so it fails fast here.
- *
- * In a Cluster client a pipeline goes to one node: its keys may hash to different slots as long as
- * one node serves them all, as the single ElastiCache Serverless endpoint (and the local one-node
- * cluster) does. Each command in it must still be single-slot.
- */
-function readyPipeline(redis: CacheClient): ChainableCommander {
-  if (redis.status !== 'ready') throw new Error(`Redis is not connected (${redis.status})`);
-  return withScripts(redis).pipeline();
 }
 
 /**

@@ -2,7 +2,7 @@
  * What the domain needs from the outside world. Entry files pass the module-scope clients from
  * lambdas/shared/clients.ts; tests pass clients pointed at the local services (or at a dead Redis).
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DocumentStore } from '../shared/document-store';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CacheClient } from '../shared/clients';
 
@@ -12,7 +12,7 @@ export interface Tables {
 }
 
 export interface Deps {
-  readonly dynamo: DynamoDBDocumentClient;
+  readonly dynamo: DocumentStore;
   /** Only a cache: every call goes through lambdas/domain/cache.ts, where an error is a miss. */
   readonly redis: CacheClient;
   readonly tables: Tables;
@@ -25,7 +25,7 @@ export interface Deps {
 }
 
 export interface UploadDeps {
-  readonly dynamo: DynamoDBDocumentClient;
+  readonly dynamo: DocumentStore;
   readonly s3: S3Client;
   readonly tables: Tables;
   readonly bucket: string;

@@ -2,12 +2,8 @@
  * Small DynamoDB helpers the domain shares: chunked BatchGet with retries of unprocessed keys,
  * paged Query, and reading a cancelled transaction's reasons.
  */
-import {
-  BatchGetCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DocumentStore } from '../shared/document-store';
 
 type Key = Record<string, string>;
 type Item = Record<string, unknown>;
@@ -22,7 +18,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * backoff. Missing items are simply absent from the result.
  */
 export async function batchGetAll(
-  dynamo: DynamoDBDocumentClient,
+  dynamo: DocumentStore,
   table: string,
   keys: readonly Key[],
   options: { consistent?: boolean; projection?: string } = {},
@@ -38,7 +34,7 @@ export async function batchGetAll(
 }
 
 async function batchGetChunk(
-  dynamo: DynamoDBDocumentClient,
+  dynamo: DocumentStore,
   table: string,
   keys: Key[],
   options: { consistent?: boolean; projection?: string },
@@ -52,19 +48,15 @@ async function batchGetChunk(
       });
     }
     if (attempt > 0) await sleep(Math.min(20 * 2 ** attempt, 500));
-    const out = await dynamo.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [table]: {
-            Keys: pending,
-            ConsistentRead: options.consistent ?? false,
-            ...(options.projection !== undefined
-              ? { ProjectionExpression: options.projection }
-              : {}),
-          },
+    const out = await dynamo.batchGet({
+      RequestItems: {
+        [table]: {
+          Keys: pending,
+          ConsistentRead: options.consistent ?? false,
+          ...(options.projection !== undefined ? { ProjectionExpression: options.projection } : {}),
         },
-      }),
-    );
+      },
+    });
     items.push(...((out.Responses?.[table] ?? []) as Item[]));
     pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Key[];
   }
@@ -73,16 +65,17 @@ async function batchGetChunk(
 
 /** Runs a Query through all its pages, or until `maxItems` items were read. */
 export async function queryAll(
-  dynamo: DynamoDBDocumentClient,
+  dynamo: DocumentStore,
   input: QueryCommandInput,
   maxItems = Number.POSITIVE_INFINITY,
 ): Promise<Item[]> {
   const items: Item[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const out = await dynamo.send(
-      new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
-    );
+    const out = await dynamo.query({
+      ...input,
+      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+    });
     items.push(...((out.Items ?? []) as Item[]));
     startKey = out.LastEvaluatedKey;
   } while (startKey !== undefined && items.length < maxItems);

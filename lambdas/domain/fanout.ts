@@ -10,7 +10,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { LIMITS } from '../../app/model';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
-import { awaitReady, execPipeline } from './cache';
+import { awaitReady, execPipeline, SCRIPTS } from './cache';
 import type { Deps } from './deps';
 import { fanoutFollowers } from './follower-cache';
 import { parseTweetId, tweetTime } from './ids';
@@ -31,7 +31,8 @@ export async function fanoutChange(deps: Deps, change: TweetChange): Promise<voi
   // The author's own timeline and caches first, in one round trip.
   await execPipeline(deps.redis, (own) => {
     if (change.kind === 'insert') {
-      own.chirpTimelineAdd(
+      own.evalScript(
+        SCRIPTS.timelineAdd,
         cacheKeys.homeTimeline(author),
         LIMITS.timelineMaxEntries,
         tweetTime(tweetId),

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CacheClient } from '../shared/clients';
 import { cacheKeys } from './cache-keys';
-import { execPipeline } from './cache';
+import { execPipeline, SCRIPTS } from './cache';
 import type { Deps } from './deps';
 import { followerCount, followers } from './follows';
 
@@ -54,7 +54,14 @@ export async function fanoutFollowers(deps: Deps, author: string): Promise<strin
   });
   const list = await followers(deps, author);
   await execPipeline(deps.redis, (pipeline) =>
-    pipeline.chirpFollowersFinishBuild(key, marker, BUILT, FOLLOWER_SET_TTL_SECONDS, ...list),
+    pipeline.evalScript(
+      SCRIPTS.followersFinishBuild,
+      key,
+      marker,
+      BUILT,
+      FOLLOWER_SET_TTL_SECONDS,
+      ...list,
+    ),
   );
   return list;
 }

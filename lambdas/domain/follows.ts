@@ -2,18 +2,12 @@
  * The follow graph: both edge directions and the profile counters change in one transaction, so
  * "followers of X" (fanout) and "followees of X" (timeline rebuilds) never disagree.
  */
-import {
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type TransactWriteCommandInput,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { TransactWriteCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
 import { invalidRequest } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
-import { tryCache, tryPipeline } from './cache';
+import { SCRIPTS, tryCache, tryPipeline } from './cache';
 import { nowMs, type Deps } from './deps';
 import {
   batchGetAll,
@@ -59,14 +53,12 @@ export async function followerCount(
   deps: Pick<Deps, 'dynamo' | 'tables'>,
   userId: string,
 ): Promise<number> {
-  const out = await deps.dynamo.send(
-    new GetCommand({
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.profile(userId),
-      ProjectionExpression: 'follower_count',
-      ConsistentRead: true,
-    }),
-  );
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.metadata,
+    Key: METADATA_KEYS.profile(userId),
+    ProjectionExpression: 'follower_count',
+    ConsistentRead: true,
+  });
   const count = out.Item?.follower_count;
   return typeof count === 'number' ? count : 0;
 }
@@ -152,13 +144,11 @@ async function updateStaleMark(
   >,
 ): Promise<void> {
   try {
-    await deps.dynamo.send(
-      new UpdateCommand({
-        TableName: deps.tables.metadata,
-        Key: METADATA_KEYS.profile(userId),
-        ...update,
-      }),
-    );
+    await deps.dynamo.update({
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.profile(userId),
+      ...update,
+    });
   } catch (error) {
     if (isConditionalCheckFailed(error)) return;
     logger.error('could not update the stale-timeline mark', {
@@ -218,7 +208,7 @@ function checkFollowee(userId: string, followee: string): void {
 async function graphTransaction(deps: Deps, input: TransactWriteCommandInput): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await deps.dynamo.send(new TransactWriteCommand(input));
+      await deps.dynamo.transactWrite(input);
       return;
     } catch (error) {
       const reasons = cancellationReasons(error);
@@ -275,7 +265,7 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
   const cachesUpdated = await tryPipeline(deps.redis, 'follow caches', (pipeline) =>
     pipeline
       .del(cacheKeys.followGraph(userId))
-      .chirpFollowersAdd(cacheKeys.followers(followee), userId),
+      .evalScript(SCRIPTS.followersAdd, cacheKeys.followers(followee), userId),
   );
   // Also when the edge already existed: a retried PUT repairs a backfill that Redis dropped.
   const exists = await tryCache('timeline exists', () =>
@@ -319,7 +309,7 @@ export async function unfollowUser(deps: Deps, userId: string, followee: string)
       .del(cacheKeys.followGraph(userId))
       // Dropped, not edited: a rebuild racing this unfollow then cannot put the follower back.
       .del(cacheKeys.followers(followee))
-      .chirpTimelineRemoveAuthor(cacheKeys.homeTimeline(userId), followee),
+      .evalScript(SCRIPTS.timelineRemoveAuthor, cacheKeys.homeTimeline(userId), followee),
   );
   if (cleaned === undefined) await markTimelineStale(deps, userId);
 }

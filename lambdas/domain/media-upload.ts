@@ -2,7 +2,6 @@
  * POST /v1/media/init: a media record (pending_upload, unattached, expiring) plus a presigned PUT.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LIMITS, MEDIA_PREFIXES, METADATA_KEYS } from '../../app/model';
 import { DomainError, invalidRequest } from '../shared/errors';
@@ -94,13 +93,11 @@ export async function initMedia(
     gsi2sk: createdAt,
   };
   try {
-    await deps.dynamo.send(
-      new PutCommand({
-        TableName: deps.tables.metadata,
-        Item: record,
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    await deps.dynamo.put({
+      TableName: deps.tables.metadata,
+      Item: record,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   } catch (error) {
     // The SDK retries an attempt that timed out or failed after DynamoDB applied it; the retry
     // then finds our own record. Anything else under this fresh random id is a real conflict.
@@ -137,13 +134,11 @@ export async function initMedia(
 
 /** Whether the stored record at this media id is the one this request wrote. */
 async function isOwnRecord(deps: UploadDeps, record: MediaRecord): Promise<boolean> {
-  const out = await deps.dynamo.send(
-    new GetCommand({
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.media(record.media_id),
-      ConsistentRead: true,
-    }),
-  );
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.metadata,
+    Key: METADATA_KEYS.media(record.media_id),
+    ConsistentRead: true,
+  });
   const stored = out.Item as MediaRecord | undefined;
   return stored?.owner_id === record.owner_id && stored.created_at === record.created_at;
 }

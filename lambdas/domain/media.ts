@@ -4,7 +4,6 @@
  * renderMedia too, so every media object has one shape. Starting an upload lives in
  * media-upload.ts, so tweet reads never load the S3 presigner.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
 import type { Deps } from './deps';
 import { batchGetAll } from './dynamo';
@@ -89,13 +88,11 @@ export async function getMedia(
   mediaId: string,
 ): Promise<MediaObject> {
   if (!isMediaId(mediaId)) throw mediaNotFound();
-  const out = await deps.dynamo.send(
-    new GetCommand({
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.media(mediaId),
-      ConsistentRead: true,
-    }),
-  );
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.metadata,
+    Key: METADATA_KEYS.media(mediaId),
+    ConsistentRead: true,
+  });
   const record = out.Item as MediaRecord | undefined;
   if (record === undefined) throw mediaNotFound();
   if (record.owner_id !== callerId && record.tweet_id === undefined) throw mediaNotFound();

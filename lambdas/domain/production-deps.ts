@@ -3,9 +3,9 @@
  * process. Only entry files import this; a missing variable fails the cold start loudly.
  */
 import { ENV, LIMITS } from '../../app/model';
-import { bucketName, cdnBaseUrl, dynamo, redis, s3, tables } from '../shared/clients';
+import { cdnBaseUrl, dynamo, redis, tables } from '../shared/clients';
 import { intEnv } from '../shared/config';
-import type { Deps, UploadDeps } from './deps';
+import type { Deps } from './deps';
 
 export function productionDeps(): Deps {
   const fanoutMaxFollowers = intEnv(ENV.fanoutMaxFollowers, LIMITS.fanoutMaxFollowersDefault);
@@ -19,8 +19,4 @@ export function productionDeps(): Deps {
     },
     fanoutMaxFollowers,
   };
-}
-
-export function productionUploadDeps(): UploadDeps {
-  return { dynamo, s3, tables, bucket: bucketName() };
 }

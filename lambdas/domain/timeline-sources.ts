@@ -3,7 +3,7 @@
  * Used to rebuild an evicted timeline, to serve pages while Redis is down, and for authors merged
  * at read time.
  */
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LIMITS } from '../../app/model';
 import type { Deps } from './deps';
 
@@ -45,13 +45,11 @@ async function queryIds(
   limit: number,
   startKey?: Record<string, unknown>,
 ): Promise<QueryPage> {
-  const out = await deps.dynamo.send(
-    new QueryCommand({
-      ...newestFirstQuery(deps, author, before, limit),
-      ProjectionExpression: 'tweet_id',
-      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-    }),
-  );
+  const out = await deps.dynamo.query({
+    ...newestFirstQuery(deps, author, before, limit),
+    ProjectionExpression: 'tweet_id',
+    ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+  });
   return {
     ids: (out.Items ?? []).map((item) => String(item.tweet_id)),
     ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}),

@@ -9,7 +9,7 @@
  * one; a read that does not find `built` rebuilds from DynamoDB.
  */
 import { randomBytes } from 'node:crypto';
-import type { ChainableCommander } from 'ioredis';
+import type { RedisPipeline } from '../shared/redis-client';
 import type { CacheClient } from '../shared/clients';
 import { LIMITS } from '../../app/model';
 import { cacheKeys } from './cache-keys';
@@ -20,7 +20,7 @@ import {
   TIMELINE_TTL_SECONDS,
   tryCache,
   tryPipeline,
-  withScripts,
+  SCRIPTS,
 } from './cache';
 import { tweetTime } from './ids';
 
@@ -39,7 +39,7 @@ const PIPELINE_CHUNK = 500;
 async function perTimeline(
   redis: CacheClient,
   userIds: readonly string[],
-  command: (pipeline: ChainableCommander, key: string) => unknown,
+  command: (pipeline: RedisPipeline, key: string) => unknown,
 ): Promise<void> {
   for (let i = 0; i < userIds.length; i += PIPELINE_CHUNK) {
     await execPipeline(redis, (pipeline) => {
@@ -64,7 +64,7 @@ export async function addToTimelines(
   if (tweetIds.length === 0) return;
   const args = pairs(tweetIds);
   await perTimeline(redis, userIds, (pipeline, key) =>
-    pipeline.chirpTimelineAdd(key, MAX, ...args),
+    pipeline.evalScript(SCRIPTS.timelineAdd, key, MAX, ...args),
   );
 }
 
@@ -123,7 +123,8 @@ export async function readStoredPage(
 ): Promise<StoredPage | undefined> {
   const score = before === undefined ? '' : String(tweetTime(before));
   const reply = await tryCache('timeline page', () =>
-    withScripts(redis).chirpTimelinePage(
+    redis.evalScript(
+      SCRIPTS.timelinePage,
       cacheKeys.homeTimeline(userId),
       companionKey,
       TIMELINE_SENTINEL,
@@ -170,7 +171,8 @@ export async function finishBuild(
   tweetIds: readonly string[],
 ): Promise<void> {
   await tryPipeline(redis, 'timeline build finish', (pipeline) =>
-    pipeline.chirpTimelineFinishBuild(
+    pipeline.evalScript(
+      SCRIPTS.timelineFinishBuild,
       cacheKeys.homeTimeline(userId),
       marker,
       TIMELINE_SENTINEL,

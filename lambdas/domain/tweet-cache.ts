@@ -10,7 +10,7 @@
  *   Lambda's timeout, so a fill that read DynamoDB before the delete cannot resurrect it, since
  *   fills only write with NX).
  */
-import type { ChainableCommander } from 'ioredis';
+import type { RedisPipeline } from '../shared/redis-client';
 import type { CacheClient } from '../shared/clients';
 import { METADATA_KEYS } from '../../app/model';
 import { cacheKeys } from './cache-keys';
@@ -90,7 +90,7 @@ export function isSettled(tweet: TweetObject): boolean {
  * tombstone or a newer write is never overwritten by a read that raced it.
  */
 export function cacheTweetCommand(
-  pipeline: ChainableCommander,
+  pipeline: RedisPipeline,
   tweet: TweetObject,
   json: TweetJson,
   mode: 'fill' | 'overwrite',

@@ -3,14 +3,7 @@
  * cache), delete (own tweets only), and a user's complete history paged through DynamoDB.
  */
 import { createHash } from 'node:crypto';
-import {
-  DeleteCommand,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { badRequest, invalidRequest, unprocessable } from '../shared/errors';
 import { logger } from '../shared/logger';
@@ -141,9 +134,7 @@ export async function createTweet(
       media_ids: [...input.media_ids],
     };
     try {
-      await deps.dynamo.send(
-        new TransactWriteCommand(createTransaction(deps, record, now, hash, idempotencyKey)),
-      );
+      await deps.dynamo.transactWrite(createTransaction(deps, record, now, hash, idempotencyKey));
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons === undefined) throw error;
@@ -294,13 +285,11 @@ async function replayIdempotent(
   key: string,
   hash: string,
 ): Promise<CreateTweetResult | undefined> {
-  const out = await deps.dynamo.send(
-    new GetCommand({
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.idempotency(userId, key),
-      ConsistentRead: true,
-    }),
-  );
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.metadata,
+    Key: METADATA_KEYS.idempotency(userId, key),
+    ConsistentRead: true,
+  });
   const stored = out.Item as IdempotencyRecord | undefined;
   if (stored === undefined || stored.expires_at < Math.floor(nowMs(deps) / 1000)) return undefined;
   if (stored.request_hash !== hash) {
@@ -332,9 +321,11 @@ export async function getTweet(deps: Deps, tweetId: string): Promise<TweetJson> 
     if (isNegativeEntry(cached)) throw tweetNotFound();
     return cached;
   }
-  const out = await deps.dynamo.send(
-    new GetCommand({ TableName: deps.tables.tweets, Key: key, ConsistentRead: true }),
-  );
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.tweets,
+    Key: key,
+    ConsistentRead: true,
+  });
   const record = out.Item as TweetRecord | undefined;
   if (record === undefined) {
     await tryCache('negative tweet', () =>
@@ -366,19 +357,19 @@ export async function deleteTweet(deps: Deps, userId: string, tweetId: string): 
   if (key === undefined || key.user_id !== userId) throw tweetNotFound();
   // Read first: the media ids are needed even if the delete below turns out to be an SDK retry
   // of an attempt DynamoDB already applied (its condition then fails on our own delete).
-  const found = await deps.dynamo.send(
-    new GetCommand({ TableName: deps.tables.tweets, Key: key, ConsistentRead: true }),
-  );
+  const found = await deps.dynamo.get({
+    TableName: deps.tables.tweets,
+    Key: key,
+    ConsistentRead: true,
+  });
   const record = found.Item as TweetRecord | undefined;
   if (record === undefined) throw tweetNotFound();
   try {
-    await deps.dynamo.send(
-      new DeleteCommand({
-        TableName: deps.tables.tweets,
-        Key: key,
-        ConditionExpression: 'attribute_exists(tweet_id)',
-      }),
-    );
+    await deps.dynamo.delete({
+      TableName: deps.tables.tweets,
+      Key: key,
+      ConditionExpression: 'attribute_exists(tweet_id)',
+    });
   } catch (error) {
     // Gone already: our own retried attempt, or a concurrent delete by the same user.
     if (!isConditionalCheckFailed(error)) throw error;
@@ -395,22 +386,20 @@ async function detachMedia(deps: Deps, tweetId: string, mediaIds: readonly strin
   await Promise.all(
     mediaIds.map(async (mediaId) => {
       try {
-        await deps.dynamo.send(
-          new UpdateCommand({
-            TableName: deps.tables.metadata,
-            Key: METADATA_KEYS.media(mediaId),
-            UpdateExpression:
-              'SET detached_at = :now, updated_at = :now, gsi2pk = :unattached, ' +
-              'gsi2sk = created_at, expires_at = :expires REMOVE tweet_id',
-            ConditionExpression: 'tweet_id = :tweet',
-            ExpressionAttributeValues: {
-              ':now': new Date(now).toISOString(),
-              ':unattached': METADATA_KEYS.unattachedIndex.pk,
-              ':expires': Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
-              ':tweet': tweetId,
-            },
-          }),
-        );
+        await deps.dynamo.update({
+          TableName: deps.tables.metadata,
+          Key: METADATA_KEYS.media(mediaId),
+          UpdateExpression:
+            'SET detached_at = :now, updated_at = :now, gsi2pk = :unattached, ' +
+            'gsi2sk = created_at, expires_at = :expires REMOVE tweet_id',
+          ConditionExpression: 'tweet_id = :tweet',
+          ExpressionAttributeValues: {
+            ':now': new Date(now).toISOString(),
+            ':unattached': METADATA_KEYS.unattachedIndex.pk,
+            ':expires': Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
+            ':tweet': tweetId,
+          },
+        });
       } catch (error) {
         // Already detached, or already swept: nothing left to do.
         if (!isConditionalCheckFailed(error)) throw error;
@@ -457,9 +446,7 @@ export async function listUserTweets(
   options: { limit: number; cursor?: string },
 ): Promise<TweetPage> {
   const before = parseUserCursor(options.cursor, userId);
-  const out = await deps.dynamo.send(
-    new QueryCommand(newestFirstQuery(deps, userId, before, options.limit + 1)),
-  );
+  const out = await deps.dynamo.query(newestFirstQuery(deps, userId, before, options.limit + 1));
   const items = (out.Items ?? []) as TweetRecord[];
   const page = items.slice(0, options.limit);
   const known = new Map(page.map((record) => [record.tweet_id, record]));

@@ -2,7 +2,8 @@
  * Scheduled media sweeper (MEDIA_SWEEPER_FUNCTION): fails media stuck in processing and removes
  * media never attached to a tweet. See lambdas/media/sweeper.ts.
  */
-import { bucketName, dynamo, redis, s3, tables } from '../shared/clients';
+import { bucketName, dynamo, redis, tables } from '../shared/clients';
+import { s3 } from '../shared/s3-client';
 import { sweepMedia } from '../media/sweeper';
 
 export async function handler() {

@@ -5,7 +5,8 @@
  * are conditional and outputs content-addressed.
  */
 import type { Context } from 'aws-lambda';
-import { bucketName, dynamo, redis, s3, tables } from '../shared/clients';
+import { bucketName, dynamo, redis, tables } from '../shared/clients';
+import { s3 } from '../shared/s3-client';
 import { logger } from '../shared/logger';
 import { processUpload, type MediaDeps } from '../media/process-upload';
 import { uploadsFromS3Event } from '../media/s3-event';

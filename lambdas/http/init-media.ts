@@ -1,6 +1,6 @@
 /** POST /v1/media/init: a media record and a presigned PUT for its upload. */
 import { initMedia, parseInitMedia } from '../domain/media-upload';
-import { productionUploadDeps } from '../domain/production-deps';
+import { productionUploadDeps } from '../domain/production-upload-deps';
 import { callerId, httpHandler, json, jsonBody } from '../shared/http';
 
 const deps = productionUploadDeps();

@@ -10,7 +10,7 @@
  * Every change to media attached to a tweet invalidates that tweet's cache entry.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DocumentStore } from '../shared/document-store';
 import { METADATA_KEYS } from '../../app/model';
 import type { CacheClient } from '../shared/clients';
 import type { MediaFailure, MediaRecord, MediaVariant } from '../domain/records';
@@ -24,7 +24,7 @@ export interface ProcessingRecord extends MediaRecord {
 }
 
 export interface StateDeps {
-  readonly dynamo: DynamoDBDocumentClient;
+  readonly dynamo: DocumentStore;
   readonly metadataTable: string;
   /** Cache only: errors are ignored (the API's invalidateTweet logs and swallows them). */
   readonly redis?: CacheClient | null;
@@ -39,13 +39,11 @@ export async function getMedia(
   deps: StateDeps,
   mediaId: string,
 ): Promise<ProcessingRecord | undefined> {
-  const { Item } = await deps.dynamo.send(
-    new GetCommand({
-      TableName: deps.metadataTable,
-      Key: METADATA_KEYS.media(mediaId),
-      ConsistentRead: true,
-    }),
-  );
+  const { Item } = await deps.dynamo.get({
+    TableName: deps.metadataTable,
+    Key: METADATA_KEYS.media(mediaId),
+    ConsistentRead: true,
+  });
   return Item as ProcessingRecord | undefined;
 }
 
@@ -70,29 +68,27 @@ export type ClaimResult =
 export async function claimForProcessing(deps: StateDeps, mediaId: string): Promise<ClaimResult> {
   const now = deps.now().toISOString();
   try {
-    const { Attributes } = await deps.dynamo.send(
-      new UpdateCommand({
-        TableName: deps.metadataTable,
-        Key: METADATA_KEYS.media(mediaId),
-        UpdateExpression:
-          'SET #status = :processing, updated_at = :now, gsi1pk = :pk, gsi1sk = :now, ' +
-          'processing_attempts = if_not_exists(processing_attempts, :zero) + :one',
-        ConditionExpression:
-          'attribute_exists(pk) AND (#status = :pending OR #status = :processing) AND ' +
-          '(attribute_not_exists(processing_attempts) OR processing_attempts < :max)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':processing': 'processing',
-          ':pending': 'pending_upload',
-          ':now': now,
-          ':pk': METADATA_KEYS.processingIndex.pk,
-          ':zero': 0,
-          ':one': 1,
-          ':max': MAX_PROCESSING_ATTEMPTS,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const { Attributes } = await deps.dynamo.update({
+      TableName: deps.metadataTable,
+      Key: METADATA_KEYS.media(mediaId),
+      UpdateExpression:
+        'SET #status = :processing, updated_at = :now, gsi1pk = :pk, gsi1sk = :now, ' +
+        'processing_attempts = if_not_exists(processing_attempts, :zero) + :one',
+      ConditionExpression:
+        'attribute_exists(pk) AND (#status = :pending OR #status = :processing) AND ' +
+        '(attribute_not_exists(processing_attempts) OR processing_attempts < :max)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':processing': 'processing',
+        ':pending': 'pending_upload',
+        ':now': now,
+        ':pk': METADATA_KEYS.processingIndex.pk,
+        ':zero': 0,
+        ':one': 1,
+        ':max': MAX_PROCESSING_ATTEMPTS,
+      },
+      ReturnValues: 'ALL_NEW',
+    });
     const record = Attributes as ProcessingRecord;
     await invalidateTweetOf(deps, record);
     return { claimed: true, record };
@@ -180,15 +176,13 @@ async function finalUpdate(
   },
 ): Promise<boolean> {
   try {
-    const { Attributes } = await deps.dynamo.send(
-      new UpdateCommand({
-        TableName: deps.metadataTable,
-        Key: METADATA_KEYS.media(mediaId),
-        ...update,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const { Attributes } = await deps.dynamo.update({
+      TableName: deps.metadataTable,
+      Key: METADATA_KEYS.media(mediaId),
+      ...update,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ReturnValues: 'ALL_NEW',
+    });
     await invalidateTweetOf(deps, Attributes as ProcessingRecord);
     return true;
   } catch (error) {

@@ -9,7 +9,6 @@
  *   objects go; then the record (conditional again). A crash in between leaves the record in
  *   gsi2, so the next sweep finishes the job.
  */
-import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { logger } from '../shared/logger';
@@ -46,15 +45,13 @@ async function* olderThan(
   const n = index.name;
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await deps.dynamo.send(
-      new QueryCommand({
-        TableName: deps.metadataTable,
-        IndexName: n,
-        KeyConditionExpression: `${n}pk = :pk AND ${n}sk < :cutoff`,
-        ExpressionAttributeValues: { ':pk': index.pk, ':cutoff': cutoff },
-        ExclusiveStartKey: startKey,
-      }),
-    );
+    const page = await deps.dynamo.query({
+      TableName: deps.metadataTable,
+      IndexName: n,
+      KeyConditionExpression: `${n}pk = :pk AND ${n}sk < :cutoff`,
+      ExpressionAttributeValues: { ':pk': index.pk, ':cutoff': cutoff },
+      ExclusiveStartKey: startKey,
+    });
     for (const item of page.Items ?? []) {
       const mediaId = MEDIA_PK.exec(String(item.pk))?.[1];
       if (mediaId) yield { mediaId, sortKey: String(item[`${n}sk`]) };
@@ -103,34 +100,30 @@ async function removeUnattached(deps: SweeperDeps, mediaId: string): Promise<boo
   const key = METADATA_KEYS.media(mediaId);
   const values = { ':unattached': METADATA_KEYS.unattachedIndex.pk };
   try {
-    await deps.dynamo.send(
-      new UpdateCommand({
-        TableName: deps.metadataTable,
-        Key: key,
-        UpdateExpression:
-          'SET #status = :failed, failure = :failure, updated_at = :now REMOVE gsi1pk, gsi1sk',
-        ConditionExpression: stillUnattached,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ...values,
-          ':failed': 'failed',
-          ':now': deps.now().toISOString(),
-          ':failure': {
-            code: 'expired',
-            message: 'The media was not attached to a tweet in time and was removed.',
-          },
+    await deps.dynamo.update({
+      TableName: deps.metadataTable,
+      Key: key,
+      UpdateExpression:
+        'SET #status = :failed, failure = :failure, updated_at = :now REMOVE gsi1pk, gsi1sk',
+      ConditionExpression: stillUnattached,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ...values,
+        ':failed': 'failed',
+        ':now': deps.now().toISOString(),
+        ':failure': {
+          code: 'expired',
+          message: 'The media was not attached to a tweet in time and was removed.',
         },
-      }),
-    );
+      },
+    });
     await deleteMediaObjects(deps.s3, deps.bucket, mediaId);
-    await deps.dynamo.send(
-      new DeleteCommand({
-        TableName: deps.metadataTable,
-        Key: key,
-        ConditionExpression: stillUnattached,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    await deps.dynamo.delete({
+      TableName: deps.metadataTable,
+      Key: key,
+      ConditionExpression: stillUnattached,
+      ExpressionAttributeValues: values,
+    });
     return true;
   } catch (error) {
     if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;

@@ -94,8 +94,8 @@ export class ChirpCache extends Construct {
       userName: appUserId,
       authenticationMode: { Type: 'iam' },
       // Everything the app's cache needs, minus admin and dangerous commands (FLUSHALL, KEYS,
-      // CONFIG, DEBUG...); INFO stays for the client's ready check.
-      accessString: 'on ~* &* +@all -@dangerous +info',
+      // CONFIG, DEBUG, INFO...): the client needs no topology or server information.
+      accessString: 'on ~* &* +@all -@dangerous',
     });
 
     // A user group must contain a user named "default". It is switched off with no permissions,

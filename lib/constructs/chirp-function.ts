@@ -16,6 +16,7 @@ import {
   type FunctionAccess,
   type FunctionSpec,
 } from '../../app/model';
+import { FUNCTION_BUNDLE, SDK_CHUNK, sdkChunkCommands } from '../bundling';
 import type { ChirpCache } from './cache';
 
 /** The repository root: NodejsFunction entries in the app model are relative to it. */
@@ -121,15 +122,19 @@ export class ChirpFunction extends NodejsFunction {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.CJS,
-        target: 'node24',
-        minify: true,
-        // Prefer the packages' ES module builds, which esbuild can tree-shake: the SDK's
-        // CommonJS builds drag in every command (~950 KB per handler instead of ~660 KB).
-        mainFields: ['module', 'main'],
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the SDK too: the lockfile's versions run in AWS exactly as in tests.
-        externalModules: [...(props.externalModules ?? [])],
+        target: FUNCTION_BUNDLE.target,
+        minify: FUNCTION_BUNDLE.minify,
+        mainFields: [...FUNCTION_BUNDLE.mainFields],
+        sourceMap: FUNCTION_BUNDLE.sourceMap,
+        sourcesContent: FUNCTION_BUNDLE.sourcesContent,
+        // The SDK is bundled too (the lockfile's versions run in AWS exactly as in tests), but
+        // into a file of its own next to index.js, loaded on first use (lib/bundling.ts).
+        externalModules: [SDK_CHUNK.importPath, ...(props.externalModules ?? [])],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => sdkChunkCommands(projectRoot, outputDir),
+        },
       },
     });
     this.spec = spec;

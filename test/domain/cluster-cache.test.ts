@@ -7,46 +7,47 @@
  * one GetItem of the author's follower_count, which checks the cached follower set.)
  */
 import './setup-env';
-import type { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { Cluster } from 'ioredis';
 import { cacheKeys } from '../../lambdas/domain/cache-keys';
 import type { Deps } from '../../lambdas/domain/deps';
 import { createFanoutHandler } from '../../lambdas/domain/fanout';
 import { followUser } from '../../lambdas/domain/follows';
 import { readHomeTimeline } from '../../lambdas/domain/timeline';
 import { createTweet, getTweet } from '../../lambdas/domain/tweets';
-import { dynamo, redis } from '../../lambdas/shared/clients';
+import { dynamo, redis, type CacheClient } from '../../lambdas/shared/clients';
+import type { DocumentStore } from '../../lambdas/shared/document-store';
+import { RedisClient } from '../../lambdas/shared/redis-client';
 import { isolatedRedis, newUser, testDeps } from './harness';
 
 // A redis-server of this file's own: the e2e outage tests stop the stack's shared one.
-let db: Cluster;
+let db: CacheClient;
 beforeAll(async () => {
   db = await isolatedRedis();
 });
 
-/** DynamoDB that serves only the profile GetItem the fanout checks its follower set with. */
-function profileReadsOnly(calls: string[]): DynamoDBDocumentClient {
-  return {
-    send: (command: { constructor: { name: string } }) => {
-      calls.push(command.constructor.name);
-      if (command.constructor.name !== 'GetCommand') {
-        return Promise.reject(new Error('only the follower count may be read'));
-      }
-      return dynamo.send(command as GetCommand);
+/**
+ * DynamoDB that records each operation and serves only those `allowed`; any other fails, so a
+ * cache hit that fell back to DynamoDB fails the test.
+ */
+function recordingDynamo(calls: string[], allowed: readonly string[] = []): DocumentStore {
+  return new Proxy(dynamo, {
+    get(target, operation: string) {
+      return (input: unknown) => {
+        calls.push(operation);
+        if (!allowed.includes(operation)) {
+          return Promise.reject(new Error(`DynamoDB must not be used here (${operation})`));
+        }
+        return (target[operation as keyof DocumentStore] as (input: unknown) => unknown)(input);
+      };
     },
-  } as unknown as DynamoDBDocumentClient;
+  });
 }
 
+/** DynamoDB that serves only the profile GetItem the fanout checks its follower set with. */
+const profileReadsOnly = (calls: string[]) => recordingDynamo(calls, ['get']);
+
 /** DynamoDB that must not be needed: every call fails, and is recorded. */
-function unreachableDynamo(calls: string[]): DynamoDBDocumentClient {
-  return {
-    send: (command: { constructor: { name: string } }) => {
-      calls.push(command.constructor.name);
-      return Promise.reject(new Error('DynamoDB must not be read on a cache hit'));
-    },
-  } as unknown as DynamoDBDocumentClient;
-}
+const unreachableDynamo = (calls: string[]) => recordingDynamo(calls);
 
 function insertEvent(tweetId: string): DynamoDBStreamEvent {
   return {
@@ -74,11 +75,13 @@ const tweetIds = (page: { tweets: string[] }) =>
 
 describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
   it('is a cluster locally too, which refuses multi-key commands across slots', async () => {
-    expect(redis).toBeInstanceOf(Cluster);
-    expect(await db.info('cluster')).toMatch(/^cluster_enabled:1\r?$/m);
-    expect(await db.cluster('INFO')).toMatch(/^cluster_state:ok\r?$/m);
-    await expect(db.mget(cacheKeys.tweet('a'), cacheKeys.tweet('b'))).rejects.toThrow(/CROSSSLOT/);
-    await expect(db.select(1)).rejects.toThrow(/SELECT is not allowed in cluster mode/);
+    expect(redis).toBeInstanceOf(RedisClient);
+    expect(await db.call('INFO', 'cluster')).toMatch(/^cluster_enabled:1\r?$/m);
+    expect(await db.call('CLUSTER', 'INFO')).toMatch(/^cluster_state:ok\r?$/m);
+    await expect(db.call('MGET', cacheKeys.tweet('a'), cacheKeys.tweet('b'))).rejects.toThrow(
+      /CROSSSLOT/,
+    );
+    await expect(db.call('SELECT', 1)).rejects.toThrow(/SELECT is not allowed in cluster mode/);
   });
 
   it('serves a timeline page and a tweet from Redis alone, and a fanout with one GetItem, once warm', async () => {
@@ -99,7 +102,7 @@ describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
     expect(await createFanoutHandler(countOnly)(insertEvent(second))).toEqual({
       batchItemFailures: [],
     });
-    expect(fanoutCalls).toEqual(['GetCommand']);
+    expect(fanoutCalls).toEqual(['get']);
     const calls: string[] = [];
     const cacheOnly = testDeps({ redis: db, dynamo: unreachableDynamo(calls) });
     // One script reads the timeline and the follow graph (keys sharing a hash tag), and one

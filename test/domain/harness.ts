@@ -3,15 +3,14 @@
  * payload-2.0 events like API Gateway's, unique user ids, and a Redis that is down.
  */
 import { randomBytes } from 'node:crypto';
-import type { Cluster } from 'ioredis';
 import {
   createCacheClient,
   dynamo,
   redis,
-  s3,
   tables,
   type CacheClient,
 } from '../../lambdas/shared/clients';
+import { s3 } from '../../lambdas/shared/s3-client';
 import { silentLog } from '../../local/log';
 import { freePort } from '../../local/ports';
 import { RedisServer } from '../../local/redis-server';
@@ -52,7 +51,7 @@ export function uploadDeps(): UploadDeps {
 }
 
 /** A Redis client built like the production one, pointed at a port where nothing listens. */
-export function deadRedis(): Cluster {
+export function deadRedis(): CacheClient {
   const client = createCacheClient('redis://127.0.0.1:1');
   opened.push(client);
   return client;
@@ -87,7 +86,7 @@ export function errorCode(result: ParsedResult): unknown {
  * has no SELECT, so no logical databases) and a client built like the production one, connected.
  * The test owns every key in it, so the stack's own stream pump cannot interfere, and it may flush.
  */
-export async function isolatedRedis(): Promise<Cluster> {
+export async function isolatedRedis(): Promise<CacheClient> {
   const server = new RedisServer(await freePort(), silentLog);
   servers.push(server);
   await server.start();

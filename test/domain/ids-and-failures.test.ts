@@ -14,6 +14,7 @@ import {
 import { createTweet, getTweet } from '../../lambdas/domain/tweets';
 import { readHomeTimeline } from '../../lambdas/domain/timeline';
 import { httpHandler, json } from '../../lambdas/shared/http';
+import { documentStore, type DocumentStore } from '../../lambdas/shared/document-store';
 import { errorCode, httpEvent, newUser, parse, testDeps } from './harness';
 
 describe('ids', () => {
@@ -59,7 +60,8 @@ describe('with DynamoDB failing', () => {
   // too on Lambda, but under Jest's VM realm the SDK re-wraps Node's connection error and drops
   // its code, which the shared edge cannot recognise; see the report.)
   let server: Server;
-  let deadDynamo: DynamoDBDocumentClient;
+  let deadClient: DynamoDBDocumentClient;
+  let deadDynamo: DocumentStore;
   beforeAll(async () => {
     server = createServer((_, response) => {
       response.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
@@ -69,12 +71,14 @@ describe('with DynamoDB failing', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    deadDynamo = DynamoDBDocumentClient.from(
+    deadClient = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 }),
     );
+    const sdk = await import('../../lambdas/shared/aws-sdk');
+    deadDynamo = documentStore(() => Promise.resolve({ sdk, client: deadClient }));
   });
   afterAll(async () => {
-    deadDynamo.destroy();
+    deadClient.destroy();
     await new Promise((resolve) => server.close(resolve));
   });
 

@@ -1,6 +1,5 @@
 import './setup-env';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import type { Cluster } from 'ioredis';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
 import { handler as timelineHandler } from '../../lambdas/http/get-timeline';
@@ -14,7 +13,7 @@ import { ulid } from '../../lambdas/domain/ids';
 import { readHomeTimeline } from '../../lambdas/domain/timeline';
 import { addToTimelines } from '../../lambdas/domain/timeline-store';
 import { createTweet, deleteTweet, getTweet, listUserTweets } from '../../lambdas/domain/tweets';
-import { dynamo, tables } from '../../lambdas/shared/clients';
+import { dynamo, tables, type CacheClient } from '../../lambdas/shared/clients';
 import {
   deadRedis,
   errorCode,
@@ -26,7 +25,7 @@ import {
 } from './harness';
 
 // This file owns a redis-server: the stack's own stream pump cannot interfere.
-let db: Cluster;
+let db: CacheClient;
 let deps: Deps;
 let fanout: ReturnType<typeof createFanoutHandler>;
 beforeAll(async () => {
@@ -84,14 +83,14 @@ describe('fanout', () => {
     const id = await tweet(author);
     const event = streamEvent([{ kind: 'INSERT', tweetId: id }]);
     for (let i = 0; i < 3; i++) expect(await fanout(event)).toEqual({ batchItemFailures: [] });
-    expect(await db.zrange(cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built', id]);
+    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built', id]);
     expect(await db.exists(cacheKeys.homeTimeline(absent))).toBe(0);
     expect(await readAll(reader, 20)).toEqual([id]);
 
     expect(await fanout(streamEvent([{ kind: 'REMOVE', tweetId: id }]))).toEqual({
       batchItemFailures: [],
     });
-    expect(await db.zrange(cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built']);
+    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built']);
   });
 
   it('keeps followers in a Redis set that follows extend and unfollows drop', async () => {
@@ -102,12 +101,12 @@ describe('fanout', () => {
     const first = await tweet(author);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: first }]));
     const key = cacheKeys.followers(author);
-    expect((await db.smembers(key)).sort()).toEqual(['#built', early]);
-    const ttl = await db.ttl(key);
+    expect(((await db.call('SMEMBERS', key)) as string[]).sort()).toEqual(['#built', early]);
+    const ttl = await db.call('TTL', key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(15 * 60);
     await followUser(deps, late, author);
-    expect((await db.smembers(key)).sort()).toEqual(['#built', early, late]);
+    expect(((await db.call('SMEMBERS', key)) as string[]).sort()).toEqual(['#built', early, late]);
     const second = await tweet(author);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: second }]));
     expect(await readAll(late, 5)).toEqual([second, first]); // first by backfill, second by fanout
@@ -117,7 +116,7 @@ describe('fanout', () => {
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: third }]));
     expect(await readAll(early, 5)).toEqual([]);
     expect(await readAll(late, 5)).toEqual([third, second, first]);
-    expect((await db.smembers(key)).sort()).toEqual(['#built', late]);
+    expect(((await db.call('SMEMBERS', key)) as string[]).sort()).toEqual(['#built', late]);
   });
 
   it('reports the first failed record and every later one when Redis is down', async () => {
@@ -153,9 +152,9 @@ describe('home timeline', () => {
     ids.push(await tweet(newUser('stranger')));
     const expected = newestFirst(ids.filter((id) => !id.includes('stranger')));
     expect(await readAll(reader, 4)).toEqual(expected);
-    await db.flushdb();
+    await db.call('FLUSHDB');
     expect(await readAll(reader, 3)).toEqual(expected);
-    expect(await db.zscore(cacheKeys.homeTimeline(reader), 'built')).toBe('-inf');
+    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(reader), 'built')).toBe('-inf');
     expect(await readAll(reader, 100)).toEqual(expected);
   });
 
@@ -202,7 +201,7 @@ describe('home timeline', () => {
     expect(await readAll(reader, 10)).toEqual([gone, keep]);
     // Delete with another client: this timeline still holds the id until the fanout runs.
     await deleteTweet(testDeps(), reader, gone);
-    expect(await db.zscore(cacheKeys.homeTimeline(reader), gone)).not.toBeNull();
+    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(reader), gone)).not.toBeNull();
     await db.del(cacheKeys.tweet(gone));
     expect(await readAll(reader, 10)).toEqual([keep]);
   });
@@ -213,8 +212,8 @@ describe('home timeline', () => {
     const start = Date.now() - 10_000;
     const ids = Array.from({ length: 850 }, (_, i) => `${ulid(start + i)}-ghost`);
     await addToTimelines(db, [reader], ids);
-    expect(await db.zcard(cacheKeys.homeTimeline(reader))).toBe(801);
-    expect(await db.zrange(cacheKeys.homeTimeline(reader), 1, 1)).toEqual([ids[50]]);
+    expect(await db.call('ZCARD', cacheKeys.homeTimeline(reader))).toBe(801);
+    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 1, 1)).toEqual([ids[50]]);
     let cursor: string | undefined;
     let pages = 0;
     do {
@@ -250,7 +249,7 @@ describe('celebrities', () => {
     ).toEqual({
       batchItemFailures: [],
     });
-    const stored = await db.zrange(cacheKeys.homeTimeline(reader), 0, -1);
+    const stored = (await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)) as string[];
     expect(stored.filter((id) => id.endsWith(celebrity))).toEqual([]);
     expect(stored.filter((id) => id.endsWith(normal)).length).toBe(2);
     expect(await readAll(reader, 1, low)).toEqual(newestFirst(ids));
@@ -259,7 +258,7 @@ describe('celebrities', () => {
     await db.del(cacheKeys.homeTimeline(reader));
     expect(await readAll(reader, 3, low)).toEqual(newestFirst(ids));
     expect(
-      (await db.zrange(cacheKeys.homeTimeline(reader), 0, -1)).filter((id) =>
+      ((await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)) as string[]).filter((id) =>
         id.endsWith(celebrity),
       ),
     ).toEqual([]);
@@ -278,10 +277,10 @@ describe('follows', () => {
     const theirs = [await tweet(followee), await tweet(followee), await tweet(followee)];
     expect(await readAll(reader, 10)).toEqual([mine]);
     await followUser(deps, reader, followee);
-    expect(await db.zcard(cacheKeys.homeTimeline(reader))).toBe(5);
+    expect(await db.call('ZCARD', cacheKeys.homeTimeline(reader))).toBe(5);
     expect(await readAll(reader, 10)).toEqual(newestFirst([mine, ...theirs]));
     await unfollowUser(deps, reader, followee);
-    expect(await db.zrange(cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built', mine]);
+    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built', mine]);
     expect(await readAll(reader, 10)).toEqual([mine]);
     // A fanout already under way when the unfollow landed writes one more entry: never shown.
     const late = await tweet(followee);
@@ -342,12 +341,12 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
     expect(await readAll(follower, 10)).toEqual([]); // the follower's timeline is built
     const earlier = await tweet(author);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: earlier }])); // caches the follower set
-    expect(await db.smembers(cacheKeys.followers(author))).toEqual(['#built']);
+    expect(await db.call('SMEMBERS', cacheKeys.followers(author))).toEqual(['#built']);
 
     await followUser(testDeps({ redis: deadRedis() }), follower, author);
     // Redis never heard of the follow; DynamoDB holds the edge and the mark.
-    expect(await db.smembers(cacheKeys.followers(author))).toEqual(['#built']);
-    expect(await db.zscore(cacheKeys.homeTimeline(follower), earlier)).toBeNull();
+    expect(await db.call('SMEMBERS', cacheKeys.followers(author))).toEqual(['#built']);
+    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(follower), earlier)).toBeNull();
     expect(typeof (await staleMark(follower))).toBe('string');
 
     // The fanout sees the set disagree with follower_count and rebuilds it from DynamoDB.
@@ -355,12 +354,15 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
     expect(await fanout(streamEvent([{ kind: 'INSERT', tweetId: later }]))).toEqual({
       batchItemFailures: [],
     });
-    expect((await db.smembers(cacheKeys.followers(author))).sort()).toEqual(['#built', follower]);
-    expect(await db.zscore(cacheKeys.homeTimeline(follower), later)).not.toBeNull();
+    expect(((await db.call('SMEMBERS', cacheKeys.followers(author))) as string[]).sort()).toEqual([
+      '#built',
+      follower,
+    ]);
+    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(follower), later)).not.toBeNull();
 
     await expireGraph(follower);
     expect(await readAll(follower, 10)).toEqual([later, earlier]);
-    expect(await db.zrange(cacheKeys.homeTimeline(follower), 0, -1)).toEqual([
+    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(follower), 0, -1)).toEqual([
       'built',
       earlier,
       later,
@@ -376,18 +378,24 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
     const before = await tweet(author);
     expect(await readAll(follower, 10)).toEqual([before, mine]);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: before }]));
-    expect((await db.smembers(cacheKeys.followers(author))).sort()).toEqual(['#built', follower]);
+    expect(((await db.call('SMEMBERS', cacheKeys.followers(author))) as string[]).sort()).toEqual([
+      '#built',
+      follower,
+    ]);
 
     await unfollowUser(testDeps({ redis: deadRedis() }), follower, author);
     expect(typeof (await staleMark(follower))).toBe('string');
     const after = await tweet(author);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: after }]));
-    expect(await db.smembers(cacheKeys.followers(author))).toEqual(['#built']);
-    expect(await db.zscore(cacheKeys.homeTimeline(follower), after)).toBeNull();
+    expect(await db.call('SMEMBERS', cacheKeys.followers(author))).toEqual(['#built']);
+    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(follower), after)).toBeNull();
 
     await expireGraph(follower);
     expect(await readAll(follower, 10)).toEqual([mine]);
-    expect(await db.zrange(cacheKeys.homeTimeline(follower), 0, -1)).toEqual(['built', mine]);
+    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(follower), 0, -1)).toEqual([
+      'built',
+      mine,
+    ]);
     expect(await staleMark(follower)).toBeUndefined();
   });
 

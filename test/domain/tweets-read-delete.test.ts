@@ -95,7 +95,7 @@ describe('get-tweet', () => {
     const id = `01J00000000000000000000000-${newUser()}`;
     const result = await get(newUser(), id);
     expect([result.status, errorCode(result)]).toEqual([404, 'tweet_not_found']);
-    const ttl = await redis.ttl(cacheKeys.tweet(id));
+    const ttl = await redis.call('TTL', cacheKeys.tweet(id));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(30);
   });
@@ -106,7 +106,7 @@ describe('get-tweet', () => {
     const id = tweet.body.tweet_id as string;
     await redis.del(cacheKeys.tweet(id));
     expect((await get(user, id)).body.text).toBe('cached');
-    expect(await redis.ttl(cacheKeys.tweet(id))).toBeGreaterThan(3000);
+    expect(await redis.call('TTL', cacheKeys.tweet(id))).toBeGreaterThan(3000);
     // A hit is served as stored: prove it by planting a different (valid) entry.
     await redis.set(
       cacheKeys.tweet(id),
@@ -125,7 +125,7 @@ describe('get-tweet', () => {
     expect((await get(user, id)).body.media).toEqual([
       expect.objectContaining({ status: 'pending_upload' }),
     ]);
-    const pttl = await redis.pttl(cacheKeys.tweet(id));
+    const pttl = await redis.call('PTTL', cacheKeys.tweet(id));
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(1000);
     await markReady(media);
@@ -173,7 +173,7 @@ describe('delete-tweet', () => {
     const user = newUser();
     const media = await mediaId(user);
     const id = (await create(user, { text: 'bye', media_ids: [media] })).body.tweet_id as string;
-    await redis.zadd(cacheKeys.homeTimeline(user), '-inf', 'built', 1, id);
+    await redis.call('ZADD', cacheKeys.homeTimeline(user), '-inf', 'built', 1, id);
     expect((await get(user, id)).status).toBe(200);
     expect((await del(user, id)).status).toBe(204);
     expect(errorCode(await get(user, id))).toBe('tweet_not_found');

@@ -16,7 +16,8 @@ import { LIMITS, METADATA_KEYS } from '../../app/model';
 import type { MediaRecord } from '../../lambdas/domain/records';
 import type { MediaDeps } from '../../lambdas/media/process-upload';
 import type { ProcessingRecord } from '../../lambdas/media/state';
-import { dynamo, redis, s3, tables } from '../../lambdas/shared/clients';
+import { dynamo, redis, tables } from '../../lambdas/shared/clients';
+import { s3 } from '../../lambdas/shared/s3-client';
 import { tempDir } from './fixtures';
 
 export { dynamo, redis, s3, tables };

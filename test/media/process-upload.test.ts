@@ -2,7 +2,7 @@ import './setup-env';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { RedisClient } from '../../lambdas/shared/redis-client';
 import { cacheKeys } from '../../lambdas/domain/cache-keys';
 import { handler as transcoderHandler } from '../../lambdas/events/transcoder';
 import { processUpload, type ProcessOutcome } from '../../lambdas/media/process-upload';
@@ -160,14 +160,8 @@ describe('processUpload', () => {
   });
 
   it('still finishes when Redis is unreachable (the cache is only a cache)', async () => {
-    // A real client pointed at a closed port, with no offline queue: every command fails fast.
-    const deadRedis = new Redis({
-      port: 1,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
+    // A real client pointed at a closed port: every command fails fast.
+    const deadRedis = new RedisClient({ host: '127.0.0.1', port: 1 });
     const png = await fixture('noredis.png', (p) => twoToneImage(40, 30, 'png', p));
     const { mediaId, event } = await upload('image/png', png, { tweetId: `tweet-${newId()}` });
     expect(await processUpload(h.deps({ redis: deadRedis }), event)).toMatchObject({

@@ -30,6 +30,7 @@ import {
 } from '../support/api-client';
 import { cdnUrl, stackSigningKey } from '../support/env';
 import { stackClients } from './state';
+import { documentStore } from '../../lambdas/shared/document-store';
 import { generatePng, upload, uploadMedia } from '../support/media';
 
 const clients = stackClients();
@@ -246,8 +247,10 @@ describe('follow routes act only for the token subject', () => {
 
 describe('presigned upload URLs', () => {
   const alice = newUser('authz-upload');
+  const sdk = import('../../lambdas/shared/aws-sdk');
   const deps = (now: number) => ({
-    dynamo,
+    // The upload domain takes a DocumentStore; this one sends through the test's own client.
+    dynamo: documentStore(async () => ({ sdk: await sdk, client: dynamo })),
     s3,
     tables,
     bucket: clients.bucket,
