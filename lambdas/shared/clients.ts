@@ -55,10 +55,13 @@ export function createCacheClient(
     connectTimeoutMs: 1000,
     // Keep trying to reconnect in the background, at most every 2 s.
     retryDelayMs: (attempt) => Math.min(attempt * 100, 2000),
-    // With IAM auth the password is a token made below, before the first connection.
-    lazyConnect: iamUser !== undefined,
     ...(username !== undefined ? { username } : {}),
-    ...(password !== undefined ? { password } : {}),
+    // With IAM auth, a SigV4 token made for each new connection (valid 15 minutes for new ones).
+    ...(iamUser !== undefined
+      ? { password: iamToken(iamUser) }
+      : password !== undefined
+        ? { password }
+        : {}),
   });
   let lastErrorLog = 0;
   client.on('error', (error: Error) => {
@@ -68,7 +71,6 @@ export function createCacheClient(
       logger.warn('redis unavailable; serving from DynamoDB', { error: error.message });
     }
   });
-  if (iamUser !== undefined) authenticateWithIam(client, iamUser);
   return client;
 }
 
@@ -80,13 +82,10 @@ function createRedis(): RedisClient {
   });
 }
 
-/** ElastiCache IAM auth: a SigV4-presigned token, refreshed well before its 15-minute expiry. */
-function authenticateWithIam(client: RedisClient, userId: string): void {
+/** ElastiCache IAM auth: a SigV4-presigned `connect` token for this cache and user. */
+function iamToken(userId: string): () => string {
   const cacheName = requireEnv(ENV.redisCacheName);
-  const token = () => elastiCacheIamToken({ cacheName, userId });
-  client.setPassword(token());
-  setInterval(() => client.setPassword(token()), 10 * 60_000).unref();
-  void client.connect();
+  return () => elastiCacheIamToken({ cacheName, userId });
 }
 
 /**

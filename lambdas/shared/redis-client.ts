@@ -34,7 +34,11 @@ export interface RedisClientOptions {
   /** Use TLS, verifying the server's name. @default false */
   readonly tls?: boolean;
   readonly username?: string;
-  readonly password?: string;
+  /**
+   * The password, or a function that makes one for each new connection (an IAM token, valid for
+   * new connections for 15 minutes).
+   */
+  readonly password?: string | (() => string);
   /** Deadline of each command (and of a whole pipeline) from when it is issued. @default 150 */
   readonly commandTimeoutMs?: number;
   /** How long one connection attempt may take. @default 1000 */
@@ -53,12 +57,15 @@ export type RedisStatus = 'wait' | 'connecting' | 'ready' | 'reconnecting' | 'en
 
 /** A Lua script run by SHA; the client loads it once per connection. */
 export class RedisScript {
-  readonly sha: string;
+  private digest: string | undefined;
   constructor(
     readonly lua: string,
     readonly numberOfKeys: number,
-  ) {
-    this.sha = createHash('sha1').update(lua).digest('hex');
+  ) {}
+
+  /** Computed on first use: loading a handler that never runs a script hashes nothing. */
+  get sha(): string {
+    return (this.digest ??= createHash('sha1').update(this.lua).digest('hex'));
   }
 }
 
@@ -171,13 +178,11 @@ export class RedisClient extends EventEmitter {
   /** True until the first connection attempt ends: only then do commands wait for it. */
   private firstAttempt = true;
   private corked = false;
-  private password: string | undefined;
   private readonly commandTimeoutMs: number;
 
   constructor(private readonly options: RedisClientOptions) {
     super();
     this.commandTimeoutMs = options.commandTimeoutMs ?? 150;
-    this.password = options.password;
     this.status = 'wait';
     if (options.lazyConnect !== true) this.open();
   }
@@ -195,19 +200,6 @@ export class RedisClient extends EventEmitter {
       this.once('ready', done);
       this.once('connection failed', done);
     });
-  }
-
-  /** A new password (e.g. a fresh IAM token): used for new connections and re-sent on this one. */
-  setPassword(password: string): void {
-    this.password = password;
-    if (this.status === 'ready') {
-      void this.send(this.authArgs()).then(
-        ([reply]) => {
-          if (reply instanceof RedisError) this.socket?.destroy(reply);
-        },
-        () => undefined,
-      );
-    }
   }
 
   /** Closes the connection for good; outstanding commands fail. */
@@ -388,10 +380,10 @@ export class RedisClient extends EventEmitter {
     }
   }
 
-  private authArgs(): RedisArg[] {
+  private authArgs(password: string): RedisArg[] {
     return this.options.username !== undefined
-      ? ['AUTH', this.options.username, this.password ?? '']
-      : ['AUTH', this.password ?? ''];
+      ? ['AUTH', this.options.username, password]
+      : ['AUTH', password];
   }
 
   private open(): void {
@@ -422,7 +414,8 @@ export class RedisClient extends EventEmitter {
   }
 
   private async handshake(socket: Socket): Promise<void> {
-    if (this.password !== undefined) {
+    const { password } = this.options;
+    if (password !== undefined) {
       const pending: Pending = {
         count: 1,
         replies: [],
@@ -434,7 +427,10 @@ export class RedisClient extends EventEmitter {
           else this.becomeReady();
         },
       };
-      this.write(pending, encodeCommand(this.authArgs()));
+      // Made now, once the socket is open: a token is fresh for each connection, and a cold start
+      // does not spend its load time signing one.
+      const secret = typeof password === 'function' ? password() : password;
+      this.write(pending, encodeCommand(this.authArgs(secret)));
       return;
     }
     this.becomeReady();

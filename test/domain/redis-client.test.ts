@@ -167,9 +167,23 @@ describe('the cache client', () => {
     const secured = await startServer(undefined, ['--requirepass', 's3cret']);
     const good = client(secured.port, { username: 'default', password: 's3cret' });
     expect(await good.set('a', '1')).toBe('OK');
-    // A new credential (an IAM token refresh) is sent on the live connection too.
-    good.setPassword('s3cret');
-    expect(await good.get('a')).toBe('1');
+    // A password made per connection (an IAM token), also after a reconnect.
+    let made = 0;
+    const tokens = client(secured.port, {
+      username: 'default',
+      password: () => {
+        made += 1;
+        return 's3cret';
+      },
+      retryDelayMs: () => 10,
+    });
+    expect(await tokens.get('a')).toBe('1');
+    await good.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    for (let i = 0; i < 100 && (made < 2 || tokens.status !== 'ready'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(made).toBe(2);
+    expect(await tokens.get('a')).toBe('1');
     const bad = client(secured.port, {
       username: 'app',
       password: 'wrong',
