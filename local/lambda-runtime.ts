@@ -23,13 +23,24 @@ export class FunctionTimeoutError extends Error {
 
 export class LocalFunction<TEvent, TResult> {
   readonly functionName: string;
+  /** One log stream per execution environment, as on Lambda (not one per invocation). */
+  private readonly logStreamName = `local/[$LATEST]${randomUUID().replace(/-/g, '')}`;
   private handler: Promise<LambdaHandler<TEvent, TResult>> | undefined;
+  /** The handler once loaded, so warm invocations skip awaiting the load. */
+  private loaded: LambdaHandler<TEvent, TResult> | undefined;
+
+  private readonly functionArn: string;
+  private readonly memoryLimitInMB: string;
+  private readonly logGroupName: string;
 
   constructor(
     readonly spec: FunctionSpec,
-    private readonly region: string,
+    region: string,
   ) {
     this.functionName = `chirp-local-${spec.id}`;
+    this.functionArn = `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${this.functionName}`;
+    this.memoryLimitInMB = String(spec.memoryMb ?? 512);
+    this.logGroupName = `/aws/lambda/${this.functionName}`;
   }
 
   /** Loads the entry once (a cold start); later calls reuse the module and its clients. */
@@ -48,50 +59,80 @@ export class LocalFunction<TEvent, TResult> {
       return handler as LambdaHandler<TEvent, TResult>;
     })();
     // A failed load (e.g. the file does not exist yet) is retried on the next invocation.
-    loading.catch(() => {
-      if (this.handler === loading) this.handler = undefined;
-    });
+    loading.then(
+      (handler) => {
+        if (this.handler === loading) this.loaded = handler;
+      },
+      () => {
+        if (this.handler === loading) this.handler = undefined;
+      },
+    );
     this.handler = loading;
     return loading;
   }
 
   /** Invokes the handler; rejects with its error, or FunctionTimeoutError past the timeout. */
-  async invoke(event: TEvent): Promise<TResult> {
-    const handler = await this.load();
-    const timeoutSeconds = this.spec.timeoutSeconds ?? 10;
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    const context = this.context(deadline);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new FunctionTimeoutError(this.functionName, timeoutSeconds)),
-        timeoutSeconds * 1000,
+  invoke(event: TEvent): Promise<TResult> {
+    const handler = this.loaded;
+    if (handler === undefined) return this.load().then((loaded) => this.run(loaded, event));
+    return this.run(handler, event);
+  }
+
+  /** One promise settled by the handler or by the timeout, whichever comes first. */
+  private run(handler: LambdaHandler<TEvent, TResult>, event: TEvent): Promise<TResult> {
+    const timeoutMs = (this.spec.timeoutSeconds ?? 10) * 1000;
+    const context = this.context(Date.now() + timeoutMs);
+    return new Promise<TResult>((resolveResult, reject) => {
+      const timer = setTimeout(() => reject(this.timeoutError()), timeoutMs);
+      let result: Promise<TResult>;
+      try {
+        result = Promise.resolve(handler(event, context));
+      } catch (error) {
+        clearTimeout(timer);
+        reject(error);
+        return;
+      }
+      result.then(
+        (value) => {
+          clearTimeout(timer);
+          resolveResult(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       );
     });
-    try {
-      return await Promise.race([handler(event, context), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  }
+
+  private timeoutError(): FunctionTimeoutError {
+    return new FunctionTimeoutError(this.functionName, this.spec.timeoutSeconds ?? 10);
   }
 
   private context(deadline: number): Context {
-    const unsupported = () => {
-      throw new Error('callback-style context methods are not supported; return a promise');
-    };
     return {
       callbackWaitsForEmptyEventLoop: true,
       functionName: this.functionName,
       functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${this.region}:${ACCOUNT_ID}:function:${this.functionName}`,
-      memoryLimitInMB: String(this.spec.memoryMb ?? 512),
+      invokedFunctionArn: this.functionArn,
+      memoryLimitInMB: this.memoryLimitInMB,
       awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${this.functionName}`,
-      logStreamName: `local/[$LATEST]${randomUUID().replace(/-/g, '')}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      logGroupName: this.logGroupName,
+      logStreamName: this.logStreamName,
+      getRemainingTimeInMillis: remainingTime(deadline),
       done: unsupported,
       fail: unsupported,
       succeed: unsupported,
     };
   }
+}
+
+// Module-level functions rather than named closures per invocation: tsx compiles with keepNames,
+// which adds an Object.defineProperty(fn, 'name') call for every named closure it creates.
+function unsupported(): never {
+  throw new Error('callback-style context methods are not supported; return a promise');
+}
+
+function remainingTime(deadline: number): () => number {
+  return () => Math.max(0, deadline - Date.now());
 }
