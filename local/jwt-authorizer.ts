@@ -43,24 +43,25 @@ export async function createJwtAuthorizer(
     keys: [{ ...publicJwk, kid: key.kid, alg: 'RS256', use: 'sig' }],
   });
 
-  // Verified tokens, so a client reusing its token costs one RS256 check, not one per request
-  // (WebCrypto verification cost more than the whole cached GET /v1/tweets; see bench/README.md).
-  // A hit still checks expiry; nbf/iat/signature/claims cannot change for the same token string.
+  // Verified tokens by Authorization header, so a client reusing its token costs one RS256 check,
+  // not one per request (WebCrypto verification cost more than the whole cached GET /v1/tweets;
+  // see bench/README.md). A hit still checks expiry; nbf/iat/signature/claims cannot change for
+  // the same header, and only headers that passed every check are remembered.
   const verified = new Map<string, { caller: AuthorizedCaller; expiresAtMs: number }>();
   const VERIFIED_MAX = 10_000;
 
   return async (authorization) => {
     if (authorization === undefined) return undefined;
-    const token = authorization.replace(/^Bearer\s+/i, '').trim();
-    if (token === '' || token.split('.').length !== 3) return undefined;
-    const known = verified.get(token);
+    const known = verified.get(authorization);
     if (known !== undefined) {
       // Each event gets its own claims object, as from API Gateway.
       if (Date.now() < known.expiresAtMs) {
         return { claims: { ...known.caller.claims }, scopes: [...known.caller.scopes] };
       }
-      verified.delete(token);
+      verified.delete(authorization);
     }
+    const token = authorization.replace(/^Bearer\s+/i, '').trim();
+    if (token === '' || token.split('.').length !== 3) return undefined;
     try {
       const { payload, protectedHeader } = await jwtVerify(token, jwks, {
         issuer,
@@ -82,7 +83,7 @@ export async function createJwtAuthorizer(
       for (const [name, value] of Object.entries(payload)) claims[name] = claimToString(value);
       const caller = { claims, scopes: scopesOf(payload) };
       if (verified.size >= VERIFIED_MAX) verified.clear();
-      verified.set(token, { caller, expiresAtMs: Number(payload.exp) * 1000 });
+      verified.set(authorization, { caller, expiresAtMs: Number(payload.exp) * 1000 });
       return caller;
     } catch {
       return undefined;
