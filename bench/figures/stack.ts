@@ -210,12 +210,17 @@ async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Ro
   const key = `tweet:${tweet.tweet_id}`;
   if ((await redis.get(key)) === null) throw new Error('the tweet is not cached');
 
-  // The floor: one Redis GET per request on the same client, answered as the API answers.
+  // The floor: one Redis GET per request on the same client, answered as the API answers:
+  // with a Content-Length (writeHead without one before the body would answer chunked).
   const bare = createServer((request, response) => {
     redis.get(key).then(
       (value) => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(value);
+        const body = value ?? '';
+        response.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        });
+        response.end(body);
       },
       () => {
         response.writeHead(500);
