@@ -1,8 +1,9 @@
 /**
  * Still images with sharp: orient, strip metadata, convert to sRGB, and write every variant from
  * one decode. The file is decoded once (shrunk on load towards the largest variant), kept as raw
- * sRGB pixels, and every variant is resized and encoded from that buffer in parallel.
+ * sRGB pixels, and every variant is resized and encoded from that buffer, one encoder per core.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { encode as encodeBlurhash } from 'blurhash';
@@ -98,14 +99,45 @@ async function resizeRaw(
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
-/** Encodes raw pixels as WebP and JPEG, in parallel. */
-async function encodeBoth(raw: RawImage, outDir: string, name: string): Promise<OutputFile[]> {
+/**
+ * Runs at most `slots` tasks at a time, in the order they were queued. The encoders are
+ * single-threaded (libwebp, libjpeg), so one per core keeps every core busy without them
+ * competing for the CPU or holding more pixel buffers at once than are being worked on.
+ */
+function taskQueue(slots: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= slots) await new Promise<void>((start) => waiting.push(start));
+    else running += 1;
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next task, or free it.
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    }
+  };
+}
+
+type Encode = <T>(task: () => Promise<T>) => Promise<T>;
+
+/** Encodes raw pixels as WebP and JPEG, each as a task of `encode`. */
+async function encodeBoth(
+  raw: RawImage,
+  outDir: string,
+  name: string,
+  encode: Encode,
+): Promise<OutputFile[]> {
   const webpPath = join(outDir, `${name}.webp`);
   const jpegPath = join(outDir, `${name}.jpg`);
   const [webp, jpeg] = await Promise.all([
-    fromRaw(raw).webp(WEBP_OPTIONS).toFile(webpPath),
+    encode(() => fromRaw(raw).webp(WEBP_OPTIONS).toFile(webpPath)),
     // JPEG has no alpha: transparent parts go on white, as browsers show them.
-    fromRaw(raw).flatten({ background: '#ffffff' }).jpeg(JPEG_OPTIONS).toFile(jpegPath),
+    encode(() =>
+      fromRaw(raw).flatten({ background: '#ffffff' }).jpeg(JPEG_OPTIONS).toFile(jpegPath),
+    ),
   ]);
   return [
     {
@@ -131,19 +163,27 @@ async function encodeBoth(raw: RawImage, outDir: string, name: string): Promise<
 
 /**
  * Every variant, each resized from the previous (smaller) one while the encoders of the larger
- * ones run: resampling costs little next to decoding and encoding.
+ * ones run: resampling costs little next to decoding and encoding. The encoders are queued
+ * largest first, so the longest one (the large WebP) starts as soon as the pixels are decoded.
+ * The blurhash is taken from the smallest whole-image variant (not the cropped thumb).
  */
-async function writeVariants(decoded: RawImage, outDir: string): Promise<OutputFile[]> {
+async function writeVariants(
+  decoded: RawImage,
+  outDir: string,
+): Promise<{ files: OutputFile[]; blurhash: string }> {
+  const encode = taskQueue(availableParallelism());
   const encodes: Promise<OutputFile[]>[] = [];
   let source = decoded;
   for (const variant of IMAGE_VARIANTS) {
     const pixels = await resizeRaw(source, variant);
-    encodes.push(encodeBoth(pixels, outDir, variant.name));
+    encodes.push(encodeBoth(pixels, outDir, variant.name, encode));
     if (variant.fit === 'inside') source = pixels;
   }
-  return (await Promise.all(encodes)).flat();
+  const [blurhash, files] = await Promise.all([blurhashOf(source), Promise.all(encodes)]);
+  return { blurhash, files: files.flat() };
 }
 
+/** blurhash (4x3 components) of a 32 px version. */
 async function blurhashOf(raw: RawImage): Promise<string> {
   const { data, info } = await fromRaw(raw)
     .resize({ width: 32, height: 32, fit: 'inside' })
@@ -163,8 +203,7 @@ export async function processImage(
   outDir: string,
 ): Promise<ProcessedMedia> {
   const metadata = await inspectImage(path, format);
-  const raw = await decode(path);
-  const [blurhash, files] = await Promise.all([blurhashOf(raw), writeVariants(raw, outDir)]);
+  const { blurhash, files } = await writeVariants(await decode(path), outDir);
   const oriented = metadata.autoOrient;
   return { width: oriented.width, height: oriented.height, blurhash, files };
 }
@@ -179,6 +218,9 @@ export async function processPoster(
 ): Promise<{ blurhash: string; files: OutputFile[] }> {
   await inspectImage(pngPath, 'png');
   const raw = await decode(pngPath);
-  const [blurhash, files] = await Promise.all([blurhashOf(raw), encodeBoth(raw, outDir, 'poster')]);
+  const [blurhash, files] = await Promise.all([
+    blurhashOf(raw),
+    encodeBoth(raw, outDir, 'poster', taskQueue(availableParallelism())),
+  ]);
   return { blurhash, files };
 }
