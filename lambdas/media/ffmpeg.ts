@@ -181,12 +181,22 @@ export async function probe(
   }
 }
 
-/** ffmpeg with the hardened input, then the given output options and output file. */
+/** One more output file of the same ffmpeg run, with its own options. */
+export interface FfmpegOutput {
+  readonly args: readonly string[];
+  readonly path: string;
+}
+
+/**
+ * ffmpeg with the hardened input, then the given output options and output file, and any further
+ * outputs (each path given as a `file:` URL too).
+ */
 export async function ffmpeg(
   runner: FfmpegRunner,
   input: { readonly demuxer: Demuxer; readonly path: string },
   outputArgs: string[],
   outputPath: string,
+  moreOutputs: readonly FfmpegOutput[] = [],
 ): Promise<void> {
   const args = [
     '-nostdin',
@@ -197,6 +207,7 @@ export async function ffmpeg(
     ...hardenedInput(input.demuxer, input.path),
     ...outputArgs,
     fileUrl(outputPath),
+    ...moreOutputs.flatMap((output) => [...output.args, fileUrl(output.path)]),
   ];
   await guarded(
     () => runTool(runner.ffmpegPath, args, remaining(runner)),

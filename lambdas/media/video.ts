@@ -1,12 +1,20 @@
 /**
  * Videos and animated GIFs with ffmpeg: probe, check the limits, then either copy the streams
  * (already H.264/AAC within our caps) or transcode to H.264 yuv420p + AAC-LC, faststart, longest
- * side <= 1280, bitrate capped. The poster is the first frame of our own output.
+ * side <= 1280, bitrate capped. The poster is the first frame of the output: a transcode writes it
+ * from the same run (split off after scaling), a stream copy decodes it from our own MP4.
  */
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { mediaFailure } from './failure';
-import { ffmpeg, probe, type FfmpegRunner, type ProbeResult, type ProbeStream } from './ffmpeg';
+import {
+  ffmpeg,
+  probe,
+  type FfmpegOutput,
+  type FfmpegRunner,
+  type ProbeResult,
+  type ProbeStream,
+} from './ffmpeg';
 import { processPoster } from './image';
 import type { OutputFile, ProcessedMedia } from './outputs';
 import { VIDEO } from './settings';
@@ -52,6 +60,8 @@ export interface VideoPlan {
   readonly outHeight: number;
   /** Downmix to stereo (more than two channels in). */
   readonly downmix: boolean;
+  /** Transcodes only: the audio is already AAC-LC within our caps, so it is copied as is. */
+  readonly copyAudio: boolean;
   readonly durationMs: number;
 }
 
@@ -123,6 +133,8 @@ export function planVideo(probed: ProbeResult, limits: VideoLimits): VideoPlan {
   }
   const totalBitrate = Number(probed.format?.bit_rate ?? 0);
   const out = outputSize(width, height);
+  const compliantAudio =
+    !audio || (audio.codec_name === 'aac' && audio.profile === 'LC' && (audio.channels ?? 0) <= 2);
   const copy =
     video.codec_name === 'h264' &&
     video.pix_fmt === 'yuv420p' &&
@@ -133,8 +145,8 @@ export function planVideo(probed: ProbeResult, limits: VideoLimits): VideoPlan {
     totalBitrate > 0 &&
     totalBitrate <= VIDEO.maxCopyBitrate &&
     audios.length <= 1 &&
-    (!audio ||
-      (audio.codec_name === 'aac' && audio.profile === 'LC' && (audio.channels ?? 0) <= 2));
+    compliantAudio;
+  const audioBitrate = Number(audio?.bit_rate ?? 0);
   return {
     copy,
     videoStream: video.index,
@@ -142,6 +154,11 @@ export function planVideo(probed: ProbeResult, limits: VideoLimits): VideoPlan {
     outWidth: out.width,
     outHeight: out.height,
     downmix: (audio?.channels ?? 0) > 2,
+    copyAudio:
+      audio !== undefined &&
+      compliantAudio &&
+      audioBitrate > 0 &&
+      audioBitrate <= VIDEO.maxCopyAudioBitrate,
     durationMs: Math.round(seconds * 1000),
   };
 }
@@ -160,44 +177,87 @@ const MP4_OUTPUT = [
   'mp4',
 ];
 
-function h264Args(width: number, height: number): string[] {
+/**
+ * The video filter graph of a transcode: ffmpeg autorotates the input first, then we scale to the
+ * planned display size in 4:2:0 and split off the first frame for the poster, so the poster needs
+ * no second decode and is the very picture the MP4 starts with (before H.264 compression).
+ */
+function videoFilter(input: string, width: number, height: number): string[] {
   return [
-    '-vf',
-    `scale=${width}:${height}:flags=bilinear,format=yuv420p`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    VIDEO.preset,
-    '-crf',
-    String(VIDEO.crf),
-    '-maxrate',
-    String(VIDEO.maxVideoBitrate),
-    '-bufsize',
-    String(VIDEO.maxVideoBitrate * 2),
-    '-profile:v',
-    'high',
-    '-pix_fmt',
-    'yuv420p',
-    '-flags:v',
-    '+bitexact',
+    '-filter_complex',
+    `[${input}]scale=${width}:${height}:flags=bilinear,format=yuv420p,split=2[video][first];` +
+      '[first]trim=end_frame=1[poster]',
+    '-map',
+    '[video]',
   ];
 }
 
+const H264_ARGS = [
+  '-c:v',
+  'libx264',
+  '-preset',
+  VIDEO.preset,
+  '-crf',
+  String(VIDEO.crf),
+  '-bf',
+  String(VIDEO.bFrames),
+  '-maxrate',
+  String(VIDEO.maxVideoBitrate),
+  '-bufsize',
+  String(VIDEO.maxVideoBitrate * 2),
+  '-profile:v',
+  'high',
+  '-pix_fmt',
+  'yuv420p',
+  '-flags:v',
+  '+bitexact',
+];
+
+/** A single PNG frame; fast zlib level, since sharp re-encodes it at once. */
+const POSTER_FRAME_ARGS = [
+  '-frames:v',
+  '1',
+  '-c:v',
+  'png',
+  '-compression_level',
+  '1',
+  '-f',
+  'image2',
+  '-update',
+  '1',
+];
+
+const posterFramePath = (outDir: string) => join(outDir, 'poster-frame.png');
+
 function transcodeArgs(plan: VideoPlan, maxSeconds: number): string[] {
-  const maps = ['-map', `0:${plan.videoStream}`];
-  if (plan.audioStream !== undefined) maps.push('-map', `0:${plan.audioStream}`);
   const limit = ['-t', String(maxSeconds)];
-  if (plan.copy) return [...maps, '-c', 'copy', ...limit, ...MP4_OUTPUT];
+  if (plan.copy) {
+    const maps = ['-map', `0:${plan.videoStream}`];
+    if (plan.audioStream !== undefined) maps.push('-map', `0:${plan.audioStream}`);
+    return [...maps, '-c', 'copy', ...limit, ...MP4_OUTPUT];
+  }
+  const audio =
+    plan.audioStream === undefined
+      ? []
+      : [
+          '-map',
+          `0:${plan.audioStream}`,
+          ...(plan.copyAudio
+            ? ['-c:a', 'copy']
+            : [
+                '-c:a',
+                'aac',
+                '-profile:a',
+                'aac_low',
+                '-b:a',
+                String(VIDEO.audioBitrate),
+                ...(plan.downmix ? ['-ac', '2'] : []),
+              ]),
+        ];
   return [
-    ...maps,
-    ...h264Args(plan.outWidth, plan.outHeight),
-    '-c:a',
-    'aac',
-    '-profile:a',
-    'aac_low',
-    '-b:a',
-    String(VIDEO.audioBitrate),
-    ...(plan.downmix ? ['-ac', '2'] : []),
+    ...videoFilter(`0:${plan.videoStream}`, plan.outWidth, plan.outHeight),
+    ...H264_ARGS,
+    ...audio,
     ...limit,
     ...MP4_OUTPUT,
   ];
@@ -211,43 +271,36 @@ function displaySize(stream: ProbeStream): { width: number; height: number } {
   return Math.abs(rotation) % 180 === 90 ? { width: height, height: width } : { width, height };
 }
 
-/** Probes our own MP4, writes the poster, and assembles the result. */
-async function finish(
-  runner: FfmpegRunner,
+/** The poster frame as WebP + JPEG and blurhash, and the result. */
+async function assemble(
   mp4Path: string,
   outDir: string,
+  size: { readonly width: number; readonly height: number },
+  durationMs: number,
 ): Promise<ProcessedMedia> {
-  const probed = await probe(runner, 'mov', mp4Path);
-  const stream = (probed.streams ?? []).find((s) => s.codec_type === 'video');
-  if (!stream) throw mediaFailure('corrupt_media', 'The video could not be converted.');
-  const { width, height } = displaySize(stream);
-  const posterPng = join(outDir, 'poster-frame.png');
-  // Autorotation applies here too, so the poster has the display orientation.
-  await ffmpeg(
-    runner,
-    { demuxer: 'mov', path: mp4Path },
-    ['-map', '0:v:0', '-frames:v', '1', '-update', '1', '-c:v', 'png', '-f', 'image2'],
-    posterPng,
-  );
-  const poster = await processPoster(posterPng, outDir);
+  const poster = await processPoster(posterFramePath(outDir), outDir);
   const video: OutputFile = {
     name: 'video',
     path: mp4Path,
     extension: 'mp4',
     contentType: 'video/mp4',
-    width,
-    height,
+    width: size.width,
+    height: size.height,
     bytes: (await stat(mp4Path)).size,
   };
   return {
-    width,
-    height,
-    durationMs: Math.round(Number(probed.format?.duration ?? 0) * 1000),
+    width: size.width,
+    height: size.height,
+    durationMs,
     blurhash: poster.blurhash,
     files: [video, ...poster.files],
   };
 }
 
+/**
+ * Width, height (display orientation) and duration come from the input's probe: a transcode scales
+ * to exactly the planned size, and a copy keeps the streams (and their rotation) as they were.
+ */
 export async function processVideo(
   runner: FfmpegRunner,
   path: string,
@@ -256,14 +309,27 @@ export async function processVideo(
 ): Promise<ProcessedMedia & { readonly copied: boolean }> {
   const plan = planVideo(await probe(runner, 'mov', path), limits);
   const mp4Path = join(outDir, 'video.mp4');
-  await ffmpeg(
-    runner,
-    { demuxer: 'mov', path },
-    transcodeArgs(plan, limits.maxVideoSeconds),
-    mp4Path,
-  );
-  return { ...(await finish(runner, mp4Path, outDir)), copied: plan.copy };
+  const args = transcodeArgs(plan, limits.maxVideoSeconds);
+  if (plan.copy) {
+    await ffmpeg(runner, { demuxer: 'mov', path }, args, mp4Path);
+    // A copy decodes nothing: the poster is decoded from our MP4 (autorotated, like the player).
+    await ffmpeg(
+      runner,
+      { demuxer: 'mov', path: mp4Path },
+      ['-map', '0:v:0', ...POSTER_FRAME_ARGS],
+      posterFramePath(outDir),
+    );
+  } else {
+    await ffmpeg(runner, { demuxer: 'mov', path }, args, mp4Path, [posterOutput(outDir)]);
+  }
+  const size = { width: plan.outWidth, height: plan.outHeight };
+  return { ...(await assemble(mp4Path, outDir, size, plan.durationMs)), copied: plan.copy };
 }
+
+const posterOutput = (outDir: string): FfmpegOutput => ({
+  args: ['-map', '[poster]', ...POSTER_FRAME_ARGS],
+  path: posterFramePath(outDir),
+});
 
 export interface GifInfo {
   readonly width: number;
@@ -294,15 +360,18 @@ export async function processAnimatedGif(
     runner,
     { demuxer: 'gif', path },
     [
-      '-map',
-      '0:v:0',
+      ...videoFilter('0:v:0', out.width, out.height),
       '-an',
-      ...h264Args(out.width, out.height),
+      ...H264_ARGS,
       '-t',
       String(limits.maxVideoSeconds),
       ...MP4_OUTPUT,
     ],
     mp4Path,
+    [posterOutput(outDir)],
   );
-  return finish(runner, mp4Path, outDir);
+  // The frame delays decide a GIF's duration: probe what we wrote.
+  const probed = await probe(runner, 'mov', mp4Path);
+  const durationMs = Math.round(Number(probed.format?.duration ?? 0) * 1000);
+  return assemble(mp4Path, outDir, out, durationMs);
 }

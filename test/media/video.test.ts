@@ -125,6 +125,80 @@ describe('processVideo', () => {
       width: 240,
       height: 320,
     });
+    // A copy keeps the coded frames and their rotation, as the player shows them.
+    expect(result.copied).toBe(true);
+
+    // A transcode rotates the frames before our scale: the file itself is upright.
+    const coded444 = testClip(dir.file('coded444.mp4'), {
+      size: '320x240',
+      seconds: 0.5,
+      audio: false,
+      extra: ['-pix_fmt', 'yuv444p'],
+    });
+    const rotated444 = ffmpegFixture(
+      ['-i', coded444, '-c', 'copy', '-metadata:s:v:0', 'rotate=90'],
+      dir.file('rotated444.mp4'),
+    );
+    const transcoded = await processVideo(runner(), rotated444, outDir(), limits);
+    expect(transcoded).toMatchObject({ copied: false, width: 240, height: 320 });
+    const video = transcoded.files.find((f) => f.name === 'video')!.path;
+    const stream = (await probe(runner(), 'mov', video)).streams?.[0];
+    expect(stream).toMatchObject({ width: 240, height: 320 });
+    expect(stream?.side_data_list?.some((d) => d.rotation)).toBeFalsy();
+    expect(transcoded.files.find((f) => f.name === 'poster')).toMatchObject({
+      width: 240,
+      height: 320,
+    });
+  });
+
+  it('copies compliant AAC-LC audio into a transcode, and re-encodes other audio to stereo AAC-LC', async () => {
+    // yuv444p (High 4:4:4) is never stream-copied: these are transcodes.
+    const clip = (name: string, audio: string[]) =>
+      testClip(dir.file(name), {
+        size: '320x240',
+        seconds: 0.5,
+        extra: ['-pix_fmt', 'yuv444p', ...audio],
+      });
+    const audioMd5 = (path: string) =>
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-i',
+        path,
+        '-map',
+        '0:a',
+        '-c',
+        'copy',
+        '-f',
+        'md5',
+        '-',
+      ])
+        .toString()
+        .trim();
+    const audioOf = async (path: string) =>
+      (await probe(runner(), 'mov', path)).streams?.find((s) => s.codec_type === 'audio');
+
+    const compliant = clip('aac-mono.mp4', ['-b:a', '96k']);
+    const copied = await processVideo(runner(), compliant, outDir(), limits);
+    expect(copied.copied).toBe(false);
+    const copiedPath = copied.files.find((f) => f.name === 'video')!.path;
+    expect(audioMd5(copiedPath)).toBe(audioMd5(compliant));
+
+    const surround = clip('aac-51.mp4', ['-af', 'aformat=channel_layouts=5.1', '-b:a', '160k']);
+    const downmixed = await processVideo(runner(), surround, outDir(), limits);
+    const downmixedPath = downmixed.files.find((f) => f.name === 'video')!.path;
+    expect(await audioOf(downmixedPath)).toMatchObject({
+      codec_name: 'aac',
+      profile: 'LC',
+      channels: 2,
+    });
+    expect(audioMd5(downmixedPath)).not.toBe(audioMd5(surround));
+
+    const loud = clip('aac-320k.mp4', ['-ac', '2', '-b:a', '320k']);
+    const reencoded = await processVideo(runner(), loud, outDir(), limits);
+    const reencodedPath = reencoded.files.find((f) => f.name === 'video')!.path;
+    expect(audioMd5(reencodedPath)).not.toBe(audioMd5(loud));
+    expect(Number((await audioOf(reencodedPath))?.bit_rate)).toBeLessThanOrEqual(160_000);
   });
 
   it('refuses too long, too fast, codec-less and unsupported-codec videos with their codes', async () => {
