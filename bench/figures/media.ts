@@ -13,7 +13,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { IMAGE_VARIANTS, JPEG_OPTIONS, WEBP_OPTIONS } from '../../lambdas/media/settings';
+import {
+  IMAGE_VARIANTS,
+  JPEG_OPTIONS,
+  MALLOC_ENV,
+  WEBP_OPTIONS,
+} from '../../lambdas/media/settings';
 import { bundleLikeCdk } from '../lib/bundle';
 import { compared, notMeasured, progress, reportOnly, type Row } from '../lib/report';
 import { lastJsonLine, mustRun } from '../lib/process';
@@ -135,8 +140,10 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
       warmups = 0,
     ): Promise<ChildResult> => {
       const outDir = mkdtempSync(join(work, `${kind}-`));
+      // The transcoder Lambda's own process environment (lib/constructs/transcoder.ts).
       const env = {
         ...process.env,
+        ...MALLOC_ENV,
         ...(haveTime && kind === 'video' ? { FFMPEG_PATH: wrapper } : {}),
       };
       const out = await mustRun(
@@ -168,7 +175,10 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
         rss = Math.max(rss, result.maxRssMb);
         variants = result.outputs.length;
         const outDir = mkdtempSync(join(work, 'magick-'));
-        const magick = await mustRun('convert', imageMagickArgs(image, outDir));
+        // convert gets the same allocator settings as the transcoder (~4 % faster with them).
+        const magick = await mustRun('convert', imageMagickArgs(image, outDir), {
+          env: { ...process.env, ...MALLOC_ENV },
+        });
         magickMs.push(magick.ms);
         magickOutputs = readdirSync(outDir).length;
         rmSync(outDir, { recursive: true, force: true });
