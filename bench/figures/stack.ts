@@ -8,7 +8,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { mintToken } from '../../local/jwt';
 import { startStack } from '../../local/stack';
 import { compared, notMeasured, progress, reportOnly, type Row } from '../lib/report';
@@ -199,8 +198,10 @@ function combine(runs: readonly Cannon[]): Cannon {
 }
 
 async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Row[]> {
-  // The floor's own plain connection (the one-node cluster owns every slot, so a plain GET works).
-  const redis = new Redis(process.env.REDIS_URL ?? '', { commandTimeout: 1000 });
+  // The floor's own connection, made by the client library the handlers use (so the ratio
+  // measures the API's own work, not a difference between Redis clients).
+  const { createCacheClient } = await import('../../lambdas/shared/clients');
+  const redis = createCacheClient(process.env.REDIS_URL ?? '', { commandTimeoutMs: 1000 });
   await waitReady(redis);
   const user = 'bench-http';
   const tweet = (await expectCall(api, user, 'POST', '/v1/tweets', 201, { text: 'rps' })) as {
