@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { mediaFailure } from './failure';
-import { ANALYZE_DURATION_US, PROBE_SIZE_BYTES } from './settings';
+import { ANALYZE_DURATION_US, MALLOC_ENV, PROBE_SIZE_BYTES } from './settings';
 
 export type Demuxer = 'mov' | 'gif';
 const ALLOWED_DEMUXERS: ReadonlySet<string> = new Set<Demuxer>(['mov', 'gif']);
@@ -71,10 +71,23 @@ interface RunResult {
 
 const MAX_CAPTURE = 1024 * 1024;
 
+/**
+ * The tools' environment: ours without the malloc settings meant for libvips in this process
+ * (with them ffmpeg takes ~20 % more page faults).
+ */
+function toolEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(MALLOC_ENV)) delete env[name];
+  return env;
+}
+
 /** Runs a tool with stdin closed, capturing bounded output, killed at the deadline. */
 export function runTool(binary: string, args: string[], timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: toolEnvironment(),
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

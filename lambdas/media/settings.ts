@@ -48,7 +48,7 @@ export const VIDEO = {
 
 /**
  * glibc malloc settings for the transcoder's process (its Lambda environment sets them; glibc
- * reads them at process start, and ffmpeg inherits them). libvips zeroes every pixel buffer it
+ * reads them at process start; the ffmpeg runner leaves them out). libvips zeroes every pixel buffer it
  * allocates, and with glibc's defaults each image's buffers come from up to 16 per-thread arenas
  * that are trimmed back to the OS after use, so every image paid ~18,000 fresh page faults: half
  * of the image path's CPU on the benchmark machine. Two arenas that keep up to 256 MiB of freed

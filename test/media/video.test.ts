@@ -329,6 +329,22 @@ describe('the ffmpeg runner', () => {
     });
   });
 
+  it('runs tools without the malloc settings meant for libvips in this process', async () => {
+    const saved = process.env.MALLOC_ARENA_MAX;
+    process.env.MALLOC_ARENA_MAX = '2';
+    try {
+      const { stdout } = await runTool(
+        'sh',
+        ['-c', 'echo "${MALLOC_ARENA_MAX:-unset} $PATH"'],
+        5000,
+      );
+      expect(stdout.trim()).toBe(`unset ${process.env.PATH}`);
+    } finally {
+      if (saved === undefined) delete process.env.MALLOC_ARENA_MAX;
+      else process.env.MALLOC_ARENA_MAX = saved;
+    }
+  });
+
   it('kills a tool at its deadline', async () => {
     const started = Date.now();
     await expect(runTool('sleep', ['10'], 200)).rejects.toBeInstanceOf(ToolTimeoutError);
