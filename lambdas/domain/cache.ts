@@ -1,7 +1,8 @@
 /**
  * Redis access for the domain. Redis is only a cache: every call here turns an error or timeout
  * into "miss" / "skipped", so no request ever fails because of Redis. The client itself (short
- * command timeout, no offline queue) makes a dead Redis cost milliseconds, not the Lambda timeout.
+ * command deadline, nothing queued while down) makes a dead Redis cost milliseconds, not the
+ * Lambda timeout.
  */
 import type { CacheClient } from '../shared/clients';
 import { logger } from '../shared/logger';
@@ -130,9 +131,9 @@ export const SCRIPTS = {
 } as const;
 
 /**
- * Waits until the client is connected, for at most `timeoutMs`. Without an offline queue, commands
- * sent while a fresh client is still connecting fail at once; paths that must not count that as a
- * failure (the fanout right after a cold start) wait here first.
+ * Waits until the client is connected, for at most `timeoutMs`. Nothing queues while a lost
+ * connection is being re-opened (commands fail at once); paths that must not count that as a
+ * failure (the fanout, whose failures are retried) wait here first.
  */
 export async function awaitReady(redis: CacheClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
@@ -158,7 +159,7 @@ export async function tryCache<T>(what: string, call: () => Promise<T>): Promise
 }
 
 /**
- * Builds and executes a pipeline (with the scripts registered) and returns each command's result,
+ * Builds and executes a pipeline and returns each command's result,
  * or undefined when building or running it failed, or any command in it failed (Redis down,
  * timeout, script error, or no cache configured for this function).
  */

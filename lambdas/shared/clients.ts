@@ -51,10 +51,9 @@ export function createCacheClient(
     host: url.hostname,
     port: Number(url.port || 6379),
     tls: url.protocol === 'rediss:',
-    commandTimeoutMs: options.commandTimeoutMs ?? 150,
-    connectTimeoutMs: 1000,
-    // Keep trying to reconnect in the background, at most every 2 s.
-    retryDelayMs: (attempt) => Math.min(attempt * 100, 2000),
+    // The client's defaults otherwise: 150 ms per command, 1 s to connect, and reconnects in
+    // the background at most every 2 s.
+    commandTimeoutMs: options.commandTimeoutMs,
     ...(username !== undefined ? { username } : {}),
     // With IAM auth, a SigV4 token made for each new connection (valid 15 minutes for new ones).
     ...(iamUser !== undefined

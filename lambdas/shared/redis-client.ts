@@ -45,15 +45,13 @@ export interface RedisClientOptions {
   readonly connectTimeoutMs?: number;
   /** Delay before reconnect attempt `n` (1-based). @default 100 ms x n, at most 2 s */
   readonly retryDelayMs?: (attempt: number) => number;
-  /** Do not connect until `connect()` is called (e.g. while a credential is being made). */
-  readonly lazyConnect?: boolean;
 }
 
 /**
- * `wait` (lazy, not started), `connecting` (first connection), `ready`, `reconnecting` (lost, or
- * never made; retrying in the background), `end` (disconnected for good).
+ * `connecting` (first connection), `ready`, `reconnecting` (lost, or never made; retrying in the
+ * background), `end` (disconnected for good).
  */
-export type RedisStatus = 'wait' | 'connecting' | 'ready' | 'reconnecting' | 'end';
+export type RedisStatus = 'connecting' | 'ready' | 'reconnecting' | 'end';
 
 /** A Lua script run by SHA; the client loads it once per connection. */
 export class RedisScript {
@@ -151,7 +149,7 @@ class ReplyReader {
           const item = this.parse();
           if (item === INCOMPLETE) return INCOMPLETE;
           // An error inside an array (EXEC, scripts) stays a value for the caller to inspect.
-          items.push(item instanceof RedisError ? (item as unknown as RedisReply) : item);
+          items.push(item as RedisReply);
         }
         return items;
       }
@@ -162,6 +160,24 @@ class ReplyReader {
 }
 
 const defaultRetryDelay = (attempt: number) => Math.min(attempt * 100, 2000);
+
+/** A request expecting `count` replies, open until `deadline`, settled once by `settle`. */
+function newPending(
+  count: number,
+  deadline: number,
+  settle: (result: (RedisReply | RedisError)[] | Error) => void,
+): Pending {
+  const pending: Pending = {
+    count,
+    replies: [],
+    deadline,
+    settle: (result) => {
+      pending.settle = undefined;
+      settle(result);
+    },
+  };
+  return pending;
+}
 
 export class RedisClient extends EventEmitter {
   status: RedisStatus;
@@ -183,23 +199,8 @@ export class RedisClient extends EventEmitter {
   constructor(private readonly options: RedisClientOptions) {
     super();
     this.commandTimeoutMs = options.commandTimeoutMs ?? 150;
-    this.status = 'wait';
-    if (options.lazyConnect !== true) this.open();
-  }
-
-  /** Starts connecting (a lazy client), resolving once ready or on the first failure. */
-  connect(): Promise<void> {
-    if (this.status === 'wait') this.open();
-    return new Promise((resolve) => {
-      if (this.status === 'ready' || this.status === 'end') return resolve();
-      const done = () => {
-        this.off('ready', done);
-        this.off('connection failed', done);
-        resolve();
-      };
-      this.once('ready', done);
-      this.once('connection failed', done);
-    });
+    this.status = 'connecting';
+    this.open();
   }
 
   /** Closes the connection for good; outstanding commands fail. */
@@ -285,23 +286,12 @@ export class RedisClient extends EventEmitter {
     return results;
   }
 
-  /** Sends raw commands; resolves with every reply once all arrived. */
-  private send(args: RedisArg[]): Promise<(RedisReply | RedisError)[]> {
-    return this.request([args]);
-  }
-
+  /** Sends commands in one write; resolves with every reply once all arrived. */
   private request(commands: readonly RedisArg[][]): Promise<(RedisReply | RedisError)[]> {
     return new Promise((resolve, reject) => {
-      const pending: Pending = {
-        count: commands.length,
-        replies: [],
-        deadline: Date.now() + this.commandTimeoutMs,
-        settle: (result) => {
-          pending.settle = undefined;
-          if (result instanceof Error) reject(result);
-          else resolve(result);
-        },
-      };
+      const pending = newPending(commands.length, Date.now() + this.commandTimeoutMs, (result) =>
+        result instanceof Error ? reject(result) : resolve(result),
+      );
       let payload = '';
       for (const command of commands) payload += encodeCommand(command);
       if (this.status === 'ready') {
@@ -339,13 +329,16 @@ export class RedisClient extends EventEmitter {
     for (const pending of this.inFlight) {
       if (pending.settle !== undefined) earliest = Math.min(earliest, pending.deadline);
     }
-    if (earliest === Infinity) return;
+    if (earliest !== Infinity) this.expireIn(earliest - Date.now());
+  }
+
+  private expireIn(delayMs: number): void {
     this.deadlineTimer = setTimeout(
       () => {
         this.deadlineTimer = undefined;
         this.expire();
       },
-      Math.max(0, earliest - Date.now()),
+      Math.max(0, delayMs),
     );
   }
 
@@ -362,22 +355,15 @@ export class RedisClient extends EventEmitter {
       return false;
     });
     // A server that stopped answering altogether: start over on a new connection.
+    const stuckAfterMs = Math.max(1000, 4 * this.commandTimeoutMs);
     const oldest = this.inFlight[0];
-    if (oldest !== undefined && now - oldest.deadline > Math.max(1000, 4 * this.commandTimeoutMs)) {
+    if (oldest !== undefined && now - oldest.deadline > stuckAfterMs) {
       this.socket?.destroy(new RedisError('Redis stopped answering'));
       return;
     }
     this.armDeadline();
     // Re-check a stuck connection even when every request in flight has been settled.
-    if (this.deadlineTimer === undefined && oldest !== undefined) {
-      this.deadlineTimer = setTimeout(
-        () => {
-          this.deadlineTimer = undefined;
-          this.expire();
-        },
-        Math.max(1000, 4 * this.commandTimeoutMs),
-      );
-    }
+    if (this.deadlineTimer === undefined && oldest !== undefined) this.expireIn(stuckAfterMs);
   }
 
   private authArgs(password: string): RedisArg[] {
@@ -401,7 +387,7 @@ export class RedisClient extends EventEmitter {
     });
     socket.once(this.options.tls ? 'secureConnect' : 'connect', () => {
       socket.setTimeout(0);
-      void this.handshake(socket);
+      this.handshake(socket);
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     let failure: Error | undefined;
@@ -413,20 +399,15 @@ export class RedisClient extends EventEmitter {
     socket.once('close', () => this.onClose(socket, failure));
   }
 
-  private async handshake(socket: Socket): Promise<void> {
+  private handshake(socket: Socket): void {
     const { password } = this.options;
     if (password !== undefined) {
-      const pending: Pending = {
-        count: 1,
-        replies: [],
-        deadline: Date.now() + (this.options.connectTimeoutMs ?? 1000),
-        settle: (result) => {
-          pending.settle = undefined;
-          const reply = result instanceof Error ? result : result[0];
-          if (reply instanceof Error) socket.destroy(reply);
-          else this.becomeReady();
-        },
-      };
+      const deadline = Date.now() + (this.options.connectTimeoutMs ?? 1000);
+      const pending = newPending(1, deadline, (result) => {
+        const reply = result instanceof Error ? result : result[0];
+        if (reply instanceof Error) socket.destroy(reply);
+        else this.becomeReady();
+      });
       // Made now, once the socket is open: a token is fresh for each connection, and a cold start
       // does not spend its load time signing one.
       const secret = typeof password === 'function' ? password() : password;
@@ -480,7 +461,6 @@ export class RedisClient extends EventEmitter {
         ? failure
         : new RedisError(`Redis connection closed${failure ? `: ${failure.message}` : ''}`),
     );
-    this.emit('connection failed');
     if (this.status === 'end') return;
     this.status = 'reconnecting';
     this.attempts += 1;

@@ -25,7 +25,8 @@ export const CDN = process.env.CDN_BASE_URL ?? 'https://cdn.chirp.test';
 
 const opened: CacheClient[] = [];
 const servers: RedisServer[] = [];
-// The shared client has no offline queue: let it connect before tests use it directly.
+// Let the shared client connect before tests use it directly (its first connection holds
+// commands only up to their deadline).
 beforeAll(() => awaitReady(redis, 10_000));
 // Every test file that imports the harness closes its Redis connections and servers, so Jest can
 // exit.

@@ -130,17 +130,16 @@ describe('the cache client', () => {
   });
 
   it('holds commands while its first connection opens, instead of missing the cache', async () => {
-    const redis = client(server.port, { lazyConnect: true });
+    const redis = client(server.port);
+    // Issued at once, before the socket has even connected (a cold start's first request).
     const pending = redis.get('text');
-    expect(redis.status).toBe('wait');
-    void redis.connect();
+    expect(redis.status).toBe('connecting');
     expect(await pending).toBe('héllo 🐦');
   });
 
   it('fails at once while the server is down, and reconnects when it is back', async () => {
     const own = await startServer();
     const redis = client(own.port, { retryDelayMs: () => 50 });
-    await redis.connect();
     await redis.set('k', 'v');
     await own.stop();
     await new Promise((resolve) => setTimeout(resolve, 50));
