@@ -9,10 +9,10 @@
  * (PROCESSING / started_at) so the sweeper can find runs that died; ready and failed remove them.
  * Every change to media attached to a tweet invalidates that tweet's cache entry.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DocumentStore } from '../shared/document-store';
 import { METADATA_KEYS } from '../../app/model';
 import type { CacheClient } from '../shared/clients';
+import { isConditionalCheckFailed } from '../domain/dynamo';
 import type { MediaFailure, MediaRecord, MediaVariant } from '../domain/records';
 import { invalidateTweet } from '../domain/tweet-cache';
 import { MAX_PROCESSING_ATTEMPTS } from './settings';
@@ -30,10 +30,6 @@ export interface StateDeps {
   readonly redis?: CacheClient | null;
   readonly now: () => Date;
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
 export async function getMedia(
   deps: StateDeps,
@@ -93,7 +89,7 @@ export async function claimForProcessing(deps: StateDeps, mediaId: string): Prom
     await invalidateTweetOf(deps, record);
     return { claimed: true, record };
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
     return { claimed: false, record: await getMedia(deps, mediaId) };
   }
 }
@@ -186,7 +182,7 @@ async function finalUpdate(
     await invalidateTweetOf(deps, Attributes as ProcessingRecord);
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }

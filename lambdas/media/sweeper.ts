@@ -11,6 +11,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
+import { isConditionalCheckFailed } from '../domain/dynamo';
 import { logger } from '../shared/logger';
 import { markFailed, type StateDeps } from './state';
 import { deleteMediaObjects } from './storage';
@@ -126,7 +127,7 @@ async function removeUnattached(deps: SweeperDeps, mediaId: string): Promise<boo
     });
     return true;
   } catch (error) {
-    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }

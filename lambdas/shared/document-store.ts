@@ -7,8 +7,6 @@
 import type {
   BatchGetCommandInput,
   BatchGetCommandOutput,
-  BatchWriteCommandInput,
-  BatchWriteCommandOutput,
   DeleteCommandInput,
   DeleteCommandOutput,
   DynamoDBDocumentClient,
@@ -33,7 +31,6 @@ export interface DocumentStore {
   delete(input: DeleteCommandInput): Promise<DeleteCommandOutput>;
   query(input: QueryCommandInput): Promise<QueryCommandOutput>;
   batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput>;
-  batchWrite(input: BatchWriteCommandInput): Promise<BatchWriteCommandOutput>;
   transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput>;
   /** Any other command (tests and tools): sent through the same client. */
   readonly send: DynamoDBDocumentClient['send'];
@@ -79,9 +76,6 @@ export function documentStore(load: () => Promise<Loaded>): DocumentStore {
     query: operation<QueryCommandInput, QueryCommandOutput>((sdk, i) => new sdk.QueryCommand(i)),
     batchGet: operation<BatchGetCommandInput, BatchGetCommandOutput>(
       (sdk, i) => new sdk.BatchGetCommand(i),
-    ),
-    batchWrite: operation<BatchWriteCommandInput, BatchWriteCommandOutput>(
-      (sdk, i) => new sdk.BatchWriteCommand(i),
     ),
     transactWrite: operation<TransactWriteCommandInput, TransactWriteCommandOutput>(
       (sdk, i) => new sdk.TransactWriteCommand(i),
