@@ -316,6 +316,22 @@ export const TRANSCODER_FUNCTION: FunctionSpec = {
 };
 
 /**
+ * glibc malloc settings for the transcoder's process (declared here, like its function spec, since
+ * both its construct and its code read them): its Lambda environment sets them (glibc
+ * reads them at process start) and its ffmpeg runner leaves them out. libvips zeroes every pixel
+ * buffer it allocates, and with glibc's defaults each image's buffers come from up to 16
+ * per-thread arenas that are trimmed back to the OS after use, so every image paid ~18,000 fresh
+ * page faults: half of the image path's CPU on the benchmark machine. Two arenas that keep up to 256 MiB of freed
+ * memory, with allocations below 32 MiB served from them, reuse the pages of the previous image
+ * (~5,000 faults; peak RSS slightly lower, from fewer arenas). Measured in docs/media.md.
+ */
+export const TRANSCODER_MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+  MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024),
+};
+
+/**
  * Runs on a schedule: marks media stuck in processing as failed, and removes media (record and
  * objects) never attached to a tweet within LIMITS.unattachedMediaTtlSeconds.
  */

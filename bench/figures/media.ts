@@ -13,12 +13,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  IMAGE_VARIANTS,
-  JPEG_OPTIONS,
-  MALLOC_ENV,
-  WEBP_OPTIONS,
-} from '../../lambdas/media/settings';
+import { TRANSCODER_MALLOC_ENV } from '../../app/model';
+import { IMAGE_VARIANTS, JPEG_OPTIONS, WEBP_OPTIONS } from '../../lambdas/media/settings';
 import { bundleLikeCdk } from '../lib/bundle';
 import { compared, notMeasured, progress, reportOnly, type Row } from '../lib/report';
 import { lastJsonLine, mustRun } from '../lib/process';
@@ -143,7 +139,7 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
       // The transcoder Lambda's own process environment (lib/constructs/transcoder.ts).
       const env = {
         ...process.env,
-        ...MALLOC_ENV,
+        ...TRANSCODER_MALLOC_ENV,
         ...(haveTime && kind === 'video' ? { FFMPEG_PATH: wrapper } : {}),
       };
       const out = await mustRun(
@@ -177,7 +173,7 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
         const outDir = mkdtempSync(join(work, 'magick-'));
         // convert gets the same allocator settings as the transcoder (~4 % faster with them).
         const magick = await mustRun('convert', imageMagickArgs(image, outDir), {
-          env: { ...process.env, ...MALLOC_ENV },
+          env: { ...process.env, ...TRANSCODER_MALLOC_ENV },
         });
         magickMs.push(magick.ms);
         magickOutputs = readdirSync(outDir).length;

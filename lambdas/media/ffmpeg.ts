@@ -12,7 +12,8 @@
 import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { mediaFailure } from './failure';
-import { ANALYZE_DURATION_US, MALLOC_ENV, PROBE_SIZE_BYTES } from './settings';
+import { TRANSCODER_MALLOC_ENV } from '../../app/model';
+import { ANALYZE_DURATION_US, PROBE_SIZE_BYTES } from './settings';
 
 export type Demuxer = 'mov' | 'gif';
 const ALLOWED_DEMUXERS: ReadonlySet<string> = new Set<Demuxer>(['mov', 'gif']);
@@ -77,7 +78,7 @@ const MAX_CAPTURE = 1024 * 1024;
  */
 function toolEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of Object.keys(MALLOC_ENV)) delete env[name];
+  for (const name of Object.keys(TRANSCODER_MALLOC_ENV)) delete env[name];
   return env;
 }
 

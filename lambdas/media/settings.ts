@@ -46,21 +46,6 @@ export const VIDEO = {
   maxGifFramePixels: 1_000_000_000,
 } as const;
 
-/**
- * glibc malloc settings for the transcoder's process (its Lambda environment sets them; glibc
- * reads them at process start; the ffmpeg runner leaves them out). libvips zeroes every pixel buffer it
- * allocates, and with glibc's defaults each image's buffers come from up to 16 per-thread arenas
- * that are trimmed back to the OS after use, so every image paid ~18,000 fresh page faults: half
- * of the image path's CPU on the benchmark machine. Two arenas that keep up to 256 MiB of freed
- * memory, with allocations below 32 MiB served from them, reuse the pages of the previous image
- * (~5,000 faults; peak RSS slightly lower, from fewer arenas). Measured in docs/media.md.
- */
-export const MALLOC_ENV: Readonly<Record<string, string>> = {
-  MALLOC_ARENA_MAX: '2',
-  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
-  MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024),
-};
-
 /** Every ffmpeg/ffprobe run is killed after this, or earlier if the Lambda is running out of time. */
 export const TOOL_TIMEOUT_MS = 240_000;
 /** ffmpeg input analysis limits: enough for phone videos, bounded for hostile ones. */

@@ -6,8 +6,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
-import { ENV, MEDIA_PREFIXES, type FunctionSpec } from '../../app/model';
-import { MALLOC_ENV } from '../../lambdas/media/settings';
+import { ENV, MEDIA_PREFIXES, TRANSCODER_MALLOC_ENV, type FunctionSpec } from '../../app/model';
 import { ChirpFunction, REPO_ROOT, type ChirpResources } from './chirp-function';
 import { FailureQueue } from './failure-queue';
 
@@ -84,7 +83,7 @@ export class Transcoder extends Construct {
         [ENV.ffmpegPath]: LAYER_FFMPEG_PATH,
         [ENV.ffprobePath]: LAYER_FFPROBE_PATH,
         // glibc malloc settings that let libvips reuse the previous image's pages (docs/media.md).
-        ...MALLOC_ENV,
+        ...TRANSCODER_MALLOC_ENV,
       },
     });
 
