@@ -50,10 +50,10 @@ function sdkChunkCommand(projectRoot: string, outputDir: string): string {
     '--platform=node',
     `--format=${FUNCTION_BUNDLE.format}`,
     `--target=${FUNCTION_BUNDLE.target}`,
-    '--minify',
+    ...(FUNCTION_BUNDLE.minify ? ['--minify'] : []),
     `--main-fields=${FUNCTION_BUNDLE.mainFields.join(',')}`,
-    '--sourcemap=external',
-    '--sources-content=false',
+    ...(FUNCTION_BUNDLE.sourceMap ? ['--sourcemap=external'] : []),
+    `--sources-content=${String(FUNCTION_BUNDLE.sourcesContent)}`,
     '--log-level=warning',
     `--outfile="${outputDir}/${SDK_CHUNK.fileName}"`,
   ];
