@@ -28,6 +28,8 @@ export const ENV = {
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
   /** Optional: authors with more followers than this are merged at read time instead of fanned out. */
   fanoutMaxFollowers: 'FANOUT_MAX_FOLLOWERS',
+  /** Optional: home timeline depth, at most LIMITS.timelineMaxEntries (a smaller one lets a short soak trim). */
+  timelineMaxEntries: 'TIMELINE_MAX_ENTRIES',
   /** Optional: ffmpeg binary path (default: the bundled layer binary, else `ffmpeg` on PATH). */
   ffmpegPath: 'FFMPEG_PATH',
   /** Optional: ffprobe binary path. */

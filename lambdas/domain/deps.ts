@@ -20,6 +20,8 @@ export interface Deps {
   readonly cdnBaseUrl: string;
   /** Authors with more followers than this are merged at read time instead of fanned out. */
   readonly fanoutMaxFollowers: number;
+  /** How deep a home timeline goes (LIMITS.timelineMaxEntries unless configured smaller). */
+  readonly timelineMaxEntries: number;
   /** Clock, in epoch ms; tests may pin it. */
   readonly now?: () => number;
 }

@@ -7,7 +7,6 @@
  * batches never duplicate entries. A Redis failure is thrown, so the batch is retried.
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { LIMITS } from '../../app/model';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
 import { awaitReady, execPipeline, SCRIPTS } from './cache';
@@ -34,7 +33,7 @@ export async function fanoutChange(deps: Deps, change: TweetChange): Promise<voi
       own.evalScript(
         SCRIPTS.timelineAdd,
         cacheKeys.homeTimeline(author),
-        LIMITS.timelineMaxEntries,
+        deps.timelineMaxEntries,
         tweetTime(tweetId),
         tweetId,
       );
@@ -46,7 +45,7 @@ export async function fanoutChange(deps: Deps, change: TweetChange): Promise<voi
   });
   // Celebrities' tweets are merged at read time; deleted ones are skipped when hydrated.
   if (audience === 'celebrity') return;
-  if (change.kind === 'insert') await addToTimelines(deps.redis, audience, [tweetId]);
+  if (change.kind === 'insert') await addToTimelines(deps.redis, audience, [tweetId], deps.timelineMaxEntries);
   else await removeFromTimelines(deps.redis, audience, [tweetId]);
 }
 

@@ -273,7 +273,8 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
   );
   let backfilled = true;
   if (exists === 1 && !(await isCelebrity(deps, followee))) {
-    backfilled = await addToTimeline(deps.redis, userId, await newestTweetIds(deps, followee));
+    const newest = await newestTweetIds(deps, followee, deps.timelineMaxEntries);
+    backfilled = await addToTimeline(deps.redis, userId, newest, deps.timelineMaxEntries);
   }
   if (cachesUpdated === undefined || exists === undefined || !backfilled) {
     await markTimelineStale(deps, userId);

@@ -9,6 +9,10 @@ import type { Deps } from './deps';
 
 export function productionDeps(): Deps {
   const fanoutMaxFollowers = intEnv(ENV.fanoutMaxFollowers, LIMITS.fanoutMaxFollowersDefault);
+  const timelineMaxEntries = intEnv(ENV.timelineMaxEntries, LIMITS.timelineMaxEntries);
+  if (timelineMaxEntries < 1 || timelineMaxEntries > LIMITS.timelineMaxEntries) {
+    throw new Error(`${ENV.timelineMaxEntries} must be 1 to ${LIMITS.timelineMaxEntries}`);
+  }
   return {
     dynamo,
     redis,
@@ -18,5 +22,6 @@ export function productionDeps(): Deps {
       return cdnBaseUrl();
     },
     fanoutMaxFollowers,
+    timelineMaxEntries,
   };
 }

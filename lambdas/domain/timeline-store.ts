@@ -3,7 +3,7 @@
  * Equal scores order by member, and tweet ids sort by time, so the set's order is the ids' order.
  *
  * Markers at score -inf tell a built timeline from a missing or half-built one:
- * - `built`: the timeline holds the newest entries (up to LIMITS.timelineMaxEntries);
+ * - `built`: the timeline holds the newest entries (up to deps.timelineMaxEntries);
  * - `building:{token}`: a rebuild is under way; fanout already lands in the key.
  * Writers only ever add to timelines that exist, so a partial timeline is never taken for a full
  * one; a read that does not find `built` rebuilds from DynamoDB.
@@ -11,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisPipeline } from '../shared/redis-client';
 import type { CacheClient } from '../shared/clients';
-import { LIMITS } from '../../app/model';
 import { cacheKeys } from './cache-keys';
 import {
   execPipeline,
@@ -23,8 +22,6 @@ import {
   SCRIPTS,
 } from './cache';
 import { tweetTime } from './ids';
-
-const MAX = LIMITS.timelineMaxEntries;
 
 function pairs(tweetIds: readonly string[]): (string | number)[] {
   return tweetIds.flatMap((id) => [tweetTime(id), id]);
@@ -60,11 +57,12 @@ export async function addToTimelines(
   redis: CacheClient,
   userIds: readonly string[],
   tweetIds: readonly string[],
+  max: number,
 ): Promise<void> {
   if (tweetIds.length === 0) return;
   const args = pairs(tweetIds);
   await perTimeline(redis, userIds, (pipeline, key) =>
-    pipeline.evalScript(SCRIPTS.timelineAdd, key, MAX, ...args),
+    pipeline.evalScript(SCRIPTS.timelineAdd, key, max, ...args),
   );
 }
 
@@ -92,9 +90,10 @@ export async function addToTimeline(
   redis: CacheClient,
   userId: string,
   tweetIds: readonly string[],
+  max: number,
 ): Promise<boolean> {
   const done = await tryCache('timeline add', async () => {
-    await addToTimelines(redis, [userId], tweetIds);
+    await addToTimelines(redis, [userId], tweetIds, max);
     return true;
   });
   return done === true;
@@ -169,6 +168,7 @@ export async function finishBuild(
   userId: string,
   marker: string,
   tweetIds: readonly string[],
+  max: number,
 ): Promise<void> {
   await tryPipeline(redis, 'timeline build finish', (pipeline) =>
     pipeline.evalScript(
@@ -176,7 +176,7 @@ export async function finishBuild(
       cacheKeys.homeTimeline(userId),
       marker,
       TIMELINE_SENTINEL,
-      MAX,
+      max,
       TIMELINE_TTL_SECONDS,
       ...pairs(tweetIds),
     ),

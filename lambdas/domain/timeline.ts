@@ -1,5 +1,5 @@
 /**
- * GET /v1/timeline: the caller's home timeline, newest first, up to LIMITS.timelineMaxEntries deep.
+ * GET /v1/timeline: the caller's home timeline, newest first, up to deps.timelineMaxEntries deep.
  *
  * The common path is two Redis round trips: one script call (timeline page, built marker, expiry
  * refresh, cached follow graph) and one pipeline of GETs of the tweets; misses cost one BatchGet of tweets
@@ -25,7 +25,6 @@ import { hydrateTweets } from './tweet-cache';
 import type { TweetPage } from './tweets';
 import { decodeCursor, encodeCursor } from './validation';
 
-const MAX = LIMITS.timelineMaxEntries;
 const HOME_CURSOR_VERSION = 'h1';
 /** Newest ids cached per celebrity; enough for any first page (limit + 1). */
 const RECENT_MAX = LIMITS.pageMaxLimit + 1;
@@ -33,7 +32,7 @@ const RECENT_MAX = LIMITS.pageMaxLimit + 1;
 const RECENT_TTL_SECONDS = 2;
 
 interface HomeCursor {
-  /** Entries already served; the timeline ends at MAX. */
+  /** Entries already served; the timeline ends at deps.timelineMaxEntries. */
   readonly served: number;
   /** The last tweet id served: the next page starts below it. */
   readonly before: string;
@@ -43,14 +42,14 @@ interface HomeCursor {
  * A home cursor positions a read inside the caller's own timeline only; a forged one can skip
  * around in it, never reach anyone else's data.
  */
-function parseHomeCursor(raw: string | undefined): HomeCursor | undefined {
+function parseHomeCursor(raw: string | undefined, max: number): HomeCursor | undefined {
   if (raw === undefined) return undefined;
   const [version, served, before] = decodeCursor(raw, 3);
   if (
     version !== HOME_CURSOR_VERSION ||
     served === undefined ||
     !/^[0-9]{1,3}$/.test(served) ||
-    Number(served) > MAX ||
+    Number(served) > max ||
     before === undefined ||
     parseTweetId(before) === undefined
   ) {
@@ -64,7 +63,8 @@ export async function readHomeTimeline(
   userId: string,
   options: { limit: number; cursor?: string },
 ): Promise<TweetPage> {
-  const cursor = parseHomeCursor(options.cursor);
+  const MAX = deps.timelineMaxEntries;
+  const cursor = parseHomeCursor(options.cursor, MAX);
   const served = cursor?.served ?? 0;
   const want = Math.min(options.limit, MAX - served);
   if (want <= 0) return { tweets: [], next_cursor: null };
@@ -98,7 +98,7 @@ export async function readHomeTimeline(
     const authors = fannedOutAuthors(userId, loaded);
     if (marker !== undefined) {
       const rebuilt = await mergeNewest(deps, authors, MAX);
-      await finishBuild(deps.redis, userId, marker, rebuilt);
+      await finishBuild(deps.redis, userId, marker, rebuilt, MAX);
       candidates = rebuilt.filter((id) => before === undefined || id < before).slice(0, want + 1);
       // Any failure marked before that graph read is covered by this rebuild (if finishing it
       // failed, the timeline is not built, so the next read rebuilds it anyway).

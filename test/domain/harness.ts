@@ -43,6 +43,7 @@ export function testDeps(overrides: Partial<Deps> = {}): Deps {
     tables: { tweets: tables.tweets, metadata: tables.metadata },
     cdnBaseUrl: CDN,
     fanoutMaxFollowers: LIMITS.fanoutMaxFollowersDefault,
+    timelineMaxEntries: LIMITS.timelineMaxEntries,
     ...overrides,
   };
 }

@@ -211,7 +211,7 @@ describe('home timeline', () => {
     expect(await readAll(reader, 10)).toEqual([]);
     const start = Date.now() - 10_000;
     const ids = Array.from({ length: 850 }, (_, i) => `${ulid(start + i)}-ghost`);
-    await addToTimelines(db, [reader], ids);
+    await addToTimelines(db, [reader], ids, deps.timelineMaxEntries);
     expect(await db.call('ZCARD', cacheKeys.homeTimeline(reader))).toBe(801);
     expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 1, 1)).toEqual([ids[50]]);
     let cursor: string | undefined;
@@ -284,7 +284,7 @@ describe('follows', () => {
     expect(await readAll(reader, 10)).toEqual([mine]);
     // A fanout already under way when the unfollow landed writes one more entry: never shown.
     const late = await tweet(followee);
-    await addToTimelines(db, [reader], [late]);
+    await addToTimelines(db, [reader], [late], deps.timelineMaxEntries);
     expect(await readAll(reader, 10)).toEqual([mine]);
   });
 
