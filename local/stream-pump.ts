@@ -170,6 +170,7 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
   const deliver = async (records: DynamoDBRecord[], attemptsLeft: number): Promise<void> => {
     let pending = records;
     let attempts = attemptsLeft;
+    let retries = 0;
     while (pending.length > 0) {
       let failedFrom: number | undefined;
       try {
@@ -209,8 +210,10 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
         return;
       }
       attempts -= 1;
-      // Back off to at most 2 s while an outage lasts.
-      await sleep(Math.min(200 * 2 ** Math.min(attemptsLeft - attempts - 1, 4), 2000));
+      // Back off (200 ms doubling, at most 2 s) while an outage lasts. Counted on its own: with
+      // unlimited attempts, attemptsLeft - attempts is Infinity - Infinity.
+      await sleep(Math.min(200 * 2 ** Math.min(retries, 4), 2000));
+      retries += 1;
     }
   };
 

@@ -11,41 +11,83 @@ import { RedisScript, type RedisPipeline } from '../shared/redis-client';
 /** Members at score -inf mark a home timeline's state; they are never tweet ids. */
 export const TIMELINE_SENTINEL = 'built';
 export const TIMELINE_BUILDING_PREFIX = 'building:';
+/**
+ * `floor:{score}`: the timeline was cut at its depth, and holds every entry newer than that score
+ * (ms) and none at or below it; a reader past its last entry goes on in DynamoDB. No floor: the
+ * timeline holds every entry there is.
+ */
+export const TIMELINE_FLOOR_PREFIX = 'floor:';
 /** Home timelines not read for this long are evicted and rebuilt on the next read. */
 export const TIMELINE_TTL_SECONDS = 3 * 24 * 60 * 60;
 
 /**
- * Adds entries to an existing home timeline and trims it to the newest `max` real entries,
- * keeping the -inf markers. A missing timeline stays missing: a partial timeline must never look
+ * Lua shared by the timeline scripts: the floor, and the trim to `max` entries that raises it.
+ * Scores are compared as numbers (ms), never member strings (Lua compares those by locale).
+ */
+const TIMELINE_FLOOR_LUA = `
+local function floor_of(key)
+  for _, member in ipairs(redis.call('ZRANGE', key, '-inf', '-inf', 'BYSCORE')) do
+    if string.sub(member, 1, ${TIMELINE_FLOOR_PREFIX.length}) == '${TIMELINE_FLOOR_PREFIX}' then
+      return tonumber(string.sub(member, ${TIMELINE_FLOOR_PREFIX.length + 1})), member
+    end
+  end
+  return nil, nil
+end
+local function raise_floor(key, score)
+  local old, member = floor_of(key)
+  if old ~= nil and old >= tonumber(score) then return end
+  if member ~= nil then redis.call('ZREM', key, member) end
+  redis.call('ZADD', key, '-inf', '${TIMELINE_FLOOR_PREFIX}' .. score)
+  redis.call('ZREMRANGEBYSCORE', key, '(-inf', score)
+end
+local function trim(key, max)
+  local markers = redis.call('ZCOUNT', key, '-inf', '-inf')
+  local excess = redis.call('ZCARD', key) - markers - max
+  if excess <= 0 then return end
+  local cut = redis.call('ZRANGE', key, markers, markers + excess - 1, 'WITHSCORES')
+  raise_floor(key, cut[#cut])
+end
+`;
+
+/**
+ * Adds entries to an existing home timeline (none at or below its floor) and trims it to the
+ * newest `max` real entries. A missing timeline stays missing: a partial timeline must never look
  * complete, and the next read rebuilds it from DynamoDB. Single key, so it is cluster-safe.
  * KEYS[1] timeline; ARGV[1] max; ARGV[2..] score, member pairs.
  */
 const TIMELINE_ADD = new RedisScript(
-  `
+  `${TIMELINE_FLOOR_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
-local markers = redis.call('ZCOUNT', KEYS[1], '-inf', '-inf')
-local excess = redis.call('ZCARD', KEYS[1]) - markers - tonumber(ARGV[1])
-if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], markers, markers + excess - 1) end
+local floor = floor_of(KEYS[1])
+for i = 2, #ARGV, 2 do
+  if floor == nil or tonumber(ARGV[i]) > floor then redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+trim(KEYS[1], tonumber(ARGV[1]))
 return 1`,
   1,
 );
 
 /**
  * Completes a rebuild started with a `building:{token}` marker: only if that marker is still there
- * (so a FLUSHALL or eviction during the rebuild cannot leave a timeline that misses tweets fanned
- * out meanwhile), adds the entries, marks the timeline built and trims it.
+ * (so a FLUSHALL, an eviction or an unfollow during the rebuild cannot leave a timeline that misses
+ * tweets fanned out meanwhile, or holds an unfollowed author's), adds the entries, marks the
+ * timeline built and trims it. A rebuild that read `max` entries may have left older ones unread:
+ * its oldest score becomes the floor.
  * KEYS[1] timeline; ARGV[1] marker; ARGV[2] sentinel; ARGV[3] max; ARGV[4] ttl; ARGV[5..] pairs.
  */
 const TIMELINE_FINISH_BUILD = new RedisScript(
-  `
+  `${TIMELINE_FLOOR_LUA}
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
-for i = 5, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local floor = floor_of(KEYS[1])
+local lowest = nil
+for i = 5, #ARGV, 2 do
+  if floor == nil or tonumber(ARGV[i]) > floor then redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  if lowest == nil or tonumber(ARGV[i]) < tonumber(lowest) then lowest = ARGV[i] end
+end
 redis.call('ZADD', KEYS[1], '-inf', ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
-local markers = redis.call('ZCOUNT', KEYS[1], '-inf', '-inf')
-local excess = redis.call('ZCARD', KEYS[1]) - markers - tonumber(ARGV[3])
-if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], markers, markers + excess - 1) end
+trim(KEYS[1], tonumber(ARGV[3]))
+if lowest ~= nil and (#ARGV - 4) / 2 >= tonumber(ARGV[3]) then raise_floor(KEYS[1], lowest) end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`,
   1,
@@ -53,11 +95,14 @@ return 1`,
 
 /**
  * Removes every entry of one author from a timeline: tweet ids end in `-{user_id}` after the
- * 26-character ULID, so the author is read from the id itself, with no DynamoDB read.
- * KEYS[1] timeline; ARGV[1] the author's user id.
+ * 26-character ULID, so the author is read from the id itself, with no DynamoDB read. A timeline
+ * still being rebuilt is dropped instead: its rebuild may have read the author as followed, and
+ * must not finish (the next read rebuilds it).
+ * KEYS[1] timeline; ARGV[1] the author's user id; ARGV[2] the built sentinel.
  */
 const TIMELINE_REMOVE_AUTHOR = new RedisScript(
   `
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) == false then return redis.call('DEL', KEYS[1]) end
 local suffix = '-' .. ARGV[1]
 local removed = 0
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -66,6 +111,19 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   end
 end
 return removed`,
+  1,
+);
+
+/**
+ * Caches a value loaded from DynamoDB only if the placeholder set before the load is still there:
+ * a write that invalidated the key meanwhile (DEL), a newer load, or a restart of Redis voids it.
+ * KEYS[1] key; ARGV[1] placeholder; ARGV[2] value; ARGV[3] ttl in seconds.
+ */
+const FILL_IF_PLACEHOLDER = new RedisScript(
+  `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`,
   1,
 );
 
@@ -102,10 +160,11 @@ return redis.call('SADD', KEYS[1], ARGV[1])`,
  * the client to filter by id (Lua string comparison depends on the server's locale).
  * KEYS[1] timeline; KEYS[2] companion key to GET; ARGV[1] sentinel; ARGV[2] ttl; ARGV[3] count;
  * ARGV[4] the cursor's score, or '' for the first page.
- * Returns {built (0/1), ties, entries below the cursor's score (or the newest), companion value}.
+ * Returns {built (0/1), ties, entries below the cursor's score (or the newest), companion value,
+ * floored (0/1): entries older than the timeline's last are in DynamoDB only}.
  */
 const TIMELINE_PAGE = new RedisScript(
-  `
+  `${TIMELINE_FLOOR_LUA}
 local built = redis.call('ZSCORE', KEYS[1], ARGV[1]) and 1 or 0
 local ties = {}
 local rest
@@ -116,7 +175,8 @@ else
   rest = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[4], '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[3])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-return {built, ties, rest, redis.call('GET', KEYS[2])}`,
+local floored = floor_of(KEYS[1]) and 1 or 0
+return {built, ties, rest, redis.call('GET', KEYS[2]), floored}`,
   2,
 );
 
@@ -128,6 +188,7 @@ export const SCRIPTS = {
   followersFinishBuild: FOLLOWERS_FINISH_BUILD,
   followersAdd: FOLLOWERS_ADD,
   timelinePage: TIMELINE_PAGE,
+  fillIfPlaceholder: FILL_IF_PLACEHOLDER,
 } as const;
 
 /**

@@ -45,7 +45,8 @@ export async function fanoutChange(deps: Deps, change: TweetChange): Promise<voi
   });
   // Celebrities' tweets are merged at read time; deleted ones are skipped when hydrated.
   if (audience === 'celebrity') return;
-  if (change.kind === 'insert') await addToTimelines(deps.redis, audience, [tweetId], deps.timelineMaxEntries);
+  if (change.kind === 'insert')
+    await addToTimelines(deps.redis, audience, [tweetId], deps.timelineMaxEntries);
   else await removeFromTimelines(deps.redis, audience, [tweetId]);
 }
 

@@ -2,12 +2,13 @@
  * The follow graph: both edge directions and the profile counters change in one transaction, so
  * "followers of X" (fanout) and "followees of X" (timeline rebuilds) never disagree.
  */
+import { randomBytes } from 'node:crypto';
 import type { TransactWriteCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
 import { invalidRequest } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
-import { SCRIPTS, tryCache, tryPipeline } from './cache';
+import { SCRIPTS, TIMELINE_SENTINEL, tryCache, tryPipeline } from './cache';
 import { nowMs, type Deps } from './deps';
 import {
   batchGetAll,
@@ -25,6 +26,8 @@ const TRANSACTION_ATTEMPTS = 6;
 export const FOLLOW_GRAPH_TTL_SECONDS = 60;
 /** Above this many followees, timeline reads do not filter entries by author (too big to cache). */
 const FOLLOWEE_FILTER_MAX = 2000;
+/** What the graph key holds while a load reads DynamoDB; never parses as a graph. */
+const GRAPH_LOADING_PREFIX = 'loading:';
 
 type Source = Pick<Deps, 'dynamo' | 'tables'>;
 
@@ -92,8 +95,19 @@ export interface CachedFollowGraph {
 /**
  * Reads who `userId` follows and which of them are celebrities, and caches it briefly. The user's
  * own profile is read in the same BatchGet, for its stale-timeline mark.
+ *
+ * The cache is filled only if no follow or unfollow invalidated it while DynamoDB was read: a
+ * placeholder goes in first, and the fill replaces only that placeholder (a follow's DEL, a newer
+ * load or a Redis restart removes it). Without this, a load that read the graph just before a
+ * follow committed could cache the old graph after the follow dropped it, hiding the followee (or
+ * showing an unfollowed author) for the cache's whole lifetime.
  */
 export async function loadFollowGraph(deps: Deps, userId: string): Promise<FollowGraph> {
+  const graphKey = cacheKeys.followGraph(userId);
+  const placeholder = GRAPH_LOADING_PREFIX + randomBytes(8).toString('hex');
+  const placed = await tryCache('follow graph placeholder', () =>
+    deps.redis.set(graphKey, placeholder, 'EX', FOLLOW_GRAPH_TTL_SECONDS),
+  );
   const following = await followees(deps, userId);
   const ownPk = METADATA_KEYS.profile(userId).pk;
   const profiles = await batchGetAll(
@@ -116,14 +130,17 @@ export async function loadFollowGraph(deps: Deps, userId: string): Promise<Follo
     followees: following.length <= FOLLOWEE_FILTER_MAX ? following : null,
     celebrities,
   };
-  await tryCache('cache follow graph', () =>
-    deps.redis.set(
-      cacheKeys.followGraph(userId),
-      JSON.stringify(cached),
-      'EX',
-      FOLLOW_GRAPH_TTL_SECONDS,
-    ),
-  );
+  if (placed !== undefined) {
+    await tryCache('cache follow graph', () =>
+      deps.redis.evalScript(
+        SCRIPTS.fillIfPlaceholder,
+        graphKey,
+        placeholder,
+        JSON.stringify(cached),
+        FOLLOW_GRAPH_TTL_SECONDS,
+      ),
+    );
+  }
   return {
     followees: following,
     celebrities,
@@ -159,6 +176,10 @@ async function updateStaleMark(
   }
 }
 
+/** A unique stale-timeline mark, so clearing one never clears a later one made the same ms. */
+const newStaleMark = (deps: Deps) =>
+  `${new Date(nowMs(deps)).toISOString()}#${randomBytes(4).toString('hex')}`;
+
 /**
  * Records durably that a follow or unfollow's Redis work failed, so the caller's timeline (which
  * may lack a backfill, or hold an unfollowed author's entries) is rebuilt when their follow graph
@@ -167,8 +188,8 @@ async function updateStaleMark(
  */
 const markTimelineStale = (deps: Deps, userId: string) =>
   updateStaleMark(deps, userId, {
-    UpdateExpression: 'SET user_id = :user, timeline_stale_at = :now',
-    ExpressionAttributeValues: { ':user': userId, ':now': new Date(nowMs(deps)).toISOString() },
+    UpdateExpression: 'SET user_id = :user, timeline_stale_at = :mark',
+    ExpressionAttributeValues: { ':user': userId, ':mark': newStaleMark(deps) },
   });
 
 /**
@@ -204,16 +225,19 @@ function checkFollowee(userId: string, followee: string): void {
   if (followee === userId) throw invalidRequest('You cannot follow yourself');
 }
 
-/** Runs a follow-graph transaction; a failed edge condition means it was already done. */
-async function graphTransaction(deps: Deps, input: TransactWriteCommandInput): Promise<void> {
+/**
+ * Runs a follow-graph transaction. False when a failed edge condition says it was already done
+ * (nothing written).
+ */
+async function graphTransaction(deps: Deps, input: TransactWriteCommandInput): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
       await deps.dynamo.transactWrite(input);
-      return;
+      return true;
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons === undefined) throw error;
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return;
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
       if (attempt >= TRANSACTION_ATTEMPTS) throw error;
       await sleep(10 * attempt + Math.random() * 40);
     }
@@ -233,6 +257,40 @@ function counterUpdate(deps: Deps, userId: string, field: string, delta: number)
 }
 
 /**
+ * The caller's side of a follow or unfollow: its following_count, and a stale-timeline mark set in
+ * the same transaction. The mark is cleared once the Redis work is done; if the function dies or
+ * loses DynamoDB's reply in between, the mark stands, and the next follow-graph read rebuilds the
+ * timeline, so the edge and the timeline can never disagree for longer than the graph's cache.
+ */
+function callerUpdate(deps: Deps, userId: string, delta: number, mark: string) {
+  return {
+    Update: {
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.profile(userId),
+      UpdateExpression: 'SET user_id = :user, timeline_stale_at = :mark ADD following_count :delta',
+      ExpressionAttributeValues: { ':user': userId, ':delta': delta, ':mark': mark },
+    },
+  };
+}
+
+/**
+ * After the Redis work of a follow or unfollow: clears the transaction's mark if the work was done,
+ * or marks the timeline stale if it failed (the mark is there already if the transaction wrote).
+ */
+async function settleStaleMark(
+  deps: Deps,
+  userId: string,
+  redisDone: boolean,
+  writtenMark: string | undefined,
+): Promise<void> {
+  if (!redisDone) {
+    if (writtenMark === undefined) await markTimelineStale(deps, userId);
+  } else if (writtenMark !== undefined) {
+    await clearTimelineStale(deps, userId, writtenMark);
+  }
+}
+
+/**
  * PUT /v1/users/{id}/follow. Idempotent: an existing edge makes it a no-op. Afterwards the
  * followee's recent tweets are backfilled into the caller's timeline if it exists (a missing one
  * is rebuilt, with this followee, on its next read). Celebrities are merged at read time instead.
@@ -241,7 +299,8 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
   checkFollowee(userId, followee);
   const createdAt = new Date(nowMs(deps)).toISOString();
   const edge = { follower_id: userId, followee_id: followee, created_at: createdAt };
-  await graphTransaction(deps, {
+  const mark = newStaleMark(deps);
+  const written = await graphTransaction(deps, {
     TransactItems: [
       {
         Put: {
@@ -256,7 +315,7 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
           Item: { ...METADATA_KEYS.follower(followee, userId), ...edge },
         },
       },
-      counterUpdate(deps, userId, 'following_count', 1),
+      callerUpdate(deps, userId, 1, mark),
       counterUpdate(deps, followee, 'follower_count', 1),
     ],
   });
@@ -268,6 +327,7 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
       .evalScript(SCRIPTS.followersAdd, cacheKeys.followers(followee), userId),
   );
   // Also when the edge already existed: a retried PUT repairs a backfill that Redis dropped.
+  // A timeline being rebuilt exists too: the backfill lands in it, whatever graph it read.
   const exists = await tryCache('timeline exists', () =>
     deps.redis.exists(cacheKeys.homeTimeline(userId)),
   );
@@ -276,9 +336,8 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
     const newest = await newestTweetIds(deps, followee, deps.timelineMaxEntries);
     backfilled = await addToTimeline(deps.redis, userId, newest, deps.timelineMaxEntries);
   }
-  if (cachesUpdated === undefined || exists === undefined || !backfilled) {
-    await markTimelineStale(deps, userId);
-  }
+  const redisDone = cachesUpdated !== undefined && exists !== undefined && backfilled;
+  await settleStaleMark(deps, userId, redisDone, written ? mark : undefined);
 }
 
 /**
@@ -288,7 +347,8 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
  */
 export async function unfollowUser(deps: Deps, userId: string, followee: string): Promise<void> {
   checkFollowee(userId, followee);
-  await graphTransaction(deps, {
+  const mark = newStaleMark(deps);
+  const written = await graphTransaction(deps, {
     TransactItems: [
       {
         Delete: {
@@ -300,7 +360,7 @@ export async function unfollowUser(deps: Deps, userId: string, followee: string)
       {
         Delete: { TableName: deps.tables.metadata, Key: METADATA_KEYS.follower(followee, userId) },
       },
-      counterUpdate(deps, userId, 'following_count', -1),
+      callerUpdate(deps, userId, -1, mark),
       counterUpdate(deps, followee, 'follower_count', -1),
     ],
   });
@@ -310,7 +370,13 @@ export async function unfollowUser(deps: Deps, userId: string, followee: string)
       .del(cacheKeys.followGraph(userId))
       // Dropped, not edited: a rebuild racing this unfollow then cannot put the follower back.
       .del(cacheKeys.followers(followee))
-      .evalScript(SCRIPTS.timelineRemoveAuthor, cacheKeys.homeTimeline(userId), followee),
+      // A timeline being rebuilt is dropped, for the same reason.
+      .evalScript(
+        SCRIPTS.timelineRemoveAuthor,
+        cacheKeys.homeTimeline(userId),
+        followee,
+        TIMELINE_SENTINEL,
+      ),
   );
-  if (cleaned === undefined) await markTimelineStale(deps, userId);
+  await settleStaleMark(deps, userId, cleaned !== undefined, written ? mark : undefined);
 }

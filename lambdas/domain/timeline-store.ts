@@ -4,7 +4,8 @@
  *
  * Markers at score -inf tell a built timeline from a missing or half-built one:
  * - `built`: the timeline holds the newest entries (up to deps.timelineMaxEntries);
- * - `building:{token}`: a rebuild is under way; fanout already lands in the key.
+ * - `building:{token}`: a rebuild is under way; fanout already lands in the key;
+ * - `floor:{score}`: the timeline was cut at its depth; older entries are read from DynamoDB.
  * Writers only ever add to timelines that exist, so a partial timeline is never taken for a full
  * one; a read that does not find `built` rebuilds from DynamoDB.
  */
@@ -106,6 +107,8 @@ export interface StoredPage {
   readonly tweetIds: string[];
   /** The value at `companionKey` (read in the same command), or null. */
   readonly companion: string | null;
+  /** The timeline was cut at its depth: entries older than its last one are in DynamoDB only. */
+  readonly floored: boolean;
 }
 
 /**
@@ -133,13 +136,20 @@ export async function readStoredPage(
     ),
   );
   if (reply === undefined) return undefined;
-  const [built, ties, rest, companion] = reply as [number, string[], string[], string | null];
+  const [built, ties, rest, companion, floored] = reply as [
+    number,
+    string[],
+    string[],
+    string | null,
+    number,
+  ];
   // Entries with the cursor's exact score sort by id: those below it come first, newest first.
   const below = before === undefined ? [] : ties.filter((id) => id < before).reverse();
   return {
     built: built === 1,
     tweetIds: [...below, ...rest].slice(0, count),
     companion: companion ?? null,
+    floored: floored === 1,
   };
 }
 

@@ -88,6 +88,21 @@ export async function readHomeTimeline(
   let candidates: string[];
   if (stored?.built === true && !stale) {
     candidates = stored.tweetIds;
+    if (stored.floored && candidates.length <= want && served + candidates.length < MAX) {
+      // Cut at its depth, and short of entries here (unfollows and deletes removed some): the
+      // entries older than its last one come from DynamoDB.
+      const sources =
+        graph?.followees != null
+          ? { followees: graph.followees, celebrities: graph.celebrities }
+          : await loadFollowGraph(deps, userId);
+      const older = await mergeNewest(
+        deps,
+        fannedOutAuthors(userId, sources),
+        want + 1 - candidates.length,
+        candidates[candidates.length - 1] ?? before,
+      );
+      candidates = [...candidates, ...older];
+    }
   } else {
     // Missing, half-built or stale (or Redis down): read the source of truth.
     const marker = stored === undefined ? undefined : await startBuild(deps.redis, userId, stale);
@@ -139,7 +154,10 @@ function authorFilter(userId: string, graph: CachedFollowGraph): (tweetId: strin
 const ULID_AND_DASH = 27;
 
 /** Authors whose tweets the fanout writes into this user's timeline: self and non-celebrities. */
-function fannedOutAuthors(userId: string, graph: FollowGraph): string[] {
+function fannedOutAuthors(
+  userId: string,
+  graph: Pick<FollowGraph, 'followees' | 'celebrities'>,
+): string[] {
   const merged = new Set(graph.celebrities);
   return [userId, ...graph.followees.filter((id) => !merged.has(id))];
 }

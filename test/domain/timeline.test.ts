@@ -9,7 +9,7 @@ import { cacheKeys } from '../../lambdas/domain/cache-keys';
 import type { Deps } from '../../lambdas/domain/deps';
 import { createFanoutHandler } from '../../lambdas/domain/fanout';
 import { clearTimelineStale, followUser, unfollowUser } from '../../lambdas/domain/follows';
-import { ulid } from '../../lambdas/domain/ids';
+import { tweetTime, ulid } from '../../lambdas/domain/ids';
 import { readHomeTimeline } from '../../lambdas/domain/timeline';
 import { addToTimelines } from '../../lambdas/domain/timeline-store';
 import { createTweet, deleteTweet, getTweet, listUserTweets } from '../../lambdas/domain/tweets';
@@ -209,11 +209,18 @@ describe('home timeline', () => {
   it('keeps the newest 800 entries and pages no deeper', async () => {
     const reader = newUser();
     expect(await readAll(reader, 10)).toEqual([]);
-    const start = Date.now() - 10_000;
+    // One millisecond each, later than any id made so far (ulid() keeps ids increasing, so an
+    // earlier time would give them all one millisecond).
+    const start = Date.now() + 60_000;
     const ids = Array.from({ length: 850 }, (_, i) => `${ulid(start + i)}-ghost`);
     await addToTimelines(db, [reader], ids, deps.timelineMaxEntries);
-    expect(await db.call('ZCARD', cacheKeys.homeTimeline(reader))).toBe(801);
-    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 1, 1)).toEqual([ids[50]]);
+    // 800 entries and two markers: built, and the floor the trim raised to the newest cut entry.
+    expect(await db.call('ZCARD', cacheKeys.homeTimeline(reader))).toBe(802);
+    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, 2)).toEqual([
+      'built',
+      `floor:${tweetTime(ids[49] ?? '')}`,
+      ids[50],
+    ]);
     let cursor: string | undefined;
     let pages = 0;
     do {
