@@ -133,13 +133,16 @@ export async function readHomeTimeline(
   const page = candidates.slice(0, want);
   const shown = authorFilter(userId, graph);
   const hydrated = await hydrateTweets(deps, page.filter(shown));
+  // Skipped: tweets deleted a moment ago (the fanout's REMOVE follows) and, rarely, a tweet a
+  // fanout already under way wrote just after the caller unfollowed its author. Only what is
+  // shown counts towards the depth, so skipped entries never push shown ones past it.
+  const tweets = page.flatMap((id) => (shown(id) ? (hydrated.get(id) ?? []) : []));
   const last = page[page.length - 1];
-  const more = candidates.length > want && served + page.length < MAX && last !== undefined;
+  const servedNow = served + tweets.length;
+  const more = candidates.length > want && servedNow < MAX && last !== undefined;
   return {
-    // Skipped: tweets deleted a moment ago (the fanout's REMOVE follows) and, rarely, a tweet a
-    // fanout already under way wrote just after the caller unfollowed its author.
-    tweets: page.flatMap((id) => (shown(id) ? (hydrated.get(id) ?? []) : [])),
-    next_cursor: more ? encodeCursor([HOME_CURSOR_VERSION, served + page.length, last]) : null,
+    tweets,
+    next_cursor: more ? encodeCursor([HOME_CURSOR_VERSION, servedNow, last]) : null,
   };
 }
 

@@ -163,6 +163,21 @@ describe('home timeline races', () => {
     expect(await readAll(reader, 2, small)).toEqual(newestFirst(keptIds.slice(0, 2)));
   });
 
+  it('counts only shown entries towards the depth, so a deleted entry still held does not hide the last one', async () => {
+    const small: Deps = { ...deps, timelineMaxEntries: 3 };
+    const [reader, author] = [newUser('reader'), newUser('author')];
+    await followUser(small, reader, author);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await tweet(author, small));
+    expect(await readAll(reader, 2, small)).toEqual(newestFirst(ids).slice(0, 3));
+
+    // Deleted, but its REMOVE has not reached this timeline yet (or a racing rebuild re-added it).
+    const deleted = ids[3] ?? '';
+    await deleteTweet(small, author, deleted);
+    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(reader), deleted)).not.toBeNull();
+    expect(await readAll(reader, 2, small)).toEqual(newestFirst(ids.slice(0, 3)));
+  });
+
   it('rebuilds a timeline whose follow committed but whose response was lost before the cache work', async () => {
     const [reader, author] = [newUser('reader'), newUser('author')];
     const old = await tweet(author);
