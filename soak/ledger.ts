@@ -1,11 +1,15 @@
 /**
  * What the soak clients did and saw: every request's outcome and timing, every tweet they tried to
- * create (acknowledged, rejected, or of unknown outcome), the follow graph as acknowledged, the
+ * create (acknowledged, rejected, or of unknown outcome) or delete, the follow graph as acknowledged, the
  * media they uploaded and every media status they observed. The verifier compares the stack's
  * final state against it.
  */
 
-export type TweetOutcome = 'acked' | 'rejected' | 'unknown';
+/**
+ * What became of a tweet: `deleting` while its author's DELETE is in flight, `deleted` once it was
+ * answered 204 (it must then be gone everywhere).
+ */
+export type TweetOutcome = 'acked' | 'rejected' | 'unknown' | 'deleting' | 'deleted';
 
 export interface SentTweet {
   /** Unique marker at the start of the text; identifies the tweet in any read. */

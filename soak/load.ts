@@ -2,7 +2,8 @@
  * The soak's concurrent clients. Each loops until the deadline, picking a weighted operation:
  * create a tweet (some with an Idempotency-Key, some of those sent as concurrent duplicates and
  * retried until answered), read a tweet, read a home timeline or a user's tweets, follow or
- * unfollow, or post a tweet with an image. Everything is written to the ledger.
+ * unfollow, delete one of the newest tweets, or post a tweet with an image. Everything is written
+ * to the ledger.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { ApiClient, errorCode, jsonOf, rawRequest, type RawResponse } from './http';
@@ -210,7 +211,8 @@ export class LoadClient {
       'GET',
       `/v1/tweets/${encodeURIComponent(tweet.tweetId ?? '')}`,
     );
-    if (response === undefined || response.status >= 500) return;
+    // Deleted meanwhile by its author: a 404 is then right.
+    if (response === undefined || response.status >= 500 || tweet.outcome !== 'acked') return;
     const body = jsonOf(response) as { text?: string; tweet_id?: string } | undefined;
     if (response.status !== 200 || body?.text !== tweet.text || body.tweet_id !== tweet.tweetId) {
       ledger.anomaly(
@@ -251,17 +253,51 @@ export class LoadClient {
     }
   }
 
-  async followOrUnfollow(): Promise<void> {
+  /**
+   * An author deletes one of the newest acknowledged tweets (those that sit in timelines; `author`
+   * limits it to theirs), retried until answered. Reads skip it from the moment the DELETE is sent.
+   */
+  async deleteTweet(author?: string): Promise<void> {
     const ledger = this.options.ledger;
+    const acked = [...ledger.tweets.values()].filter(
+      (t) => t.outcome === 'acked' && (author === undefined || t.author === author),
+    );
+    if (acked.length === 0) return;
+    const tweet = acked[randomInt(Math.max(0, acked.length - 50), acked.length)] as SentTweet;
+    tweet.outcome = 'deleting';
+    const response = await this.callUntilAnswered(
+      'delete',
+      tweet.author,
+      'DELETE',
+      `/v1/tweets/${encodeURIComponent(tweet.tweetId ?? '')}`,
+      {},
+      Math.max(this.options.deadline, Date.now()) + 90_000,
+    );
+    // 404: an earlier attempt that was not answered (503 in an outage) had deleted it.
+    if (response?.status === 204 || response?.status === 404) {
+      tweet.outcome = 'deleted';
+    } else {
+      // Not answered: it may or may not exist, like a create of unknown outcome.
+      tweet.outcome = 'unknown';
+      ledger.anomaly('delete_failed', `${tweet.tweetId}: ${response?.status}`);
+    }
+  }
+
+  async followOrUnfollow(): Promise<void> {
     const follower = pick(this.users);
     const followee = pick(this.users.filter((u) => u !== follower));
+    const following = this.options.ledger.followeesOf(follower).has(followee);
+    // Lean towards following so the graph stays interesting.
+    await this.setFollow(follower, followee, following ? randomInt(100) < 25 : true);
+  }
+
+  /** PUT or DELETE one follow edge, retried until answered; the ledger keeps the outcome. */
+  async setFollow(follower: string, followee: string, follow: boolean): Promise<void> {
+    const ledger = this.options.ledger;
     const pair = `${follower}>${followee}`;
     if (LoadClient.busyPairs.has(pair)) return;
     LoadClient.busyPairs.add(pair);
     try {
-      const following = ledger.followeesOf(follower).has(followee);
-      // Lean towards following so the graph stays interesting.
-      const follow = following ? randomInt(100) < 25 : true;
       const response = await this.callUntilAnswered(
         follow ? 'follow' : 'unfollow',
         follower,
@@ -284,6 +320,25 @@ export class LoadClient {
     } finally {
       LoadClient.busyPairs.delete(pair);
     }
+  }
+
+  /**
+   * The churn that leaves a timeline short of entries with nothing posted afterwards to refill it:
+   * the user reads their home timeline (so it is built, and full at a small depth), unfollows one
+   * followee and deletes one of their own newest tweets.
+   */
+  async finalChurn(user: string): Promise<void> {
+    await this.callUntilAnswered(
+      'home_timeline',
+      user,
+      'GET',
+      '/v1/timeline?limit=50',
+      {},
+      Date.now() + 30_000,
+    );
+    const [followee] = this.options.ledger.followeesOf(user);
+    if (followee !== undefined) await this.setFollow(user, followee, false);
+    await this.deleteTweet(user);
   }
 
   /** init -> presigned PUT -> tweet with the media (keyed). */
@@ -361,6 +416,7 @@ export class LoadClient {
       { weight: 20, run: (c) => c.readTimeline('home') },
       { weight: 7, run: (c) => c.readTimeline('user') },
       { weight: 10, run: (c) => c.followOrUnfollow() },
+      { weight: 3, run: (c) => c.deleteTweet() },
     ];
     const image = this.options.image;
     if (image !== undefined)

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { ENV } from '../app/model';
+import { ENV, LIMITS } from '../app/model';
 import { fanoutFaults } from './faults/fanout-state';
 import { FaultInjector, type VictimPlan } from './faults';
 import { Ledger } from './ledger';
@@ -46,6 +46,12 @@ export interface SoakOptions {
    * while they tweet, so merge-at-read timelines are checked too. @default the app's default
    */
   readonly celebrityThreshold?: number;
+  /**
+   * TIMELINE_MAX_ENTRIES for the run: a depth the load fills within seconds, so timelines are cut
+   * and then lose entries to unfollows and deletes, as full ones do in production.
+   * @default the app's default (800)
+   */
+  readonly timelineDepth?: number;
   /** Where the handlers' own log lines go. */
   readonly handlerLogFile: string;
   readonly log: (line: string) => void;
@@ -112,9 +118,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const stack = await startSoakStack({
     log: stackLog,
     keepData: options.keepData,
-    ...(options.celebrityThreshold !== undefined
-      ? { env: { [ENV.fanoutMaxFollowers]: String(options.celebrityThreshold) } }
-      : {}),
+    env: {
+      ...(options.celebrityThreshold !== undefined
+        ? { [ENV.fanoutMaxFollowers]: String(options.celebrityThreshold) }
+        : {}),
+      ...(options.timelineDepth !== undefined
+        ? { [ENV.timelineMaxEntries]: String(options.timelineDepth) }
+        : {}),
+    },
   });
   log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s: API ${stack.apiUrl}`);
   try {
@@ -248,6 +259,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (response?.status === 204 && follow) ledger.followeesOf(follower).add(followee);
     }
 
+    // Last, every user unfollows one followee and deletes a tweet of theirs after reading their
+    // timeline: gaps at the bottom of full timelines that no later tweet refills.
+    await Promise.all(ledger.users.map((user) => settler.finalChurn(user)));
+    await streamQuiet(stack, 2000, 60_000, log);
+
     // Media the run left alone must be final; the never-retried victim is the sweeper's job.
     const { dynamo, bucketName, tables, redis } = await import('../lambdas/shared/clients');
     const { s3 } = await import('../lambdas/shared/s3-client');
@@ -291,7 +307,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log(
       "verifying: every user's tweets, every acknowledged tweet by id, every home timeline, media",
     );
-    const verifier = new Verifier(stack.apiUrl, stack.token, ledger);
+    const verifier = new Verifier(
+      stack.apiUrl,
+      stack.token,
+      ledger,
+      options.timelineDepth ?? LIMITS.timelineMaxEntries,
+    );
     if (options.selfCheck === true) await breakOneTimeline(stack, ledger, log);
     const verification = await verifier.run();
     log(
@@ -387,6 +408,7 @@ async function main(): Promise<void> {
       users: { type: 'string' },
       'dynamo-down-ms': { type: 'string' },
       'celebrity-threshold': { type: 'string' },
+      'timeline-depth': { type: 'string' },
       json: { type: 'string' },
       'keep-data': { type: 'boolean', default: false },
       'handler-log': { type: 'string' },
@@ -407,6 +429,9 @@ async function main(): Promise<void> {
             '--celebrity-threshold',
           ),
         }
+      : {}),
+    ...(values['timeline-depth'] !== undefined
+      ? { timelineDepth: positiveInt(values['timeline-depth'], 1, '--timeline-depth') }
       : {}),
     keepData: values['keep-data'] === true,
     selfCheck: values['self-check'] === true,

@@ -1,7 +1,8 @@
 /**
  * The soak's read-back. After the load stops and the pipelines drain, it reads everything back
  * through the API and compares it with what the clients were told:
- * - every acknowledged tweet is readable by id with the same text and author;
+ * - every acknowledged tweet is readable by id with the same text and author, and every deleted
+ *   one answers 404 and is listed nowhere;
  * - every acknowledged tweet is exactly once in its author's tweets (the complete DynamoDB history);
  * - each user's home timeline (all pages, up to 800) holds exactly the newest 800 of: their own
  *   tweets and those of the users they follow in the final, acknowledged follow graph, once each;
@@ -51,6 +52,8 @@ export class Verifier {
     private readonly apiUrl: string,
     private readonly token: (userId: string) => string,
     private readonly ledger: Ledger,
+    /** The stack's home timeline depth (TIMELINE_MAX_ENTRIES). */
+    private readonly timelineDepth: number = LIMITS.timelineMaxEntries,
   ) {}
 
   private note(kind: string, message: string): void {
@@ -105,7 +108,12 @@ export class Verifier {
         seen.set(view.tweet_id, (seen.get(view.tweet_id) ?? 0) + 1);
         exists.set(view.tweet_id, view);
         const sent = this.sentFor(view);
-        if (sent === undefined || sent.outcome === 'rejected' || sent.author !== user) {
+        if (
+          sent === undefined ||
+          sent.outcome === 'rejected' ||
+          sent.outcome === 'deleted' ||
+          sent.author !== user
+        ) {
           this.unexpected += 1;
           this.note(
             'unexpected in user tweets',
@@ -149,6 +157,14 @@ export class Verifier {
       if (sent.outcome === 'unknown') {
         if (idByNonce.has(sent.nonce)) unknownWritten += 1;
         else unknownNotWritten += 1;
+        continue;
+      }
+      if (sent.outcome === 'deleted' && sent.tweetId !== undefined) {
+        const gone = await this.get(sent.author, `/v1/tweets/${encodeURIComponent(sent.tweetId)}`);
+        if (gone.status !== 404) {
+          this.unexpected += 1;
+          this.note('deleted tweet still readable', `${sent.tweetId}: ${gone.status}`);
+        }
         continue;
       }
       if (sent.outcome !== 'acked' || sent.tweetId === undefined) continue;
@@ -220,7 +236,7 @@ export class Verifier {
         .flatMap((author) => byAuthor.get(author) ?? [])
         .sort()
         .reverse()
-        .slice(0, LIMITS.timelineMaxEntries);
+        .slice(0, this.timelineDepth);
       const expectedSet = new Set(expected);
       const home = await this.listAll(user, '/v1/timeline');
       const counts = new Map<string, number>();
