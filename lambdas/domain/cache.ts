@@ -21,12 +21,16 @@ export const TIMELINE_FLOOR_PREFIX = 'floor:';
 export const TIMELINE_TTL_SECONDS = 3 * 24 * 60 * 60;
 
 /**
- * Lua shared by the timeline scripts: the floor, and the trim to `max` entries that raises it.
- * Scores are compared as numbers (ms), never member strings (Lua compares those by locale).
+ * Lua shared by the timeline scripts: the markers (one ZRANGE, which also tells whether the key
+ * exists: every timeline has one), the floor among them, and the trim to `max` entries that raises
+ * it. Scores are compared as numbers (ms), never member strings (Lua compares those by locale).
  */
 const TIMELINE_FLOOR_LUA = `
-local function floor_of(key)
-  for _, member in ipairs(redis.call('ZRANGE', key, '-inf', '-inf', 'BYSCORE')) do
+local function markers_of(key)
+  return redis.call('ZRANGE', key, '-inf', '-inf', 'BYSCORE')
+end
+local function floor_in(markers)
+  for _, member in ipairs(markers) do
     if string.sub(member, 1, ${TIMELINE_FLOOR_PREFIX.length}) == '${TIMELINE_FLOOR_PREFIX}' then
       return tonumber(string.sub(member, ${TIMELINE_FLOOR_PREFIX.length + 1})), member
     end
@@ -34,17 +38,21 @@ local function floor_of(key)
   return nil, nil
 end
 local function raise_floor(key, score)
-  local old, member = floor_of(key)
+  local old, member = floor_in(markers_of(key))
   if old ~= nil and old >= tonumber(score) then return end
   if member ~= nil then redis.call('ZREM', key, member) end
   redis.call('ZADD', key, '-inf', '${TIMELINE_FLOOR_PREFIX}' .. score)
   redis.call('ZREMRANGEBYSCORE', key, '(-inf', score)
 end
-local function trim(key, max)
-  local markers = redis.call('ZCOUNT', key, '-inf', '-inf')
-  local excess = redis.call('ZCARD', key) - markers - max
+local function add_above(key, floor, from)
+  for i = from, #ARGV, 2 do
+    if floor == nil or tonumber(ARGV[i]) > floor then redis.call('ZADD', key, ARGV[i], ARGV[i + 1]) end
+  end
+end
+local function trim(key, max, marker_count)
+  local excess = redis.call('ZCARD', key) - marker_count - max
   if excess <= 0 then return end
-  local cut = redis.call('ZRANGE', key, markers, markers + excess - 1, 'WITHSCORES')
+  local cut = redis.call('ZRANGE', key, marker_count, marker_count + excess - 1, 'WITHSCORES')
   raise_floor(key, cut[#cut])
 end
 `;
@@ -57,12 +65,10 @@ end
  */
 const TIMELINE_ADD = new RedisScript(
   `${TIMELINE_FLOOR_LUA}
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local floor = floor_of(KEYS[1])
-for i = 2, #ARGV, 2 do
-  if floor == nil or tonumber(ARGV[i]) > floor then redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
-end
-trim(KEYS[1], tonumber(ARGV[1]))
+local markers = markers_of(KEYS[1])
+if #markers == 0 then return 0 end
+add_above(KEYS[1], floor_in(markers), 2)
+trim(KEYS[1], tonumber(ARGV[1]), #markers)
 return 1`,
   1,
 );
@@ -78,16 +84,18 @@ return 1`,
 const TIMELINE_FINISH_BUILD = new RedisScript(
   `${TIMELINE_FLOOR_LUA}
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
-local floor = floor_of(KEYS[1])
-local lowest = nil
-for i = 5, #ARGV, 2 do
-  if floor == nil or tonumber(ARGV[i]) > floor then redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
-  if lowest == nil or tonumber(ARGV[i]) < tonumber(lowest) then lowest = ARGV[i] end
-end
+add_above(KEYS[1], floor_in(markers_of(KEYS[1])), 5)
 redis.call('ZADD', KEYS[1], '-inf', ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
-trim(KEYS[1], tonumber(ARGV[3]))
-if lowest ~= nil and (#ARGV - 4) / 2 >= tonumber(ARGV[3]) then raise_floor(KEYS[1], lowest) end
+trim(KEYS[1], tonumber(ARGV[3]), #markers_of(KEYS[1]))
+local given = (#ARGV - 4) / 2
+if given > 0 and given >= tonumber(ARGV[3]) then
+  local lowest = ARGV[5]
+  for i = 7, #ARGV, 2 do
+    if tonumber(ARGV[i]) < tonumber(lowest) then lowest = ARGV[i] end
+  end
+  raise_floor(KEYS[1], lowest)
+end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`,
   1,
@@ -165,7 +173,11 @@ return redis.call('SADD', KEYS[1], ARGV[1])`,
  */
 const TIMELINE_PAGE = new RedisScript(
   `${TIMELINE_FLOOR_LUA}
-local built = redis.call('ZSCORE', KEYS[1], ARGV[1]) and 1 or 0
+local markers = markers_of(KEYS[1])
+local built = 0
+for _, member in ipairs(markers) do
+  if member == ARGV[1] then built = 1 end
+end
 local ties = {}
 local rest
 if ARGV[4] == '' then
@@ -175,7 +187,7 @@ else
   rest = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[4], '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[3])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-local floored = floor_of(KEYS[1]) and 1 or 0
+local floored = floor_in(markers) and 1 or 0
 return {built, ties, rest, redis.call('GET', KEYS[2]), floored}`,
   2,
 );
