@@ -28,6 +28,16 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
+    // The API client is for web and mobile apps too: nothing of the backend, nothing Node-only.
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['../*', 'node:*', '@aws-sdk/*', '@aws-lambda-powertools/*'] },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: {
       globals: {

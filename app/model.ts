@@ -350,3 +350,37 @@ export const EVENT_FUNCTIONS: readonly FunctionSpec[] = [
   TRANSCODER_FUNCTION,
   MEDIA_SWEEPER_FUNCTION,
 ];
+
+// ---------------------------------------------------------------------------------------------
+// CORS: what a browser app on another origin may do. The CDK constructs (lib/) and the local
+// emulators (local/) read these; only the allowed origins differ (deployment configuration).
+// ---------------------------------------------------------------------------------------------
+
+/** The HTTP API's corsPreflight configuration (API Gateway answers preflights before the authorizer). */
+export const API_CORS = {
+  allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+  /** `*`: every method a route has. */
+  allowMethods: ['*'],
+  /** Readable by browser scripts beyond the CORS-safelisted response headers. */
+  exposeHeaders: ['retry-after'],
+  maxAgeSeconds: 24 * 60 * 60,
+} as const;
+
+/** The media bucket's CORS rule: browsers PUT to presigned upload URLs. */
+export const UPLOAD_CORS = {
+  allowedMethods: ['PUT'],
+  // Content-Type is signed into the URL; x-amz-* covers SDK checksum headers.
+  allowedHeaders: ['content-type', 'x-amz-*'],
+  exposedHeaders: ['ETag'],
+  maxAgeSeconds: 60 * 60,
+} as const;
+
+/** The CDN's response headers policy CORS behaviour: media read by fetch() or <img crossorigin>. */
+export const MEDIA_CDN_CORS = {
+  allowHeaders: ['*'],
+  allowMethods: ['GET', 'HEAD'],
+  allowCredentials: false,
+  maxAgeSeconds: 24 * 60 * 60,
+  /** CloudFront's headers replace any CORS headers from the origin. */
+  originOverride: true,
+} as const;

@@ -2,12 +2,14 @@
  * The HTTP API (API Gateway v2) locally: routes from the app model, the JWT authorizer, payload
  * format 2.0 events built as API Gateway builds them, the handlers invoked in this process, and
  * their results turned into HTTP responses by the payload 2.0 rules. API Gateway's own answers
- * (401, 404, 413, 500) carry its bodies, e.g. {"message":"Unauthorized"}.
+ * (401, 404, 413, 500) carry its bodies, e.g. {"message":"Unauthorized"}. With a CORS
+ * configuration, preflights are answered before routing and the authorizer (local/cors.ts).
  */
 import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { RouteSpec } from '../app/model';
+import type { ApiGatewayCors } from './cors';
 import type { AuthorizedCaller, JwtAuthorizer } from './jwt-authorizer';
 import { LocalFunction } from './lambda-runtime';
 import { serveHttp, type LocalHttpServer } from './http-server';
@@ -373,7 +375,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function send(response: ServerResponse, result: HttpResponse, requestId: string): void {
+function sendResponse(response: ServerResponse, result: HttpResponse, requestId: string): void {
   const headers: Record<string, string | string[]> = {
     ...result.headers,
     'apigw-requestid': requestId,
@@ -387,12 +389,22 @@ function send(response: ServerResponse, result: HttpResponse, requestId: string)
   response.end(result.body.toString('latin1'), 'latin1');
 }
 
+/** The gateway's CORS headers on any response (the handler's or its own). */
+const withCors = (
+  result: HttpResponse,
+  cors: ApiGatewayCors | undefined,
+  origin: string | undefined,
+): HttpResponse =>
+  cors === undefined ? result : { ...result, headers: cors.applyTo(result.headers, origin) };
+
 export interface ApiGatewayOptions {
   readonly port: number;
   readonly routes: readonly RouteSpec[];
   readonly authorizer: JwtAuthorizer;
   readonly region: string;
   readonly log: Log;
+  /** The corsPreflight configuration; undefined or no origins: no CORS, as on AWS by default. */
+  readonly cors?: ApiGatewayCors;
 }
 
 export async function startApiGateway(options: ApiGatewayOptions): Promise<LocalHttpServer> {
@@ -406,6 +418,16 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const rawPath = queryIndex === -1 ? url : url.slice(0, queryIndex);
     const rawQueryString = queryIndex === -1 ? '' : url.slice(queryIndex + 1);
     const method = request.method ?? 'GET';
+    const cors = options.cors;
+    const origin = request.headers.origin;
+    if (cors?.isPreflight(method, request.headers) === true) {
+      const headers = cors.preflightHeaders(origin);
+      sendResponse(response, { statusCode: 204, headers, cookies: [], body: NO_BODY }, requestId);
+      request.resume();
+      return;
+    }
+    const send = (target: ServerResponse, result: HttpResponse, id: string) =>
+      sendResponse(target, withCors(result, options.cors, origin), id);
 
     let body: Buffer = NO_BODY;
     try {
@@ -458,7 +480,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
 
   return serveHttp(options.port, handle, (error, response) => {
     options.log(`api: ${String(error)}`);
-    if (!response.headersSent) send(response, INTERNAL_SERVER_ERROR, newRequestId());
-    else response.end();
+    if (!response.headersSent) {
+      const result = withCors(INTERNAL_SERVER_ERROR, options.cors, response.req.headers.origin);
+      sendResponse(response, result, newRequestId());
+    } else response.end();
   });
 }

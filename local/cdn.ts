@@ -4,13 +4,15 @@
  * ETag, CloudFront's x-cache/via/age headers, and the security headers of the distribution's
  * response headers policy. Anything else gets S3's AccessDenied through the origin, as with an
  * origin access control that grants s3:GetObject on media/* only (that also makes a missing key
- * a 403, not a 404).
+ * a 403, not a 404). The policy's CORS behaviour (the app model's MEDIA_CDN_CORS, for the
+ * configured origins) adds Access-Control-Allow-Origin to responses for an allowed Origin.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import { MEDIA_PREFIXES } from '../app/model';
+import { MEDIA_CDN_CORS, MEDIA_PREFIXES } from '../app/model';
+import { originMatcher } from './cors';
 import { serveHttp, type LocalHttpServer } from './http-server';
 import type { Log } from './log';
 
@@ -33,6 +35,8 @@ export interface CdnOptions {
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly log: Log;
+  /** Origins the response headers policy's CORS behaviour allows. @default none */
+  readonly corsOrigins?: readonly string[];
 }
 
 export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
@@ -47,7 +51,23 @@ export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
   /** When each path first entered the "edge cache", for x-cache and age. */
   const cachedAt = new Map<string, number>();
 
-  const edgeHeaders = (status: number, extra: Record<string, string>): Record<string, string> => ({
+  const corsOrigins = originMatcher(options.corsOrigins ?? []);
+  /** The response headers policy's CORS headers; originOverride: the origin's never pass. */
+  const corsHeaders = (origin: string | undefined): Record<string, string> => {
+    const allowOrigin = corsOrigins.allowOrigin(origin);
+    if (allowOrigin === undefined) return {};
+    return {
+      'access-control-allow-origin': allowOrigin,
+      ...(MEDIA_CDN_CORS.allowCredentials ? { 'access-control-allow-credentials': 'true' } : {}),
+    };
+  };
+
+  const edgeHeaders = (
+    status: number,
+    extra: Record<string, string>,
+    origin?: string,
+  ): Record<string, string> => ({
+    ...corsHeaders(origin),
     server: 'AmazonS3',
     via: '1.1 local.cloudfront.net (CloudFront)',
     'x-amz-cf-pop': 'LOCAL1-C1',
@@ -60,10 +80,14 @@ export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
   const deny = (response: ServerResponse) => {
     response.writeHead(
       403,
-      edgeHeaders(403, {
-        'content-type': 'application/xml',
-        'content-length': String(Buffer.byteLength(ACCESS_DENIED)),
-      }),
+      edgeHeaders(
+        403,
+        {
+          'content-type': 'application/xml',
+          'content-length': String(Buffer.byteLength(ACCESS_DENIED)),
+        },
+        response.req.headers.origin,
+      ),
     );
     response.end(ACCESS_DENIED);
   };
@@ -105,7 +129,7 @@ export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
         return;
       }
       if (status === 416) {
-        response.writeHead(416, edgeHeaders(416, {}));
+        response.writeHead(416, edgeHeaders(416, {}, request.headers.origin));
         response.end();
         return;
       }
@@ -115,21 +139,25 @@ export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
     const now = Date.now();
     const firstSeen = cachedAt.get(key);
     if (firstSeen === undefined) cachedAt.set(key, now);
-    const headers: Record<string, string> = edgeHeaders(200, {
-      'x-cache': firstSeen === undefined ? 'Miss from cloudfront' : 'Hit from cloudfront',
-      ...(firstSeen !== undefined ? { age: String(Math.floor((now - firstSeen) / 1000)) } : {}),
-      'accept-ranges': 'bytes',
-      ...(object.ContentType !== undefined ? { 'content-type': object.ContentType } : {}),
-      ...(object.CacheControl !== undefined ? { 'cache-control': object.CacheControl } : {}),
-      ...(object.ETag !== undefined ? { etag: object.ETag } : {}),
-      ...(object.LastModified !== undefined
-        ? { 'last-modified': object.LastModified.toUTCString() }
-        : {}),
-      ...(object.ContentLength !== undefined
-        ? { 'content-length': String(object.ContentLength) }
-        : {}),
-      ...(object.ContentRange !== undefined ? { 'content-range': object.ContentRange } : {}),
-    });
+    const headers: Record<string, string> = edgeHeaders(
+      200,
+      {
+        'x-cache': firstSeen === undefined ? 'Miss from cloudfront' : 'Hit from cloudfront',
+        ...(firstSeen !== undefined ? { age: String(Math.floor((now - firstSeen) / 1000)) } : {}),
+        'accept-ranges': 'bytes',
+        ...(object.ContentType !== undefined ? { 'content-type': object.ContentType } : {}),
+        ...(object.CacheControl !== undefined ? { 'cache-control': object.CacheControl } : {}),
+        ...(object.ETag !== undefined ? { etag: object.ETag } : {}),
+        ...(object.LastModified !== undefined
+          ? { 'last-modified': object.LastModified.toUTCString() }
+          : {}),
+        ...(object.ContentLength !== undefined
+          ? { 'content-length': String(object.ContentLength) }
+          : {}),
+        ...(object.ContentRange !== undefined ? { 'content-range': object.ContentRange } : {}),
+      },
+      request.headers.origin,
+    );
     const ifNoneMatch = request.headers['if-none-match'];
     if (ifNoneMatch !== undefined && object.ETag !== undefined && ifNoneMatch === object.ETag) {
       body?.destroy();
@@ -150,7 +178,10 @@ export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
   const server = await serveHttp(options.port, handle, (error, response) => {
     options.log(`cdn: ${String(error)}`);
     if (!response.headersSent) {
-      response.writeHead(502, edgeHeaders(502, { 'content-type': 'text/plain' }));
+      response.writeHead(
+        502,
+        edgeHeaders(502, { 'content-type': 'text/plain' }, response.req.headers.origin),
+      );
     }
     response.end();
   });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import S3rver from '@20minutes/s3rver';
 import type { IncomingMessage } from 'node:http';
 import { serveHttp, type LocalHttpServer } from './http-server';
+import { bucketCorsXml } from './cors';
 import { fixBucketLevelRequest } from './s3-bucket-paths';
 import type { Log } from './log';
 
@@ -11,27 +12,15 @@ export const S3_BUCKET_NAME = 'chirp-media';
 /** The access key pair s3rver accepts; its signature checks need these exact values. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
-/**
- * Browsers upload straight to the presigned URL, so the bucket answers CORS preflights for PUT,
- * and exposes ETag like the CDK bucket's CORS rule.
- */
-const CORS_CONFIGURATION = `<?xml version="1.0" encoding="UTF-8"?>
-<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
-  <CORSRule>
-    <AllowedOrigin>*</AllowedOrigin>
-    <AllowedMethod>PUT</AllowedMethod>
-    <AllowedMethod>GET</AllowedMethod>
-    <AllowedMethod>HEAD</AllowedMethod>
-    <AllowedHeader>*</AllowedHeader>
-    <ExposeHeader>ETag</ExposeHeader>
-    <MaxAgeSeconds>3000</MaxAgeSeconds>
-  </CORSRule>
-</CORSConfiguration>`;
-
 export interface S3EmulatorOptions {
   readonly directory: string;
   readonly bucket: string;
   readonly log: Log;
+  /**
+   * Origins the bucket's CORS rule allows (browsers PUT to presigned URLs); the rule itself is the
+   * app model's UPLOAD_CORS, as on the CDK bucket. Empty or undefined: no CORS configuration.
+   */
+  readonly corsOrigins?: readonly string[];
   /** Receives s3rver's (not quite AWS-shaped) event records; see s3-events.ts. */
   readonly onEvent?: (record: S3rver.EventRecord) => void;
 }
@@ -69,12 +58,15 @@ export class S3Emulator {
   async start(): Promise<void> {
     if (this.server !== undefined) return;
     mkdirSync(this.options.directory, { recursive: true });
+    const corsXml = bucketCorsXml(this.options.corsOrigins ?? []);
     const s3rver = new S3rver({
       silent: true,
       directory: this.options.directory,
       // Path-style only: the SDK is configured with forcePathStyle against 127.0.0.1.
       vhostBuckets: false,
-      configureBuckets: [{ name: this.options.bucket, configs: [CORS_CONFIGURATION] }],
+      configureBuckets: [
+        { name: this.options.bucket, configs: corsXml === undefined ? [] : [corsXml] },
+      ],
     });
     s3rver.on('error', (error: unknown) => {
       // Client errors (bad signature, wrong length) are answered with S3's XML errors already.

@@ -1,6 +1,6 @@
 /**
  * The stateful services behind the handlers, on free ports: DynamoDB Local (tables from the app
- * model), the S3 emulator (media bucket with CORS) and redis-server. Returns the environment the
+ * model), the S3 emulator (media bucket, with CORS for the given origins) and redis-server. Returns the environment the
  * handlers read, and handles to stop and restart each service for fault injection.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +32,8 @@ export interface StartServicesOptions {
   readonly region?: string;
   /** Receives every object event of the S3 emulator (raw s3rver shape). */
   readonly onS3Event?: (record: S3rver.EventRecord) => void;
+  /** Origins the media bucket's CORS rule allows. @default none */
+  readonly corsOrigins?: readonly string[];
   readonly log?: Log;
 }
 
@@ -93,6 +95,7 @@ export async function startServices(options: StartServicesOptions = {}): Promise
       directory: join(dataDir, 's3'),
       bucket: S3_BUCKET_NAME,
       log,
+      corsOrigins: options.corsOrigins ?? [],
       ...(options.onS3Event !== undefined ? { onEvent: options.onS3Event } : {}),
     });
 

@@ -7,6 +7,7 @@ import { ENV, FANOUT_FUNCTION, ROUTES } from '../app/model';
 import { startApiGateway } from './api-gateway';
 import { startCdn } from './cdn';
 import { startControlServer } from './control';
+import { ApiGatewayCors, DEFAULT_LOCAL_CORS_ORIGINS } from './cors';
 import { DEFAULT_API_PORT, DEFAULT_CDN_PORT } from './defaults';
 import type { LocalHttpServer } from './http-server';
 import { loadOrCreateSigningKey, type SigningKey } from './jwt';
@@ -29,6 +30,11 @@ export interface StackOptions {
   readonly cdnPort?: number;
   /** Expose the fault-injection endpoint (tests, soak). @default false */
   readonly control?: boolean;
+  /**
+   * Browser origins the API, the bucket and the CDN allow (CORS).
+   * @default DEFAULT_LOCAL_CORS_ORIGINS: any http://localhost:* and http://127.0.0.1:*
+   */
+  readonly corsOrigins?: readonly string[];
   readonly log?: Log;
 }
 
@@ -69,12 +75,14 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
   const log = options.log ?? silentLog;
   const signingKey = loadOrCreateSigningKey(options.keyDir);
   const region = process.env.AWS_REGION ?? DEFAULT_REGION;
+  const corsOrigins = options.corsOrigins ?? DEFAULT_LOCAL_CORS_ORIGINS;
   const s3Events = createS3EventDelivery({ region, log });
   const services = await startServices({
     ...(options.servicesDataDir !== undefined ? { dataDir: options.servicesDataDir } : {}),
     dynamoInMemory: options.dynamoInMemory ?? false,
     region,
     onS3Event: s3Events.onEvent,
+    corsOrigins,
     log,
   });
   const stoppers: (() => Promise<void>)[] = [() => services.stop()];
@@ -96,6 +104,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       s3Endpoint: services.s3Endpoint,
       region,
       credentials: services.credentials,
+      corsOrigins,
       log,
     }).catch(portInUse('CDN', cdnPort, 'CDN_PORT'));
     stoppers.push(() => cdn.close());
@@ -123,6 +132,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       authorizer: await createJwtAuthorizer(signingKey),
       region,
       log,
+      cors: new ApiGatewayCors(corsOrigins),
     }).catch(portInUse('API', apiPort, 'API_PORT'));
     stoppers.push(() => api.close());
     log(`API on ${api.url}`);

@@ -6,6 +6,9 @@
  *   npm start -- --in-memory       keep no service data (the token key still lives in .local-data/)
  *   npm start -- --data-dir DIR    another data folder (or CHIRP_DATA_DIR)
  *   API_PORT=3001 npm start        another API port (CDN_PORT likewise)
+ *   CORS_ORIGINS=http://localhost:5173 npm start
+ *                                  browser origins allowed (default: any http://localhost:* and
+ *                                  http://127.0.0.1:*; "" allows none, as on AWS by default)
  *
  * For tests: --control (fault-injection endpoint), --ready-file FILE (stack info as JSON once
  * ready), --exit-with-parent (stop when the process that started us goes away).
@@ -13,6 +16,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { localCorsOrigins } from './cors';
 import { startStack, type LocalStack } from './stack';
 
 import { DEFAULT_API_PORT, DEFAULT_CDN_PORT, DEFAULT_DATA_DIR } from './defaults';
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
     apiPort: portFromEnv('API_PORT', DEFAULT_API_PORT),
     cdnPort: portFromEnv('CDN_PORT', DEFAULT_CDN_PORT),
     control: flags.control,
+    corsOrigins: localCorsOrigins(),
     log,
   });
   running.stack = stack;

@@ -6,7 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RouteSpec } from '../../app/model';
+import { API_CORS, type RouteSpec } from '../../app/model';
 import { ChirpFunction, type ChirpResources } from './chirp-function';
 
 export interface ChirpApiProps {
@@ -94,9 +94,10 @@ export class ChirpApi extends Construct {
         corsOrigins.length > 0
           ? {
               allowOrigins: [...corsOrigins],
-              allowMethods: [apigwv2.CorsHttpMethod.ANY],
-              allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
-              maxAge: Duration.days(1),
+              allowMethods: API_CORS.allowMethods.map((method) => method as apigwv2.CorsHttpMethod),
+              allowHeaders: [...API_CORS.allowHeaders],
+              exposeHeaders: [...API_CORS.exposeHeaders],
+              maxAge: Duration.seconds(API_CORS.maxAgeSeconds),
             }
           : undefined,
     });

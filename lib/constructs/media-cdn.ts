@@ -4,7 +4,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { MEDIA_PREFIXES } from '../../app/model';
+import { MEDIA_CDN_CORS, MEDIA_PREFIXES } from '../../app/model';
 
 export interface MediaCdnProps {
   /** The media bucket; only its processed prefix becomes readable by the distribution. */
@@ -79,12 +79,12 @@ export class MediaCdn extends Construct {
       corsBehavior:
         corsOrigins.length > 0
           ? {
-              accessControlAllowCredentials: false,
-              accessControlAllowHeaders: ['*'],
-              accessControlAllowMethods: ['GET', 'HEAD'],
+              accessControlAllowCredentials: MEDIA_CDN_CORS.allowCredentials,
+              accessControlAllowHeaders: [...MEDIA_CDN_CORS.allowHeaders],
+              accessControlAllowMethods: [...MEDIA_CDN_CORS.allowMethods],
               accessControlAllowOrigins: [...corsOrigins],
-              accessControlMaxAge: Duration.days(1),
-              originOverride: true,
+              accessControlMaxAge: Duration.seconds(MEDIA_CDN_CORS.maxAgeSeconds),
+              originOverride: MEDIA_CDN_CORS.originOverride,
             }
           : undefined,
     });

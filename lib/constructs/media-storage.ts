@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { MEDIA_PREFIXES } from '../../app/model';
+import { MEDIA_PREFIXES, UPLOAD_CORS } from '../../app/model';
 
 export interface MediaStorageProps {
   /** Browser origins allowed to PUT to presigned upload URLs, e.g. https://app.example.com */
@@ -37,12 +37,11 @@ export class MediaStorage extends Construct {
         props.corsOrigins.length > 0
           ? [
               {
-                allowedMethods: [s3.HttpMethods.PUT],
+                allowedMethods: UPLOAD_CORS.allowedMethods.map((method) => s3.HttpMethods[method]),
                 allowedOrigins: [...props.corsOrigins],
-                // Content-Type is signed into the URL; x-amz-* covers SDK checksum headers.
-                allowedHeaders: ['content-type', 'x-amz-*'],
-                exposedHeaders: ['ETag'],
-                maxAge: 3600,
+                allowedHeaders: [...UPLOAD_CORS.allowedHeaders],
+                exposedHeaders: [...UPLOAD_CORS.exposedHeaders],
+                maxAge: UPLOAD_CORS.maxAgeSeconds,
               },
             ]
           : undefined,

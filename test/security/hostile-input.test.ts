@@ -8,8 +8,14 @@
 import fc from 'fast-check';
 import { USER_ID_PATTERN } from '../../app/model';
 import { encodeCursor } from '../../lambdas/domain/validation';
-import { ApiClient, jsonOf, type RawResponse } from '../../soak/http';
-import { newUser, type TestUser, type TweetBody, type PageBody } from '../support/api-client';
+import { jsonOf, type RawResponse } from '../../soak/http';
+import {
+  CheckedRawClient,
+  newUser,
+  type TestUser,
+  type TweetBody,
+  type PageBody,
+} from '../support/api-client';
 import { apiUrl } from '../support/env';
 import { stateReader, type StateReader } from './state';
 
@@ -55,7 +61,7 @@ describe('hostile input on every route', () => {
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
-  let api: ApiClient;
+  let api: CheckedRawClient;
   let aliceTweet: TweetBody;
   let bobTweet: TweetBody;
   let users: string[];
@@ -66,7 +72,7 @@ describe('hostile input on every route', () => {
     bob = newUser('hostile-bob');
     carol = newUser('hostile-carol');
     users = [alice.id, bob.id, carol.id];
-    api = new ApiClient(apiUrl(), alice.token);
+    api = new CheckedRawClient(apiUrl(), alice.token);
     // Some state to protect: tweets, a follow edge, an unattached media record.
     aliceTweet = (await alice.post<TweetBody>('/v1/tweets', { text: 'alice was here' })).body;
     bobTweet = (await bob.post<TweetBody>('/v1/tweets', { text: 'bob was here' })).body;

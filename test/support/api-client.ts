@@ -1,5 +1,19 @@
-/** A small HTTP client for end-to-end tests against the local stack's API emulator. */
+/**
+ * HTTP access to the local stack's API emulator for end-to-end tests: the generated typed client
+ * (client/) for ordinary calls, and `request` for anything a typed client cannot send (malformed
+ * bodies, bad paths). Every response either way is checked against openapi.yaml.
+ */
 import { randomBytes } from 'node:crypto';
+import {
+  createChirpClient,
+  type ChirpClient,
+  type Media,
+  type MediaUpload,
+  type Page,
+  type Tweet,
+} from '../../client';
+import { ApiClient, type RawResponse } from '../../soak/http';
+import { contractFetch, expectDeclared, headersOf } from './contract';
 import { apiUrl, mintToken } from './env';
 
 export interface ApiResponse<T = unknown> {
@@ -40,6 +54,13 @@ export async function request<T = unknown>(
   }
   const response = await fetch(`${apiUrl()}${path}`, { method, headers, body });
   const text = await response.text();
+  expectDeclared({
+    method,
+    path,
+    status: response.status,
+    headers: headersOf(response.headers),
+    body: text,
+  });
   let parsed: unknown;
   if (text !== '') {
     try {
@@ -54,9 +75,12 @@ export async function request<T = unknown>(
 /** A user of the API: a unique id per test run and a token for it. */
 export class TestUser {
   readonly token: string;
+  /** The generated client, as this user; its responses are checked against the contract. */
+  readonly api: ChirpClient;
 
   constructor(readonly id: string) {
     this.token = mintToken(id);
+    this.api = createChirpClient({ baseUrl: apiUrl(), token: this.token, fetch: contractFetch });
   }
 
   get<T = unknown>(path: string, options?: RequestOptions) {
@@ -123,43 +147,22 @@ export function expectError(
   expect(typeof (response.body as ErrorBody).error.message).toBe('string');
 }
 
-export interface MediaBody {
-  readonly media_id: string;
-  readonly status: 'pending_upload' | 'processing' | 'ready' | 'failed';
-  readonly content_type: string;
-  readonly size_bytes: number;
-  readonly alt_text: string | null;
-  readonly width?: number;
-  readonly height?: number;
-  readonly variants: {
-    name: string;
-    url: string;
-    content_type: string;
-    width: number;
-    height: number;
-    bytes: number;
-  }[];
-  readonly failure: { code: string; message: string } | null;
-}
+/** The API's objects, as the generated client types them (from openapi.yaml). */
+export type MediaBody = Media;
+export type InitMediaBody = MediaUpload;
+export type TweetBody = Tweet;
+export type PageBody = Page;
 
-export interface InitMediaBody {
-  readonly media_id: string;
-  readonly status: string;
-  readonly upload_url: string;
-  readonly upload_method: string;
-  readonly upload_headers: Record<string, string>;
-  readonly expires_at: string;
-}
-
-export interface TweetBody {
-  readonly tweet_id: string;
-  readonly user_id: string;
-  readonly text: string;
-  readonly created_at: string;
-  readonly media: MediaBody[];
-}
-
-export interface PageBody {
-  readonly tweets: TweetBody[];
-  readonly next_cursor: string | null;
+/** soak/http's byte-exact client, with every response checked against the contract. */
+export class CheckedRawClient extends ApiClient {
+  override async send(...args: Parameters<ApiClient['send']>): Promise<RawResponse> {
+    const [method, path] = args;
+    const response = await super.send(...args);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    expectDeclared({ method, path, status: response.status, headers, body: response.body });
+    return response;
+  }
 }

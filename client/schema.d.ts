@@ -1,0 +1,952 @@
+// Generated from openapi.yaml by `npm run generate:client`. Do not edit.
+
+export interface paths {
+  '/v1/media/init': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start an upload
+     * @description Creates the media record (`pending_upload`) and returns a presigned PUT URL for its bytes,
+     *     valid for 15 minutes. Media not attached to a tweet within 24 hours is removed.
+     */
+    post: operations['initMedia'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/media/{media_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Read a media object
+     * @description Its owner can always read it; anyone can once it is attached to a tweet. Poll it after
+     *     `check_after_secs` while that field is present.
+     */
+    get: operations['getMedia'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tweets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create a tweet
+     * @description The tweet, its media attachments and the idempotency record are written in one
+     *     transaction. With an `Idempotency-Key`, the same key (per user) and the same body within
+     *     24 hours return the same tweet with `200`, never a second tweet.
+     */
+    post: operations['createTweet'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tweets/{tweet_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A tweet id; anything else is answered `404 tweet_not_found`. */
+        tweet_id: components['parameters']['TweetId'];
+      };
+      cookie?: never;
+    };
+    /**
+     * Read a tweet
+     * @description Media status is current; once processing finishes, GET shows `ready` within 2 s.
+     */
+    get: operations['getTweet'];
+    put?: never;
+    post?: never;
+    /**
+     * Delete your own tweet
+     * @description Afterwards GET returns 404 and the tweet leaves every timeline. Its media is detached and
+     *     cleaned up by the media sweeper.
+     */
+    delete: operations['deleteTweet'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/timeline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Your home timeline
+     * @description Your own tweets and those of everyone you follow, newest first, up to 800 entries deep.
+     */
+    get: operations['getTimeline'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/users/{user_id}/tweets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A user id; anything else is answered `400 invalid_request`. */
+        user_id: components['parameters']['UserId'];
+      };
+      cookie?: never;
+    };
+    /**
+     * A user's tweets
+     * @description That user's complete history, newest first.
+     */
+    get: operations['listUserTweets'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/users/{user_id}/follow': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A user id; anything else is answered `400 invalid_request`. */
+        user_id: components['parameters']['UserId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Follow a user
+     * @description Idempotent. The followee's recent tweets are backfilled into your home timeline.
+     */
+    put: operations['followUser'];
+    post?: never;
+    /**
+     * Unfollow a user
+     * @description Idempotent. The followee's tweets leave your home timeline.
+     */
+    delete: operations['unfollowUser'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: {
+    /** @example alice */
+    UserId: string;
+    /**
+     * @description A ULID with fresh randomness. Opaque to clients.
+     * @example 01JD2W6Q9V7Z5K8M3N4P5R6S7T
+     */
+    MediaId: string;
+    /**
+     * @description Opaque to clients. (It is `{ULID}-{user_id}`: it sorts by creation time and names its
+     *     author.)
+     * @example 01JD2WA3M0XK3Q8Y6N5V4T2R1P-alice
+     */
+    TweetId: string;
+    /** @description Opaque base64url; pass `next_cursor` back unchanged. */
+    Cursor: string;
+    /**
+     * Format: date-time
+     * @description ISO-8601 UTC with milliseconds.
+     * @example 2026-11-25T16:20:31.123Z
+     */
+    Timestamp: string;
+    InitMediaRequest: {
+      /**
+       * @description One of `image/jpeg`, `image/png`, `image/webp`, `image/gif`, `video/mp4`,
+       *     `video/quicktime`, matched case-insensitively; any other string is answered
+       *     `415 unsupported_media_type`.
+       * @example image/jpeg
+       */
+      content_type: string;
+      /**
+       * @description The exact size of the upload. At most 16 MiB (JPEG, PNG, WebP), 15 MiB (GIF) or 512 MiB
+       *     (MP4, QuickTime); above the type's limit is answered `413 media_too_large`.
+       * @example 2483001
+       */
+      size_bytes: number;
+      /**
+       * @description At most 1000 code points after NFC (not expressible in JSON Schema, which counts code
+       *     points before normalisation), no control characters other than tab and newline.
+       * @example A heron on a post
+       */
+      alt_text?: string | null;
+    };
+    MediaUpload: {
+      media_id: components['schemas']['MediaId'];
+      /** @constant */
+      status: 'pending_upload';
+      /**
+       * Format: uri
+       * @description Presigned S3 URL; Content-Type and Content-Length are signed.
+       */
+      upload_url: string;
+      /** @constant */
+      upload_method: 'PUT';
+      /**
+       * @description Send exactly these. A browser sets `content-length` itself (fetch and XMLHttpRequest
+       *     refuse to set it); any other client must send it.
+       */
+      upload_headers: {
+        'content-type': string;
+        'content-length': string;
+      };
+      expires_at: components['schemas']['Timestamp'];
+    };
+    /**
+     * @description `pending_upload` (waiting for the PUT) → `processing` → `ready` or `failed`.
+     * @enum {string}
+     */
+    MediaStatus: 'pending_upload' | 'processing' | 'ready' | 'failed';
+    MediaVariant: {
+      /**
+       * @description Images get each size as WebP and JPEG; videos get `video` and a `poster`.
+       * @enum {string}
+       */
+      name: 'large' | 'medium' | 'small' | 'thumb' | 'video' | 'poster';
+      /**
+       * Format: uri
+       * @description CDN URL (`CDN_BASE_URL` + `/` + the processed key). Originals are never served.
+       */
+      url: string;
+      /** @enum {string} */
+      content_type: 'image/webp' | 'image/jpeg' | 'video/mp4';
+      width: number;
+      height: number;
+      bytes: number;
+    };
+    MediaFailure: {
+      /** @enum {string} */
+      code:
+        | 'empty_upload'
+        | 'size_mismatch'
+        | 'media_too_large'
+        | 'upload_missing'
+        | 'unsupported_format'
+        | 'content_type_mismatch'
+        | 'image_too_large'
+        | 'corrupt_media'
+        | 'unsupported_codec'
+        | 'video_too_long'
+        | 'frame_rate_too_high'
+        | 'video_too_large'
+        | 'processing_timeout'
+        | 'processing_error'
+        | 'expired';
+      /** @description Written for the person who uploaded the file. */
+      message: string;
+    };
+    Media: {
+      media_id: components['schemas']['MediaId'];
+      status: components['schemas']['MediaStatus'];
+      /**
+       * @description The declared type, lower-cased.
+       * @enum {string}
+       */
+      content_type:
+        'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif' | 'video/mp4' | 'video/quicktime';
+      size_bytes: number;
+      alt_text: string | null;
+      /** @description Present once known. */
+      width?: number;
+      /** @description Present once known. */
+      height?: number;
+      /** @description Videos, once known. */
+      duration_ms?: number;
+      /** @description Present once known. */
+      blurhash?: string;
+      /** @description Empty until `ready`. */
+      variants: components['schemas']['MediaVariant'][];
+      /** @description Set when `status` is `failed`, else null. */
+      failure: components['schemas']['MediaFailure'] | null;
+      /**
+       * @description Present only while the media is still changing (`pending_upload`: 2, `processing`: 1):
+       *     poll again after that many seconds.
+       */
+      check_after_secs?: number;
+    };
+    CreateTweetRequest: {
+      /**
+       * @description Normalised to NFC, then at most 280 code points (not expressible in JSON Schema, which
+       *     counts before normalisation: over-long text is answered `400 text_too_long`). May be
+       *     empty only when media is attached. Tab, LF and CR are kept byte-exact; other control
+       *     characters are refused.
+       * @example Hello, Chirp!
+       */
+      text: string;
+      /**
+       * @description At most 4 (`400 too_many_media` above), or exactly one GIF or video. Each must exist,
+       *     be yours, not be `failed` and not be attached to a tweet; it may still be
+       *     `pending_upload` or `processing`.
+       */
+      media_ids?: components['schemas']['MediaId'][];
+    };
+    Tweet: {
+      tweet_id: components['schemas']['TweetId'];
+      user_id: components['schemas']['UserId'];
+      text: string;
+      created_at: components['schemas']['Timestamp'];
+      /** @description In the order they were attached. */
+      media: components['schemas']['Media'][];
+    };
+    Page: {
+      /**
+       * @description Newest first. May hold fewer than `limit` (a tweet deleted a moment ago is skipped)
+       *     while `next_cursor` is set: keep paging until it is null.
+       */
+      tweets: components['schemas']['Tweet'][];
+      next_cursor: components['schemas']['Cursor'] | null;
+    };
+    /** @description An answer of API Gateway itself (no handler ran, or the handler failed). */
+    GatewayMessage: {
+      /** @enum {string} */
+      message:
+        | 'Unauthorized'
+        | 'Not Found'
+        | 'Request Entity Too Large'
+        | 'Too Many Requests'
+        | 'Internal Server Error'
+        | 'Service Unavailable';
+    };
+    GatewayUnauthorized: {
+      /** @constant */
+      message: 'Unauthorized';
+    };
+    GatewayNotFound: {
+      /** @constant */
+      message: 'Not Found';
+    };
+    ErrorDetail: {
+      code: string;
+      /** @description For developers; may change. Branch on `code`. */
+      message: string;
+    };
+    InvalidRequestError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'invalid_request';
+      };
+    };
+    CreateTweetBadRequestError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @enum {unknown} */
+        code?: 'invalid_request' | 'text_too_long' | 'too_many_media';
+      };
+    };
+    CreateTweetUnprocessableError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @enum {unknown} */
+        code?:
+          'media_not_found' | 'media_failed' | 'media_already_attached' | 'idempotency_key_reused';
+      };
+    };
+    MediaTooLargeError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'media_too_large';
+      };
+    };
+    UnsupportedMediaTypeError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'unsupported_media_type';
+      };
+    };
+    MediaNotFoundError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'media_not_found';
+      };
+    };
+    TweetNotFoundError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'tweet_not_found';
+      };
+    };
+    UnauthorizedError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'unauthorized';
+      };
+    };
+    InternalError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'internal_error';
+      };
+    };
+    ServiceUnavailableError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'service_unavailable';
+      };
+    };
+    /** @description Every error a handler answers: `{"error": {"code", "message"}}`. */
+    ApiError: {
+      error: components['schemas']['ErrorDetail'];
+    };
+  };
+  responses: {
+    /**
+     * @description API Gateway's JWT authorizer refused the request (no token, a bad signature, wrong issuer
+     *     or audience, expired): `{"message": "Unauthorized"}`, before any handler ran. Or the
+     *     handler's `unauthorized` when a valid token's `sub` is not a valid user id.
+     */
+    Unauthorized: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json':
+          components['schemas']['GatewayUnauthorized'] | components['schemas']['UnauthorizedError'];
+      };
+    };
+    /**
+     * @description API Gateway: no route matches the method and path (an empty or extra path segment, an
+     *     unknown method): `{"message": "Not Found"}`.
+     */
+    RouteNotFound: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['GatewayNotFound'];
+      };
+    };
+    /** @description API Gateway: the request body is over 10 MiB: `{"message": "Request Entity Too Large"}`. */
+    PayloadTooLarge: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['GatewayMessage'];
+      };
+    };
+    /** @description API Gateway: the stage's throttling limit was hit: `{"message": "Too Many Requests"}`. Retry with backoff. */
+    Throttled: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['GatewayMessage'];
+      };
+    };
+    /**
+     * @description A bug, never caused by input: the handler's `internal_error`, or API Gateway's
+     *     `{"message": "Internal Server Error"}` when the function crashed or answered malformed.
+     */
+    InternalError: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json':
+          components['schemas']['InternalError'] | components['schemas']['GatewayMessage'];
+      };
+    };
+    /**
+     * @description `service_unavailable`: DynamoDB is unreachable or throttling; nothing was half-written. Retry
+     *     after `Retry-After` seconds. (API Gateway answers `{"message": "Service Unavailable"}` when
+     *     the function timed out; that body has no `Retry-After`.)
+     */
+    ServiceUnavailable: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        'retry-after': components['headers']['RetryAfter'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['ServiceUnavailableError'];
+      };
+    };
+    /**
+     * @description `tweet_not_found`: no such tweet, a deleted one, a malformed id, or (for DELETE) someone
+     *     else's tweet (indistinguishable on purpose).
+     */
+    TweetNotFound: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['TweetNotFoundError'];
+      };
+    };
+    /** @description A page of tweets, newest first. */
+    Page: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Page'];
+      };
+    };
+    /**
+     * @description `invalid_request`: a malformed `user_id`, a `limit` that is not an integer from 1 to 100
+     *     (`-1`, `0`, `101`, `1e9`, `abc`, empty), or a cursor this listing did not issue.
+     */
+    BadPaging: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['InvalidRequestError'];
+      };
+    };
+    /** @description Done (also when nothing changed). */
+    FollowDone: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content?: never;
+    };
+    /** @description `invalid_request`: a malformed `user_id`, or yourself. */
+    BadFollowee: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['InvalidRequestError'];
+      };
+    };
+  };
+  parameters: {
+    /** @description A media id; anything else is answered `404 media_not_found`. */
+    MediaId: components['schemas']['MediaId'];
+    /** @description A tweet id; anything else is answered `404 tweet_not_found`. */
+    TweetId: components['schemas']['TweetId'];
+    /** @description A user id; anything else is answered `400 invalid_request`. */
+    UserId: components['schemas']['UserId'];
+    /** @description Page size. Digits only; anything else is answered `400 invalid_request`. */
+    Limit: number;
+    /**
+     * @description `next_cursor` of the previous page, unchanged. Any other value (edited, truncated, from
+     *     another listing) is answered `400 invalid_request`.
+     */
+    Cursor: components['schemas']['Cursor'];
+    /** @description Makes retries safe for 24 hours (per user). 1 to 128 printable ASCII characters. */
+    IdempotencyKey: string;
+  };
+  requestBodies: {
+    /**
+     * @description A JSON object (`application/json` or `application/*+json`, UTF-8). Unknown properties are
+     *     ignored.
+     */
+    InitMedia: {
+      content: {
+        'application/json': components['schemas']['InitMediaRequest'];
+      };
+    };
+    /**
+     * @description A JSON object (`application/json` or `application/*+json`, UTF-8). Unknown properties are
+     *     ignored.
+     */
+    CreateTweet: {
+      content: {
+        'application/json': components['schemas']['CreateTweetRequest'];
+      };
+    };
+  };
+  headers: {
+    /** @description API Gateway's id of this request (quote it when reporting a problem). */
+    RequestId: string;
+    /** @description Seconds to wait before retrying. */
+    RetryAfter: string;
+  };
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+  initMedia: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: components['requestBodies']['InitMedia'];
+    responses: {
+      /** @description The media record exists; PUT the bytes to `upload_url`. */
+      201: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MediaUpload'];
+        };
+      };
+      /**
+       * @description `invalid_request`: the body is not a JSON object (or not UTF-8, or has the wrong
+       *     Content-Type); `content_type` is not a string; `size_bytes` is missing, not an integer or
+       *     below 1; `alt_text` is not a string or null, holds control characters, or is longer than
+       *     1000 code points after NFC.
+       */
+      400: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InvalidRequestError'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /**
+       * @description `media_too_large` from the handler: `size_bytes` is above the type's limit (16 MiB for
+       *     JPEG, PNG and WebP; 15 MiB for GIF; 512 MiB for MP4 and QuickTime). Or API Gateway's own
+       *     413 for a request body over 10 MiB.
+       */
+      413: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            components['schemas']['MediaTooLargeError'] | components['schemas']['GatewayMessage'];
+        };
+      };
+      /** @description `unsupported_media_type`: `content_type` is not one of the accepted types. */
+      415: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UnsupportedMediaTypeError'];
+        };
+      };
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getMedia: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A media id; anything else is answered `404 media_not_found`. */
+        media_id: components['parameters']['MediaId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The media object. */
+      200: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Media'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /**
+       * @description `media_not_found`: no such media, a malformed id, or someone else's unattached media
+       *     (indistinguishable on purpose).
+       */
+      404: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MediaNotFoundError'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  createTweet: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes retries safe for 24 hours (per user). 1 to 128 printable ASCII characters. */
+        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: components['requestBodies']['CreateTweet'];
+    responses: {
+      /** @description An idempotent replay; the tweet created by the first request. */
+      200: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Tweet'];
+        };
+      };
+      /** @description The new tweet, its media in their current state. */
+      201: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Tweet'];
+        };
+      };
+      /**
+       * @description `invalid_request`: the body is not a JSON object (malformed JSON, invalid UTF-8, wrong
+       *     Content-Type); `text` missing or not a string; empty text without media; control
+       *     characters other than tab, LF and CR; `media_ids` not an array, holding non-ids or
+       *     repeating an id; a malformed `Idempotency-Key`.
+       *     `text_too_long`: over 280 code points after NFC.
+       *     `too_many_media`: more than 4 ids, or a GIF or video together with other media.
+       */
+      400: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreateTweetBadRequestError'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /**
+       * @description `tweet_not_found`: an idempotent replay whose tweet was deleted since (still no second
+       *     tweet).
+       */
+      404: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TweetNotFoundError'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      /**
+       * @description `media_not_found`: an id that does not exist, is someone else's, or belonged to a
+       *     deleted tweet. `media_failed`: its processing failed. `media_already_attached`: it is
+       *     attached to another tweet. `idempotency_key_reused`: the key was used with another body.
+       */
+      422: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreateTweetUnprocessableError'];
+        };
+      };
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getTweet: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A tweet id; anything else is answered `404 tweet_not_found`. */
+        tweet_id: components['parameters']['TweetId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The tweet. */
+      200: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Tweet'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['TweetNotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  deleteTweet: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A tweet id; anything else is answered `404 tweet_not_found`. */
+        tweet_id: components['parameters']['TweetId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['TweetNotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getTimeline: {
+    parameters: {
+      query?: {
+        /** @description Page size. Digits only; anything else is answered `400 invalid_request`. */
+        limit?: components['parameters']['Limit'];
+        /**
+         * @description `next_cursor` of the previous page, unchanged. Any other value (edited, truncated, from
+         *     another listing) is answered `400 invalid_request`.
+         */
+        cursor?: components['parameters']['Cursor'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: components['responses']['Page'];
+      400: components['responses']['BadPaging'];
+      401: components['responses']['Unauthorized'];
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  listUserTweets: {
+    parameters: {
+      query?: {
+        /** @description Page size. Digits only; anything else is answered `400 invalid_request`. */
+        limit?: components['parameters']['Limit'];
+        /**
+         * @description `next_cursor` of the previous page, unchanged. Any other value (edited, truncated, from
+         *     another listing) is answered `400 invalid_request`.
+         */
+        cursor?: components['parameters']['Cursor'];
+      };
+      header?: never;
+      path: {
+        /** @description A user id; anything else is answered `400 invalid_request`. */
+        user_id: components['parameters']['UserId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: components['responses']['Page'];
+      400: components['responses']['BadPaging'];
+      401: components['responses']['Unauthorized'];
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  followUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A user id; anything else is answered `400 invalid_request`. */
+        user_id: components['parameters']['UserId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: components['responses']['FollowDone'];
+      400: components['responses']['BadFollowee'];
+      401: components['responses']['Unauthorized'];
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  unfollowUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A user id; anything else is answered `400 invalid_request`. */
+        user_id: components['parameters']['UserId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: components['responses']['FollowDone'];
+      400: components['responses']['BadFollowee'];
+      401: components['responses']['Unauthorized'];
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+}
