@@ -118,7 +118,8 @@ export async function putUpload(
   const response = await fetch(upload.upload_url, {
     method: upload.upload_method,
     headers: putHeaders(upload, false),
-    body,
+    // Any Uint8Array is a valid body at run time; the DOM's BodyInit type wants ArrayBuffer-backed.
+    body: body as Blob | ArrayBuffer | Uint8Array<ArrayBuffer>,
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
   if (!response.ok) throw new UploadError(response.status, await response.text());

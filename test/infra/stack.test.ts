@@ -541,9 +541,14 @@ describe('HTTP API', () => {
   it('answers CORS preflight for the configured origins', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
-      CorsConfiguration: Match.objectLike({
+      CorsConfiguration: {
         AllowOrigins: [CORS_ORIGIN, 'https://admin.example.com'],
-      }),
+        // The headers a browser client sends, and Retry-After readable on a 503.
+        AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        AllowMethods: ['*'],
+        ExposeHeaders: ['retry-after'],
+        MaxAge: 86400,
+      },
     });
   });
 });
