@@ -1,13 +1,22 @@
 /**
  * `npm run demo`: the upload-and-tweet flow against the running local stack (`npm start`), with a
  * generated image: two users, a follow, media init, the presigned PUT, the tweet, the follower's
- * timeline, the media becoming ready, and the CDN URL of the processed image.
+ * timeline, the media becoming ready, and the CDN URL of the processed image. It uses the
+ * generated API client (client/), as an app would.
  *
  * API_URL (default http://127.0.0.1:3000 or API_PORT) and CHIRP_DATA_DIR select the stack.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import sharp from 'sharp';
+import {
+  ChirpApiError,
+  createChirpClient,
+  putUpload,
+  unwrap,
+  waitForMedia,
+  type ChirpClient,
+} from '../client';
 import { DEFAULT_API_PORT, DEFAULT_DATA_DIR } from './defaults';
 import { mintToken, readSigningKey } from './jwt';
 
@@ -23,35 +32,6 @@ const detail = (text: string) => process.stdout.write(`   ${text}\n`);
 function fail(message: string): never {
   process.stderr.write(`\ndemo failed: ${message}\n`);
   process.exit(1);
-}
-
-interface Json {
-  [key: string]: unknown;
-}
-
-async function call(
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; body: Json }> {
-  const response = await fetch(`${apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  }).catch((error: unknown) =>
-    fail(`cannot reach ${apiUrl} (${String(error)}). Is \`npm start\` running?`),
-  );
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Json) };
-}
-
-function expectStatus(what: string, actual: { status: number; body: Json }, expected: number) {
-  if (actual.status !== expected)
-    fail(`${what}: HTTP ${actual.status} ${JSON.stringify(actual.body)}`);
 }
 
 /** A 1200x800 gradient with a circle: a real image for the transcoder to work on. */
@@ -86,21 +66,40 @@ async function poll<T>(
   }
 }
 
+/** The API's answer, or the demo stops with it. */
+async function expectOk<T>(
+  what: string,
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
+  try {
+    return unwrap(await call);
+  } catch (error) {
+    if (error instanceof ChirpApiError) fail(`${what}: ${error.message}`);
+    fail(`cannot reach ${apiUrl} (${String(error)}). Is \`npm start\` running?`);
+  }
+}
+
 async function main(): Promise<void> {
   const key = readSigningKey(dataDir);
   if (key === undefined)
     fail(`no signing key in ${dataDir}; start the stack with \`npm start\` first`);
   const run = randomBytes(3).toString('hex');
-  const alice = { id: `alice-${run}`, token: '' };
-  const bob = { id: `bob-${run}`, token: '' };
+  const aliceId = `alice-${run}`;
+  const bobId = `bob-${run}`;
 
-  step(`Tokens for ${alice.id} and ${bob.id} (local identity provider, RS256)`);
-  alice.token = mintToken(key, alice.id);
-  bob.token = mintToken(key, bob.id);
-  detail(`${alice.token.slice(0, 40)}...`);
+  step(`Tokens for ${aliceId} and ${bobId} (local identity provider, RS256)`);
+  const aliceToken = mintToken(key, aliceId);
+  const alice: ChirpClient = createChirpClient({ baseUrl: apiUrl, token: aliceToken });
+  const bob: ChirpClient = createChirpClient({ baseUrl: apiUrl, token: mintToken(key, bobId) });
+  detail(`${aliceToken.slice(0, 40)}...`);
 
-  step(`${bob.id} follows ${alice.id}`);
-  expectStatus('follow', await call('PUT', `/v1/users/${alice.id}/follow`, bob.token), 204);
+  step(`${bobId} follows ${aliceId}`);
+  const follow = await bob
+    .PUT('/v1/users/{user_id}/follow', { params: { path: { user_id: aliceId } } })
+    .catch((error: unknown) =>
+      fail(`cannot reach ${apiUrl} (${String(error)}). Is \`npm start\` running?`),
+    );
+  if (follow.response.status !== 204) fail(`follow: HTTP ${follow.response.status}`);
   detail('204 No Content');
 
   step('Generate an image with sharp');
@@ -108,73 +107,64 @@ async function main(): Promise<void> {
   detail(`image/jpeg, 1200x800, ${image.length} bytes`);
 
   step('POST /v1/media/init');
-  const init = await call('POST', '/v1/media/init', alice.token, {
-    content_type: 'image/jpeg',
-    size_bytes: image.length,
-    alt_text: 'A white circle on a blue gradient, with the word chirp',
-  });
-  expectStatus('media init', init, 201);
-  const mediaId = String(init.body.media_id);
-  const uploadHeaders = init.body.upload_headers as Record<string, string>;
-  detail(
-    `media_id ${mediaId}, status ${String(init.body.status)}, expires ${String(init.body.expires_at)}`,
+  const init = await expectOk(
+    'media init',
+    alice.POST('/v1/media/init', {
+      body: {
+        content_type: 'image/jpeg',
+        size_bytes: image.length,
+        alt_text: 'A white circle on a blue gradient, with the word chirp',
+      },
+    }),
   );
-  detail(`upload headers ${JSON.stringify(uploadHeaders)}`);
+  detail(`media_id ${init.media_id}, status ${init.status}, expires ${init.expires_at}`);
+  detail(`upload headers ${JSON.stringify(init.upload_headers)}`);
 
   step('PUT the bytes to the presigned URL, with exactly the upload headers');
-  const put = await fetch(String(init.body.upload_url), {
-    method: String(init.body.upload_method),
-    headers: uploadHeaders,
-    body: image,
-  });
-  if (put.status !== 200) fail(`upload: HTTP ${put.status} ${await put.text()}`);
-  detail(`HTTP ${put.status}, ETag ${put.headers.get('etag')}`);
+  await putUpload(init, image).catch((error: unknown) => fail(`upload: ${String(error)}`));
+  detail('HTTP 200');
 
   step('POST /v1/tweets with the media');
-  const tweet = await call('POST', '/v1/tweets', alice.token, {
-    text: `Hello from the Chirp demo (${run})`,
-    media_ids: [mediaId],
-  });
-  expectStatus('create tweet', tweet, 201);
-  const tweetId = String(tweet.body.tweet_id);
+  const tweet = await expectOk(
+    'create tweet',
+    alice.POST('/v1/tweets', {
+      body: { text: `Hello from the Chirp demo (${run})`, media_ids: [init.media_id] },
+    }),
+  );
   const posted = Date.now();
-  const media = (tweet.body.media as Json[])[0];
-  detail(`tweet_id ${tweetId}, media status ${String(media?.status)}`);
+  detail(`tweet_id ${tweet.tweet_id}, media status ${tweet.media[0]?.status}`);
 
-  step(`Wait for the tweet in ${bob.id}'s home timeline (fanout from the DynamoDB stream)`);
+  step(`Wait for the tweet in ${bobId}'s home timeline (fanout from the DynamoDB stream)`);
   await poll('the follower timeline', 10_000, async () => {
-    const page = await call('GET', '/v1/timeline', bob.token);
-    return (page.body.tweets as Json[] | undefined)?.some((t) => t.tweet_id === tweetId)
-      ? true
-      : undefined;
+    const page = await expectOk('timeline', bob.GET('/v1/timeline'));
+    return page.tweets.some((t) => t.tweet_id === tweet.tweet_id) ? true : undefined;
   });
   detail(`there after ${Date.now() - posted} ms`);
 
-  step('Wait for the media to be ready (transcoder from the S3 event)');
-  const ready = await poll('the media to be ready', 60_000, async () => {
-    const current = await call('GET', `/v1/media/${mediaId}`, alice.token);
-    if (current.body.status === 'failed')
-      fail(`media failed: ${JSON.stringify(current.body.failure)}`);
-    return current.body.status === 'ready' ? current.body : undefined;
-  });
-  detail(`ready after ${Date.now() - posted} ms: ${String(ready.width)}x${String(ready.height)}`);
-  const variants = (ready.variants as Json[] | undefined) ?? [];
-  for (const variant of variants) {
+  step(
+    'Wait for the media to be ready (transcoder from the S3 event), polling after check_after_secs',
+  );
+  const ready = await waitForMedia(alice, init.media_id, { timeoutMs: 60_000 }).catch(
+    (error: unknown) => fail(String(error)),
+  );
+  if (ready.status === 'failed') fail(`media failed: ${JSON.stringify(ready.failure)}`);
+  detail(`ready after ${Date.now() - posted} ms: ${ready.width}x${ready.height}`);
+  for (const variant of ready.variants) {
     detail(
-      `${String(variant.name).padEnd(8)} ${String(variant.width)}x${String(variant.height)} ${String(variant.content_type)} ${String(variant.bytes)} bytes`,
+      `${variant.name.padEnd(8)} ${variant.width}x${variant.height} ${variant.content_type} ${variant.bytes} bytes`,
     );
   }
 
   step('Fetch the processed media from the CDN');
-  const largest = [...variants].sort((a, b) => Number(b.width) - Number(a.width))[0];
+  const largest = [...ready.variants].sort((a, b) => b.width - a.width)[0];
   if (largest === undefined) fail('the ready media has no variants');
-  const cdn = await fetch(String(largest.url));
+  const cdn = await fetch(largest.url);
   detail(
     `HTTP ${cdn.status}, ${cdn.headers.get('content-type')}, cache-control: ${cdn.headers.get('cache-control')}, x-cache: ${cdn.headers.get('x-cache')}`,
   );
   if (cdn.status !== 200) fail('the CDN did not serve the processed media');
 
-  process.stdout.write(`\nDone. Processed media on the CDN:\n${String(largest.url)}\n`);
+  process.stdout.write(`\nDone. Processed media on the CDN:\n${largest.url}\n`);
 }
 
 main().catch((error: unknown) =>

@@ -1,5 +1,6 @@
 /** Media helpers for end-to-end tests: generated images and uploads through presigned URLs. */
 import sharp from 'sharp';
+import { uploadMedia as uploadWithClient } from '../../client';
 import type { InitMediaBody, TestUser } from './api-client';
 
 /** A real PNG of the given size with a gradient-ish fill (so variants are non-trivial). */
@@ -30,18 +31,11 @@ export function upload(
   });
 }
 
-/** media/init + upload; returns the init response. */
-export async function uploadMedia(
+/** media/init + upload through the generated client; returns the init response. */
+export function uploadMedia(
   user: TestUser,
   bytes: Buffer,
   contentType = 'image/png',
 ): Promise<InitMediaBody> {
-  const init = await user.post<InitMediaBody>('/v1/media/init', {
-    content_type: contentType,
-    size_bytes: bytes.length,
-  });
-  if (init.status !== 201) throw new Error(`media/init: ${init.status} ${init.text}`);
-  const put = await upload(init.body, bytes);
-  if (put.status !== 200) throw new Error(`upload: ${put.status} ${await put.text()}`);
-  return init.body;
+  return uploadWithClient(user.api, { bytes, contentType });
 }
