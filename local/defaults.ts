@@ -6,3 +6,5 @@ export const DEFAULT_DATA_DIR = '.local-data';
 export const DEFAULT_API_PORT = 3000;
 /** CDN_PORT overrides. */
 export const DEFAULT_CDN_PORT = 3001;
+/** DOCS_PORT overrides: the rendered API reference (openapi.yaml). */
+export const DEFAULT_DOCS_PORT = 3002;

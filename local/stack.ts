@@ -4,11 +4,12 @@
  * source mapping, CloudFront), all invoking the very handler modules Lambda runs.
  */
 import { ENV, FANOUT_FUNCTION, ROUTES } from '../app/model';
+import { startApiDocs } from './api-docs';
 import { startApiGateway } from './api-gateway';
 import { startCdn } from './cdn';
 import { startControlServer } from './control';
 import { ApiGatewayCors, DEFAULT_LOCAL_CORS_ORIGINS } from './cors';
-import { DEFAULT_API_PORT, DEFAULT_CDN_PORT } from './defaults';
+import { DEFAULT_API_PORT, DEFAULT_CDN_PORT, DEFAULT_DOCS_PORT } from './defaults';
 import type { LocalHttpServer } from './http-server';
 import { loadOrCreateSigningKey, type SigningKey } from './jwt';
 import { createJwtAuthorizer } from './jwt-authorizer';
@@ -28,6 +29,8 @@ export interface StackOptions {
   readonly apiPort?: number;
   /** 0 picks a free port. @default 3001 */
   readonly cdnPort?: number;
+  /** The API reference page; 0 picks a free port. @default 3002 */
+  readonly docsPort?: number;
   /** Expose the fault-injection endpoint (tests, soak). @default false */
   readonly control?: boolean;
   /**
@@ -48,6 +51,8 @@ export interface StackInfo {
   /** CDN base URL (CDN_BASE_URL). */
   readonly cdnUrl: string | null;
   readonly controlUrl: string | null;
+  /** The rendered API reference (openapi.yaml through Redoc). */
+  readonly docsUrl: string | null;
   /** The handler environment (also applied to this process). */
   readonly env: Readonly<Record<string, string>>;
   readonly redis: { readonly pid: number | null; readonly port: number | null } | null;
@@ -137,6 +142,13 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     stoppers.push(() => api.close());
     log(`API on ${api.url}`);
 
+    const docsPort = options.docsPort ?? DEFAULT_DOCS_PORT;
+    const docs = await startApiDocs({ port: docsPort, log }).catch(
+      portInUse('API reference', docsPort, 'DOCS_PORT'),
+    );
+    stoppers.push(() => docs.close());
+    log(`API reference on ${docs.url}/`);
+
     let control: LocalHttpServer | undefined;
     if (options.control === true) {
       const server = await startControlServer({
@@ -154,6 +166,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       apiUrl: api.url,
       cdnUrl: cdn.url,
       controlUrl: control?.url ?? null,
+      docsUrl: `${docs.url}/`,
       env,
       redis:
         services.redis === undefined

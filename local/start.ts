@@ -5,7 +5,7 @@
  *   npm start -- --fresh           wipe .local-data/ first
  *   npm start -- --in-memory       keep no service data (the token key still lives in .local-data/)
  *   npm start -- --data-dir DIR    another data folder (or CHIRP_DATA_DIR)
- *   API_PORT=3001 npm start        another API port (CDN_PORT likewise)
+ *   API_PORT=3001 npm start        another API port (CDN_PORT, DOCS_PORT likewise)
  *   CORS_ORIGINS=http://localhost:5173 npm start
  *                                  browser origins allowed (default: any http://localhost:* and
  *                                  http://127.0.0.1:*; "" allows none, as on AWS by default)
@@ -19,7 +19,12 @@ import { parseArgs } from 'node:util';
 import { localCorsOrigins } from './cors';
 import { startStack, type LocalStack } from './stack';
 
-import { DEFAULT_API_PORT, DEFAULT_CDN_PORT, DEFAULT_DATA_DIR } from './defaults';
+import {
+  DEFAULT_API_PORT,
+  DEFAULT_CDN_PORT,
+  DEFAULT_DATA_DIR,
+  DEFAULT_DOCS_PORT,
+} from './defaults';
 
 const { values: flags } = parseArgs({
   options: {
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
     dynamoInMemory: inMemory,
     apiPort: portFromEnv('API_PORT', DEFAULT_API_PORT),
     cdnPort: portFromEnv('CDN_PORT', DEFAULT_CDN_PORT),
+    docsPort: portFromEnv('DOCS_PORT', DEFAULT_DOCS_PORT),
     control: flags.control,
     corsOrigins: localCorsOrigins(),
     log,
@@ -102,6 +108,7 @@ async function main(): Promise<void> {
       '',
       `  API   ${info.apiUrl}`,
       `  CDN   ${info.cdnUrl}`,
+      `  Docs  ${info.docsUrl} (API reference from openapi.yaml)`,
       `  Data  ${inMemory ? 'in memory (nothing persists)' : info.dataDir}`,
       ...(info.controlUrl !== null ? [`  Fault injection  ${info.controlUrl}`] : []),
       '',

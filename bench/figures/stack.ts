@@ -288,6 +288,7 @@ export async function stackFigures(options: StackFigureOptions): Promise<Row[]> 
     dynamoInMemory: true,
     apiPort: 0,
     cdnPort: 0,
+    docsPort: 0,
   });
   const rows: Row[] = [];
   try {

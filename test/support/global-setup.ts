@@ -44,7 +44,13 @@ export default async function globalSetup(): Promise<void> {
     {
       cwd: ROOT,
       stdio: ['ignore', output, output],
-      env: { ...process.env, API_PORT: '0', CDN_PORT: '0', POWERTOOLS_LOG_LEVEL: 'WARN' },
+      env: {
+        ...process.env,
+        API_PORT: '0',
+        CDN_PORT: '0',
+        DOCS_PORT: '0',
+        POWERTOOLS_LOG_LEVEL: 'WARN',
+      },
     },
   );
   const pid = child.pid;
