@@ -204,7 +204,7 @@ export interface components {
       size_bytes: number;
       /**
        * @description At most 1000 code points after NFC (not expressible in JSON Schema, which counts code
-       *     points before normalisation), no control characters other than tab and newline.
+       *     points before normalisation), no control characters other than tab, LF and CR.
        * @example A heron on a post
        */
       alt_text?: string | null;

@@ -6,9 +6,9 @@
  * DynamoDB Local and the S3 emulator before and after, and compared.
  */
 import fc from 'fast-check';
-import { USER_ID_PATTERN } from '../../app/model';
+import { LIMITS, USER_ID_PATTERN } from '../../app/model';
 import { encodeCursor } from '../../lambdas/domain/validation';
-import { jsonOf, type RawResponse } from '../../soak/http';
+import { errorCode, jsonOf, type RawResponse } from '../../soak/http';
 import {
   CheckedRawClient,
   newUser,
@@ -16,6 +16,7 @@ import {
   type TweetBody,
   type PageBody,
 } from '../support/api-client';
+import { apiContract } from '../support/contract';
 import { apiUrl } from '../support/env';
 import { stateReader, type StateReader } from './state';
 
@@ -513,5 +514,109 @@ describe('hostile input on every route', () => {
       );
       expect(await state.snapshot(users)).toBe(before);
     });
+  });
+});
+
+/**
+ * The document decides: a body openapi.yaml's request schema refuses is refused by the handler,
+ * and a body it accepts is accepted, except for the rules the document states in prose because
+ * JSON Schema cannot express them (code points after NFC, empty text without media, sizes per
+ * type, unknown media types, media that must exist).
+ */
+describe('request bodies, as openapi.yaml declares them', () => {
+  const validTweet = apiContract().requestBodyValidator('POST', '/v1/tweets');
+  const validInit = apiContract().requestBodyValidator('POST', '/v1/media/init');
+  let client: CheckedRawClient;
+
+  beforeAll(() => {
+    client = new CheckedRawClient(apiUrl(), newUser('document-decides').token);
+  });
+
+  const codePoints = (text: string) => [...text.normalize('NFC')].length;
+  const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+  it('POST /v1/tweets', async () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: 'grapheme', minLength: 270, maxLength: 290 }),
+      fc.constant(''),
+      fc.integer(),
+      fc.constant(null),
+    );
+    const mediaIds = fc.oneof(
+      fc.constant([]),
+      fc.array(fc.constantFrom(SOME_MEDIA_ID, '01J0000000000000000000000B', 'not-an-id', 7), {
+        maxLength: 6,
+      }),
+      fc.constant('01J0000000000000000000000A'),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ text, media_ids: mediaIds }, { requiredKeys: [] }),
+        async (body) => {
+          const response = await client.send('POST', '/v1/tweets', { json: body });
+          if (!validTweet(body)) {
+            expect(response.status).toBeGreaterThanOrEqual(400);
+            expect(response.status).toBeLessThan(500);
+            return;
+          }
+          const value = body as { text: string; media_ids?: string[] };
+          const hasMedia = (value.media_ids ?? []).length > 0;
+          let expected: [number, string | undefined];
+          if (LONE_SURROGATE.test(value.text)) expected = [400, 'invalid_request'];
+          else if (codePoints(value.text) > 280) expected = [400, 'text_too_long'];
+          else if ((value.media_ids ?? []).length > 4) expected = [400, 'too_many_media'];
+          else if (value.text === '' && !hasMedia) expected = [400, 'invalid_request'];
+          else if (hasMedia) expected = [422, 'media_not_found'];
+          else expected = [201, undefined];
+          expect([response.status, errorCode(response)]).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('POST /v1/media/init', async () => {
+    const contentType = fc.constantFrom(
+      'image/jpeg',
+      'IMAGE/PNG',
+      'video/mp4',
+      'image/bmp',
+      '',
+      7,
+      null,
+    );
+    const size = fc.oneof(
+      fc.integer({ min: -2, max: 20 * 1024 * 1024 }),
+      fc.constantFrom(0, 1.5, '10', 16 * 1024 * 1024, 16 * 1024 * 1024 + 1),
+    );
+    const alt = fc.oneof(fc.string({ maxLength: 20 }), fc.constant(null), fc.integer());
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(
+          { content_type: contentType, size_bytes: size, alt_text: alt },
+          { requiredKeys: [] },
+        ),
+        async (body) => {
+          const response = await client.send('POST', '/v1/media/init', { json: body });
+          if (!validInit(body)) {
+            expect(response.status).toBeGreaterThanOrEqual(400);
+            expect(response.status).toBeLessThan(500);
+            return;
+          }
+          const value = body as { content_type: string; size_bytes: number; alt_text?: string };
+          const limit = LIMITS.mediaTypes[value.content_type.toLowerCase()];
+          let expected: [number, string | undefined];
+          if (limit === undefined) expected = [415, 'unsupported_media_type'];
+          else if (value.size_bytes > limit) expected = [413, 'media_too_large'];
+          else if (typeof value.alt_text === 'string' && LONE_SURROGATE.test(value.alt_text)) {
+            expected = [400, 'invalid_request'];
+          } else expected = [201, undefined];
+          expect([response.status, errorCode(response)]).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });

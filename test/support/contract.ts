@@ -120,6 +120,19 @@ class Contract {
     return undefined;
   }
 
+  /** Whether a JSON request body is valid by the operation's request body schema. */
+  requestBodyValidator(method: string, template: string): ValidateFunction {
+    const operation = this.document.paths[template]?.[method.toLowerCase()] as
+      { requestBody?: { $ref?: string } } | undefined;
+    if (operation?.requestBody === undefined) {
+      throw new Error(`${method} ${template} has no request body`);
+    }
+    const pointer =
+      this.resolve(operation.requestBody)?.pointer ??
+      `/paths/${escapePointer(template)}/${method.toLowerCase()}/requestBody`;
+    return this.validator(`${pointer}/content/application~1json/schema`);
+  }
+
   /** The problems with a response; empty when the document declares it. */
   check(observed: ObservedResponse): string[] {
     const rawPath = observed.path.split('?')[0] ?? '/';
