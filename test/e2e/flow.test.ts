@@ -1,15 +1,11 @@
 /**
  * The whole flow over HTTP against the local stack: token, media init, PUT upload, tweet, the
  * follower's home timeline (fanout via the DynamoDB stream), media ready (transcoder via the S3
- * event), processed media from the CDN.
+ * event), processed media from the CDN. Every call goes through the generated client, as an app's
+ * would.
  */
-import {
-  eventually,
-  newUser,
-  type MediaBody,
-  type PageBody,
-  type TweetBody,
-} from '../support/api-client';
+import { unwrap } from '../../client';
+import { eventually, newUser } from '../support/api-client';
 import { cdnUrl } from '../support/env';
 import { generatePng, uploadMedia } from '../support/media';
 
@@ -18,18 +14,20 @@ describe('the whole flow', () => {
   const bob = newUser('bob');
 
   it('delivers a tweet with an image to a follower and serves the processed media from the CDN', async () => {
-    expect((await bob.put(`/v1/users/${alice.id}/follow`)).status).toBe(204);
+    const follow = await bob.api.PUT('/v1/users/{user_id}/follow', {
+      params: { path: { user_id: alice.id } },
+    });
+    expect(follow.response.status).toBe(204);
 
     const png = await generatePng(640, 480);
     const init = await uploadMedia(alice, png);
     expect(init.status).toBe('pending_upload');
 
-    const created = await alice.post<TweetBody>('/v1/tweets', {
-      text: 'Hello from the local stack',
-      media_ids: [init.media_id],
+    const created = await alice.api.POST('/v1/tweets', {
+      body: { text: 'Hello from the local stack', media_ids: [init.media_id] },
     });
-    expect(created.status).toBe(201);
-    const tweet = created.body;
+    expect(created.response.status).toBe(201);
+    const tweet = unwrap(created);
     expect(tweet.user_id).toBe(alice.id);
     expect(tweet.media.map((m) => m.media_id)).toEqual([init.media_id]);
     const posted = Date.now();
@@ -38,8 +36,8 @@ describe('the whole flow', () => {
     await eventually(
       "the tweet in bob's home timeline",
       async () => {
-        const page = await bob.get<PageBody>('/v1/timeline');
-        return page.body.tweets.some((t) => t.tweet_id === tweet.tweet_id) ? true : undefined;
+        const page = unwrap(await bob.api.GET('/v1/timeline'));
+        return page.tweets.some((t) => t.tweet_id === tweet.tweet_id) ? true : undefined;
       },
       2_000,
       25,
@@ -51,9 +49,13 @@ describe('the whole flow', () => {
     const ready = await eventually(
       'the media to be ready',
       async () => {
-        const media = await alice.get<MediaBody>(`/v1/media/${init.media_id}`);
-        if (media.body.status === 'failed') throw new Error(JSON.stringify(media.body.failure));
-        return media.body.status === 'ready' ? media.body : undefined;
+        const media = unwrap(
+          await alice.api.GET('/v1/media/{media_id}', {
+            params: { path: { media_id: init.media_id } },
+          }),
+        );
+        if (media.status === 'failed') throw new Error(JSON.stringify(media.failure));
+        return media.status === 'ready' ? media : undefined;
       },
       30_000,
       100,
@@ -61,9 +63,11 @@ describe('the whole flow', () => {
     expect(ready.variants.length).toBeGreaterThan(0);
 
     // GET /v1/tweets shows the current media state.
-    const fetched = await bob.get<TweetBody>(`/v1/tweets/${tweet.tweet_id}`);
-    expect(fetched.status).toBe(200);
-    expect(fetched.body.media[0]?.status).toBe('ready');
+    const fetched = await bob.api.GET('/v1/tweets/{tweet_id}', {
+      params: { path: { tweet_id: tweet.tweet_id } },
+    });
+    expect(fetched.response.status).toBe(200);
+    expect(unwrap(fetched).media[0]?.status).toBe('ready');
 
     for (const variant of ready.variants) {
       expect(variant.url.startsWith(`${cdnUrl()}/`)).toBe(true);
