@@ -80,6 +80,9 @@ export class S3Emulator {
       });
     }
     await s3rver.configureBuckets();
+    // configureBuckets only adds configurations: a data dir from a run with CORS keeps its rule.
+    if (corsXml === undefined)
+      await s3rver.store.deleteSubresource(this.options.bucket, undefined, 'cors');
     const serveS3 = s3rver.callback();
     // Reuse the port on restart so clients configured with the endpoint keep working.
     this.server = await serveHttp(

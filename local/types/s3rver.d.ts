@@ -43,6 +43,10 @@ declare module '@20minutes/s3rver' {
 
   class S3rver extends EventEmitter {
     constructor(options?: S3rver.Options);
+    /** The filesystem store; bucket configurations (cors.xml) live there too. */
+    readonly store: {
+      deleteSubresource(bucket: string, key: string | undefined, type: string): Promise<void>;
+    };
     run(): Promise<AddressInfo>;
     /** Creates the configured buckets (run() does this before listening). */
     configureBuckets(): Promise<void>;
