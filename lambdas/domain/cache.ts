@@ -4,9 +4,15 @@
  * command deadline, nothing queued while down) makes a dead Redis cost milliseconds, not the
  * Lambda timeout.
  */
-import type { CacheClient } from '../shared/clients';
+import type { ChainableCommander, Result } from 'ioredis';
+import { connected, type CacheClient } from '../shared/clients';
 import { logger } from '../shared/logger';
-import { RedisScript, type RedisPipeline } from '../shared/redis-client';
+
+/** A Lua script: its source and how many of its arguments are keys. */
+interface LuaScript {
+  readonly lua: string;
+  readonly numberOfKeys: number;
+}
 
 /** Members at score -inf mark a home timeline's state; they are never tweet ids. */
 export const TIMELINE_SENTINEL = 'built';
@@ -63,15 +69,15 @@ end
  * complete, and the next read rebuilds it from DynamoDB. Single key, so it is cluster-safe.
  * KEYS[1] timeline; ARGV[1] max; ARGV[2..] score, member pairs.
  */
-const TIMELINE_ADD = new RedisScript(
-  `${TIMELINE_FLOOR_LUA}
+const TIMELINE_ADD = {
+  lua: `${TIMELINE_FLOOR_LUA}
 local markers = markers_of(KEYS[1])
 if #markers == 0 then return 0 end
 add_above(KEYS[1], floor_in(markers), 2)
 trim(KEYS[1], tonumber(ARGV[1]), #markers)
 return 1`,
-  1,
-);
+  numberOfKeys: 1,
+} satisfies LuaScript;
 
 /**
  * Completes a rebuild started with a `building:{token}` marker: only if that marker is still there
@@ -81,8 +87,8 @@ return 1`,
  * its oldest score becomes the floor.
  * KEYS[1] timeline; ARGV[1] marker; ARGV[2] sentinel; ARGV[3] max; ARGV[4] ttl; ARGV[5..] pairs.
  */
-const TIMELINE_FINISH_BUILD = new RedisScript(
-  `${TIMELINE_FLOOR_LUA}
+const TIMELINE_FINISH_BUILD = {
+  lua: `${TIMELINE_FLOOR_LUA}
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
 add_above(KEYS[1], floor_in(markers_of(KEYS[1])), 5)
 redis.call('ZADD', KEYS[1], '-inf', ARGV[2])
@@ -98,8 +104,8 @@ if given > 0 and given >= tonumber(ARGV[3]) then
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`,
-  1,
-);
+  numberOfKeys: 1,
+} satisfies LuaScript;
 
 /**
  * Removes every entry of one author from a timeline: tweet ids end in `-{user_id}` after the
@@ -108,8 +114,8 @@ return 1`,
  * must not finish (the next read rebuilds it).
  * KEYS[1] timeline; ARGV[1] the author's user id; ARGV[2] the built sentinel.
  */
-const TIMELINE_REMOVE_AUTHOR = new RedisScript(
-  `
+const TIMELINE_REMOVE_AUTHOR = {
+  lua: `
 if redis.call('ZSCORE', KEYS[1], ARGV[2]) == false then return redis.call('DEL', KEYS[1]) end
 local suffix = '-' .. ARGV[1]
 local removed = 0
@@ -119,29 +125,29 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   end
 end
 return removed`,
-  1,
-);
+  numberOfKeys: 1,
+} satisfies LuaScript;
 
 /**
  * Caches a value loaded from DynamoDB only if the placeholder set before the load is still there:
  * a write that invalidated the key meanwhile (DEL), a newer load, or a restart of Redis voids it.
  * KEYS[1] key; ARGV[1] placeholder; ARGV[2] value; ARGV[3] ttl in seconds.
  */
-const FILL_IF_PLACEHOLDER = new RedisScript(
-  `
+const FILL_IF_PLACEHOLDER = {
+  lua: `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1`,
-  1,
-);
+  numberOfKeys: 1,
+} satisfies LuaScript;
 
 /**
  * Completes a follower-set rebuild started with a `#building:{token}` member, if that member is
  * still there (an unfollow or a flush meanwhile drops the set, and the next fanout rebuilds it).
  * KEYS[1] set; ARGV[1] marker; ARGV[2] built marker; ARGV[3] ttl; ARGV[4..] followers.
  */
-const FOLLOWERS_FINISH_BUILD = new RedisScript(
-  `
+const FOLLOWERS_FINISH_BUILD = {
+  lua: `
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
 for i = 4, #ARGV, 1000 do
   redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
@@ -150,16 +156,16 @@ redis.call('SADD', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1`,
-  1,
-);
+  numberOfKeys: 1,
+} satisfies LuaScript;
 
 /** Adds a follower to a cached follower set that exists (built or being built). */
-const FOLLOWERS_ADD = new RedisScript(
-  `
+const FOLLOWERS_ADD = {
+  lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('SADD', KEYS[1], ARGV[1])`,
-  1,
-);
+  numberOfKeys: 1,
+} satisfies LuaScript;
 
 /**
  * One page of a home timeline in one command. Both keys are the same user's and share a hash tag
@@ -171,8 +177,8 @@ return redis.call('SADD', KEYS[1], ARGV[1])`,
  * Returns {built (0/1), ties, entries below the cursor's score (or the newest), companion value,
  * floored (0/1): entries older than the timeline's last are in DynamoDB only}.
  */
-const TIMELINE_PAGE = new RedisScript(
-  `${TIMELINE_FLOOR_LUA}
+const TIMELINE_PAGE = {
+  lua: `${TIMELINE_FLOOR_LUA}
 local markers = markers_of(KEYS[1])
 local built = 0
 for _, member in ipairs(markers) do
@@ -189,11 +195,14 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 local floored = floor_in(markers) and 1 or 0
 return {built, ties, rest, redis.call('GET', KEYS[2]), floored}`,
-  2,
-);
+  numberOfKeys: 2,
+} satisfies LuaScript;
 
-/** The scripts, by what they do; the client loads each once per connection. */
-export const SCRIPTS = {
+/**
+ * The scripts, by what they do. Each becomes a command of the client and its pipelines (ioredis
+ * defineCommand): EVAL the first time on a connection, EVALSHA after, EVAL again on NOSCRIPT.
+ */
+const SCRIPTS = {
   timelineAdd: TIMELINE_ADD,
   timelineFinishBuild: TIMELINE_FINISH_BUILD,
   timelineRemoveAuthor: TIMELINE_REMOVE_AUTHOR,
@@ -202,6 +211,31 @@ export const SCRIPTS = {
   timelinePage: TIMELINE_PAGE,
   fillIfPlaceholder: FILL_IF_PLACEHOLDER,
 } as const;
+
+type ScriptArg = string | number;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    timelineAdd(key: string, ...args: ScriptArg[]): Result<number, Context>;
+    timelineFinishBuild(key: string, ...args: ScriptArg[]): Result<number, Context>;
+    timelineRemoveAuthor(key: string, ...args: ScriptArg[]): Result<number, Context>;
+    followersFinishBuild(key: string, ...args: ScriptArg[]): Result<number, Context>;
+    followersAdd(key: string, ...args: ScriptArg[]): Result<number, Context>;
+    timelinePage(key: string, ...args: ScriptArg[]): Result<unknown[], Context>;
+    fillIfPlaceholder(key: string, ...args: ScriptArg[]): Result<number, Context>;
+  }
+}
+
+const scripted = new WeakSet<CacheClient>();
+
+/** The client with the scripts defined on it (once). */
+export function withScripts(redis: CacheClient): CacheClient {
+  if (!scripted.has(redis)) {
+    for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
+    scripted.add(redis);
+  }
+  return redis;
+}
 
 /**
  * Waits until the client is connected, for at most `timeoutMs`. Nothing queues while a lost
@@ -232,6 +266,22 @@ export async function tryCache<T>(what: string, call: () => Promise<T>): Promise
 }
 
 /**
+ * Runs one command (or script) on the client; any error becomes `undefined`. At a cold start it
+ * first waits for the client's first connection (for at most a command's deadline), so the first
+ * request is not a cache miss; after that a disconnected client fails at once.
+ */
+export async function tryCommand<T>(
+  redis: CacheClient,
+  what: string,
+  call: (redis: CacheClient) => Promise<T>,
+): Promise<T | undefined> {
+  return tryCache(what, async () => {
+    await connected(redis);
+    return call(withScripts(redis));
+  });
+}
+
+/**
  * Builds and executes a pipeline and returns each command's result,
  * or undefined when building or running it failed, or any command in it failed (Redis down,
  * timeout, script error, or no cache configured for this function).
@@ -239,14 +289,14 @@ export async function tryCache<T>(what: string, call: () => Promise<T>): Promise
 export async function tryPipeline(
   redis: CacheClient,
   what: string,
-  build: (pipeline: RedisPipeline) => unknown,
+  build: (pipeline: ChainableCommander) => unknown,
 ): Promise<unknown[] | undefined> {
-  const results = await tryCache(what, () => {
-    const pipeline = redis.pipeline();
+  const results = await tryCache(what, async () => {
+    const pipeline = await readyPipeline(redis);
     build(pipeline);
     return pipeline.exec();
   });
-  if (results === undefined) return undefined;
+  if (results === undefined || results === null) return undefined;
   const values: unknown[] = [];
   for (const [error, value] of results) {
     if (error) {
@@ -265,14 +315,15 @@ export async function tryPipeline(
  */
 export async function execPipeline(
   redis: CacheClient,
-  build: (pipeline: RedisPipeline) => unknown,
+  build: (pipeline: ChainableCommander) => unknown,
   attempts = 3,
 ): Promise<unknown[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const pipeline = redis.pipeline();
+      const pipeline = await readyPipeline(redis);
       build(pipeline);
       const results = await pipeline.exec();
+      if (results === null) throw new Error('Redis pipeline was discarded');
       return results.map(([error, value]) => {
         if (error) throw error;
         return value;
@@ -282,6 +333,21 @@ export async function execPipeline(
       logger.debug('cache pipeline retried', { attempt, error: errorMessage(error) });
     }
   }
+}
+
+/**
+ * A pipeline with the scripts defined, on a connected client only (after a cold start's first
+ * connection). A Cluster's pipeline would otherwise wait for the cluster to connect, which with
+ * Redis down would hold a request for seconds.
+ *
+ * A Cluster sends a pipeline to one node: its keys may hash to different slots as long as one
+ * node serves them all, as the single ElastiCache Serverless endpoint (and the local one-node
+ * cluster) does. Each command in it must still be single-slot.
+ */
+async function readyPipeline(redis: CacheClient): Promise<ChainableCommander> {
+  await connected(redis);
+  if (redis.status !== 'ready') throw new Error(`Redis is not connected (${redis.status})`);
+  return withScripts(redis).pipeline();
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
-import { awaitReady, execPipeline, SCRIPTS } from './cache';
+import { awaitReady, execPipeline } from './cache';
 import type { Deps } from './deps';
 import { fanoutFollowers } from './follower-cache';
 import { parseTweetId, tweetTime } from './ids';
@@ -30,8 +30,7 @@ export async function fanoutChange(deps: Deps, change: TweetChange): Promise<voi
   // The author's own timeline and caches first, in one round trip.
   await execPipeline(deps.redis, (own) => {
     if (change.kind === 'insert') {
-      own.evalScript(
-        SCRIPTS.timelineAdd,
+      own.timelineAdd(
         cacheKeys.homeTimeline(author),
         deps.timelineMaxEntries,
         tweetTime(tweetId),

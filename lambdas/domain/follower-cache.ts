@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CacheClient } from '../shared/clients';
 import { cacheKeys } from './cache-keys';
-import { execPipeline, SCRIPTS } from './cache';
+import { execPipeline } from './cache';
 import type { Deps } from './deps';
 import { followerCount, followers } from './follows';
 
@@ -54,14 +54,7 @@ export async function fanoutFollowers(deps: Deps, author: string): Promise<strin
   });
   const list = await followers(deps, author);
   await execPipeline(deps.redis, (pipeline) =>
-    pipeline.evalScript(
-      SCRIPTS.followersFinishBuild,
-      key,
-      marker,
-      BUILT,
-      FOLLOWER_SET_TTL_SECONDS,
-      ...list,
-    ),
+    pipeline.followersFinishBuild(key, marker, BUILT, FOLLOWER_SET_TTL_SECONDS, ...list),
   );
   return list;
 }

@@ -8,7 +8,7 @@ import { METADATA_KEYS } from '../../app/model';
 import { invalidRequest } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
-import { SCRIPTS, TIMELINE_SENTINEL, tryCache, tryPipeline } from './cache';
+import { TIMELINE_SENTINEL, tryCommand, tryPipeline } from './cache';
 import { nowMs, type Deps } from './deps';
 import {
   batchGetAll,
@@ -105,8 +105,8 @@ export interface CachedFollowGraph {
 export async function loadFollowGraph(deps: Deps, userId: string): Promise<FollowGraph> {
   const graphKey = cacheKeys.followGraph(userId);
   const placeholder = GRAPH_LOADING_PREFIX + randomBytes(8).toString('hex');
-  const placed = await tryCache('follow graph placeholder', () =>
-    deps.redis.set(graphKey, placeholder, 'EX', FOLLOW_GRAPH_TTL_SECONDS),
+  const placed = await tryCommand(deps.redis, 'follow graph placeholder', (redis) =>
+    redis.set(graphKey, placeholder, 'EX', FOLLOW_GRAPH_TTL_SECONDS),
   );
   const following = await followees(deps, userId);
   const ownPk = METADATA_KEYS.profile(userId).pk;
@@ -131,9 +131,8 @@ export async function loadFollowGraph(deps: Deps, userId: string): Promise<Follo
     celebrities,
   };
   if (placed !== undefined) {
-    await tryCache('cache follow graph', () =>
-      deps.redis.evalScript(
-        SCRIPTS.fillIfPlaceholder,
+    await tryCommand(deps.redis, 'cache follow graph', (redis) =>
+      redis.fillIfPlaceholder(
         graphKey,
         placeholder,
         JSON.stringify(cached),
@@ -322,14 +321,12 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
   // Before the backfill reads the followee's tweets, so every later tweet is fanned out to us.
   // If this fails, the fanout notices the follower set disagrees with follower_count.
   const cachesUpdated = await tryPipeline(deps.redis, 'follow caches', (pipeline) =>
-    pipeline
-      .del(cacheKeys.followGraph(userId))
-      .evalScript(SCRIPTS.followersAdd, cacheKeys.followers(followee), userId),
+    pipeline.del(cacheKeys.followGraph(userId)).followersAdd(cacheKeys.followers(followee), userId),
   );
   // Also when the edge already existed: a retried PUT repairs a backfill that Redis dropped.
   // A timeline being rebuilt exists too: the backfill lands in it, whatever graph it read.
-  const exists = await tryCache('timeline exists', () =>
-    deps.redis.exists(cacheKeys.homeTimeline(userId)),
+  const exists = await tryCommand(deps.redis, 'timeline exists', (redis) =>
+    redis.exists(cacheKeys.homeTimeline(userId)),
   );
   let backfilled = true;
   if (exists === 1 && !(await isCelebrity(deps, followee))) {
@@ -371,12 +368,7 @@ export async function unfollowUser(deps: Deps, userId: string, followee: string)
       // Dropped, not edited: a rebuild racing this unfollow then cannot put the follower back.
       .del(cacheKeys.followers(followee))
       // A timeline being rebuilt is dropped, for the same reason.
-      .evalScript(
-        SCRIPTS.timelineRemoveAuthor,
-        cacheKeys.homeTimeline(userId),
-        followee,
-        TIMELINE_SENTINEL,
-      ),
+      .timelineRemoveAuthor(cacheKeys.homeTimeline(userId), followee, TIMELINE_SENTINEL),
   );
   await settleStaleMark(deps, userId, cleaned !== undefined, written ? mark : undefined);
 }

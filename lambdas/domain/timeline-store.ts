@@ -10,7 +10,7 @@
  * one; a read that does not find `built` rebuilds from DynamoDB.
  */
 import { randomBytes } from 'node:crypto';
-import type { RedisPipeline } from '../shared/redis-client';
+import type { ChainableCommander } from 'ioredis';
 import type { CacheClient } from '../shared/clients';
 import { cacheKeys } from './cache-keys';
 import {
@@ -19,8 +19,8 @@ import {
   TIMELINE_SENTINEL,
   TIMELINE_TTL_SECONDS,
   tryCache,
+  tryCommand,
   tryPipeline,
-  SCRIPTS,
 } from './cache';
 import { tweetTime } from './ids';
 
@@ -37,7 +37,7 @@ const PIPELINE_CHUNK = 500;
 async function perTimeline(
   redis: CacheClient,
   userIds: readonly string[],
-  command: (pipeline: RedisPipeline, key: string) => unknown,
+  command: (pipeline: ChainableCommander, key: string) => unknown,
 ): Promise<void> {
   for (let i = 0; i < userIds.length; i += PIPELINE_CHUNK) {
     await execPipeline(redis, (pipeline) => {
@@ -62,9 +62,7 @@ export async function addToTimelines(
 ): Promise<void> {
   if (tweetIds.length === 0) return;
   const args = pairs(tweetIds);
-  await perTimeline(redis, userIds, (pipeline, key) =>
-    pipeline.evalScript(SCRIPTS.timelineAdd, key, max, ...args),
-  );
+  await perTimeline(redis, userIds, (pipeline, key) => pipeline.timelineAdd(key, max, ...args));
 }
 
 /** Removes tweets from timelines; throws if Redis fails (the fanout retries). */
@@ -124,9 +122,8 @@ export async function readStoredPage(
   companionKey: string,
 ): Promise<StoredPage | undefined> {
   const score = before === undefined ? '' : String(tweetTime(before));
-  const reply = await tryCache('timeline page', () =>
-    redis.evalScript(
-      SCRIPTS.timelinePage,
+  const reply = await tryCommand(redis, 'timeline page', (client) =>
+    client.timelinePage(
       cacheKeys.homeTimeline(userId),
       companionKey,
       TIMELINE_SENTINEL,
@@ -181,8 +178,7 @@ export async function finishBuild(
   max: number,
 ): Promise<void> {
   await tryPipeline(redis, 'timeline build finish', (pipeline) =>
-    pipeline.evalScript(
-      SCRIPTS.timelineFinishBuild,
+    pipeline.timelineFinishBuild(
       cacheKeys.homeTimeline(userId),
       marker,
       TIMELINE_SENTINEL,

@@ -10,11 +10,11 @@
  *   Lambda's timeout, so a fill that read DynamoDB before the delete cannot resurrect it, since
  *   fills only write with NX).
  */
-import type { RedisPipeline } from '../shared/redis-client';
+import type { ChainableCommander } from 'ioredis';
 import type { CacheClient } from '../shared/clients';
 import { METADATA_KEYS } from '../../app/model';
 import { cacheKeys } from './cache-keys';
-import { tryCache, tryGetMany, tryPipeline } from './cache';
+import { tryCommand, tryGetMany, tryPipeline } from './cache';
 import type { Deps } from './deps';
 import { batchGetAll } from './dynamo';
 import { parseTweetId } from './ids';
@@ -50,13 +50,13 @@ export function isNegativeEntry(value: string): boolean {
  * media bounds staleness if Redis is unreachable.
  */
 export async function invalidateTweet(redis: CacheClient, tweetId: string): Promise<void> {
-  await tryCache('invalidate tweet', () => redis.del(cacheKeys.tweet(tweetId)));
+  await tryCommand(redis, 'invalidate tweet', (client) => client.del(cacheKeys.tweet(tweetId)));
 }
 
 /** Overwrites the cached tweet with a tombstone after a delete. */
 export async function tombstoneTweet(redis: CacheClient, tweetId: string): Promise<void> {
-  await tryCache('tombstone tweet', () =>
-    redis.set(cacheKeys.tweet(tweetId), NEGATIVE_ENTRY, 'EX', TWEET_TOMBSTONE_TTL_SECONDS),
+  await tryCommand(redis, 'tombstone tweet', (client) =>
+    client.set(cacheKeys.tweet(tweetId), NEGATIVE_ENTRY, 'EX', TWEET_TOMBSTONE_TTL_SECONDS),
   );
 }
 
@@ -90,7 +90,7 @@ export function isSettled(tweet: TweetObject): boolean {
  * tombstone or a newer write is never overwritten by a read that raced it.
  */
 export function cacheTweetCommand(
-  pipeline: RedisPipeline,
+  pipeline: ChainableCommander,
   tweet: TweetObject,
   json: TweetJson,
   mode: 'fill' | 'overwrite',

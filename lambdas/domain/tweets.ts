@@ -8,7 +8,7 @@ import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { badRequest, invalidRequest, unprocessable } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
-import { tryCache, tryPipeline } from './cache';
+import { tryCommand, tryPipeline } from './cache';
 import { nowMs, type Deps } from './deps';
 import {
   cancellationReasons,
@@ -316,7 +316,7 @@ export async function getTweet(deps: Deps, tweetId: string): Promise<TweetJson> 
   const key = parseTweetId(tweetId);
   if (key === undefined) throw tweetNotFound();
   const cacheKey = cacheKeys.tweet(tweetId);
-  const cached = await tryCache('get tweet', () => deps.redis.get(cacheKey));
+  const cached = await tryCommand(deps.redis, 'get tweet', (redis) => redis.get(cacheKey));
   if (cached !== undefined && cached !== null) {
     if (isNegativeEntry(cached)) throw tweetNotFound();
     return cached;
@@ -328,8 +328,8 @@ export async function getTweet(deps: Deps, tweetId: string): Promise<TweetJson> 
   });
   const record = out.Item as TweetRecord | undefined;
   if (record === undefined) {
-    await tryCache('negative tweet', () =>
-      deps.redis.set(cacheKey, NEGATIVE_ENTRY, 'EX', TWEET_NEGATIVE_TTL_SECONDS, 'NX'),
+    await tryCommand(deps.redis, 'negative tweet', (redis) =>
+      redis.set(cacheKey, NEGATIVE_ENTRY, 'EX', TWEET_NEGATIVE_TTL_SECONDS, 'NX'),
     );
     throw tweetNotFound();
   }

@@ -1,18 +1,21 @@
 /**
  * ElastiCache IAM authentication tokens: a SigV4-presigned `connect` request for the cache,
- * without the scheme, valid for 15 minutes for new connections.
- *
- * Signed here with node:crypto rather than the SDK's signer: the token is made at every cold
- * start of a function that uses the cache, and the signer's packages would be loaded for this
- * one signature. test/domain/elasticache-iam.test.ts checks the result against @smithy's signer.
+ * without the scheme, valid for 15 minutes for new connections. Signed with the SDK's own signer
+ * (@smithy/signature-v4), as AWS's documentation does; clients.ts loads this module on the first
+ * connection, so a function without IAM auth never loads the signer.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { Sha256 } from '@smithy/core/checksum';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { HttpRequest } from '@smithy/types';
 
 export interface AwsCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly sessionToken?: string;
 }
+
+/** How long a token lets a client open new connections. */
+export const TOKEN_VALIDITY_SECONDS = 900;
 
 /** Lambda puts the function's role credentials in these variables. */
 function credentialsFromEnv(): AwsCredentials {
@@ -27,60 +30,34 @@ function credentialsFromEnv(): AwsCredentials {
   };
 }
 
-/** RFC 3986 encoding, as SigV4 canonical query strings require. */
-const encode = (value: string) =>
-  encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-
-const hmac = (key: string | Buffer, data: string) =>
-  createHmac('sha256', key).update(data).digest();
-
-export function elastiCacheIamToken(options: {
+export async function elastiCacheIamToken(options: {
   readonly cacheName: string;
   readonly userId: string;
   readonly region?: string;
   readonly credentials?: AwsCredentials;
   /** Signing time; now unless given (tests). */
   readonly date?: Date;
-}): string {
-  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
-  const credentials = options.credentials ?? credentialsFromEnv();
-  const amzDate = (options.date ?? new Date()).toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
-  const scope = `${day}/${region}/elasticache/aws4_request`;
-  const query: Record<string, string> = {
-    Action: 'connect',
-    User: options.userId,
-    ResourceType: 'ServerlessCache',
-    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
-    'X-Amz-Credential': `${credentials.accessKeyId}/${scope}`,
-    'X-Amz-Date': amzDate,
-    'X-Amz-Expires': '900',
-    'X-Amz-SignedHeaders': 'host',
-    ...(credentials.sessionToken ? { 'X-Amz-Security-Token': credentials.sessionToken } : {}),
+}): Promise<string> {
+  const signer = new SignatureV4({
+    service: 'elasticache',
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    credentials: options.credentials ?? credentialsFromEnv(),
+    sha256: Sha256,
+  });
+  const request: HttpRequest = {
+    method: 'GET',
+    protocol: 'http:',
+    hostname: options.cacheName,
+    path: '/',
+    query: { Action: 'connect', User: options.userId, ResourceType: 'ServerlessCache' },
+    headers: { host: options.cacheName },
   };
-  const canonicalQuery = Object.keys(query)
-    .sort()
-    .map((key) => `${encode(key)}=${encode(query[key] ?? '')}`)
+  const signed = await signer.presign(request, {
+    expiresIn: TOKEN_VALIDITY_SECONDS,
+    ...(options.date ? { signingDate: options.date } : {}),
+  });
+  const query = Object.entries(signed.query ?? {})
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
     .join('&');
-  const canonicalRequest = [
-    'GET',
-    '/',
-    canonicalQuery,
-    `host:${options.cacheName}\n`,
-    'host',
-    createHash('sha256').update('').digest('hex'),
-  ].join('\n');
-  const stringToSign = [
-    'AWS4-HMAC-SHA256',
-    amzDate,
-    scope,
-    createHash('sha256').update(canonicalRequest).digest('hex'),
-  ].join('\n');
-  let key = hmac(`AWS4${credentials.secretAccessKey}`, day);
-  for (const part of [region, 'elasticache', 'aws4_request']) key = hmac(key, part);
-  const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
-  return `${options.cacheName}/?${canonicalQuery}&X-Amz-Signature=${signature}`;
+  return `${options.cacheName}/?${query}`;
 }

@@ -16,7 +16,7 @@ import { readHomeTimeline } from '../../lambdas/domain/timeline';
 import { createTweet, getTweet } from '../../lambdas/domain/tweets';
 import { dynamo, redis, type CacheClient } from '../../lambdas/shared/clients';
 import type { DocumentStore } from '../../lambdas/shared/document-store';
-import { RedisClient } from '../../lambdas/shared/redis-client';
+import { Cluster } from 'ioredis';
 import { isolatedRedis, newUser, testDeps } from './harness';
 
 // A redis-server of this file's own: the e2e outage tests stop the stack's shared one.
@@ -75,7 +75,7 @@ const tweetIds = (page: { tweets: string[] }) =>
 
 describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
   it('is a cluster locally too, which refuses multi-key commands across slots', async () => {
-    expect(redis).toBeInstanceOf(RedisClient);
+    expect(redis).toBeInstanceOf(Cluster);
     expect(await db.call('INFO', 'cluster')).toMatch(/^cluster_enabled:1\r?$/m);
     expect(await db.call('CLUSTER', 'INFO')).toMatch(/^cluster_state:ok\r?$/m);
     await expect(db.call('MGET', cacheKeys.tweet('a'), cacheKeys.tweet('b'))).rejects.toThrow(

@@ -1,39 +1,59 @@
 /**
- * The ElastiCache IAM token is signed with node:crypto (elasticache-iam.ts); AWS's own SigV4
- * signer must produce the same signature for the same request, credentials and time.
+ * The ElastiCache IAM token (elasticache-iam.ts, signed by @smithy/signature-v4) checked against an
+ * independent SigV4 presigning written out here with node:crypto from AWS's specification, for
+ * the same request, credentials and time.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash, createHmac } from 'node:crypto';
 import { elastiCacheIamToken, type AwsCredentials } from '../../lambdas/shared/elasticache-iam';
 
-async function smithyToken(
+/** RFC 3986 encoding, as SigV4 canonical query strings require. */
+const encode = (value: string) =>
+  encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+const hmac = (key: string | Buffer, data: string) =>
+  createHmac('sha256', key).update(data).digest();
+const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
+
+function referenceToken(
   cacheName: string,
   userId: string,
+  region: string,
   credentials: AwsCredentials,
   date: Date,
-): Promise<string> {
-  const signer = new SignatureV4({
-    service: 'elasticache',
-    region: 'eu-west-1',
-    credentials,
-    sha256: Sha256,
-  });
-  const signed = await signer.presign(
-    new HttpRequest({
-      method: 'GET',
-      protocol: 'http:',
-      hostname: cacheName,
-      path: '/',
-      query: { Action: 'connect', User: userId, ResourceType: 'ServerlessCache' },
-      headers: { host: cacheName },
-    }),
-    { expiresIn: 900, signingDate: date },
-  );
-  const query = Object.entries(signed.query ?? {})
-    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+): Record<string, string> {
+  const amzDate = date.toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const day = amzDate.slice(0, 8);
+  const scope = `${day}/${region}/elasticache/aws4_request`;
+  const query: Record<string, string> = {
+    Action: 'connect',
+    User: userId,
+    ResourceType: 'ServerlessCache',
+    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+    'X-Amz-Credential': `${credentials.accessKeyId}/${scope}`,
+    'X-Amz-Date': amzDate,
+    'X-Amz-Expires': '900',
+    'X-Amz-SignedHeaders': 'host',
+    ...(credentials.sessionToken ? { 'X-Amz-Security-Token': credentials.sessionToken } : {}),
+  };
+  const canonicalQuery = Object.keys(query)
+    .sort()
+    .map((key) => `${encode(key)}=${encode(query[key] ?? '')}`)
     .join('&');
-  return `${cacheName}/?${query}`;
+  const canonicalRequest = [
+    'GET',
+    '/',
+    canonicalQuery,
+    `host:${cacheName}\n`,
+    'host',
+    sha256Hex(''),
+  ].join('\n');
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
+  let key = hmac(`AWS4${credentials.secretAccessKey}`, day);
+  for (const part of [region, 'elasticache', 'aws4_request']) key = hmac(key, part);
+  const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
+  return { ...query, 'X-Amz-Signature': signature };
 }
 
 const params = (token: string) =>
@@ -52,29 +72,56 @@ describe('ElastiCache IAM tokens', () => {
       },
     ],
   ];
-  it.each(cases)(
-    'are signed exactly as the AWS SDK signs them, with %s',
-    async (_, credentials) => {
-      const ours = elastiCacheIamToken({
-        cacheName: 'chirp-cache',
-        userId: 'chirp-app',
-        region: 'eu-west-1',
-        credentials,
-        date,
-      });
-      const theirs = await smithyToken('chirp-cache', 'chirp-app', credentials, date);
-      expect(ours.startsWith('chirp-cache/?')).toBe(true);
-      expect(params(ours)).toEqual(params(theirs));
-      expect(params(ours)['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
-    },
-  );
+  it.each(cases)('are the SigV4 presigned connect request, with %s', async (_, credentials) => {
+    const token = await elastiCacheIamToken({
+      cacheName: 'chirp-cache',
+      userId: 'chirp-app',
+      region: 'eu-west-1',
+      credentials,
+      date,
+    });
+    expect(token.startsWith('chirp-cache/?')).toBe(true);
+    expect(params(token)).toEqual(
+      referenceToken('chirp-cache', 'chirp-app', 'eu-west-1', credentials, date),
+    );
+    expect(params(token)['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
+  });
 
-  it('change with the signing time', () => {
+  it('change with the signing time', async () => {
     const credentials = cases[0]![1];
-    const at = (iso: string) =>
+    const at = async (iso: string) =>
       params(
-        elastiCacheIamToken({ cacheName: 'c', userId: 'u', credentials, date: new Date(iso) }),
+        await elastiCacheIamToken({
+          cacheName: 'c',
+          userId: 'u',
+          credentials,
+          date: new Date(iso),
+        }),
       )['X-Amz-Signature'];
-    expect(at('2026-11-25T18:30:00Z')).not.toBe(at('2026-11-25T18:30:01Z'));
+    expect(await at('2026-11-25T18:30:00Z')).not.toBe(await at('2026-11-25T18:30:01Z'));
+  });
+
+  it('take the credentials Lambda puts in the environment', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'ASIAENV',
+      AWS_SECRET_ACCESS_KEY: 'env-secret',
+      AWS_SESSION_TOKEN: 'env-session',
+      AWS_REGION: 'ap-southeast-2',
+    });
+    try {
+      const token = await elastiCacheIamToken({ cacheName: 'c', userId: 'u', date });
+      expect(params(token)).toEqual(
+        referenceToken(
+          'c',
+          'u',
+          'ap-southeast-2',
+          { accessKeyId: 'ASIAENV', secretAccessKey: 'env-secret', sessionToken: 'env-session' },
+          date,
+        ),
+      );
+    } finally {
+      process.env = saved;
+    }
   });
 });

@@ -2,7 +2,7 @@ import './setup-env';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RedisClient } from '../../lambdas/shared/redis-client';
+import { createCacheClient } from '../../lambdas/shared/clients';
 import { cacheKeys } from '../../lambdas/domain/cache-keys';
 import { handler as transcoderHandler } from '../../lambdas/events/transcoder';
 import { processUpload, type ProcessOutcome } from '../../lambdas/media/process-upload';
@@ -161,7 +161,7 @@ describe('processUpload', () => {
 
   it('still finishes when Redis is unreachable (the cache is only a cache)', async () => {
     // A real client pointed at a closed port: every command fails fast.
-    const deadRedis = new RedisClient({ host: '127.0.0.1', port: 1 });
+    const deadRedis = createCacheClient('redis://127.0.0.1:1');
     const png = await fixture('noredis.png', (p) => twoToneImage(40, 30, 'png', p));
     const { mediaId, event } = await upload('image/png', png, { tweetId: `tweet-${newId()}` });
     expect(await processUpload(h.deps({ redis: deadRedis }), event)).toMatchObject({
