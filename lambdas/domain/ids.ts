@@ -3,75 +3,23 @@
  * user's partition reads newest-first and a timeline's order is the ids' order), and the suffix
  * names the partition, so GET /v1/tweets/{id} is one strongly consistent GetItem.
  */
-import { randomBytes } from 'node:crypto';
+import { decodeTime, monotonicFactory, ulid as freshUlid } from 'ulidx';
 import { USER_ID_PATTERN } from '../../app/model';
 
-/** Crockford base32, as the ULID spec uses. */
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Upper-case Crockford base32 with a 48-bit time, as ulidx makes them (and ids must be exact). */
 const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 const ULID_LENGTH = 26;
-const TIME_LENGTH = 10;
-const RANDOM_LENGTH = 16;
-
-let lastTime = -1;
-/** The 80 random bits of the last ULID, as 16 base32 digits (values 0..31). */
-let lastRandom: number[] = [];
-
-function randomDigits(): number[] {
-  const bytes = randomBytes(RANDOM_LENGTH);
-  return Array.from(bytes, (byte) => byte & 31);
-}
-
-/** Increments a base32 digit array; returns false on overflow (80 bits exhausted in one ms). */
-function increment(digits: number[]): boolean {
-  for (let i = digits.length - 1; i >= 0; i--) {
-    const digit = digits[i] ?? 0;
-    if (digit < 31) {
-      digits[i] = digit + 1;
-      return true;
-    }
-    digits[i] = 0;
-  }
-  return false;
-}
-
-function encodeTime(ms: number): string {
-  let out = '';
-  let rest = ms;
-  for (let i = 0; i < TIME_LENGTH; i++) {
-    out = ALPHABET.charAt(rest % 32) + out;
-    rest = Math.floor(rest / 32);
-  }
-  return out;
-}
 
 /**
  * A ULID: 48-bit millisecond time then 80 random bits. Within one process, ids made in the same
- * millisecond increment the random part, so they stay strictly increasing.
+ * millisecond (or with a clock that stepped back) increment the random part, so they stay
+ * strictly increasing.
  */
-export function ulid(now: number = Date.now()): string {
-  let time = now;
-  if (time <= lastTime) {
-    time = lastTime;
-    if (!increment(lastRandom)) {
-      // 2^80 ids in one millisecond cannot happen; move to the next millisecond to stay ordered.
-      time = lastTime + 1;
-      lastRandom = randomDigits();
-    }
-  } else {
-    lastRandom = randomDigits();
-  }
-  lastTime = time;
-  return encodeTime(time) + lastRandom.map((digit) => ALPHABET.charAt(digit)).join('');
-}
+export const ulid: (now?: number) => string = monotonicFactory();
 
-/** Milliseconds since the epoch encoded in a valid ULID. */
+/** Milliseconds since the epoch encoded in a valid ULID (or an id that starts with one). */
 export function ulidTime(id: string): number {
-  let ms = 0;
-  for (let i = 0; i < TIME_LENGTH; i++) {
-    ms = ms * 32 + ALPHABET.indexOf(id.charAt(i));
-  }
-  return ms;
+  return decodeTime(id.slice(0, ULID_LENGTH));
 }
 
 export function isUlid(value: string): boolean {
@@ -109,12 +57,7 @@ export function tweetTime(tweetId: string): number {
  * hints at the next: opaque, unguessable (80 random bits) and sortable.
  */
 export function newMediaId(now: number = Date.now()): string {
-  return (
-    encodeTime(now) +
-    randomDigits()
-      .map((digit) => ALPHABET.charAt(digit))
-      .join('')
-  );
+  return freshUlid(now);
 }
 
 export function isMediaId(value: unknown): value is string {
