@@ -178,9 +178,10 @@ describe('function bundles', () => {
         type: 'commonjs',
       });
     }
-    // The cache-hit path of the hottest read carries no SDK at all.
+    // The cache-hit path of the hottest read carries no SDK at all: ioredis (~170 KB minified)
+    // and the handler's own code, against ~900 KB with the SDK bundled in.
     const getTweet = synthesized.stack.api.functions.get('GetTweet');
-    expect(fs.statSync(path.join(assetDir(getTweet!), 'index.js')).size).toBeLessThan(150_000);
+    expect(fs.statSync(path.join(assetDir(getTweet!), 'index.js')).size).toBeLessThan(300_000);
   });
 
   /**
