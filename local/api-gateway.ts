@@ -1,3 +1,4 @@
+// Own code: SAM local and LocalStack need Docker, serverless-offline its own config; nothing else emulates HTTP API payload 2.0 in-process (docs/own-code.md).
 /**
  * The HTTP API (API Gateway v2) locally: routes from the app model, the JWT authorizer, payload
  * format 2.0 events built as API Gateway builds them, the handlers invoked in this process, and

@@ -1,3 +1,4 @@
+// Own code: Lambda's async retries in ~30 lines; no library emulates them in-process (docs/own-code.md).
 import { sleep } from './ports';
 
 /**

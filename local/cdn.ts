@@ -1,3 +1,4 @@
+// Own code: there is no local CloudFront (docs/own-code.md).
 /**
  * CloudFront in front of the media bucket, locally: only keys under the processed prefix are
  * served (GET/HEAD, Range, conditional GET), with the object's own content-type, cache-control and

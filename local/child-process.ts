@@ -1,3 +1,4 @@
+// Own code: restartable service processes on Node built-ins, for fault injection (docs/own-code.md).
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Log } from './log';
 

@@ -1,3 +1,4 @@
+// Own code: jose is ESM-only and Jest runs CommonJS; RS256 minting is a few lines of node:crypto (docs/own-code.md).
 /**
  * The local identity provider: an RS256 key pair kept in the data dir, and tokens signed with it.
  * The API emulator verifies them like the HTTP API JWT authorizer (jwt-authorizer.ts); `npm run

@@ -1,3 +1,4 @@
+// Own code: runs the handler modules in-process, without Docker (docs/own-code.md).
 /**
  * Runs a function of the app model in this process the way Lambda would: the entry module is
  * loaded once and stays warm, each invocation gets a Lambda-shaped context, and the function's

@@ -1,3 +1,4 @@
+// Own code: free ports and polling on Node built-ins, a few lines (docs/own-code.md).
 import { createServer } from 'node:net';
 
 /** Asks the OS for a free TCP port on 127.0.0.1 (for children that need a port on their command line). */

@@ -1,3 +1,4 @@
+// Own code: works around s3rver's bucket-path signature bug (docs/own-code.md).
 /**
  * s3rver signs bucket-level requests (ListObjectsV2, DeleteObjects, HeadBucket) over `/bucket`,
  * but the SDK signs the path-style URL it sends, `/bucket/`, so every such request fails with

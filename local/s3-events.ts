@@ -1,3 +1,4 @@
+// Own code: reshapes s3rver's events into S3 notification records (docs/own-code.md).
 /**
  * S3 event notifications, locally: s3rver's object events, reshaped into the records S3 sends
  * (eventVersion 2.1, the configured region, a real bucket ARN, URL-encoded keys), filtered like the

@@ -1,3 +1,4 @@
+// Own code: no maintained library delivers DynamoDB Local streams as Lambda batches with partial-failure reporting (docs/own-code.md).
 /**
  * The DynamoDB stream event source mapping, locally: polls every shard of a table's stream on
  * DynamoDB Local, parents before children (so shard rollover keeps order), and delivers batches to

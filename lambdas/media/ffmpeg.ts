@@ -1,3 +1,4 @@
+// Own code: fluent-ffmpeg is archived (2025) and unmaintained; one hardened spawn is all this needs (docs/own-code.md).
 /**
  * The only way this code runs ffmpeg and ffprobe. Every run is hardened for untrusted input:
  * - `-nostdin`, and stdin closed;

@@ -63,7 +63,6 @@ export function createCacheClient(redisUrl: string, options: CacheClientOptions 
   const redisOptions: RedisOptions = {
     // A command never waits for a retry: it fails, and the caller serves from DynamoDB.
     maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs,
     connectTimeout: CONNECT_TIMEOUT_MS,
     // The server name is checked against the certificate (Node's default for a host name).
     ...(url.protocol === 'rediss:' ? { tls: { ...options.tls } } : {}),
@@ -102,7 +101,21 @@ export function createCacheClient(redisUrl: string, options: CacheClientOptions 
   });
   // Node connections report their errors here too; the cluster's error above is what we log.
   client.on('node error', () => undefined);
-  firstConnections.set(client, firstConnection(client, commandTimeoutMs));
+  const first: FirstConnection = {
+    settled: firstConnection(client),
+    waitMs: commandTimeoutMs,
+    done: false,
+  };
+  void first.settled.then(() => (first.done = true));
+  firstConnections.set(client, first);
+  // A node connection gets the command deadline once it is ready: opening it (TCP, TLS, AUTH) and
+  // the CLUSTER SLOTS sent on it are bounded by connectTimeout and slotsRefreshTimeout instead, so
+  // a slow handshake on a busy host is not cut at 150 ms.
+  client.on('+node', (node: Redis) => {
+    node.once('ready', () => {
+      node.options.commandTimeout = commandTimeoutMs;
+    });
+  });
   if (token !== undefined) {
     token
       .refresh()
@@ -124,31 +137,39 @@ function tokenFailed(error: unknown): void {
   });
 }
 
-/**
- * Settles when the client's first connection is ready or has failed, at most `waitMs` after the
- * client was made: until then a cold start's commands wait for it rather than miss the cache.
- */
-function firstConnection(client: Cluster, waitMs: number): Promise<void> {
+/** Settles when the client's first connection is ready or has failed. */
+function firstConnection(client: Cluster): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
       for (const event of ['ready', 'close', 'end']) client.off(event, done);
       resolve();
     };
-    const timer = setTimeout(done, waitMs);
-    timer.unref();
     for (const event of ['ready', 'close', 'end']) client.once(event, done);
   });
 }
 
-const firstConnections = new WeakMap<CacheClient, Promise<void>>();
+interface FirstConnection {
+  readonly settled: Promise<void>;
+  readonly waitMs: number;
+  done: boolean;
+}
+
+const firstConnections = new WeakMap<CacheClient, FirstConnection>();
 
 /**
  * Resolves once a command can be sent or fail fast: at once for a client that has been connected
- * (or has given up its first connection), otherwise when its first connection settles.
+ * (or has given up its first connection); otherwise when its first connection settles, but after
+ * at most one command deadline, as the command itself would wait.
  */
-export function connected(client: CacheClient): Promise<void> {
-  return firstConnections.get(client) ?? Promise.resolve();
+export async function connected(client: CacheClient): Promise<void> {
+  const first = firstConnections.get(client);
+  if (first === undefined || first.done) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    first.settled,
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, first.waitMs))),
+  ]);
+  clearTimeout(timer);
 }
 
 /**

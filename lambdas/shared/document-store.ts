@@ -1,3 +1,4 @@
+// Own code: loads the SDK file on the first DynamoDB call, so a cold start served from Redis never compiles it (docs/own-code.md).
 /**
  * DynamoDB as the domain sees it: the document client's operations, with the SDK loaded on the
  * first call (from aws-sdk.ts, a file of its own in each function's bundle). Domain modules take a

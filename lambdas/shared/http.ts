@@ -1,3 +1,4 @@
+// Own code: maps Chirp's error codes to payload-2.0 responses; API Gateway routes, so no router library is needed (docs/own-code.md).
 /**
  * The HTTP edge shared by every route handler: reading API Gateway payload-2.0 events, finding the
  * caller, and shaping JSON responses. Domain errors become 4xx with an error code; an unavailable
