@@ -85,16 +85,13 @@ export function layerInputsHash() {
 }
 
 /**
- * A node_modules installed before this script wrote stamps: npm's own record of the install
+ * A node_modules that npm itself installed or updated from the current lockfile (`npm install`
+ * by hand, or before this script wrote stamps): npm's own record of the install
  * (node_modules/.package-lock.json) is not older than the lockfile.
  */
-function installedBeforeStamps() {
+function installedByNpm() {
   const npmRecord = join(NODE_MODULES, '.package-lock.json');
-  return (
-    !existsSync(INSTALLED_LOCK) &&
-    existsSync(npmRecord) &&
-    statSync(npmRecord).mtimeMs >= statSync(LOCKFILE).mtimeMs
-  );
+  return existsSync(npmRecord) && statSync(npmRecord).mtimeMs >= statSync(LOCKFILE).mtimeMs;
 }
 
 /** What must happen for `mode`, without doing it. */
@@ -104,7 +101,7 @@ export function plan(mode) {
   const lock = sha256(readFileSync(LOCKFILE));
   let npm;
   if (!existsSync(NODE_MODULES)) npm = 'missing';
-  else if (readOr(INSTALLED_LOCK, '') === lock || installedBeforeStamps()) npm = 'ok';
+  else if (readOr(INSTALLED_LOCK, '') === lock || installedByNpm()) npm = 'ok';
   else npm = 'stale';
   let layer = 'ok';
   if (mode === 'test') {
