@@ -11,6 +11,7 @@ import type S3rver from '@20minutes/s3rver';
 import { ENV, TABLES, TWEETS_TABLE, METADATA_TABLE } from '../app/model';
 import { DynamoDbLocal } from './dynamodb-local';
 import { silentLog, type Log } from './log';
+import { localMediaTools } from './media-tools';
 import { freePort } from './ports';
 import { RedisServer } from './redis-server';
 import { S3_BUCKET_NAME, S3Emulator, S3RVER_CREDENTIALS } from './s3-emulator';
@@ -130,6 +131,9 @@ export async function startServices(options: StartServicesOptions = {}): Promise
       [ENV.redisUrl]: redisUrl,
       [ENV.s3ForcePathStyle]: 'true',
       [ENV.serviceName]: 'chirp',
+      // The layer's ffmpeg configuration, built for this machine (local/media-tools.ts).
+      [ENV.ffmpegPath]: process.env[ENV.ffmpegPath] ?? localMediaTools.ffmpegPath,
+      [ENV.ffprobePath]: process.env[ENV.ffprobePath] ?? localMediaTools.ffprobePath,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,

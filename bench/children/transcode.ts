@@ -30,6 +30,7 @@ async function main(): Promise<void> {
         {
           ffmpegPath: tools.ffmpegPath,
           ffprobePath: tools.ffprobePath,
+          rlimitExecPath: tools.rlimitExecPath,
           deadline: Date.now() + TOOL_TIMEOUT_MS,
         },
         input,

@@ -17,7 +17,7 @@ export interface InitOptions {
 }
 
 /** The transcoder's externals come from its Lambda layer (lib/constructs/transcoder.ts). */
-const TRANSCODER_EXTERNALS = ['sharp', '@ffmpeg-installer/*', '@ffprobe-installer/*'];
+const TRANSCODER_EXTERNALS = ['sharp'];
 
 interface ColdStart {
   /** ms from process start until Node could start loading the handler. */

@@ -7,6 +7,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  symlinkSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -14,6 +15,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TRANSCODER_MALLOC_ENV } from '../../app/model';
+import { localMediaTools } from '../../local/media-tools';
 import { IMAGE_VARIANTS, JPEG_OPTIONS, WEBP_OPTIONS } from '../../lambdas/media/settings';
 import { bundleLikeCdk } from '../lib/bundle';
 import { compared, notMeasured, progress, reportOnly, type Row } from '../lib/report';
@@ -126,9 +128,11 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
     if (haveTime) {
       writeFileSync(
         wrapper,
-        `#!/bin/sh\nexec /usr/bin/time -a -o '${rssLog}' -f '%M' ffmpeg "$@"\n`,
+        `#!/bin/sh\nexec /usr/bin/time -a -o '${rssLog}' -f '%M' '${localMediaTools.ffmpegPath}' "$@"\n`,
         { mode: 0o755 },
       );
+      // The transcoder finds rlimit-exec next to FFMPEG_PATH, as in the layer.
+      symlinkSync(localMediaTools.rlimitExecPath, join(work, 'rlimit-exec'));
     }
     const runChild = async (
       kind: 'image' | 'video',
@@ -140,7 +144,8 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
       const env = {
         ...process.env,
         ...TRANSCODER_MALLOC_ENV,
-        ...(haveTime && kind === 'video' ? { FFMPEG_PATH: wrapper } : {}),
+        FFMPEG_PATH: haveTime && kind === 'video' ? wrapper : localMediaTools.ffmpegPath,
+        FFPROBE_PATH: localMediaTools.ffprobePath,
       };
       const out = await mustRun(
         process.execPath,

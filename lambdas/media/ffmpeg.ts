@@ -7,14 +7,28 @@
  * - the demuxer is forced from the sniffed format and only `mov` and `gif` are allowed, so HLS,
  *   concat, image2 patterns and every other demuxer that reads further files are unreachable;
  *   QuickTime external data references stay disabled (`-enable_drefs 0`);
+ * - QuickTime edit lists are ignored (`-ignore_editlist 1`): one that repeats a segment 140 times
+ *   would make a stream copy 140 times larger than the file;
+ * - memory is bounded before any of our checks run: the address space by the layer's rlimit-exec,
+ *   every single allocation by `-max_alloc`, the streams a container may declare by
+ *   `-max_streams`, and every decoded picture by `-max_pixels`, so a bomb ends as an error exit;
  * - bounded probesize/analyzeduration, and a wall-clock timeout that SIGKILLs the process;
  * - inputs and outputs are absolute paths given with the explicit `file:` protocol.
+ * The layer's build (scripts/build-ffmpeg.sh) compiles in only the `file` protocol and the mov and
+ * gif demuxers in the first place, so the options above are a second line of defence.
  */
 import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { mediaFailure } from './failure';
 import { TRANSCODER_MALLOC_ENV } from '../../app/model';
-import { ANALYZE_DURATION_US, PROBE_SIZE_BYTES } from './settings';
+import {
+  ANALYZE_DURATION_US,
+  MAX_INPUT_STREAMS,
+  PROBE_SIZE_BYTES,
+  TOOL_MAX_ALLOC_BYTES,
+  TOOL_MEMORY_BYTES,
+  VIDEO,
+} from './settings';
 
 export type Demuxer = 'mov' | 'gif';
 const ALLOWED_DEMUXERS: ReadonlySet<string> = new Set<Demuxer>(['mov', 'gif']);
@@ -46,8 +60,25 @@ export function fileUrl(path: string): string {
   return `file:${path}`;
 }
 
+/** Largest picture any decoder may allocate: the input size limit, squared. */
+export const MAX_DECODED_PIXELS = VIDEO.maxInputSide * VIDEO.maxInputSide;
+
+/** Options of the tool itself, before any input. */
+const TOOL_OPTIONS = ['-max_alloc', String(TOOL_MAX_ALLOC_BYTES)];
+
+export interface InputOptions {
+  /** Decoder picture cap (-max_pixels). @default MAX_DECODED_PIXELS */
+  readonly maxPixels?: number;
+  /** Extra decoder options, such as `-skip_frame nokey`. */
+  readonly decoder?: readonly string[];
+}
+
 /** Input options every run gets, ending with `-i file:<path>`. */
-export function hardenedInput(demuxer: Demuxer, path: string): string[] {
+export function hardenedInput(
+  demuxer: Demuxer,
+  path: string,
+  options: InputOptions = {},
+): string[] {
   if (!ALLOWED_DEMUXERS.has(demuxer)) {
     throw new Error(`refusing demuxer ${JSON.stringify(demuxer)}`);
   }
@@ -58,7 +89,14 @@ export function hardenedInput(demuxer: Demuxer, path: string): string[] {
     String(PROBE_SIZE_BYTES),
     '-analyzeduration',
     String(ANALYZE_DURATION_US),
-    ...(demuxer === 'mov' ? ['-enable_drefs', '0'] : ['-ignore_loop', '1']),
+    '-max_streams',
+    String(MAX_INPUT_STREAMS),
+    '-max_pixels',
+    String(options.maxPixels ?? MAX_DECODED_PIXELS),
+    ...(options.decoder ?? []),
+    ...(demuxer === 'mov'
+      ? ['-enable_drefs', '0', '-ignore_editlist', '1']
+      : ['-ignore_loop', '1']),
     '-f',
     demuxer,
     '-i',
@@ -75,18 +113,30 @@ const MAX_CAPTURE = 1024 * 1024;
 
 /**
  * The tools' environment: ours without the malloc settings meant for libvips in this process
- * (with them ffmpeg takes ~20 % more page faults).
+ * (with them ffmpeg takes ~20 % more page faults), and with two malloc arenas: glibc reserves
+ * 64 MiB of address space per arena, and ffmpeg's many threads would spend the rlimit on them.
  */
 function toolEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(TRANSCODER_MALLOC_ENV)) delete env[name];
+  env.MALLOC_ARENA_MAX = '2';
   return env;
 }
 
-/** Runs a tool with stdin closed, capturing bounded output, killed at the deadline. */
-export function runTool(binary: string, args: string[], timeoutMs: number): Promise<RunResult> {
+export interface ToolLimits {
+  readonly timeoutMs: number;
+  /** rlimit-exec, which caps the tool's address space at TOOL_MEMORY_BYTES. */
+  readonly rlimitExecPath: string;
+}
+
+/**
+ * Runs a tool under its memory cap with stdin closed, capturing bounded output, killed at the
+ * deadline.
+ */
+export function runTool(binary: string, args: string[], limits: ToolLimits): Promise<RunResult> {
+  const { timeoutMs } = limits;
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, {
+    const child = spawn(limits.rlimitExecPath, [String(TOOL_MEMORY_BYTES), binary, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: toolEnvironment(),
     });
@@ -122,11 +172,15 @@ export function runTool(binary: string, args: string[], timeoutMs: number): Prom
 export interface FfmpegRunner {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
+  readonly rlimitExecPath: string;
   /** Epoch ms by which every tool run must have ended. */
   readonly deadline: number;
 }
 
-const remaining = (runner: FfmpegRunner) => runner.deadline - Date.now();
+const limitsOf = (runner: FfmpegRunner): ToolLimits => ({
+  timeoutMs: runner.deadline - Date.now(),
+  rlimitExecPath: runner.rlimitExecPath,
+});
 
 /** Maps tool failures on untrusted input to a failure the client can read. */
 async function guarded<T>(run: () => Promise<T>, corruptMessage: string): Promise<T> {
@@ -166,34 +220,84 @@ export interface ProbeResult {
     readonly format_name?: string;
     readonly duration?: string;
     readonly bit_rate?: string;
+    readonly size?: string;
   };
   readonly streams?: readonly ProbeStream[];
+  readonly frames?: readonly { readonly width?: number; readonly height?: number }[];
 }
 
-/** ffprobe as JSON, through the same hardened input options. */
+/** ffprobe as JSON, through the same hardened input options, and what it logged at `error`. */
+async function runProbe(
+  runner: FfmpegRunner,
+  demuxer: Demuxer,
+  path: string,
+  show: readonly string[],
+  input: InputOptions = {},
+): Promise<{ readonly probed: ProbeResult; readonly errors: string }> {
+  const args = [
+    ...TOOL_OPTIONS,
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    ...show,
+    ...hardenedInput(demuxer, path, input),
+  ];
+  const { stdout, stderr } = await guarded(
+    () => runTool(runner.ffprobePath, args, limitsOf(runner)),
+    'The video is damaged or not a video ffmpeg can read.',
+  );
+  try {
+    return { probed: JSON.parse(stdout) as ProbeResult, errors: stderr.trim() };
+  } catch {
+    throw mediaFailure('corrupt_media', 'The video could not be analysed.');
+  }
+}
+
+/** ffprobe's format and streams. */
 export async function probe(
   runner: FfmpegRunner,
   demuxer: Demuxer,
   path: string,
 ): Promise<ProbeResult> {
-  const args = [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_format',
-    '-show_streams',
-    ...hardenedInput(demuxer, path),
-  ];
-  const { stdout } = await guarded(
-    () => runTool(runner.ffprobePath, args, remaining(runner)),
-    'The video is damaged or not a video ffmpeg can read.',
+  return (await runProbe(runner, demuxer, path, ['-show_format', '-show_streams'])).probed;
+}
+
+export interface OutputProbe {
+  readonly durationSeconds: number;
+  readonly bytes: number;
+  /** Size of every keyframe of the first video stream, as the decoder sees it. */
+  readonly keyframes: readonly { readonly width: number; readonly height: number }[];
+  /** Errors the decoder logged (a picture above maxPixels is one). */
+  readonly errors: string;
+}
+
+/**
+ * Our own MP4 as a player will see it: duration and size from the file, and every keyframe
+ * decoded (a new SPS, and so a new picture size, can only start at one), pictures above
+ * maxPixels refused by the decoder.
+ */
+export async function probeOutput(
+  runner: FfmpegRunner,
+  path: string,
+  maxPixels: number,
+): Promise<OutputProbe> {
+  const { probed, errors } = await runProbe(
+    runner,
+    'mov',
+    path,
+    ['-select_streams', 'v:0', '-show_entries', 'format=duration,size:frame=width,height'],
+    { maxPixels, decoder: ['-skip_frame', 'nokey'] },
   );
-  try {
-    return JSON.parse(stdout) as ProbeResult;
-  } catch {
-    throw mediaFailure('corrupt_media', 'The video could not be analysed.');
-  }
+  return {
+    durationSeconds: Number(probed.format?.duration ?? 0),
+    bytes: Number(probed.format?.size ?? 0),
+    keyframes: (probed.frames ?? []).map((frame) => ({
+      width: frame.width ?? 0,
+      height: frame.height ?? 0,
+    })),
+    errors,
+  };
 }
 
 /** One more output file of the same ffmpeg run, with its own options. */
@@ -214,6 +318,7 @@ export async function ffmpeg(
   moreOutputs: readonly FfmpegOutput[] = [],
 ): Promise<void> {
   const args = [
+    ...TOOL_OPTIONS,
     '-nostdin',
     '-hide_banner',
     '-loglevel',
@@ -225,7 +330,7 @@ export async function ffmpeg(
     ...moreOutputs.flatMap((output) => [...output.args, fileUrl(output.path)]),
   ];
   await guarded(
-    () => runTool(runner.ffmpegPath, args, remaining(runner)),
+    () => runTool(runner.ffmpegPath, args, limitsOf(runner)),
     'The video is damaged and cannot be converted.',
   );
 }

@@ -9,7 +9,13 @@ import sharp, { type Metadata } from 'sharp';
 import { encode as encodeBlurhash } from 'blurhash';
 import { mediaFailure } from './failure';
 import type { OutputFile, ProcessedMedia } from './outputs';
-import { IMAGE_VARIANTS, JPEG_OPTIONS, MAX_IMAGE_PIXELS, WEBP_OPTIONS } from './settings';
+import {
+  IMAGE_DECODE_TIMEOUT_SECONDS,
+  IMAGE_VARIANTS,
+  JPEG_OPTIONS,
+  MAX_IMAGE_PIXELS,
+  WEBP_OPTIONS,
+} from './settings';
 
 export type StillFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif';
 
@@ -63,6 +69,7 @@ async function decode(path: string): Promise<RawImage> {
       failOn: 'error',
       sequentialRead: true,
     })
+      .timeout({ seconds: IMAGE_DECODE_TIMEOUT_SECONDS })
       .autoOrient()
       .resize({ width: LARGEST, height: LARGEST, fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
@@ -73,6 +80,9 @@ async function decode(path: string): Promise<RawImage> {
     const message = error instanceof Error ? error.message : '';
     if (/pixel limit/i.test(message)) {
       throw mediaFailure('image_too_large', 'The image has too many pixels.');
+    }
+    if (/^timeout/i.test(message)) {
+      throw mediaFailure('processing_timeout', 'Decoding the image took too long.');
     }
     throw mediaFailure('corrupt_media', 'The image is damaged or truncated and cannot be decoded.');
   }

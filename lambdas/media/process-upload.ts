@@ -207,6 +207,7 @@ async function processFile(
   const runner: FfmpegRunner = {
     ffmpegPath: deps.tools.ffmpegPath,
     ffprobePath: deps.tools.ffprobePath,
+    rlimitExecPath: deps.tools.rlimitExecPath,
     deadline: Math.min(
       Date.now() + TOOL_TIMEOUT_MS,
       (deps.deadline ?? Number.POSITIVE_INFINITY) - FINISH_MARGIN_MS,

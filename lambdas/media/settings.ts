@@ -2,6 +2,7 @@
  * Processing limits and tool locations. Product limits shared with the API (accepted types and
  * sizes) live in the app model; these are the transcoder's own.
  */
+import { dirname, isAbsolute, join } from 'node:path';
 import { ENV } from '../../app/model';
 import { intEnv, optionalEnv } from '../shared/config';
 
@@ -18,6 +19,12 @@ export const IMAGE_VARIANTS = [
   { name: 'small', size: 680, fit: 'inside' },
   { name: 'thumb', size: 150, fit: 'cover' },
 ] as const;
+
+/**
+ * sharp's budget for decoding one image: a 12 MP photo takes ~0.1 s of CPU (docs/media.md,
+ * "Measured"), while a crafted progressive JPEG of 2,090 scans took ~20 s.
+ */
+export const IMAGE_DECODE_TIMEOUT_SECONDS = 10;
 
 /** effort 1: ~10 % less CPU than 2 for ~1 % larger files (measured on a 12 MP set). */
 export const WEBP_OPTIONS = { quality: 80, effort: 1 } as const;
@@ -51,6 +58,16 @@ export const TOOL_TIMEOUT_MS = 240_000;
 /** ffmpeg input analysis limits: enough for phone videos, bounded for hostile ones. */
 export const PROBE_SIZE_BYTES = 20_000_000;
 export const ANALYZE_DURATION_US = 20_000_000;
+/**
+ * Address space of every ffmpeg/ffprobe run (set by the layer's rlimit-exec): with the Node process
+ * (~0.6 GiB with libvips) it stays below the transcoder's 3538 MB, so a memory bomb makes the tool
+ * fail its allocation instead of Lambda killing the sandbox. Legit 4K inputs peak near 0.6 GiB.
+ */
+export const TOOL_MEMORY_BYTES = 2 * 1024 ** 3;
+/** Largest single allocation a tool may make (-max_alloc): a 4096x4096 frame plane is 16 MiB. */
+export const TOOL_MAX_ALLOC_BYTES = 256 * 1024 ** 2;
+/** Streams a container may declare (-max_streams): phones write up to ~6 (video, audio, metadata). */
+export const MAX_INPUT_STREAMS = 16;
 
 /** A media record that tries and crashes this many times is failed instead of retried again. */
 export const MAX_PROCESSING_ATTEMPTS = 3;
@@ -58,14 +75,23 @@ export const MAX_PROCESSING_ATTEMPTS = 3;
 export interface MediaTools {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
+  /** The layer's rlimit-exec, which starts every tool run under TOOL_MEMORY_BYTES. */
+  readonly rlimitExecPath: string;
   readonly maxVideoSeconds: number;
 }
 
-/** Tool paths from FFMPEG_PATH / FFPROBE_PATH (the Lambda layer sets them), else PATH. */
+/**
+ * Tool paths from FFMPEG_PATH / FFPROBE_PATH (the Lambda layer and the local stack set them),
+ * else PATH; rlimit-exec is built into the same folder as ffmpeg.
+ */
 export function mediaToolsFromEnv(): MediaTools {
+  const ffmpegPath = optionalEnv(ENV.ffmpegPath) ?? 'ffmpeg';
   return {
-    ffmpegPath: optionalEnv(ENV.ffmpegPath) ?? 'ffmpeg',
+    ffmpegPath,
     ffprobePath: optionalEnv(ENV.ffprobePath) ?? 'ffprobe',
+    rlimitExecPath: isAbsolute(ffmpegPath)
+      ? join(dirname(ffmpegPath), 'rlimit-exec')
+      : 'rlimit-exec',
     maxVideoSeconds: intEnv(ENV.maxVideoSeconds, 140),
   };
 }

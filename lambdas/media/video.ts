@@ -9,7 +9,9 @@ import { stat } from 'node:fs/promises';
 import { mediaFailure } from './failure';
 import {
   ffmpeg,
+  MAX_DECODED_PIXELS,
   probe,
+  probeOutput,
   type FfmpegOutput,
   type FfmpegRunner,
   type ProbeResult,
@@ -26,7 +28,7 @@ const VIDEO_DECODERS = new Set([
   'h263',
   'vp8',
   'vp9',
-  'av1',
+  // No AV1: the layer's ffmpeg has no software AV1 decoder (docs/media.md, "The ffmpeg build").
   'prores',
   'mjpeg',
 ]);
@@ -124,7 +126,10 @@ export function planVideo(probed: ProbeResult, limits: VideoLimits): VideoPlan {
       `The video is ${Math.ceil(seconds)} s long; the limit is ${limits.maxVideoSeconds} s.`,
     );
   }
-  const fps = rate(video.avg_frame_rate) || rate(video.r_frame_rate);
+  // ffprobe derives the average rate from the samples (or, for fragmented files, the packets):
+  // without one the track has no frames, and r_frame_rate would only be the time base.
+  const fps = rate(video.avg_frame_rate);
+  if (fps === 0) throw mediaFailure('corrupt_media', 'The video stream has no frames.');
   if (fps > VIDEO.maxFps + 0.01) {
     throw mediaFailure(
       'frame_rate_too_high',
@@ -229,12 +234,25 @@ const POSTER_FRAME_ARGS = [
 
 const posterFramePath = (outDir: string) => join(outDir, 'poster-frame.png');
 
+/**
+ * The most any MP4 of ours may hold (`-fs`): the copy bitrate caps over the longest video, +10 %.
+ * A transcode stays below it by its maxrate; a copy that reaches it is redone as a transcode.
+ */
+export const outputByteLimit = (maxSeconds: number) =>
+  Math.ceil((((VIDEO.maxCopyBitrate + VIDEO.maxCopyAudioBitrate) * maxSeconds) / 8) * 1.1);
+
+/**
+ * SEI NAL units (type 6) carry encoder strings and any user data a camera or app put in the
+ * stream (GPS, serial numbers); exiftool cannot see them, so a stream copy drops them all.
+ */
+const STRIP_H264_SEI = ['-bsf:v', 'filter_units=remove_types=6'];
+
 function transcodeArgs(plan: VideoPlan, maxSeconds: number): string[] {
-  const limit = ['-t', String(maxSeconds)];
+  const limit = ['-t', String(maxSeconds), '-fs', String(outputByteLimit(maxSeconds))];
   if (plan.copy) {
     const maps = ['-map', `0:${plan.videoStream}`];
     if (plan.audioStream !== undefined) maps.push('-map', `0:${plan.audioStream}`);
-    return [...maps, '-c', 'copy', ...limit, ...MP4_OUTPUT];
+    return [...maps, '-c', 'copy', ...STRIP_H264_SEI, ...limit, ...MP4_OUTPUT];
   }
   const audio =
     plan.audioStream === undefined
@@ -298,8 +316,39 @@ async function assemble(
 }
 
 /**
- * Width, height (display orientation) and duration come from the input's probe: a transcode scales
- * to exactly the planned size, and a copy keeps the streams (and their rotation) as they were.
+ * What a stream copy really wrote, checked before it is served: container headers can lie about
+ * the duration (so the bitrate), and an SPS after the first can change the picture size. A copy
+ * whose every keyframe has the planned size and whose real bitrate is within the cap is kept;
+ * anything else is transcoded instead, which decodes and scales every frame.
+ */
+function copyIsFaithful(
+  written: Awaited<ReturnType<typeof probeOutput>>,
+  plan: VideoPlan,
+  maxSeconds: number,
+): boolean {
+  const { durationSeconds, bytes, keyframes, errors } = written;
+  return (
+    errors === '' &&
+    keyframes.length > 0 &&
+    keyframes.every((k) => k.width * k.height === plan.outWidth * plan.outHeight) &&
+    durationSeconds > 0 &&
+    bytes < outputByteLimit(maxSeconds) * 0.99 &&
+    (bytes * 8) / durationSeconds <= VIDEO.maxCopyBitrate + VIDEO.maxCopyAudioBitrate
+  );
+}
+
+/** The duration of what we wrote: the input's headers may claim anything. */
+async function writtenDurationMs(runner: FfmpegRunner, mp4Path: string): Promise<number> {
+  const written = await probeOutput(runner, mp4Path, MAX_DECODED_PIXELS);
+  if (written.keyframes.length === 0 || !(written.durationSeconds > 0)) {
+    throw mediaFailure('corrupt_media', 'The video has no frames that can be decoded.');
+  }
+  return Math.round(written.durationSeconds * 1000);
+}
+
+/**
+ * Width and height (display orientation) come from the plan: a transcode scales to exactly that
+ * size, and a copy is only kept if every keyframe has it. The duration is the output's.
  */
 export async function processVideo(
   runner: FfmpegRunner,
@@ -309,21 +358,37 @@ export async function processVideo(
 ): Promise<ProcessedMedia & { readonly copied: boolean }> {
   const plan = planVideo(await probe(runner, 'mov', path), limits);
   const mp4Path = join(outDir, 'video.mp4');
-  const args = transcodeArgs(plan, limits.maxVideoSeconds);
+  const size = { width: plan.outWidth, height: plan.outHeight };
   if (plan.copy) {
-    await ffmpeg(runner, { demuxer: 'mov', path }, args, mp4Path);
-    // A copy decodes nothing: the poster is decoded from our MP4 (autorotated, like the player).
     await ffmpeg(
       runner,
-      { demuxer: 'mov', path: mp4Path },
-      ['-map', '0:v:0', ...POSTER_FRAME_ARGS],
-      posterFramePath(outDir),
+      { demuxer: 'mov', path },
+      transcodeArgs(plan, limits.maxVideoSeconds),
+      mp4Path,
     );
-  } else {
-    await ffmpeg(runner, { demuxer: 'mov', path }, args, mp4Path, [posterOutput(outDir)]);
+    const written = await probeOutput(runner, mp4Path, plan.outWidth * plan.outHeight);
+    if (copyIsFaithful(written, plan, limits.maxVideoSeconds)) {
+      // A copy decodes nothing: the poster is decoded from our MP4 (autorotated, like the player).
+      await ffmpeg(
+        runner,
+        { demuxer: 'mov', path: mp4Path },
+        ['-map', '0:v:0', ...POSTER_FRAME_ARGS],
+        posterFramePath(outDir),
+      );
+      const durationMs = Math.round(written.durationSeconds * 1000);
+      return { ...(await assemble(mp4Path, outDir, size, durationMs)), copied: true };
+    }
   }
-  const size = { width: plan.outWidth, height: plan.outHeight };
-  return { ...(await assemble(mp4Path, outDir, size, plan.durationMs)), copied: plan.copy };
+  const transcode = { ...plan, copy: false };
+  await ffmpeg(
+    runner,
+    { demuxer: 'mov', path },
+    transcodeArgs(transcode, limits.maxVideoSeconds),
+    mp4Path,
+    [posterOutput(outDir)],
+  );
+  const durationMs = await writtenDurationMs(runner, mp4Path);
+  return { ...(await assemble(mp4Path, outDir, size, durationMs)), copied: false };
 }
 
 const posterOutput = (outDir: string): FfmpegOutput => ({
@@ -356,6 +421,9 @@ export async function processAnimatedGif(
   }
   const out = outputSize(gif.width, gif.height);
   const mp4Path = join(outDir, 'video.mp4');
+  // The counts above are libvips's; ffmpeg's decoder enforces them itself: no picture above
+  // MAX_DECODED_PIXELS (-max_pixels, in hardenedInput), no more frames than the budget allows.
+  const maxFrames = Math.max(1, Math.floor(VIDEO.maxGifFramePixels / (gif.width * gif.height)));
   await ffmpeg(
     runner,
     { demuxer: 'gif', path },
@@ -363,15 +431,17 @@ export async function processAnimatedGif(
       ...videoFilter('0:v:0', out.width, out.height),
       '-an',
       ...H264_ARGS,
+      '-frames:v',
+      String(maxFrames),
       '-t',
       String(limits.maxVideoSeconds),
+      '-fs',
+      String(outputByteLimit(limits.maxVideoSeconds)),
       ...MP4_OUTPUT,
     ],
     mp4Path,
     [posterOutput(outDir)],
   );
-  // The frame delays decide a GIF's duration: probe what we wrote.
-  const probed = await probe(runner, 'mov', mp4Path);
-  const durationMs = Math.round(Number(probed.format?.duration ?? 0) * 1000);
-  return assemble(mp4Path, outDir, out, durationMs);
+  // The frame delays decide a GIF's duration: measure what we wrote.
+  return assemble(mp4Path, outDir, out, await writtenDurationMs(runner, mp4Path));
 }

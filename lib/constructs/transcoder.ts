@@ -14,17 +14,20 @@ import { FailureQueue } from './failure-queue';
 export const MEDIA_TOOLS_LAYER_DIR = path.join(REPO_ROOT, 'layers', 'media-tools');
 export const BUILD_MEDIA_LAYER_COMMAND = 'npm run build:media-layer';
 
-/** Where Lambda mounts the layer's packages, and the binaries inside them. */
-const LAYER_MODULES = '/opt/nodejs/node_modules';
-export const LAYER_FFMPEG_PATH = `${LAYER_MODULES}/@ffmpeg-installer/linux-arm64/ffmpeg`;
-export const LAYER_FFPROBE_PATH = `${LAYER_MODULES}/@ffprobe-installer/linux-arm64/ffprobe`;
+/**
+ * Where Lambda mounts the layer: its bin/ (ffmpeg, ffprobe and rlimit-exec, built from source by
+ * scripts/build-ffmpeg.sh) at /opt/bin; the transcoder finds rlimit-exec next to ffmpeg.
+ */
+export const LAYER_FFMPEG_PATH = '/opt/bin/ffmpeg';
+export const LAYER_FFPROBE_PATH = '/opt/bin/ffprobe';
 
 /** Files whose presence shows the layer was built for linux-arm64. */
 const LAYER_MARKERS = [
   'nodejs/node_modules/sharp/package.json',
   'nodejs/node_modules/@img/sharp-linux-arm64/package.json',
-  'nodejs/node_modules/@ffmpeg-installer/linux-arm64/ffmpeg',
-  'nodejs/node_modules/@ffprobe-installer/linux-arm64/ffprobe',
+  'bin/ffmpeg',
+  'bin/ffprobe',
+  'bin/rlimit-exec',
 ];
 
 export interface TranscoderProps {
@@ -48,7 +51,8 @@ export interface TranscoderProps {
 
 /**
  * The media transcoder: every object created under uploads/ invokes it asynchronously. sharp (with
- * libvips) and static ffmpeg/ffprobe for linux-arm64 come from the media-tools layer, so the
+ * libvips) and static ffmpeg/ffprobe for linux-arm64 (built from pinned source, docs/media.md)
+ * come from the media-tools layer, so the
  * function's own bundle stays small and the binaries match Lambda's architecture, not the build
  * machine's. Failed invocations are retried by Lambda, then land in an SQS failure queue; the
  * media sweeper marks anything left in processing as failed.
@@ -65,7 +69,9 @@ export class Transcoder extends Construct {
 
     this.layer = new lambda.LayerVersion(this, 'MediaTools', {
       description: 'sharp + libvips, ffmpeg and ffprobe for linux-arm64',
-      code: lambda.Code.fromAsset(layerDir, { exclude: ['nodejs/node_modules/.bin'] }),
+      code: lambda.Code.fromAsset(layerDir, {
+        exclude: ['nodejs/node_modules/.bin', '.build-stamp'],
+      }),
       compatibleArchitectures: [lambda.Architecture.ARM_64],
       compatibleRuntimes: [lambda.Runtime.NODEJS_24_X],
       removalPolicy: RemovalPolicy.DESTROY,
@@ -77,7 +83,7 @@ export class Transcoder extends Construct {
       projectRoot: props.projectRoot,
       layers: [this.layer],
       // Provided by the layer at /opt/nodejs/node_modules (on Lambda's NODE_PATH).
-      externalModules: ['sharp', '@ffmpeg-installer/*', '@ffprobe-installer/*'],
+      externalModules: ['sharp'],
       ephemeralStorageSize: props.ephemeralStorageSize ?? Size.gibibytes(3),
       environment: {
         [ENV.ffmpegPath]: LAYER_FFMPEG_PATH,

@@ -76,33 +76,38 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('transcoder package', () => {
+  let layerRoot: string;
   let layerModules: string;
   beforeAll(() => {
-    layerModules = path.join(
-      assetDir(synthesized.stack.transcoder.layer),
-      'nodejs',
-      'node_modules',
-    );
+    layerRoot = assetDir(synthesized.stack.transcoder.layer);
+    layerModules = path.join(layerRoot, 'nodejs', 'node_modules');
   });
 
-  it('carries sharp, libvips, ffmpeg and ffprobe as aarch64 ELF binaries', () => {
-    const native = filesUnder(layerModules).filter((file) => elfMachine(file) !== undefined);
-    const names = native.map((file) => path.relative(layerModules, file));
+  it('carries sharp, libvips, ffmpeg, ffprobe and rlimit-exec as aarch64 ELF binaries', () => {
+    const native = filesUnder(layerRoot).filter((file) => elfMachine(file) !== undefined);
+    const names = native.map((file) => path.relative(layerRoot, file));
     expect(names).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^@img\/sharp-linux-arm64\/lib\/sharp-linux-arm64.*\.node$/),
-        expect.stringMatching(/^@img\/sharp-libvips-linux-arm64\/lib\/libvips-cpp\.so/),
-        '@ffmpeg-installer/linux-arm64/ffmpeg',
-        '@ffprobe-installer/linux-arm64/ffprobe',
+        expect.stringMatching(
+          /^nodejs\/node_modules\/@img\/sharp-linux-arm64\/lib\/sharp-linux-arm64.*\.node$/,
+        ),
+        expect.stringMatching(
+          /^nodejs\/node_modules\/@img\/sharp-libvips-linux-arm64\/lib\/libvips-cpp\.so/,
+        ),
+        'bin/ffmpeg',
+        'bin/ffprobe',
+        'bin/rlimit-exec',
       ]),
     );
     // Every native file in the package is for Lambda's architecture, none for the build machine's.
     for (const file of native) {
-      expect([path.relative(layerModules, file), elfMachine(file)]).toEqual([
-        path.relative(layerModules, file),
+      expect([path.relative(layerRoot, file), elfMachine(file)]).toEqual([
+        path.relative(layerRoot, file),
         EM_AARCH64,
       ]);
     }
+    // The build stamp stays out of what is uploaded.
+    expect(fs.existsSync(path.join(layerRoot, '.build-stamp'))).toBe(false);
   });
 
   it('has ffmpeg and ffprobe where FFMPEG_PATH/FFPROBE_PATH point, executable by any user', () => {
@@ -112,12 +117,14 @@ describe('transcoder package', () => {
     ).Variables;
     for (const variable of ['FFMPEG_PATH', 'FFPROBE_PATH']) {
       const onLambda = env[variable]!;
-      expect(onLambda.startsWith('/opt/nodejs/node_modules/')).toBe(true);
-      const staged = path.join(layerModules, path.relative('/opt/nodejs/node_modules', onLambda));
+      // Lambda mounts the layer at /opt.
+      expect(onLambda.startsWith('/opt/bin/')).toBe(true);
+      const staged = path.join(layerRoot, path.relative('/opt', onLambda));
       expect(elfMachine(staged)).toBe(EM_AARCH64);
       // Lambda runs code as a user that does not own the files.
       expect(fs.statSync(staged).mode & 0o005).toBe(0o005);
     }
+    expect(fs.statSync(path.join(layerRoot, 'bin', 'rlimit-exec')).mode & 0o005).toBe(0o005);
   });
 
   it('ships the same sharp version the project is tested with', () => {

@@ -720,8 +720,8 @@ describe('transcoder', () => {
       CompatibleRuntimes: ['nodejs24.x'],
     });
     expect(environment(stack.transcoder.function)).toMatchObject({
-      FFMPEG_PATH: '/opt/nodejs/node_modules/@ffmpeg-installer/linux-arm64/ffmpeg',
-      FFPROBE_PATH: '/opt/nodejs/node_modules/@ffprobe-installer/linux-arm64/ffprobe',
+      FFMPEG_PATH: '/opt/bin/ffmpeg',
+      FFPROBE_PATH: '/opt/bin/ffprobe',
     });
   });
 });

@@ -9,6 +9,14 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { MediaProcessingError } from '../../lambdas/media/failure';
+import type { FfmpegRunner } from '../../lambdas/media/ffmpeg';
+import { localMediaTools } from '../../local/media-tools';
+
+/** The layer's ffmpeg configuration built for this machine, with `budgetMs` to finish. */
+export const toolRunner = (budgetMs = 60_000): FfmpegRunner => ({
+  ...localMediaTools,
+  deadline: Date.now() + budgetMs,
+});
 
 export function tempDir(prefix = 'chirp-media-test-'): {
   path: string;
@@ -126,7 +134,7 @@ export function ffmpegFixture(args: string[], output: string): string {
   return output;
 }
 
-/** H.264 + AAC clip from lavfi's testsrc2 and sine. */
+/** H.264 + AAC clip from lavfi's testsrc2 (or another video source) and sine. */
 export function testClip(
   output: string,
   options: {
@@ -135,6 +143,8 @@ export function testClip(
     fps?: number;
     audio?: boolean;
     extra?: string[];
+    /** lavfi video source other than testsrc2, e.g. 'color=c=gray'. */
+    source?: string;
   },
 ): string {
   return ffmpegFixture(
@@ -142,7 +152,9 @@ export function testClip(
       '-f',
       'lavfi',
       '-i',
-      `testsrc2=size=${options.size}:rate=${options.fps ?? 30}`,
+      // 'testsrc2' takes '=size=…', 'color=c=gray' takes ':size=…'.
+      `${options.source ?? 'testsrc2'}${options.source?.includes('=') ? ':' : '='}` +
+        `size=${options.size}:rate=${options.fps ?? 30}`,
       ...(options.audio === false
         ? []
         : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']),

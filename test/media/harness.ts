@@ -18,6 +18,7 @@ import type { MediaDeps } from '../../lambdas/media/process-upload';
 import type { ProcessingRecord } from '../../lambdas/media/state';
 import { dynamo, redis, tables } from '../../lambdas/shared/clients';
 import { s3 } from '../../lambdas/shared/s3-client';
+import { assertLocalMediaToolsBuilt, localMediaTools } from '../../local/media-tools';
 import { tempDir } from './fixtures';
 
 export { dynamo, redis, s3, tables };
@@ -36,16 +37,18 @@ export interface MediaHarness {
 }
 
 export async function mediaHarness(): Promise<MediaHarness> {
+  assertLocalMediaToolsBuilt();
   const bucket = `media-test-${newId().toLowerCase()}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const tmp = tempDir('chirp-media-runs-');
   const tools = tempDir('chirp-media-tools-');
   const log = tools.file('calls.log');
-  // Wrappers that record each invocation, then run the real tool.
-  for (const tool of ['ffmpeg', 'ffprobe']) {
+  // Wrappers that record each invocation, then run the real tool (the layer's x86-64 build).
+  const real = { ffmpeg: localMediaTools.ffmpegPath, ffprobe: localMediaTools.ffprobePath };
+  for (const tool of ['ffmpeg', 'ffprobe'] as const) {
     writeFileSync(
       tools.file(tool),
-      `#!/bin/sh\necho "${tool} $*" >> '${log}'\nexec ${tool} "$@"\n`,
+      `#!/bin/sh\necho "${tool} $*" >> '${log}'\nexec '${real[tool]}' "$@"\n`,
     );
     chmodSync(tools.file(tool), 0o755);
   }
@@ -62,6 +65,7 @@ export async function mediaHarness(): Promise<MediaHarness> {
       tools: {
         ffmpegPath: tools.file('ffmpeg'),
         ffprobePath: tools.file('ffprobe'),
+        rlimitExecPath: localMediaTools.rlimitExecPath,
         maxVideoSeconds: 140,
       },
       tmpRoot: tmp.path,

@@ -7,9 +7,10 @@ import {
   probe,
   runTool,
   ToolTimeoutError,
-  type FfmpegRunner,
 } from '../../lambdas/media/ffmpeg';
 import { processAnimatedGif, processVideo } from '../../lambdas/media/video';
+import { TOOL_MEMORY_BYTES } from '../../lambdas/media/settings';
+import { localMediaTools } from '../../local/media-tools';
 import {
   animatedGif,
   exifTags,
@@ -18,16 +19,13 @@ import {
   tempDir,
   testClip,
   failureOf,
+  toolRunner,
 } from './fixtures';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
 
-const runner = (budgetMs = 60_000): FfmpegRunner => ({
-  ffmpegPath: 'ffmpeg',
-  ffprobePath: 'ffprobe',
-  deadline: Date.now() + budgetMs,
-});
+const runner = toolRunner;
 const limits = { maxVideoSeconds: 140 };
 
 const outDir = () => dir.subdir();
@@ -329,25 +327,37 @@ describe('the ffmpeg runner', () => {
     });
   });
 
-  it('runs tools without the malloc settings meant for libvips in this process', async () => {
-    const saved = process.env.MALLOC_ARENA_MAX;
-    process.env.MALLOC_ARENA_MAX = '2';
+  const shellLimits = (timeoutMs: number) => ({
+    timeoutMs,
+    rlimitExecPath: localMediaTools.rlimitExecPath,
+  });
+
+  it('runs tools with two malloc arenas, without the settings meant for libvips in this process', async () => {
+    const saved = process.env.MALLOC_MMAP_THRESHOLD_;
+    process.env.MALLOC_MMAP_THRESHOLD_ = '33554432';
     try {
       const { stdout } = await runTool(
         'sh',
-        ['-c', 'echo "${MALLOC_ARENA_MAX:-unset} $PATH"'],
-        5000,
+        ['-c', 'echo "${MALLOC_MMAP_THRESHOLD_:-unset} ${MALLOC_ARENA_MAX:-unset} $PATH"'],
+        shellLimits(5000),
       );
-      expect(stdout.trim()).toBe(`unset ${process.env.PATH}`);
+      expect(stdout.trim()).toBe(`unset 2 ${process.env.PATH}`);
     } finally {
-      if (saved === undefined) delete process.env.MALLOC_ARENA_MAX;
-      else process.env.MALLOC_ARENA_MAX = saved;
+      if (saved === undefined) delete process.env.MALLOC_MMAP_THRESHOLD_;
+      else process.env.MALLOC_MMAP_THRESHOLD_ = saved;
     }
+  });
+
+  it('runs tools under the address-space cap, with no core dumps', async () => {
+    const { stdout } = await runTool('sh', ['-c', 'ulimit -v; ulimit -c'], shellLimits(5000));
+    expect(stdout.trim().split('\n')).toEqual([String(TOOL_MEMORY_BYTES / 1024), '0']);
   });
 
   it('kills a tool at its deadline', async () => {
     const started = Date.now();
-    await expect(runTool('sleep', ['10'], 200)).rejects.toBeInstanceOf(ToolTimeoutError);
+    await expect(runTool('sleep', ['10'], shellLimits(200))).rejects.toBeInstanceOf(
+      ToolTimeoutError,
+    );
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
