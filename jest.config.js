@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // test/arm64 runs the Lambda assets under qemu: its own project (jest.arm64.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/arm64/'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   // Source imports name the bundled output ('./aws-sdk.js', a file of its own in each function
   // bundle); in tests that is the TypeScript module.

@@ -1,0 +1,14 @@
+/**
+ * The Lambda assets on emulated linux-arm64 (test/arm64): same local stack as `npm test`, run
+ * alone with `npm run test:arm64` because emulation is slow.
+ * @type {import('jest').Config}
+ */
+const base = require('./jest.config.js');
+
+module.exports = {
+  ...base,
+  displayName: 'arm64',
+  testPathIgnorePatterns: ['/node_modules/'],
+  testMatch: ['<rootDir>/test/arm64/**/*.test.ts'],
+  testTimeout: 900_000,
+};
