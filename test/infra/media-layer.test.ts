@@ -104,7 +104,7 @@ describe.each(BUILDS)('the $arch ffmpeg build', (build) => {
       ] as const) {
         const result = run(build, 'ffprobe', ['-f', format, '-i', input]);
         expect(result.status).not.toBe(0);
-        expect(result.stderr).toContain(`Unknown input format: '${format}'`);
+        expect(result.stderr).toContain(`Unknown input format: ${format}`);
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -160,7 +160,7 @@ export function hugeScreenGif(side = 16000, frames = 3): Buffer {
   ]);
 }
 
-/** Every frame's size in an MP4, decoded by the system ffprobe (not the pipeline's). */
+/** The distinct frame sizes of an MP4's video, decoded by the system ffprobe (not the pipeline's). */
 export function frameSizes(path: string): string[] {
   const out = execFileSync('ffprobe', [
     '-v',
@@ -170,8 +170,9 @@ export function frameSizes(path: string): string[] {
     '-show_entries',
     'frame=width,height',
     '-of',
-    'csv=p=0',
+    'json',
     path,
   ]).toString();
-  return [...new Set(out.trim().split('\n'))];
+  const { frames } = JSON.parse(out) as { frames: { width: number; height: number }[] };
+  return [...new Set(frames.map((frame) => `${frame.width}x${frame.height}`))];
 }

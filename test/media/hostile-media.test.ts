@@ -123,7 +123,7 @@ describe('hostile videos', () => {
     const result = await processVideo(toolRunner(), input, dir.subdir(), limits);
     expect(result).toMatchObject({ width: 64, height: 64, copied: false });
     // Every served frame has the recorded size.
-    expect(frameSizes(result.files.find((f) => f.name === 'video')!.path)).toEqual(['64,64']);
+    expect(frameSizes(result.files.find((f) => f.name === 'video')!.path)).toEqual(['64x64']);
   });
 });
 
