@@ -5,16 +5,18 @@
 //   node scripts/bootstrap.mjs start|test           make the machine ready, then return
 //   node scripts/bootstrap.mjs start|test --check   only report what it would do (exit 1 if anything)
 //
-// 1. System tools: Java 17+, redis-server, ffmpeg/ffprobe (and for tests ImageMagick, exiftool,
-//    Chromium, openssl). Missing ones are installed with apt-get when running as root on
+// 1. System tools: Java 17+ and redis-server (and for tests ffmpeg/ffprobe for fixtures,
+//    ImageMagick, exiftool, Chromium, openssl, and qemu with Debian's arm64 libraries to run the
+//    Lambda's arm64 binaries). Missing ones are installed with apt-get when running as root on
 //    Debian/Ubuntu; otherwise it stops with one line naming the command to run.
 // 2. npm dependencies: `npm ci` when node_modules is missing or was installed from another lockfile.
-// 3. For tests, the media-tools Lambda layer: `npm run build:media-layer` when it is missing or its
-//    inputs changed since it was built.
+// 3. The media tools (the Lambda layer and the same ffmpeg build for this machine, which `npm start`
+//    and the tests run): `npm run build:media-layer` when `build-media-layer.sh --check` says they
+//    are missing or their inputs changed (the build script keeps its own stamp).
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,20 +24,20 @@ const LOCKFILE = join(ROOT, 'package-lock.json');
 const NODE_MODULES = join(ROOT, 'node_modules');
 /** Written after `npm ci`: the lockfile it installed. */
 const INSTALLED_LOCK = join(NODE_MODULES, '.bootstrap-lockfile.sha256');
-/** What the media layer is built from (the build script and the layer's own package files). */
-const LAYER_INPUTS = ['scripts/build-media-layer.sh', 'layers/media-tools'];
-/** What the build produces; the stamp lives in it, so removing the output forces a rebuild. */
-const LAYER_OUTPUT = join(ROOT, 'layers/media-tools/nodejs/node_modules');
-const LAYER_STAMP = join(LAYER_OUTPUT, '.bootstrap-inputs.sha256');
+/** The build's own stamp (a hash of every input); present once a build has finished. */
+const LAYER_STAMP = join(ROOT, 'layers/media-tools/.build-stamp');
+/** Debian's arm64 C++ runtime: with it, qemu runs the layer's dynamically linked sharp. */
+const ARM64_LIBSTDCXX = '/usr/aarch64-linux-gnu/lib/libstdc++.so.6';
 
 /** Tool, how to check it, its Debian package, its Homebrew formula. */
 const TOOLS = {
   start: [
     { name: 'Java 17+', ok: javaOk, apt: 'openjdk-17-jre-headless', brew: 'openjdk@17' },
     { name: 'redis-server', ok: () => has('redis-server'), apt: 'redis-server', brew: 'redis' },
-    { name: 'ffmpeg', ok: () => has('ffmpeg') && has('ffprobe'), apt: 'ffmpeg', brew: 'ffmpeg' },
   ],
   test: [
+    // Only for generating test fixtures: the transcoder runs the project's own build.
+    { name: 'ffmpeg', ok: () => has('ffmpeg') && has('ffprobe'), apt: 'ffmpeg', brew: 'ffmpeg' },
     { name: 'ImageMagick', ok: () => has('identify'), apt: 'imagemagick', brew: 'imagemagick' },
     {
       name: 'exiftool',
@@ -45,6 +47,18 @@ const TOOLS = {
     },
     { name: 'Chromium', ok: () => has('chromium'), apt: 'chromium', brew: 'chromium' },
     { name: 'openssl', ok: () => has('openssl'), apt: 'openssl', brew: 'openssl' },
+    {
+      name: 'qemu (aarch64)',
+      ok: () => has('qemu-aarch64-static'),
+      apt: 'qemu-user-static',
+      brew: 'qemu',
+    },
+    {
+      name: "Debian's arm64 glibc and libstdc++",
+      ok: () => existsSync(ARM64_LIBSTDCXX),
+      apt: 'libc6-arm64-cross libstdc++6-arm64-cross',
+      brew: 'aarch64-elf-gcc',
+    },
   ],
 };
 
@@ -67,23 +81,6 @@ const sha256 = (data) => createHash('sha256').update(data).digest('hex');
 const readOr = (file, fallback) =>
   existsSync(file) ? readFileSync(file, 'utf8').trim() : fallback;
 
-/** Every file under the inputs (node_modules excluded), hashed by path and content. */
-export function layerInputsHash() {
-  const hash = createHash('sha256');
-  const walk = (path) => {
-    if (!existsSync(path)) return;
-    if (statSync(path).isDirectory()) {
-      for (const entry of readdirSync(path).sort()) {
-        if (entry !== 'node_modules') walk(join(path, entry));
-      }
-      return;
-    }
-    hash.update(relative(ROOT, path)).update('\0').update(readFileSync(path)).update('\0');
-  };
-  for (const input of LAYER_INPUTS) walk(join(ROOT, input));
-  return hash.digest('hex');
-}
-
 /**
  * A node_modules that npm itself installed or updated from the current lockfile (`npm install`
  * by hand, or before this script wrote stamps): npm's own record of the install
@@ -103,11 +100,10 @@ export function plan(mode) {
   if (!existsSync(NODE_MODULES)) npm = 'missing';
   else if (readOr(INSTALLED_LOCK, '') === lock || installedByNpm()) npm = 'ok';
   else npm = 'stale';
-  let layer = 'ok';
-  if (mode === 'test') {
-    if (!existsSync(LAYER_OUTPUT)) layer = 'missing';
-    else if (readOr(LAYER_STAMP, '') !== layerInputsHash()) layer = 'stale';
-  }
+  const current =
+    spawnSync('bash', [join(ROOT, 'scripts/build-media-layer.sh'), '--check'], { stdio: 'ignore' })
+      .status === 0;
+  const layer = current ? 'ok' : existsSync(LAYER_STAMP) ? 'stale' : 'missing';
   return { missing, npm, lock, layer };
 }
 
@@ -132,7 +128,7 @@ function installTools(missing) {
   const names = missing.map((tool) => tool.name).join(', ');
   const debian = existsSync('/etc/debian_version') && has('apt-get');
   if (debian && process.getuid?.() === 0) {
-    const packages = [...new Set(missing.map((tool) => tool.apt))];
+    const packages = [...new Set(missing.flatMap((tool) => tool.apt.split(' ')))];
     say(`installing ${names} with apt-get (${packages.join(' ')})`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     for (const args of [
@@ -184,10 +180,8 @@ function main() {
   }
   writeFileSync(INSTALLED_LOCK, `${todo.lock}\n`);
   if (todo.layer !== 'ok') {
-    say(`media-tools layer ${todo.layer}: npm run build:media-layer`);
-    const inputs = layerInputsHash();
+    say(`media tools ${todo.layer}: npm run build:media-layer (a cold build compiles ffmpeg)`);
     run('npm', ['run', '--silent', 'build:media-layer']);
-    writeFileSync(LAYER_STAMP, `${inputs}\n`);
   }
 }
 
