@@ -59,3 +59,10 @@ declare module '@20minutes/s3rver' {
 
   export = S3rver;
 }
+
+/** s3rver's one account and its key pairs: the emulator checks signatures against these. */
+declare module '@20minutes/s3rver/lib/models/account' {
+  export const DUMMY_ACCOUNT: {
+    createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  };
+}
