@@ -184,6 +184,32 @@ function grantAccess(fn: ChirpFunction, access: FunctionAccess, resources: Chirp
     bucket.grantDelete(fn, uploads);
     bucket.grantDelete(fn, processed);
   }
+  if (access.listProcessedMedia) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [processed] } },
+      }),
+    );
+  }
+  for (const grant of access.itemGrants ?? []) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: grant.actions.map((action) => `dynamodb:${action}`),
+        resources: [resources[grant.table].tableArn],
+        ...(grant.partitionKeyPrefix !== undefined
+          ? {
+              conditions: {
+                'ForAllValues:StringLike': {
+                  'dynamodb:LeadingKeys': [`${grant.partitionKeyPrefix}*`],
+                },
+              },
+            }
+          : {}),
+      }),
+    );
+  }
   if (access.cache) resources.cache.grantConnect(fn);
 
   acknowledgeScopedWildcards(fn, access, resources);

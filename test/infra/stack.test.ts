@@ -54,6 +54,7 @@ function environment(fn: ChirpFunction): Record<string, unknown> {
 interface Statement {
   Action: string | string[];
   Resource: unknown;
+  Condition?: unknown;
 }
 
 /** The statements of a function's own role policy. */
@@ -618,6 +619,8 @@ describe('least privilege', () => {
       bucket: logicalId(stack, stack.media.bucket),
     };
     for (const statement of statements(fn)) {
+      // Narrow grants (with a condition) are checked on their own, under 'narrow grants'.
+      if (statement.Condition !== undefined) continue;
       const actions = [statement.Action].flat();
       const resource = JSON.stringify(statement.Resource);
       const add = (target: Target) => actions.forEach((action) => result[target].add(action));
@@ -627,6 +630,18 @@ describe('least privilege', () => {
       if (resource.includes(`"${ids.bucket}"`) && resource.includes('/media/*')) add('media');
     }
     return result;
+  }
+
+  /** The table's actions minus those of the spec's narrow grants on it. */
+  function tableWide(
+    spec: FunctionSpec,
+    table: 'tweetsTable' | 'metadataTable',
+    actions: Set<string>,
+  ): Set<string> {
+    const narrow = (spec.access.itemGrants ?? [])
+      .filter((grant) => grant.table === table)
+      .flatMap((grant) => grant.actions.map((action) => `dynamodb:${action}`));
+    return new Set([...actions].filter((action) => !narrow.includes(action)));
   }
 
   function expectTable(actions: Set<string>, mode: FunctionAccess['tweetsTable']): void {
@@ -644,8 +659,8 @@ describe('least privilege', () => {
     (_id, spec) => {
       const fn = allFunctions().find((candidate) => candidate.spec === spec)!;
       const access = granted(fn);
-      expectTable(access.tweets, spec.access.tweetsTable);
-      expectTable(access.metadata, spec.access.metadataTable);
+      expectTable(tableWide(spec, 'tweetsTable', access.tweets), spec.access.tweetsTable);
+      expectTable(tableWide(spec, 'metadataTable', access.metadata), spec.access.metadataTable);
 
       const uploads = [...access.uploads];
       const media = [...access.media];
@@ -661,6 +676,58 @@ describe('least privilege', () => {
       expect(canDelete(media)).toBe(processMedia === true || deleteMedia === true);
     },
   );
+});
+
+describe('narrow grants', () => {
+  const tableId = (key: 'tweetsTable' | 'metadataTable') =>
+    logicalId(stack, stack.tables.table(key === 'tweetsTable' ? TABLES[0] : TABLES[1]));
+
+  const withItemGrants = [...ROUTES, ...EVENT_FUNCTIONS].filter(
+    (spec) => (spec.access.itemGrants ?? []).length > 0,
+  );
+  it.each(withItemGrants.map((spec) => [spec.id, spec] as const))(
+    '%s gets each item grant on its table only, limited to its partition key prefix',
+    (_id, spec) => {
+      const fn = allFunctions().find((candidate) => candidate.spec === spec)!;
+      const table = (key: 'tweetsTable' | 'metadataTable') => ({
+        'Fn::GetAtt': [tableId(key), 'Arn'],
+      });
+      for (const grant of spec.access.itemGrants ?? []) {
+        const actions = grant.actions.map((action) => `dynamodb:${action}`);
+        if (grant.partitionKeyPrefix === undefined) {
+          // Unconditional: CDK may merge it into the statement of the same table.
+          const on = statements(fn).filter((s) =>
+            JSON.stringify(s.Resource).includes(JSON.stringify(table(grant.table))),
+          );
+          expect(on.flatMap((s) => [s.Action].flat())).toEqual(expect.arrayContaining(actions));
+          continue;
+        }
+        expect(statements(fn)).toContainEqual({
+          Action: actions.length === 1 ? actions[0] : actions,
+          Effect: 'Allow',
+          Resource: table(grant.table),
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${grant.partitionKeyPrefix}*`] },
+          },
+        });
+      }
+    },
+  );
+
+  it('lets only the media sweeper list the bucket, and only under the processed prefix', () => {
+    const listers = allFunctions().filter((fn) =>
+      statements(fn).some((s) => [s.Action].flat().includes('s3:ListBucket')),
+    );
+    // (The transcoder's L2 grantRead also carries s3:List* on the bucket, which HeadObject needs
+    // to answer 404 rather than 403 for a missing upload.)
+    expect(listers.map((fn) => fn.spec.id).sort()).toEqual(['MediaSweeper']);
+    expect(statements(stack.mediaSweeper.function)).toContainEqual({
+      Action: 's3:ListBucket',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [logicalId(stack, stack.media.bucket), 'Arn'] },
+      Condition: { StringLike: { 's3:prefix': ['media/*'] } },
+    });
+  });
 });
 
 describe('fanout', () => {
