@@ -423,8 +423,9 @@ export const API_CORS = {
 /** The media bucket's CORS rule: browsers PUT to presigned upload URLs. */
 export const UPLOAD_CORS = {
   allowedMethods: ['PUT'],
-  // Content-Type is signed into the URL; x-amz-* covers SDK checksum headers.
-  allowedHeaders: ['content-type', 'x-amz-*'],
+  // Content-Type and If-None-Match (one-shot URLs) are signed into the URL; x-amz-* covers SDK
+  // checksum headers.
+  allowedHeaders: ['content-type', 'if-none-match', 'x-amz-*'],
   exposedHeaders: ['ETag'],
   maxAgeSeconds: 60 * 60,
 } as const;

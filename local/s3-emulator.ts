@@ -14,6 +14,7 @@ import {
 import { serveHttp, type LocalHttpServer } from './http-server';
 import { bucketCorsXml } from './cors';
 import { fixBucketLevelRequest } from './s3-bucket-paths';
+import { applyPutRules, servePut } from './s3-put-rules';
 import type { Log } from './log';
 
 /** The local media bucket. */
@@ -157,7 +158,11 @@ export class S3Emulator {
     // configureBuckets only adds configurations: a data dir from a run with CORS keeps its rule.
     if (corsXml === undefined)
       await s3rver.store.deleteSubresource(this.options.bucket, undefined, 'cors');
-    const serveS3 = s3rver.callback();
+    applyPutRules(s3rver);
+    const koa = s3rver.callback();
+    /** s3rver, with the PUT rules it lacks (s3-put-rules.ts). */
+    const serveS3 = (request: IncomingMessage, response: ServerResponse) =>
+      servePut(request, response, () => koa(request, response));
     // Reuse the port on restart so clients configured with the endpoint keep working.
     this.server = await serveHttp(
       this.port,
@@ -176,7 +181,7 @@ export class S3Emulator {
         const functionId = functionOfAccessKey(accessKeyId);
         const enforcer = await this.options.enforcer;
         if (functionId === undefined || enforcer === undefined) {
-          serveS3(request, response);
+          await serveS3(request, response);
           return;
         }
         let forwarded = request;
@@ -206,7 +211,7 @@ export class S3Emulator {
           }
           return;
         }
-        serveS3(forwarded, response);
+        await serveS3(forwarded, response);
       },
       (error, response) => {
         this.options.log(`s3: ${String(error)}`);
