@@ -342,6 +342,30 @@ describe('CDN', () => {
     });
   });
 
+  it('names its account-global parts (OAC, response headers policy) per region', () => {
+    const names = (t: Template) => [
+      ...resourcesOfType(t, 'AWS::CloudFront::OriginAccessControl').map(
+        ([, r]) => (r.Properties.OriginAccessControlConfig as { Name: string }).Name,
+      ),
+      ...resourcesOfType(t, 'AWS::CloudFront::ResponseHeadersPolicy').map(
+        ([, r]) => (r.Properties.ResponseHeadersPolicyConfig as { Name: string }).Name,
+      ),
+      ...resourcesOfType(t, 'AWS::CloudFront::CachePolicy').map(
+        ([, r]) => (r.Properties.CachePolicyConfig as { Name: string }).Name,
+      ),
+    ];
+    const here = names(template);
+    expect(here).toHaveLength(3);
+    for (const name of here) expect(name).toMatch(/-us-east-1$/);
+    const elsewhere = synthChirp({ context: { region: 'eu-west-1' } });
+    try {
+      const there = names(elsewhere.template);
+      expect(there.filter((name) => here.includes(name))).toEqual([]);
+    } finally {
+      fs.rmSync(elsewhere.outdir, { recursive: true, force: true });
+    }
+  });
+
   it('gives functions CDN_BASE_URL = https://<distribution domain>', () => {
     for (const fn of allFunctions()) {
       expect(environment(fn).CDN_BASE_URL).toEqual({
