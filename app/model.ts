@@ -359,14 +359,27 @@ export const FANOUT_FUNCTION: FunctionSpec = {
   timeoutSeconds: 60,
 };
 
+/** Memory that buys the transcoder two full vCPUs, for accounts without the 3008 MB cap. */
+export const TRANSCODER_TWO_VCPU_MEMORY_MB = 3538;
+
+/**
+ * Reserved concurrency of the transcoder by default: a burst of uploads can take at most this
+ * many concurrent executions from the account, so the API keeps the rest (Lambda then queues the
+ * S3 events and retries them for up to 6 hours). Lambda must keep 10 unreserved, so an account
+ * whose quota is 10 (some new accounts) deploys with -c transcoderReservedConcurrency=0 (none).
+ */
+export const TRANSCODER_RESERVED_CONCURRENCY = 20;
+
 export const TRANSCODER_FUNCTION: FunctionSpec = {
   id: 'Transcoder',
   entry: 'lambdas/events/transcoder.ts',
   access: { metadataTable: 'readWrite', processMedia: true, cache: true },
   // Measured peak RSS is ~155 MiB for a 12 MP image and ~300 MiB for video (docs/media.md), so
-  // memory is not the limit: CPU is. Lambda gives one vCPU per 1769 MB; 3538 MB buys the two vCPUs
-  // that sharp's encoders and x264 use, roughly halving image latency and video time.
-  memoryMb: 3538,
+  // memory is not the limit: CPU is (one vCPU per 1769 MB). The default is 3008 MB, the most many
+  // new accounts may configure (a higher value rolls the whole stack back there): ~1.7 vCPUs.
+  // Accounts without that cap can deploy with -c transcoderMemoryMb=3538 for two full vCPUs,
+  // which sharp's encoders and x264 use (docs/deploy.md).
+  memoryMb: 3008,
   timeoutSeconds: 300,
 };
 

@@ -8,6 +8,10 @@ export const CONTEXT = {
   replicaRegions: 'replicaRegions',
   corsOrigins: 'corsOrigins',
   stackName: 'stackName',
+  /** Transcoder memory in MB (default: the model's, 3008, deployable on new accounts). */
+  transcoderMemoryMb: 'transcoderMemoryMb',
+  /** Transcoder reserved concurrency; 0 reserves none (default: the model's). */
+  transcoderReservedConcurrency: 'transcoderReservedConcurrency',
 } as const;
 
 export const DEFAULT_REGION = 'us-east-1';
@@ -26,6 +30,13 @@ export function buildChirpApp(app: App): ChirpStack {
     description: 'Chirp: serverless tweets and media backend',
     replicaRegions,
     corsOrigins: listContext(app, CONTEXT.corsOrigins),
+    transcoderMemoryMb: intContext(app, CONTEXT.transcoderMemoryMb, 128, 10_240),
+    transcoderReservedConcurrency: intContext(
+      app,
+      CONTEXT.transcoderReservedConcurrency,
+      0,
+      10_000,
+    ),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
@@ -36,6 +47,19 @@ function stringContext(app: App, key: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw new Error(`Context ${key} must be a string`);
   return value.trim();
+}
+
+/** An integer in [min, max] (from -c, a string, or cdk.json, a number), or undefined. */
+function intContext(app: App, key: string, min: number, max: number): number | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new Error(
+      `Context ${key} must be an integer from ${min} to ${max}, got "${String(value)}"`,
+    );
+  }
+  return number;
 }
 
 /** A comma-separated string (from -c) or a JSON array (from cdk.json). */

@@ -51,6 +51,8 @@ export interface ChirpFunctionProps {
   readonly layers?: lambda.ILayerVersion[];
   /** @default Size.mebibytes(512), Lambda's minimum */
   readonly ephemeralStorageSize?: Size;
+  /** @default - none: the function uses the account's unreserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** Directory the spec's entry path is relative to. @default the repository root */
@@ -96,6 +98,7 @@ export class ChirpFunction extends NodejsFunction {
       memorySize: spec.memoryMb ?? 512,
       timeout: Duration.seconds(spec.timeoutSeconds ?? 10),
       ephemeralStorageSize: props.ephemeralStorageSize,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       role,

@@ -9,6 +9,8 @@ import {
   ROUTES,
   TABLES,
   TRANSCODER_FUNCTION,
+  TRANSCODER_RESERVED_CONCURRENCY,
+  TRANSCODER_TWO_VCPU_MEMORY_MB,
   TWEETS_TABLE,
   type FunctionAccess,
   type FunctionSpec,
@@ -681,7 +683,7 @@ describe('least privilege', () => {
   it.each(specs.map((spec) => [spec.id, spec] as const))(
     '%s gets exactly the access its model spec lists',
     (_id, spec) => {
-      const fn = allFunctions().find((candidate) => candidate.spec === spec)!;
+      const fn = allFunctions().find((candidate) => candidate.spec.id === spec.id)!;
       const access = granted(fn);
       expectTable(tableWide(spec, 'tweetsTable', access.tweets), spec.access.tweetsTable);
       expectTable(tableWide(spec, 'metadataTable', access.metadata), spec.access.metadataTable);
@@ -712,7 +714,7 @@ describe('narrow grants', () => {
   it.each(withItemGrants.map((spec) => [spec.id, spec] as const))(
     '%s gets each item grant on its table only, limited to its partition key prefix',
     (_id, spec) => {
-      const fn = allFunctions().find((candidate) => candidate.spec === spec)!;
+      const fn = allFunctions().find((candidate) => candidate.spec.id === spec.id)!;
       const table = (key: 'tweetsTable' | 'metadataTable') => ({
         'Fn::GetAtt': [tableId(key), 'Arn'],
       });
@@ -787,6 +789,40 @@ describe('transcoder', () => {
     // A 512 MiB original plus its output must fit.
     expect(storage).toBeGreaterThanOrEqual(2048);
     expect(storage * 1024 * 1024).toBeGreaterThan(2 * (LIMITS.mediaTypes['video/mp4'] ?? 0));
+  });
+
+  it('deploys on new accounts by default: 3008 MB, and reserves concurrency so uploads cannot starve the API', () => {
+    expect(TRANSCODER_FUNCTION.memoryMb).toBe(3008);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'Transcoder' }) },
+      MemorySize: 3008,
+      ReservedConcurrentExecutions: TRANSCODER_RESERVED_CONCURRENCY,
+    });
+    // No other function reserves concurrency.
+    const reserving = resourcesOfType(template, 'AWS::Lambda::Function').filter(
+      ([, r]) => r.Properties.ReservedConcurrentExecutions !== undefined,
+    );
+    expect(reserving).toHaveLength(1);
+  });
+
+  it('takes its memory and reserved concurrency from context, and refuses nonsense', () => {
+    const custom = synthChirp({
+      context: { transcoderMemoryMb: '3538', transcoderReservedConcurrency: '0' },
+    });
+    try {
+      const props = resourcesOfType(custom.template, 'AWS::Lambda::Function').find(
+        ([, r]) =>
+          (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+            ?.Variables?.POWERTOOLS_SERVICE_NAME === 'Transcoder',
+      )![1].Properties;
+      expect(props.MemorySize).toBe(TRANSCODER_TWO_VCPU_MEMORY_MB);
+      expect(props.ReservedConcurrentExecutions).toBeUndefined();
+    } finally {
+      fs.rmSync(custom.outdir, { recursive: true, force: true });
+    }
+    expect(() => synthChirp({ context: { transcoderMemoryMb: '3.5GB' } })).toThrow(
+      /transcoderMemoryMb must be an integer from 128 to 10240/,
+    );
   });
 
   it('retries asynchronously, then sends the event to a failure queue', () => {
