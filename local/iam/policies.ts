@@ -8,7 +8,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export type TemplateValue =
@@ -86,6 +94,12 @@ export async function synthesizedPolicies(): Promise<SynthesizedPolicies> {
       { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 },
     );
     renameSync(partial, cached);
+    // Older sources' policies are never read again.
+    for (const name of readdirSync(CACHE_DIR)) {
+      if (name.endsWith('.json') && join(CACHE_DIR, name) !== cached) {
+        rmSync(join(CACHE_DIR, name), { force: true });
+      }
+    }
   }
   return JSON.parse(readFileSync(cached, 'utf8')) as SynthesizedPolicies;
 }

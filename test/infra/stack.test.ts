@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import {
@@ -17,6 +19,7 @@ import {
 } from '../../app/model';
 import type { ChirpFunction } from '../../lib/constructs/chirp-function';
 import type { ChirpStack } from '../../lib/chirp-stack';
+import { recordDeploySettings, settingsKey } from '../../lib/deploy-settings';
 import { logicalId, resourcesOfType, synthChirp, type Synthesized } from './synth';
 
 const CORS_ORIGIN = 'https://app.example.com';
@@ -139,6 +142,46 @@ describe('regions', () => {
     } finally {
       fs.rmSync(multi.outdir, { recursive: true, force: true });
     }
+  });
+
+  describe('replica changes against the recorded deploy settings', () => {
+    let dir: string;
+    let settingsFile: string;
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chirp-settings-'));
+      settingsFile = path.join(dir, 'deploy-settings.json');
+      recordDeploySettings(settingsFile, settingsKey('Chirp', 'us-east-1'), {
+        replicaRegions: ['us-west-2'],
+      });
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const replicasOf = (t: Template) =>
+      (
+        Object.values(t.findResources('AWS::DynamoDB::GlobalTable'))[0] as {
+          Properties: { Replicas: { Region: string }[] };
+        }
+      ).Properties.Replicas.map((r) => r.Region).sort();
+    const synthWith = (context: Record<string, unknown>) => {
+      const s = synthChirp({ context: { deploySettingsFile: settingsFile, ...context } });
+      fs.rmSync(s.outdir, { recursive: true, force: true });
+      return s.template;
+    };
+
+    it('keeps the recorded replicas when -c replicaRegions is not given', () => {
+      expect(replicasOf(synthWith({}))).toEqual(['us-east-1', 'us-west-2']);
+    });
+
+    it('allows adding or removing one replica per deploy', () => {
+      const added = synthWith({ replicaRegions: 'us-west-2,eu-west-1' });
+      expect(replicasOf(added)).toEqual(['eu-west-1', 'us-east-1', 'us-west-2']);
+      expect(replicasOf(synthWith({ replicaRegions: '' }))).toEqual(['us-east-1']);
+    });
+
+    it('fails synth, with the way through, when more than one would change at once', () => {
+      expect(() => synthWith({ replicaRegions: 'eu-west-1,ap-south-1' })).toThrow(
+        /CloudFormation adds or removes one replica per update.*-c replicaRegions=us-west-2,eu-west-1/,
+      );
+    });
   });
 
   it('rejects a region name that is not one', () => {
