@@ -74,6 +74,11 @@ export class ChirpStack extends Stack {
       cache: this.cache,
     };
 
+    this.cache.restrictEndpointsTo(
+      [resources.tweetsTable, resources.metadataTable],
+      resources.mediaBucket,
+    );
+
     this.api = new ChirpApi(this, 'Http', { routes: ROUTES, resources, corsOrigins, projectRoot });
     this.fanout = new Fanout(this, 'Fanout', {
       spec: FANOUT_FUNCTION,

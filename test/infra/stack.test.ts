@@ -445,6 +445,42 @@ describe('cache network', () => {
     }
   });
 
+  it("limits the gateway endpoints to this stack's tables and bucket", () => {
+    const arn = (construct: Parameters<typeof logicalId>[1]) => ({
+      'Fn::GetAtt': [logicalId(stack, construct), 'Arn'],
+    });
+    const index = (construct: Parameters<typeof logicalId>[1]) => ({
+      'Fn::Join': ['', [arn(construct), '/index/*']],
+    });
+    const [tweets, metadata] = [stack.tables.table(TABLES[0]), stack.tables.table(TABLES[1])];
+    const policyOf = (service: string) =>
+      resourcesOfType(template, 'AWS::EC2::VPCEndpoint').find(([, r]) =>
+        JSON.stringify(r.Properties.ServiceName).includes(`.${service}`),
+      )![1].Properties.PolicyDocument as { Statement: unknown[] };
+    expect(policyOf('dynamodb').Statement).toEqual([
+      {
+        Action: 'dynamodb:*',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Resource: expect.arrayContaining([
+          arn(tweets),
+          index(tweets),
+          arn(metadata),
+          index(metadata),
+        ]),
+      },
+    ]);
+    expect((policyOf('dynamodb').Statement[0] as { Resource: unknown[] }).Resource).toHaveLength(4);
+    expect(policyOf('s3').Statement).toEqual([
+      {
+        Action: 's3:*',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Resource: [arn(stack.media.bucket), { 'Fn::Join': ['', [arn(stack.media.bucket), '/*']] }],
+      },
+    ]);
+  });
+
   it('logs VPC flows', () => {
     template.hasResourceProperties('AWS::EC2::FlowLog', {
       LogDestinationType: 's3',
