@@ -114,14 +114,15 @@ export async function startServices(options: StartServicesOptions = {}): Promise
         [ENV.mediaBucket]: S3_BUCKET_NAME,
       },
     };
-    // Synthesized in a child process while the services start (or read from its cache).
+    // Synthesized in a child process once the services are up (or read from its cache): run
+    // alongside, a cold synth starved DynamoDB Local's JVM start on a busy machine.
+    let resolveEnforcer: (enforcer: Promise<IamEnforcer>) => void = () => undefined;
     const enforcer =
       options.enforceIam === false
         ? undefined
-        : synthesizedPolicies().then(
-            (synthesized) => new IamEnforcer(resolvePolicies(synthesized, names)),
-          );
-    enforcer?.catch(() => undefined);
+        : new Promise<IamEnforcer>((resolve) => {
+            resolveEnforcer = resolve;
+          });
     const s3 = new S3Emulator({
       ...(enforcer !== undefined ? { enforcer } : {}),
       directory: join(dataDir, 's3'),
@@ -142,6 +143,11 @@ export async function startServices(options: StartServicesOptions = {}): Promise
 
     let dynamoApiEndpoint = dynamo.endpoint;
     if (enforcer !== undefined) {
+      resolveEnforcer(
+        synthesizedPolicies().then(
+          (synthesized) => new IamEnforcer(resolvePolicies(synthesized, names)),
+        ),
+      );
       const proxy = await startDynamoDbProxy({
         upstream: dynamo.endpoint,
         region,
