@@ -180,7 +180,8 @@ export class S3Emulator {
         }
         const functionId = functionOfAccessKey(accessKeyId);
         const enforcer = await this.options.enforcer;
-        if (functionId === undefined || enforcer === undefined) {
+        // CORS preflights carry no credentials of their own (a presigned URL's query is not one).
+        if (functionId === undefined || enforcer === undefined || request.method === 'OPTIONS') {
           await serveS3(request, response);
           return;
         }

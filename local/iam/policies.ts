@@ -94,11 +94,12 @@ export async function synthesizedPolicies(): Promise<SynthesizedPolicies> {
       { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 },
     );
     renameSync(partial, cached);
-    // Older sources' policies are never read again.
+    // Older sources' policies are never read again, nor partial files of synths that died (any
+    // still being written by another start are younger than ten minutes).
     for (const name of readdirSync(CACHE_DIR)) {
-      if (name.endsWith('.json') && join(CACHE_DIR, name) !== cached) {
-        rmSync(join(CACHE_DIR, name), { force: true });
-      }
+      const path = join(CACHE_DIR, name);
+      const abandoned = name.endsWith('.tmp') && Date.now() - statSync(path).mtimeMs > 600_000;
+      if ((name.endsWith('.json') && path !== cached) || abandoned) rmSync(path, { force: true });
     }
   }
   return JSON.parse(readFileSync(cached, 'utf8')) as SynthesizedPolicies;
