@@ -196,6 +196,21 @@ export const METADATA_KEYS = {
 // Functions and routes
 // ---------------------------------------------------------------------------------------------
 
+/** DynamoDB item actions a code path may need beyond its table-wide access level. */
+export type ItemAction = 'GetItem' | 'BatchGetItem' | 'UpdateItem';
+
+/**
+ * One narrow DynamoDB grant: these actions on one table, optionally only on items whose partition
+ * key starts with a prefix (IAM's dynamodb:LeadingKeys). Each names the code path that needs it.
+ */
+export interface ItemGrant {
+  readonly table: 'tweetsTable' | 'metadataTable';
+  readonly actions: readonly ItemAction[];
+  readonly partitionKeyPrefix?: string;
+  /** The code path that makes these calls (why the grant exists). */
+  readonly usedBy: string;
+}
+
 /** What a function may do. The CDK maps each to L2 grant* calls; nothing else is granted. */
 export interface FunctionAccess {
   readonly tweetsTable?: 'read' | 'write' | 'readWrite';
@@ -206,6 +221,10 @@ export interface FunctionAccess {
   readonly processMedia?: boolean;
   /** Delete objects under both prefixes (cleanup). */
   readonly deleteMedia?: boolean;
+  /** List the bucket, only under the processed prefix (s3:ListBucket with s3:prefix media/*). */
+  readonly listProcessedMedia?: boolean;
+  /** Narrow grants beyond the table-wide levels above. */
+  readonly itemGrants?: readonly ItemGrant[];
   /** Connect to the cache. */
   readonly cache?: boolean;
 }
@@ -237,7 +256,18 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'POST',
     path: '/v1/media/init',
     entry: 'lambdas/http/init-media.ts',
-    access: { metadataTable: 'write', presignUploads: true },
+    access: {
+      metadataTable: 'write',
+      presignUploads: true,
+      itemGrants: [
+        {
+          table: 'metadataTable',
+          actions: ['GetItem'],
+          partitionKeyPrefix: 'MEDIA#',
+          usedBy: 'media-upload.ts isOwnRecord: after a retried put, is the stored record ours?',
+        },
+      ],
+    },
   },
   {
     id: 'GetMedia',
@@ -251,7 +281,18 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'POST',
     path: '/v1/tweets',
     entry: 'lambdas/http/create-tweet.ts',
-    access: { tweetsTable: 'write', metadataTable: 'readWrite', cache: true },
+    access: {
+      tweetsTable: 'write',
+      metadataTable: 'readWrite',
+      cache: true,
+      itemGrants: [
+        {
+          table: 'tweetsTable',
+          actions: ['BatchGetItem'],
+          usedBy: 'tweets.ts replayIdempotent: a replay that misses the cache reads the tweet',
+        },
+      ],
+    },
   },
   {
     id: 'GetTweet',
@@ -272,7 +313,19 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/v1/timeline',
     entry: 'lambdas/http/get-timeline.ts',
-    access: { tweetsTable: 'read', metadataTable: 'read', cache: true },
+    access: {
+      tweetsTable: 'read',
+      metadataTable: 'read',
+      cache: true,
+      itemGrants: [
+        {
+          table: 'metadataTable',
+          actions: ['UpdateItem'],
+          partitionKeyPrefix: 'USER#',
+          usedBy: 'follows.ts clearTimelineStale: clears the mark on the profile after a rebuild',
+        },
+      ],
+    },
   },
   {
     id: 'ListUserTweets',
@@ -306,14 +359,27 @@ export const FANOUT_FUNCTION: FunctionSpec = {
   timeoutSeconds: 60,
 };
 
+/** Memory that buys the transcoder two full vCPUs, for accounts without the 3008 MB cap. */
+export const TRANSCODER_TWO_VCPU_MEMORY_MB = 3538;
+
+/**
+ * Reserved concurrency of the transcoder by default: a burst of uploads can take at most this
+ * many concurrent executions from the account, so the API keeps the rest (Lambda then queues the
+ * S3 events and retries them for up to 6 hours). Lambda must keep 10 unreserved, so an account
+ * whose quota is 10 (some new accounts) deploys with -c transcoderReservedConcurrency=0 (none).
+ */
+export const TRANSCODER_RESERVED_CONCURRENCY = 20;
+
 export const TRANSCODER_FUNCTION: FunctionSpec = {
   id: 'Transcoder',
   entry: 'lambdas/events/transcoder.ts',
   access: { metadataTable: 'readWrite', processMedia: true, cache: true },
   // Measured peak RSS is ~155 MiB for a 12 MP image and ~300 MiB for video (docs/media.md), so
-  // memory is not the limit: CPU is. Lambda gives one vCPU per 1769 MB; 3538 MB buys the two vCPUs
-  // that sharp's encoders and x264 use, roughly halving image latency and video time.
-  memoryMb: 3538,
+  // memory is not the limit: CPU is (one vCPU per 1769 MB). The default is 3008 MB, the most many
+  // new accounts may configure (a higher value rolls the whole stack back there): ~1.7 vCPUs.
+  // Accounts without that cap can deploy with -c transcoderMemoryMb=3538 for two full vCPUs,
+  // which sharp's encoders and x264 use (docs/deploy.md).
+  memoryMb: 3008,
   timeoutSeconds: 300,
 };
 
@@ -340,7 +406,8 @@ export const TRANSCODER_MALLOC_ENV: Readonly<Record<string, string>> = {
 export const MEDIA_SWEEPER_FUNCTION: FunctionSpec & { readonly scheduleMinutes: number } = {
   id: 'MediaSweeper',
   entry: 'lambdas/events/media-sweeper.ts',
-  access: { metadataTable: 'readWrite', deleteMedia: true, cache: true },
+  // Lists media/{id}/ to find a media's variants before deleting them.
+  access: { metadataTable: 'readWrite', deleteMedia: true, listProcessedMedia: true, cache: true },
   timeoutSeconds: 300,
   scheduleMinutes: 15,
 };
@@ -369,8 +436,9 @@ export const API_CORS = {
 /** The media bucket's CORS rule: browsers PUT to presigned upload URLs. */
 export const UPLOAD_CORS = {
   allowedMethods: ['PUT'],
-  // Content-Type is signed into the URL; x-amz-* covers SDK checksum headers.
-  allowedHeaders: ['content-type', 'x-amz-*'],
+  // Content-Type and If-None-Match (one-shot URLs) are signed into the URL; x-amz-* covers SDK
+  // checksum headers.
+  allowedHeaders: ['content-type', 'if-none-match', 'x-amz-*'],
   exposedHeaders: ['ETag'],
   maxAgeSeconds: 60 * 60,
 } as const;

@@ -215,7 +215,7 @@ export interface components {
       status: 'pending_upload';
       /**
        * Format: uri
-       * @description Presigned S3 URL; Content-Type and Content-Length are signed.
+       * @description Presigned S3 URL; Content-Type, Content-Length and If-None-Match are signed.
        */
       upload_url: string;
       /** @constant */
@@ -227,6 +227,11 @@ export interface components {
       upload_headers: {
         'content-type': string;
         'content-length': string;
+        /**
+         * @description `*`: S3 creates the object only if the key is free (one-shot URL).
+         * @constant
+         */
+        'if-none-match': '*';
       };
       expires_at: components['schemas']['Timestamp'];
     };

@@ -7,6 +7,7 @@ import {
   ROUTES,
   TABLES,
   TRANSCODER_FUNCTION,
+  TRANSCODER_RESERVED_CONCURRENCY,
   TWEETS_TABLE,
 } from '../app/model';
 import { AccessLogs } from './constructs/access-logs';
@@ -27,6 +28,10 @@ export interface ChirpStackProps extends StackProps {
   readonly corsOrigins?: readonly string[];
   /** Directory the model's entry paths are relative to. @default the repository root */
   readonly projectRoot?: string;
+  /** @default TRANSCODER_FUNCTION.memoryMb (3008, the most many new accounts allow) */
+  readonly transcoderMemoryMb?: number;
+  /** 0 reserves none. @default TRANSCODER_RESERVED_CONCURRENCY */
+  readonly transcoderReservedConcurrency?: number;
 }
 
 /** Chirp on AWS: composes one construct per concern; the app model supplies the details. */
@@ -69,6 +74,11 @@ export class ChirpStack extends Stack {
       cache: this.cache,
     };
 
+    this.cache.restrictEndpointsTo(
+      [resources.tweetsTable, resources.metadataTable],
+      resources.mediaBucket,
+    );
+
     this.api = new ChirpApi(this, 'Http', { routes: ROUTES, resources, corsOrigins, projectRoot });
     this.fanout = new Fanout(this, 'Fanout', {
       spec: FANOUT_FUNCTION,
@@ -77,7 +87,11 @@ export class ChirpStack extends Stack {
       projectRoot,
     });
     this.transcoder = new Transcoder(this, 'Transcoder', {
-      spec: TRANSCODER_FUNCTION,
+      spec: {
+        ...TRANSCODER_FUNCTION,
+        memoryMb: props.transcoderMemoryMb ?? TRANSCODER_FUNCTION.memoryMb,
+      },
+      reservedConcurrency: props.transcoderReservedConcurrency ?? TRANSCODER_RESERVED_CONCURRENCY,
       resources,
       bucket: this.media.bucket,
       projectRoot,

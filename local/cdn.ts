@@ -29,6 +29,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 const ACCESS_DENIED =
   '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
 
+/** Longest suffix s3rver's file store adds to a key's last segment ('._S3rver_metadata.json'). */
+const STORE_SUFFIX_BYTES = '._S3rver_metadata.json'.length;
+
 export interface CdnOptions {
   readonly port: number;
   readonly bucket: string;
@@ -108,7 +111,12 @@ export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
       deny(response);
       return;
     }
-    if (key.split('/').some((segment) => segment === '..' || segment === '.')) {
+    // Keys the emulator's file store cannot name (a NUL byte, a path segment longer than a file
+    // name allows) hold no object there; S3 has none either, and answers 403 through the OAC.
+    const unstorable =
+      key.includes('\0') ||
+      key.split('/').some((segment) => Buffer.byteLength(segment) > 255 - STORE_SUFFIX_BYTES);
+    if (unstorable || key.split('/').some((segment) => segment === '..' || segment === '.')) {
       deny(response);
       return;
     }

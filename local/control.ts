@@ -4,6 +4,7 @@
  *
  *   POST /redis/stop | /redis/start | /redis/restart     (restart = kill, then start empty)
  *   POST /dynamodb/stop | /dynamodb/start | /dynamodb/restart
+ *   POST /functions/{id}/invoke       (body: the event; runs a scheduled function now)
  *   GET  /status
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,6 +14,15 @@ import type { RestartableService } from './services';
 export interface ControlTargets {
   readonly redis: RestartableService | undefined;
   readonly dynamodb: RestartableService;
+  /** Functions that can be invoked on demand, by app model id. */
+  readonly functions?: ReadonlyMap<string, { invoke(event: unknown): Promise<unknown> }>;
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text === '' ? {} : (JSON.parse(text) as unknown);
 }
 
 function serviceStatus(service: RestartableService | undefined) {
@@ -41,6 +51,17 @@ export async function startControlServer(targets: ControlTargets): Promise<Local
         redis: serviceStatus(targets.redis),
         dynamodb: serviceStatus(targets.dynamodb),
       });
+      return;
+    }
+    const invoke = /^\/functions\/([A-Za-z]+)\/invoke$/.exec(path);
+    const fn = invoke === null ? undefined : targets.functions?.get(invoke[1] ?? '');
+    if (request.method === 'POST' && fn !== undefined) {
+      try {
+        reply(200, { result: (await fn.invoke(await readJson(request))) ?? null });
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        reply(500, { error: { name: failure.name, message: failure.message } });
+      }
       return;
     }
     const match = /^\/(redis|dynamodb)\/(stop|start|restart)$/.exec(path);

@@ -1,8 +1,9 @@
 /**
  * The HTTP API JWT authorizer, locally: the same checks API Gateway makes before a route's Lambda
  * runs. Token from the Authorization header (a "Bearer " prefix is optional, as in API Gateway);
- * RS256 only; `kid` must name a key of the issuer's JWKS; signature, `iss`, `aud` (or
- * `client_id`), `exp` (required), `nbf` and `iat` checked. Any failure is a 401 before the handler
+ * RS256 only; `kid` must name a key of the issuer's JWKS; signature, `iss`, `aud` (or, only when
+ * there is no `aud`, `client_id`), `exp` (required), `nbf`, and `iat` (not in the future) checked;
+ * a `sub` that is not a string is refused. Any failure is a 401 before the handler
  * runs. Claims reach the handler as strings, as API Gateway flattens them.
  */
 import { createLocalJWKSet, exportJWK, importSPKI, jwtVerify, type JWTPayload } from 'jose';
@@ -69,16 +70,20 @@ export async function createJwtAuthorizer(
         requiredClaims: ['exp'],
       });
       if (protectedHeader.kid === undefined) return undefined;
-      // API Gateway accepts the audience in `aud` or, for access tokens, in `client_id`.
-      const audiences = [
-        ...(Array.isArray(payload.aud)
-          ? payload.aud
-          : payload.aud !== undefined
-            ? [payload.aud]
-            : []),
-        ...(typeof payload.client_id === 'string' ? [payload.client_id] : []),
-      ];
+      // API Gateway evaluates `aud` when the token has one, and `client_id` (access tokens) only
+      // when it has none.
+      const audiences =
+        payload.aud !== undefined
+          ? [payload.aud].flat()
+          : typeof payload.client_id === 'string'
+            ? [payload.client_id]
+            : [];
       if (!audiences.includes(audience)) return undefined;
+      // `iat` must be before the current time (jose checks only its type).
+      if (typeof payload.iat === 'number' && payload.iat * 1000 > Date.now()) return undefined;
+      // RFC 7519 makes `sub` a string, and Cognito issues nothing else; a token with another
+      // type would otherwise reach the handler flattened to a string (123 -> "123").
+      if (payload.sub !== undefined && typeof payload.sub !== 'string') return undefined;
       const claims: Record<string, string> = {};
       for (const [name, value] of Object.entries(payload)) claims[name] = claimToString(value);
       const caller = { claims, scopes: scopesOf(payload) };

@@ -1,19 +1,22 @@
 // Own code: runs the handler modules in-process, without Docker (docs/own-code.md).
 /**
- * Runs a function of the app model in this process the way Lambda would: the entry module is
- * loaded once and stays warm, each invocation gets a Lambda-shaped context, and the function's
- * timeout applies.
+ * Runs a function of the app model the way Lambda would: in an execution environment of its own
+ * (a worker thread, lambda-worker.ts) with its own module state, its own environment and its own
+ * AWS credentials, so every call it makes to DynamoDB or S3 is signed as that function and
+ * authorized against its role policy (local/iam/). The entry module is loaded once and stays warm,
+ * each invocation gets a Lambda-shaped context, and the function's timeout applies.
+ *
+ * Unlike Lambda, one environment runs concurrent invocations interleaved, and a timed-out
+ * invocation is abandoned (its promise rejected), not frozen.
  */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
+import { Worker } from 'node:worker_threads';
 import type { FunctionSpec } from '../app/model';
+import { functionCredentials } from './iam/enforcer';
+import type { InvokeMessage, ResultMessage, WorkerSetup } from './lambda-worker';
 
-export type LambdaHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
-
-const REPO_ROOT = resolve(__dirname, '..');
 const ACCOUNT_ID = '000000000000';
+const WORKER_ENTRY = resolve(__dirname, 'lambda-worker.ts');
 
 export class FunctionTimeoutError extends Error {
   constructor(functionName: string, seconds: number) {
@@ -22,118 +25,101 @@ export class FunctionTimeoutError extends Error {
   }
 }
 
+/** The function's error, rebuilt in this thread with its name, message and stack. */
+class FunctionError extends Error {
+  constructor(error: { name: string; message: string; stack?: string }) {
+    super(error.message);
+    this.name = error.name;
+    if (error.stack !== undefined) this.stack = error.stack;
+  }
+}
+
 export class LocalFunction<TEvent, TResult> {
   readonly functionName: string;
-  /** One log stream per execution environment, as on Lambda (not one per invocation). */
-  private readonly logStreamName = `local/[$LATEST]${randomUUID().replace(/-/g, '')}`;
-  private handler: Promise<LambdaHandler<TEvent, TResult>> | undefined;
-  /** The handler once loaded, so warm invocations skip awaiting the load. */
-  private loaded: LambdaHandler<TEvent, TResult> | undefined;
-
-  private readonly functionArn: string;
-  private readonly memoryLimitInMB: string;
-  private readonly logGroupName: string;
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<
+    number,
+    { resolve: (value: TResult) => void; reject: (error: unknown) => void }
+  >();
+  private readonly setup: WorkerSetup;
 
   constructor(
     readonly spec: FunctionSpec,
     region: string,
   ) {
     this.functionName = `chirp-local-${spec.id}`;
-    this.functionArn = `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${this.functionName}`;
-    this.memoryLimitInMB = String(spec.memoryMb ?? 512);
-    this.logGroupName = `/aws/lambda/${this.functionName}`;
+    this.setup = {
+      entry: spec.entry,
+      functionName: this.functionName,
+      functionArn: `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${this.functionName}`,
+      memoryLimitInMB: String(spec.memoryMb ?? 512),
+    };
   }
 
-  /** Loads the entry once (a cold start); later calls reuse the module and its clients. */
-  private load(): Promise<LambdaHandler<TEvent, TResult>> {
-    if (this.handler !== undefined) return this.handler;
-    const loading = (async () => {
-      const url = pathToFileURL(resolve(REPO_ROOT, this.spec.entry)).href;
-      const loaded = (await import(url)) as {
-        handler?: unknown;
-        default?: { handler?: unknown };
-      };
-      const handler = loaded.handler ?? loaded.default?.handler;
-      if (typeof handler !== 'function') {
-        throw new Error(`${this.spec.entry} does not export a handler function`);
-      }
-      return handler as LambdaHandler<TEvent, TResult>;
-    })();
-    // A failed load (e.g. the file does not exist yet) is retried on the next invocation.
-    loading.then(
-      (handler) => {
-        if (this.handler === loading) this.loaded = handler;
+  /** The execution environment, created on first use (a cold start), with its own environment. */
+  private environment(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const credentials = functionCredentials(this.spec.id);
+    const worker = new Worker(WORKER_ENTRY, {
+      workerData: this.setup,
+      // The handler environment as the stack set it, signed in as this function.
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_LAMBDA_FUNCTION_NAME: this.functionName,
       },
-      () => {
-        if (this.handler === loading) this.handler = undefined;
-      },
-    );
-    this.handler = loading;
-    return loading;
+    });
+    worker.unref();
+    worker.on('message', (message: ResultMessage) => {
+      const waiting = this.pending.get(message.id);
+      if (waiting === undefined) return;
+      this.pending.delete(message.id);
+      if (message.ok) waiting.resolve(message.result as TResult);
+      else waiting.reject(new FunctionError(message.error));
+    });
+    // The environment died (an uncaught error, like a Lambda runtime crash): its invocations fail
+    // and the next one starts a new environment.
+    const fail = (error: unknown) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`${this.functionName} exited (${code})`)));
+    this.worker = worker;
+    return worker;
   }
 
   /** Invokes the handler; rejects with its error, or FunctionTimeoutError past the timeout. */
   invoke(event: TEvent): Promise<TResult> {
-    const handler = this.loaded;
-    if (handler === undefined) return this.load().then((loaded) => this.run(loaded, event));
-    return this.run(handler, event);
-  }
-
-  /** One promise settled by the handler or by the timeout, whichever comes first. */
-  private run(handler: LambdaHandler<TEvent, TResult>, event: TEvent): Promise<TResult> {
-    const timeoutMs = (this.spec.timeoutSeconds ?? 10) * 1000;
-    const context = this.context(Date.now() + timeoutMs);
+    const timeoutSeconds = this.spec.timeoutSeconds ?? 10;
+    const id = this.nextId++;
+    const message: InvokeMessage = { id, event, deadline: Date.now() + timeoutSeconds * 1000 };
     return new Promise<TResult>((resolveResult, reject) => {
-      const timer = setTimeout(() => reject(this.timeoutError()), timeoutMs);
-      let result: Promise<TResult>;
-      try {
-        result = Promise.resolve(handler(event, context));
-      } catch (error) {
-        clearTimeout(timer);
-        reject(error);
-        return;
-      }
-      result.then(
-        (value) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new FunctionTimeoutError(this.functionName, timeoutSeconds));
+      }, timeoutSeconds * 1000);
+      this.pending.set(id, {
+        resolve: (value) => {
           clearTimeout(timer);
           resolveResult(value);
         },
-        (error: unknown) => {
+        reject: (error) => {
           clearTimeout(timer);
           reject(error);
         },
-      );
+      });
+      this.environment().postMessage(message);
     });
   }
 
-  private timeoutError(): FunctionTimeoutError {
-    return new FunctionTimeoutError(this.functionName, this.spec.timeoutSeconds ?? 10);
+  /** Ends the execution environment (the next invocation is a cold start). */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) await worker.terminate();
   }
-
-  private context(deadline: number): Context {
-    return {
-      callbackWaitsForEmptyEventLoop: true,
-      functionName: this.functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: this.functionArn,
-      memoryLimitInMB: this.memoryLimitInMB,
-      awsRequestId: randomUUID(),
-      logGroupName: this.logGroupName,
-      logStreamName: this.logStreamName,
-      getRemainingTimeInMillis: remainingTime(deadline),
-      done: unsupported,
-      fail: unsupported,
-      succeed: unsupported,
-    };
-  }
-}
-
-// Module-level functions rather than named closures per invocation: tsx compiles with keepNames,
-// which adds an Object.defineProperty(fn, 'name') call for every named closure it creates.
-function unsupported(): never {
-  throw new Error('callback-style context methods are not supported; return a promise');
-}
-
-function remainingTime(deadline: number): () => number {
-  return () => Math.max(0, deadline - Date.now());
 }

@@ -1,9 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import S3rver from '@20minutes/s3rver';
-import type { IncomingMessage } from 'node:http';
+import { DUMMY_ACCOUNT } from '@20minutes/s3rver/lib/models/account';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { allFunctionCredentials, functionOfAccessKey, type IamEnforcer } from './iam/enforcer';
+import {
+  deleteObjectsKeys,
+  isDeleteObjects,
+  s3AccessRequests,
+  signingAccessKey,
+} from './iam/s3-access';
 import { serveHttp, type LocalHttpServer } from './http-server';
 import { bucketCorsXml } from './cors';
 import { fixBucketLevelRequest } from './s3-bucket-paths';
+import { applyPutRules, servePut } from './s3-put-rules';
 import type { Log } from './log';
 
 /** The local media bucket. */
@@ -23,6 +34,70 @@ export interface S3EmulatorOptions {
   readonly corsOrigins?: readonly string[];
   /** Receives s3rver's (not quite AWS-shaped) event records; see s3-events.ts. */
   readonly onEvent?: (record: S3rver.EventRecord) => void;
+  /** Authorizes the functions' calls against their synthesized policies. @default none */
+  readonly enforcer?: IamEnforcer | Promise<IamEnforcer>;
+}
+
+/** Secret of every access key the emulator accepts: its own (operator) and each function's. */
+const SECRETS = new Map<string, string>([
+  [S3RVER_CREDENTIALS.accessKeyId, S3RVER_CREDENTIALS.secretAccessKey],
+  ...allFunctionCredentials().map((c) => [c.accessKeyId, c.secretAccessKey] as const),
+]);
+for (const [accessKeyId, secret] of SECRETS) DUMMY_ACCOUNT.createKeyPair(accessKeyId, secret);
+
+/** Lets s3rver read a body the authorizer already read. */
+function replay(request: IncomingMessage, body: Buffer): IncomingMessage {
+  const copy = Readable.from([body]) as unknown as Record<string, unknown>;
+  for (const field of [
+    'headers',
+    'rawHeaders',
+    'method',
+    'url',
+    'httpVersion',
+    'httpVersionMajor',
+    'httpVersionMinor',
+    'socket',
+    'trailers',
+    'complete',
+  ] as const) {
+    copy[field] = request[field];
+  }
+  return copy as unknown as IncomingMessage;
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const xmlEscape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * S3's answer to a function's call its policy does not allow: 403 AccessDenied, or for
+ * DeleteObjects a 200 whose result lists each denied key (limit: the allowed keys of a partly
+ * denied DeleteObjects are not deleted here, where S3 would delete them).
+ */
+function denyS3(response: ServerResponse, message: string, deniedKeys?: readonly string[]): void {
+  const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+  response.setHeader('x-amz-request-id', requestId);
+  response.setHeader('content-type', 'application/xml');
+  if (deniedKeys !== undefined) {
+    response.writeHead(200);
+    response.end(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${deniedKeys
+        .map(
+          (key) =>
+            `<Error><Key>${xmlEscape(key)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`,
+        )
+        .join('')}</DeleteResult>`,
+    );
+    return;
+  }
+  response.writeHead(403);
+  response.end(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${xmlEscape(message)}</Message><RequestId>${requestId}</RequestId><HostId>${requestId}</HostId></Error>`,
+  );
 }
 
 /**
@@ -83,7 +158,11 @@ export class S3Emulator {
     // configureBuckets only adds configurations: a data dir from a run with CORS keeps its rule.
     if (corsXml === undefined)
       await s3rver.store.deleteSubresource(this.options.bucket, undefined, 'cors');
-    const serveS3 = s3rver.callback();
+    applyPutRules(s3rver);
+    const koa = s3rver.callback();
+    /** s3rver, with the PUT rules it lacks (s3-put-rules.ts). */
+    const serveS3 = (request: IncomingMessage, response: ServerResponse) =>
+      servePut(request, response, () => koa(request, response));
     // Reuse the port on restart so clients configured with the endpoint keep working.
     this.server = await serveHttp(
       this.port,
@@ -94,8 +173,46 @@ export class S3Emulator {
           request.resume();
           return;
         }
-        await fixBucketLevelRequest(request, S3RVER_CREDENTIALS);
-        serveS3(request, response);
+        const accessKeyId = signingAccessKey(request) ?? '';
+        const secretAccessKey = SECRETS.get(accessKeyId);
+        if (secretAccessKey !== undefined) {
+          await fixBucketLevelRequest(request, { accessKeyId, secretAccessKey });
+        }
+        const functionId = functionOfAccessKey(accessKeyId);
+        const enforcer = await this.options.enforcer;
+        // CORS preflights carry no credentials of their own (a presigned URL's query is not one).
+        if (functionId === undefined || enforcer === undefined || request.method === 'OPTIONS') {
+          await serveS3(request, response);
+          return;
+        }
+        let forwarded = request;
+        let deleteKeys: string[] = [];
+        if (isDeleteObjects(request)) {
+          const body = await readBody(request);
+          deleteKeys = deleteObjectsKeys(body.toString('utf8'));
+          forwarded = replay(request, body);
+        }
+        const requests = s3AccessRequests(request, deleteKeys);
+        const denial = await enforcer.firstDenied(functionId, requests);
+        if (denial !== undefined) {
+          this.options.log(
+            `iam: denied ${functionId} ${denial.request.action} on ${denial.request.resource}`,
+          );
+          if (isDeleteObjects(request)) {
+            const denied: string[] = [];
+            for (const one of requests) {
+              if ((await enforcer.firstDenied(functionId, [one])) !== undefined) {
+                denied.push(one.resource.split('/').slice(1).join('/'));
+              }
+            }
+            denyS3(response, denial.message, denied);
+          } else {
+            request.resume();
+            denyS3(response, denial.message);
+          }
+          return;
+        }
+        await serveS3(forwarded, response);
       },
       (error, response) => {
         this.options.log(`s3: ${String(error)}`);

@@ -10,6 +10,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type S3rver from '@20minutes/s3rver';
 import { ENV, TABLES, TWEETS_TABLE, METADATA_TABLE } from '../app/model';
 import { DynamoDbLocal } from './dynamodb-local';
+import { startDynamoDbProxy } from './iam/dynamodb-proxy';
+import { allFunctionCredentials, IamEnforcer } from './iam/enforcer';
+import { resolvePolicies, synthesizedPolicies } from './iam/policies';
 import { silentLog, type Log } from './log';
 import { localMediaTools } from './media-tools';
 import { freePort } from './ports';
@@ -35,6 +38,11 @@ export interface StartServicesOptions {
   readonly onS3Event?: (record: S3rver.EventRecord) => void;
   /** Origins the media bucket's CORS rule allows. @default none */
   readonly corsOrigins?: readonly string[];
+  /**
+   * Authorize every call a function makes to DynamoDB and S3 against its role policy as `cdk
+   * synth` emits it (local/iam/). @default true
+   */
+  readonly enforceIam?: boolean;
   readonly log?: Log;
 }
 
@@ -53,7 +61,10 @@ export interface Services {
   readonly dataDir: string;
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** DynamoDB Local itself (no IAM checks): for the operator's own tools, like the stream pump. */
   readonly dynamoEndpoint: string;
+  /** What the handlers and tests call: DynamoDB Local behind the IAM-enforcing proxy. */
+  readonly dynamoApiEndpoint: string;
   readonly s3Endpoint: string;
   readonly redisUrl: string;
   readonly tableNames: { readonly tweets: string; readonly metadata: string };
@@ -92,7 +103,29 @@ export async function startServices(options: StartServicesOptions = {}): Promise
       log,
     });
     const redis = externalRedisUrl === undefined ? new RedisServer(redisPort, log) : undefined;
+    const tableNames = {
+      tweets: localTableName(TWEETS_TABLE),
+      metadata: localTableName(METADATA_TABLE),
+    };
+    const names = {
+      region,
+      env: {
+        [ENV.tweetsTable]: tableNames.tweets,
+        [ENV.metadataTable]: tableNames.metadata,
+        [ENV.mediaBucket]: S3_BUCKET_NAME,
+      },
+    };
+    // Synthesized in a child process once the services are up (or read from its cache): run
+    // alongside, a cold synth starved DynamoDB Local's JVM start on a busy machine.
+    let resolveEnforcer: (enforcer: Promise<IamEnforcer>) => void = () => undefined;
+    const enforcer =
+      options.enforceIam === false
+        ? undefined
+        : new Promise<IamEnforcer>((resolve) => {
+            resolveEnforcer = resolve;
+          });
     const s3 = new S3Emulator({
+      ...(enforcer !== undefined ? { enforcer } : {}),
       directory: join(dataDir, 's3'),
       bucket: S3_BUCKET_NAME,
       log,
@@ -109,10 +142,26 @@ export async function startServices(options: StartServicesOptions = {}): Promise
     if (failure !== undefined) throw failure.reason;
     log(`DynamoDB Local on ${dynamo.endpoint}, S3 on ${s3.endpoint}`);
 
-    const tableNames = {
-      tweets: localTableName(TWEETS_TABLE),
-      metadata: localTableName(METADATA_TABLE),
-    };
+    let dynamoApiEndpoint = dynamo.endpoint;
+    if (enforcer !== undefined) {
+      resolveEnforcer(
+        synthesizedPolicies().then(
+          (synthesized) => new IamEnforcer(resolvePolicies(synthesized, names)),
+        ),
+      );
+      const proxy = await startDynamoDbProxy({
+        upstream: dynamo.endpoint,
+        region,
+        enforcer: await enforcer,
+        secrets: new Map(
+          [credentials, ...allFunctionCredentials()].map((c) => [c.accessKeyId, c.secretAccessKey]),
+        ),
+        log,
+      });
+      started.push({ stop: () => proxy.close() });
+      dynamoApiEndpoint = proxy.url;
+      log(`IAM enforced: each function's calls are checked against its synthesized role policy`);
+    }
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials });
     try {
       for (const schema of TABLES) {
@@ -137,7 +186,7 @@ export async function startServices(options: StartServicesOptions = {}): Promise
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoApiEndpoint,
       AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamo.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
     };
@@ -148,6 +197,7 @@ export async function startServices(options: StartServicesOptions = {}): Promise
       region,
       credentials,
       dynamoEndpoint: dynamo.endpoint,
+      dynamoApiEndpoint,
       s3Endpoint: s3.endpoint,
       redisUrl,
       tableNames,

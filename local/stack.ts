@@ -3,7 +3,7 @@
  * managed parts (API Gateway with its JWT authorizer, S3 notifications, the DynamoDB stream event
  * source mapping, CloudFront), all invoking the very handler modules Lambda runs.
  */
-import { ENV, FANOUT_FUNCTION, ROUTES } from '../app/model';
+import { ENV, FANOUT_FUNCTION, MEDIA_SWEEPER_FUNCTION, ROUTES } from '../app/model';
 import { startApiDocs } from './api-docs';
 import { startApiGateway } from './api-gateway';
 import { startCdn } from './cdn';
@@ -13,6 +13,7 @@ import { DEFAULT_API_PORT, DEFAULT_CDN_PORT, DEFAULT_DOCS_PORT } from './default
 import type { LocalHttpServer } from './http-server';
 import { loadOrCreateSigningKey, type SigningKey } from './jwt';
 import { createJwtAuthorizer } from './jwt-authorizer';
+import { LocalFunction } from './lambda-runtime';
 import { silentLog, type Log } from './log';
 import { sleep } from './ports';
 import { createS3EventDelivery } from './s3-events';
@@ -130,6 +131,19 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     stoppers.push(() => fanout.stop());
     log('tweets stream -> fanout: polling');
 
+    // The sweeper runs on its schedule, as the EventBridge rule runs it on AWS.
+    const sweeper = new LocalFunction<unknown, unknown>(MEDIA_SWEEPER_FUNCTION, region);
+    const sweep = setInterval(() => {
+      sweeper
+        .invoke({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} })
+        .catch((error: unknown) => log(`media sweeper failed: ${String(error)}`));
+    }, MEDIA_SWEEPER_FUNCTION.scheduleMinutes * 60_000);
+    sweep.unref();
+    stoppers.push(async () => {
+      clearInterval(sweep);
+      await sweeper.stop();
+    });
+
     const apiPort = options.apiPort ?? DEFAULT_API_PORT;
     const api = await startApiGateway({
       port: apiPort,
@@ -154,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       const server = await startControlServer({
         redis: services.redis,
         dynamodb: services.dynamo,
+        functions: new Map([[MEDIA_SWEEPER_FUNCTION.id, sweeper]]),
       });
       stoppers.push(() => server.close());
       control = server;

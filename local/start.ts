@@ -109,6 +109,7 @@ async function main(): Promise<void> {
       `  API   ${info.apiUrl}`,
       `  CDN   ${info.cdnUrl}`,
       `  Docs  ${info.docsUrl} (API reference from openapi.yaml)`,
+      `  DynamoDB  ${info.env.AWS_ENDPOINT_URL_DYNAMODB}   S3  ${info.env.AWS_ENDPOINT_URL_S3}   (operator key S3RVER / S3RVER, docs/local.md)`,
       `  Data  ${inMemory ? 'in memory (nothing persists)' : info.dataDir}`,
       ...(info.controlUrl !== null ? [`  Fault injection  ${info.controlUrl}`] : []),
       '',

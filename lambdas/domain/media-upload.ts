@@ -65,8 +65,9 @@ export interface InitMediaResult {
 
 /**
  * Creates the media record (pending_upload, unattached, expiring) and a presigned PUT for
- * uploads/{media_id} that signs Content-Type and Content-Length, so S3 refuses any other type or
- * length, valid for LIMITS.uploadUrlExpiresSeconds.
+ * uploads/{media_id} that signs Content-Type, Content-Length and If-None-Match: *, so S3 refuses
+ * any other type or length and any second upload to the key, valid for
+ * LIMITS.uploadUrlExpiresSeconds.
  */
 export async function initMedia(
   deps: UploadDeps,
@@ -103,7 +104,8 @@ export async function initMedia(
     // then finds our own record. Anything else under this fresh random id is a real conflict.
     if (!isConditionalCheckFailed(error) || !(await isOwnRecord(deps, record))) throw error;
   }
-  const signed = new Set(['content-type', 'content-length']);
+  // If-None-Match: * makes the URL one-shot: S3 creates the object once and refuses to replace it.
+  const signed = new Set(['content-type', 'content-length', 'if-none-match']);
   const uploadUrl = await getSignedUrl(
     deps.s3,
     new PutObjectCommand({
@@ -111,6 +113,7 @@ export async function initMedia(
       Key: uploadKey,
       ContentType: input.content_type,
       ContentLength: input.size_bytes,
+      IfNoneMatch: '*',
     }),
     {
       expiresIn: LIMITS.uploadUrlExpiresSeconds,
@@ -127,6 +130,7 @@ export async function initMedia(
     upload_headers: {
       'content-type': input.content_type,
       'content-length': String(input.size_bytes),
+      'if-none-match': '*',
     },
     expires_at: new Date(now + LIMITS.uploadUrlExpiresSeconds * 1000).toISOString(),
   };

@@ -1,4 +1,5 @@
 import { Names, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -153,6 +154,29 @@ export class ChirpCache extends Construct {
   }
 
   /** elasticache:Connect on this cache as the app user, the permission IAM authentication needs. */
+  /**
+   * Limits the gateway endpoints to this stack's tables and bucket. Their default policy allows
+   * any call to any table or bucket (another account's too), which would give a compromised
+   * function in the isolated subnets an egress path; with this, the VPC reaches only these.
+   */
+  public restrictEndpointsTo(tables: readonly dynamodb.ITableV2[], bucket: s3.IBucket): void {
+    const endpoint = (id: string) => this.vpc.node.findChild(id) as ec2.GatewayVpcEndpoint;
+    endpoint('DynamoDb').addToPolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['dynamodb:*'],
+        resources: tables.flatMap((table) => [table.tableArn, `${table.tableArn}/index/*`]),
+      }),
+    );
+    endpoint('S3').addToPolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:*'],
+        resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+      }),
+    );
+  }
+
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,

@@ -51,6 +51,8 @@ export interface ChirpFunctionProps {
   readonly layers?: lambda.ILayerVersion[];
   /** @default Size.mebibytes(512), Lambda's minimum */
   readonly ephemeralStorageSize?: Size;
+  /** @default - none: the function uses the account's unreserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** Directory the spec's entry path is relative to. @default the repository root */
@@ -96,6 +98,7 @@ export class ChirpFunction extends NodejsFunction {
       memorySize: spec.memoryMb ?? 512,
       timeout: Duration.seconds(spec.timeoutSeconds ?? 10),
       ephemeralStorageSize: props.ephemeralStorageSize,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       role,
@@ -183,6 +186,32 @@ function grantAccess(fn: ChirpFunction, access: FunctionAccess, resources: Chirp
   if (access.deleteMedia) {
     bucket.grantDelete(fn, uploads);
     bucket.grantDelete(fn, processed);
+  }
+  if (access.listProcessedMedia) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [processed] } },
+      }),
+    );
+  }
+  for (const grant of access.itemGrants ?? []) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: grant.actions.map((action) => `dynamodb:${action}`),
+        resources: [resources[grant.table].tableArn],
+        ...(grant.partitionKeyPrefix !== undefined
+          ? {
+              conditions: {
+                'ForAllValues:StringLike': {
+                  'dynamodb:LeadingKeys': [`${grant.partitionKeyPrefix}*`],
+                },
+              },
+            }
+          : {}),
+      }),
+    );
   }
   if (access.cache) resources.cache.grantConnect(fn);
 

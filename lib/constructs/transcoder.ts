@@ -31,6 +31,8 @@ const LAYER_MARKERS = [
 ];
 
 export interface TranscoderProps {
+  /** Reserved concurrent executions; 0 reserves none. @default none */
+  readonly reservedConcurrency?: number;
   /** The app model's transcoder function. */
   readonly spec: FunctionSpec;
   readonly resources: ChirpResources;
@@ -85,6 +87,9 @@ export class Transcoder extends Construct {
       // Provided by the layer at /opt/nodejs/node_modules (on Lambda's NODE_PATH).
       externalModules: ['sharp'],
       ephemeralStorageSize: props.ephemeralStorageSize ?? Size.gibibytes(3),
+      ...(props.reservedConcurrency !== undefined && props.reservedConcurrency > 0
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       environment: {
         [ENV.ffmpegPath]: LAYER_FFMPEG_PATH,
         [ENV.ffprobePath]: LAYER_FFPROBE_PATH,

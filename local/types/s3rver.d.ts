@@ -51,11 +51,28 @@ declare module '@20minutes/s3rver' {
     /** Creates the configured buckets (run() does this before listening). */
     configureBuckets(): Promise<void>;
     /** The Koa request listener, to serve s3rver from another http.Server. */
-    callback(): (request: IncomingMessage, response: ServerResponse) => void;
+    /** Koa's request handler: settles once the response is handled. */
+    callback(): (request: IncomingMessage, response: ServerResponse) => Promise<void>;
     close(): Promise<void>;
     on(event: 'event', listener: (event: { Records: S3rver.EventRecord[] }) => void): this;
     on(event: string | symbol, listener: (...args: unknown[]) => void): this;
   }
 
   export = S3rver;
+}
+
+/** s3rver's one account and its key pairs: the emulator checks signatures against these. */
+declare module '@20minutes/s3rver/lib/models/account' {
+  export const DUMMY_ACCOUNT: {
+    createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  };
+}
+
+/** s3rver's error: rendered by s3rver as S3's XML error, with the status its code maps to. */
+declare module '@20minutes/s3rver/lib/models/error' {
+  export default class S3Error extends Error {
+    constructor(code: string, message: string, detail?: Record<string, string>);
+    status: number;
+    toXML(): string;
+  }
 }

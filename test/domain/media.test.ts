@@ -48,6 +48,11 @@ describe('init-media', () => {
     expect(decodeURIComponent(String(body.upload_url))).toMatch(
       /X-Amz-SignedHeaders=[^&]*content-type/,
     );
+    // One-shot: S3 creates the object only if the key is free.
+    expect(body.upload_headers['if-none-match']).toBe('*');
+    expect(decodeURIComponent(String(body.upload_url))).toMatch(
+      /X-Amz-SignedHeaders=[^&]*if-none-match/,
+    );
 
     const record = (
       await dynamo.send(

@@ -73,6 +73,20 @@ describe('JWT authorizer of the local HTTP API', () => {
       () => `Bearer ${signJwt(key.privateKeyPem, header, claims({ aud: 'another-api' }))}`,
     ],
     [
+      'a wrong aud, even with the right client_id (aud is evaluated when present)',
+      () =>
+        `Bearer ${signJwt(key.privateKeyPem, header, claims({ aud: 'another-api', client_id: LOCAL_JWT_AUDIENCE }))}`,
+    ],
+    [
+      'an iat in the future (ten years)',
+      () =>
+        `Bearer ${signJwt(key.privateKeyPem, header, claims({ iat: Math.floor(Date.now() / 1000) + 10 * 365 * 86400 }))}`,
+    ],
+    [
+      'a sub that is not a string (123)',
+      () => `Bearer ${signJwt(key.privateKeyPem, header, claims({ sub: 123 }))}`,
+    ],
+    [
       'an unknown kid',
       () => `Bearer ${signJwt(key.privateKeyPem, { ...header, kid: 'other' }, claims())}`,
     ],
@@ -95,6 +109,15 @@ describe('JWT authorizer of the local HTTP API', () => {
     const response = await timelineWith(authorization());
     expect(response.status).toBe(401);
     expect(response.body).toEqual(UNAUTHORIZED);
+  });
+
+  it('accepts the audience in client_id when the token has no aud (access tokens)', async () => {
+    const token = signJwt(
+      key.privateKeyPem,
+      header,
+      claims({ aud: undefined, client_id: LOCAL_JWT_AUDIENCE, sub: newUser('access').id }),
+    );
+    expect((await timelineWith(`Bearer ${token}`)).status).toBe(200);
   });
 
   it('rejects a valid token without a subject (the handler finds no caller)', async () => {

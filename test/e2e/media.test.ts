@@ -1,9 +1,12 @@
 /**
  * Media over HTTP: media/init limits and error codes, and what the presigned upload URL allows.
  */
+import { request as httpRequest } from 'node:http';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { LIMITS } from '../../app/model';
 import { expectError, newUser, type InitMediaBody, type MediaBody } from '../support/api-client';
 import { generatePng, upload } from '../support/media';
+import { stackClients } from '../security/state';
 
 describe('POST /v1/media/init', () => {
   const user = newUser('uploader');
@@ -146,5 +149,89 @@ describe('the presigned upload URL', () => {
 
     const good = await upload(init, png);
     expect(good.status).toBe(200);
+  });
+});
+
+describe('the presigned upload URL, as S3 treats it', () => {
+  const user = newUser('presigned-s3');
+  const clients = stackClients();
+  afterAll(() => clients.close());
+
+  async function fresh(bytes: Buffer): Promise<InitMediaBody> {
+    const init = await user.post<InitMediaBody>('/v1/media/init', {
+      content_type: 'image/png',
+      size_bytes: bytes.length,
+    });
+    expect(init.status).toBe(201);
+    return init.body;
+  }
+
+  const stored = (init: InitMediaBody) =>
+    clients.s3
+      .send(new HeadObjectCommand({ Bucket: clients.bucket, Key: `uploads/${init.media_id}` }))
+      .then(
+        () => true,
+        (error: { name?: string }) => (error.name === 'NotFound' ? false : Promise.reject(error)),
+      );
+
+  it('refuses x-amz-* headers it did not sign (an ACL, user metadata)', async () => {
+    const png = await generatePng();
+    const init = await fresh(png);
+    const extras: Record<string, string>[] = [
+      { 'x-amz-acl': 'public-read' },
+      { 'x-amz-meta-owner': 'mallory' },
+    ];
+    for (const extra of extras) {
+      const response = await upload(init, png, extra);
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain(
+        'headers present in the request which were not signed',
+      );
+    }
+    expect(await stored(init)).toBe(false);
+  });
+
+  it('creates the object once: a second PUT to the same URL is 412 and changes nothing', async () => {
+    const png = await generatePng();
+    const init = await fresh(png);
+    expect((await upload(init, png)).status).toBe(200);
+    const before = await clients.s3.send(
+      new HeadObjectCommand({ Bucket: clients.bucket, Key: `uploads/${init.media_id}` }),
+    );
+    const again = await upload(init, Buffer.alloc(png.length, 1));
+    expect(again.status).toBe(412);
+    expect(await again.text()).toContain('<Code>PreconditionFailed</Code>');
+    const after = await clients.s3.send(
+      new HeadObjectCommand({ Bucket: clients.bucket, Key: `uploads/${init.media_id}` }),
+    );
+    expect(after.ETag).toBe(before.ETag);
+  });
+
+  it('stores nothing when the upload is cut short, and the URL still works afterwards', async () => {
+    const png = await generatePng(200, 150);
+    const init = await fresh(png);
+    const url = new URL(init.upload_url);
+    // Half the signed Content-Length, then the connection closes.
+    await new Promise<void>((resolve) => {
+      const put = httpRequest({
+        method: 'PUT',
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        headers: init.upload_headers,
+      });
+      put.on('error', () => resolve());
+      put.on('close', () => resolve());
+      put.write(png.subarray(0, Math.floor(png.length / 2)), () => {
+        setTimeout(() => put.destroy(), 200);
+      });
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await stored(init)).toBe(false);
+    const media = await user.get<MediaBody>(`/v1/media/${init.media_id}`);
+    expect(media.body.status).toBe('pending_upload');
+
+    expect((await upload(init, png)).status).toBe(200);
+    expect(await stored(init)).toBe(true);
   });
 });

@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import {
@@ -9,12 +11,15 @@ import {
   ROUTES,
   TABLES,
   TRANSCODER_FUNCTION,
+  TRANSCODER_RESERVED_CONCURRENCY,
+  TRANSCODER_TWO_VCPU_MEMORY_MB,
   TWEETS_TABLE,
   type FunctionAccess,
   type FunctionSpec,
 } from '../../app/model';
 import type { ChirpFunction } from '../../lib/constructs/chirp-function';
 import type { ChirpStack } from '../../lib/chirp-stack';
+import { recordDeploySettings, settingsKey } from '../../lib/deploy-settings';
 import { logicalId, resourcesOfType, synthChirp, type Synthesized } from './synth';
 
 const CORS_ORIGIN = 'https://app.example.com';
@@ -54,6 +59,7 @@ function environment(fn: ChirpFunction): Record<string, unknown> {
 interface Statement {
   Action: string | string[];
   Resource: unknown;
+  Condition?: unknown;
 }
 
 /** The statements of a function's own role policy. */
@@ -136,6 +142,46 @@ describe('regions', () => {
     } finally {
       fs.rmSync(multi.outdir, { recursive: true, force: true });
     }
+  });
+
+  describe('replica changes against the recorded deploy settings', () => {
+    let dir: string;
+    let settingsFile: string;
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chirp-settings-'));
+      settingsFile = path.join(dir, 'deploy-settings.json');
+      recordDeploySettings(settingsFile, settingsKey('Chirp', 'us-east-1'), {
+        replicaRegions: ['us-west-2'],
+      });
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const replicasOf = (t: Template) =>
+      (
+        Object.values(t.findResources('AWS::DynamoDB::GlobalTable'))[0] as {
+          Properties: { Replicas: { Region: string }[] };
+        }
+      ).Properties.Replicas.map((r) => r.Region).sort();
+    const synthWith = (context: Record<string, unknown>) => {
+      const s = synthChirp({ context: { deploySettingsFile: settingsFile, ...context } });
+      fs.rmSync(s.outdir, { recursive: true, force: true });
+      return s.template;
+    };
+
+    it('keeps the recorded replicas when -c replicaRegions is not given', () => {
+      expect(replicasOf(synthWith({}))).toEqual(['us-east-1', 'us-west-2']);
+    });
+
+    it('allows adding or removing one replica per deploy', () => {
+      const added = synthWith({ replicaRegions: 'us-west-2,eu-west-1' });
+      expect(replicasOf(added)).toEqual(['eu-west-1', 'us-east-1', 'us-west-2']);
+      expect(replicasOf(synthWith({ replicaRegions: '' }))).toEqual(['us-east-1']);
+    });
+
+    it('fails synth, with the way through, when more than one would change at once', () => {
+      expect(() => synthWith({ replicaRegions: 'eu-west-1,ap-south-1' })).toThrow(
+        /CloudFormation adds or removes one replica per update.*-c replicaRegions=us-west-2,eu-west-1/,
+      );
+    });
   });
 
   it('rejects a region name that is not one', () => {
@@ -341,6 +387,30 @@ describe('CDN', () => {
     });
   });
 
+  it('names its account-global parts (OAC, response headers policy) per region', () => {
+    const names = (t: Template) => [
+      ...resourcesOfType(t, 'AWS::CloudFront::OriginAccessControl').map(
+        ([, r]) => (r.Properties.OriginAccessControlConfig as { Name: string }).Name,
+      ),
+      ...resourcesOfType(t, 'AWS::CloudFront::ResponseHeadersPolicy').map(
+        ([, r]) => (r.Properties.ResponseHeadersPolicyConfig as { Name: string }).Name,
+      ),
+      ...resourcesOfType(t, 'AWS::CloudFront::CachePolicy').map(
+        ([, r]) => (r.Properties.CachePolicyConfig as { Name: string }).Name,
+      ),
+    ];
+    const here = names(template);
+    expect(here).toHaveLength(3);
+    for (const name of here) expect(name).toMatch(/-us-east-1$/);
+    const elsewhere = synthChirp({ context: { region: 'eu-west-1' } });
+    try {
+      const there = names(elsewhere.template);
+      expect(there.filter((name) => here.includes(name))).toEqual([]);
+    } finally {
+      fs.rmSync(elsewhere.outdir, { recursive: true, force: true });
+    }
+  });
+
   it('gives functions CDN_BASE_URL = https://<distribution domain>', () => {
     for (const fn of allFunctions()) {
       expect(environment(fn).CDN_BASE_URL).toEqual({
@@ -373,6 +443,42 @@ describe('cache network', () => {
         },
       });
     }
+  });
+
+  it("limits the gateway endpoints to this stack's tables and bucket", () => {
+    const arn = (construct: Parameters<typeof logicalId>[1]) => ({
+      'Fn::GetAtt': [logicalId(stack, construct), 'Arn'],
+    });
+    const index = (construct: Parameters<typeof logicalId>[1]) => ({
+      'Fn::Join': ['', [arn(construct), '/index/*']],
+    });
+    const [tweets, metadata] = [stack.tables.table(TABLES[0]), stack.tables.table(TABLES[1])];
+    const policyOf = (service: string) =>
+      resourcesOfType(template, 'AWS::EC2::VPCEndpoint').find(([, r]) =>
+        JSON.stringify(r.Properties.ServiceName).includes(`.${service}`),
+      )![1].Properties.PolicyDocument as { Statement: unknown[] };
+    expect(policyOf('dynamodb').Statement).toEqual([
+      {
+        Action: 'dynamodb:*',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Resource: expect.arrayContaining([
+          arn(tweets),
+          index(tweets),
+          arn(metadata),
+          index(metadata),
+        ]),
+      },
+    ]);
+    expect((policyOf('dynamodb').Statement[0] as { Resource: unknown[] }).Resource).toHaveLength(4);
+    expect(policyOf('s3').Statement).toEqual([
+      {
+        Action: 's3:*',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Resource: [arn(stack.media.bucket), { 'Fn::Join': ['', [arn(stack.media.bucket), '/*']] }],
+      },
+    ]);
   });
 
   it('logs VPC flows', () => {
@@ -618,6 +724,8 @@ describe('least privilege', () => {
       bucket: logicalId(stack, stack.media.bucket),
     };
     for (const statement of statements(fn)) {
+      // Narrow grants (with a condition) are checked on their own, under 'narrow grants'.
+      if (statement.Condition !== undefined) continue;
       const actions = [statement.Action].flat();
       const resource = JSON.stringify(statement.Resource);
       const add = (target: Target) => actions.forEach((action) => result[target].add(action));
@@ -627,6 +735,18 @@ describe('least privilege', () => {
       if (resource.includes(`"${ids.bucket}"`) && resource.includes('/media/*')) add('media');
     }
     return result;
+  }
+
+  /** The table's actions minus those of the spec's narrow grants on it. */
+  function tableWide(
+    spec: FunctionSpec,
+    table: 'tweetsTable' | 'metadataTable',
+    actions: Set<string>,
+  ): Set<string> {
+    const narrow = (spec.access.itemGrants ?? [])
+      .filter((grant) => grant.table === table)
+      .flatMap((grant) => grant.actions.map((action) => `dynamodb:${action}`));
+    return new Set([...actions].filter((action) => !narrow.includes(action)));
   }
 
   function expectTable(actions: Set<string>, mode: FunctionAccess['tweetsTable']): void {
@@ -642,10 +762,10 @@ describe('least privilege', () => {
   it.each(specs.map((spec) => [spec.id, spec] as const))(
     '%s gets exactly the access its model spec lists',
     (_id, spec) => {
-      const fn = allFunctions().find((candidate) => candidate.spec === spec)!;
+      const fn = allFunctions().find((candidate) => candidate.spec.id === spec.id)!;
       const access = granted(fn);
-      expectTable(access.tweets, spec.access.tweetsTable);
-      expectTable(access.metadata, spec.access.metadataTable);
+      expectTable(tableWide(spec, 'tweetsTable', access.tweets), spec.access.tweetsTable);
+      expectTable(tableWide(spec, 'metadataTable', access.metadata), spec.access.metadataTable);
 
       const uploads = [...access.uploads];
       const media = [...access.media];
@@ -661,6 +781,58 @@ describe('least privilege', () => {
       expect(canDelete(media)).toBe(processMedia === true || deleteMedia === true);
     },
   );
+});
+
+describe('narrow grants', () => {
+  const tableId = (key: 'tweetsTable' | 'metadataTable') =>
+    logicalId(stack, stack.tables.table(key === 'tweetsTable' ? TABLES[0] : TABLES[1]));
+
+  const withItemGrants = [...ROUTES, ...EVENT_FUNCTIONS].filter(
+    (spec) => (spec.access.itemGrants ?? []).length > 0,
+  );
+  it.each(withItemGrants.map((spec) => [spec.id, spec] as const))(
+    '%s gets each item grant on its table only, limited to its partition key prefix',
+    (_id, spec) => {
+      const fn = allFunctions().find((candidate) => candidate.spec.id === spec.id)!;
+      const table = (key: 'tweetsTable' | 'metadataTable') => ({
+        'Fn::GetAtt': [tableId(key), 'Arn'],
+      });
+      for (const grant of spec.access.itemGrants ?? []) {
+        const actions = grant.actions.map((action) => `dynamodb:${action}`);
+        if (grant.partitionKeyPrefix === undefined) {
+          // Unconditional: CDK may merge it into the statement of the same table.
+          const on = statements(fn).filter((s) =>
+            JSON.stringify(s.Resource).includes(JSON.stringify(table(grant.table))),
+          );
+          expect(on.flatMap((s) => [s.Action].flat())).toEqual(expect.arrayContaining(actions));
+          continue;
+        }
+        expect(statements(fn)).toContainEqual({
+          Action: actions.length === 1 ? actions[0] : actions,
+          Effect: 'Allow',
+          Resource: table(grant.table),
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${grant.partitionKeyPrefix}*`] },
+          },
+        });
+      }
+    },
+  );
+
+  it('lets only the media sweeper list the bucket, and only under the processed prefix', () => {
+    const listers = allFunctions().filter((fn) =>
+      statements(fn).some((s) => [s.Action].flat().includes('s3:ListBucket')),
+    );
+    // (The transcoder's L2 grantRead also carries s3:List* on the bucket, which HeadObject needs
+    // to answer 404 rather than 403 for a missing upload.)
+    expect(listers.map((fn) => fn.spec.id).sort()).toEqual(['MediaSweeper']);
+    expect(statements(stack.mediaSweeper.function)).toContainEqual({
+      Action: 's3:ListBucket',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [logicalId(stack, stack.media.bucket), 'Arn'] },
+      Condition: { StringLike: { 's3:prefix': ['media/*'] } },
+    });
+  });
 });
 
 describe('fanout', () => {
@@ -696,6 +868,40 @@ describe('transcoder', () => {
     // A 512 MiB original plus its output must fit.
     expect(storage).toBeGreaterThanOrEqual(2048);
     expect(storage * 1024 * 1024).toBeGreaterThan(2 * (LIMITS.mediaTypes['video/mp4'] ?? 0));
+  });
+
+  it('deploys on new accounts by default: 3008 MB, and reserves concurrency so uploads cannot starve the API', () => {
+    expect(TRANSCODER_FUNCTION.memoryMb).toBe(3008);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'Transcoder' }) },
+      MemorySize: 3008,
+      ReservedConcurrentExecutions: TRANSCODER_RESERVED_CONCURRENCY,
+    });
+    // No other function reserves concurrency.
+    const reserving = resourcesOfType(template, 'AWS::Lambda::Function').filter(
+      ([, r]) => r.Properties.ReservedConcurrentExecutions !== undefined,
+    );
+    expect(reserving).toHaveLength(1);
+  });
+
+  it('takes its memory and reserved concurrency from context, and refuses nonsense', () => {
+    const custom = synthChirp({
+      context: { transcoderMemoryMb: '3538', transcoderReservedConcurrency: '0' },
+    });
+    try {
+      const props = resourcesOfType(custom.template, 'AWS::Lambda::Function').find(
+        ([, r]) =>
+          (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+            ?.Variables?.POWERTOOLS_SERVICE_NAME === 'Transcoder',
+      )![1].Properties;
+      expect(props.MemorySize).toBe(TRANSCODER_TWO_VCPU_MEMORY_MB);
+      expect(props.ReservedConcurrentExecutions).toBeUndefined();
+    } finally {
+      fs.rmSync(custom.outdir, { recursive: true, force: true });
+    }
+    expect(() => synthChirp({ context: { transcoderMemoryMb: '3.5GB' } })).toThrow(
+      /transcoderMemoryMb must be an integer from 128 to 10240/,
+    );
   });
 
   it('retries asynchronously, then sends the event to a failure queue', () => {

@@ -283,7 +283,7 @@ describe('presigned upload URLs', () => {
     expect(again.status).toBe(403);
   });
 
-  it('re-uploading through a still-valid URL after processing changes nothing that is served', async () => {
+  it('a still-valid URL cannot upload twice, and nothing served changes', async () => {
     const png = await generatePng(64, 48);
     const init = await uploadMedia(alice, png);
     const ready = await eventually(
@@ -299,10 +299,13 @@ describe('presigned upload URLs', () => {
     expect(variant).toBeDefined();
     const servedBefore = Buffer.from(await (await fetch(variant!.url)).arrayBuffer());
 
-    // Same length, other bytes: S3 may take it, but the media must not go back or change.
+    // Same length, other bytes: the URL signs If-None-Match: *, so S3 refuses to replace the
+    // original (412), and the media must not go back or change.
     const other = Buffer.from(png);
     other[other.length - 20] = (other[other.length - 20] ?? 0) ^ 0xff;
-    await upload(init, other);
+    const reused = await upload(init, other);
+    expect(reused.status).toBe(412);
+    expect(await reused.text()).toContain('<Code>PreconditionFailed</Code>');
     await new Promise((r) => setTimeout(r, 2000));
     const after = await alice.get<MediaBody>(`/v1/media/${init.media_id}`);
     expect(after.body.status).toBe('ready');

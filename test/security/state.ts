@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ENV, MEDIA_PREFIXES } from '../../app/model';
+import { functionCredentials } from '../../local/iam/enforcer';
 import { serviceEnv } from '../support/env';
 
 export interface StateReader {
@@ -24,12 +25,20 @@ export interface StackClients {
   close(): void;
 }
 
-export function stackClients(): StackClients {
+/**
+ * Clients signed with the emulators' own credentials (the operator: anything goes), or, with
+ * `asFunction`, as that function of the app model, whose calls the stack authorizes against its
+ * synthesized role policy exactly as it authorizes the function's own.
+ */
+export function stackClients(asFunction?: string): StackClients {
   const env = serviceEnv();
-  const credentials = {
-    accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-  };
+  const credentials =
+    asFunction === undefined
+      ? {
+          accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+        }
+      : functionCredentials(asFunction);
   const region = env.AWS_REGION ?? 'us-east-1';
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region, credentials }),

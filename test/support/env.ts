@@ -82,3 +82,15 @@ export async function stackStatus(): Promise<{ redis: ServiceStatus; dynamodb: S
   const response = await fetch(`${required(STACK_ENV.controlUrl)}/status`);
   return (await response.json()) as { redis: ServiceStatus; dynamodb: ServiceStatus };
 }
+
+/** Invokes a function of the stack (the scheduled ones) now, as its schedule would. */
+export async function invokeFunction(functionId: string, event: unknown = {}): Promise<unknown> {
+  const response = await fetch(`${required(STACK_ENV.controlUrl)}/functions/${functionId}/invoke`, {
+    method: 'POST',
+    body: JSON.stringify(event),
+  });
+  const body = (await response.json()) as { result?: unknown; error?: { message: string } };
+  if (!response.ok)
+    throw new Error(`${functionId} failed: ${body.error?.message ?? response.status}`);
+  return body.result;
+}

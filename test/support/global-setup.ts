@@ -11,7 +11,9 @@ import type { StackInfo } from '../../local/stack';
 import { STACK_ENV } from './stack-info';
 
 const ROOT = resolve(__dirname, '..', '..');
-const STARTUP_TIMEOUT_MS = 90_000;
+// The first start after a change to lib/, app/ or cdk.json synthesizes the CDK app for the IAM
+// policies (local/iam/policies.ts): ~5 s alone, over a minute on a loaded machine.
+const STARTUP_TIMEOUT_MS = 180_000;
 
 export interface StackHandle {
   readonly pid: number;
@@ -71,7 +73,11 @@ export default async function globalSetup(): Promise<void> {
         clearInterval(poll);
         child.off('exit', onExit);
         child.kill('SIGTERM');
-        reject(new Error(`The local stack did not start within 90 s:\n${tail(logFile)}`));
+        reject(
+          new Error(
+            `The local stack did not start within ${STARTUP_TIMEOUT_MS / 1000} s:\n${tail(logFile)}`,
+          ),
+        );
       }
     }, 50);
   });

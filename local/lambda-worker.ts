@@ -1,0 +1,98 @@
+/**
+ * One function's execution environment: a worker thread that loads the function's entry once
+ * (cold start) with its own module state and its own environment (its own AWS credentials), and
+ * runs the invocations the main thread sends it. See lambda-runtime.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Context } from 'aws-lambda';
+
+export interface WorkerSetup {
+  readonly entry: string;
+  readonly functionName: string;
+  readonly functionArn: string;
+  readonly memoryLimitInMB: string;
+}
+
+export interface InvokeMessage {
+  readonly id: number;
+  readonly event: unknown;
+  readonly deadline: number;
+}
+
+export type ResultMessage =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: { name: string; message: string; stack?: string };
+    };
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+const REPO_ROOT = resolve(__dirname, '..');
+const setup = workerData as WorkerSetup;
+/** One log stream per execution environment, as on Lambda (not one per invocation). */
+const logStreamName = `local/[$LATEST]${randomUUID().replace(/-/g, '')}`;
+
+let loading: Promise<Handler> | undefined;
+function load(): Promise<Handler> {
+  loading ??= (async () => {
+    const loaded = (await import(pathToFileURL(resolve(REPO_ROOT, setup.entry)).href)) as {
+      handler?: unknown;
+      default?: { handler?: unknown };
+    };
+    const handler = loaded.handler ?? loaded.default?.handler;
+    if (typeof handler !== 'function') {
+      throw new Error(`${setup.entry} does not export a handler function`);
+    }
+    return handler as Handler;
+  })();
+  // A failed load is retried on the next invocation.
+  loading.catch(() => (loading = undefined));
+  return loading;
+}
+
+function unsupported(): never {
+  throw new Error('callback-style context methods are not supported; return a promise');
+}
+
+function context(deadline: number): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: setup.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: setup.functionArn,
+    memoryLimitInMB: setup.memoryLimitInMB,
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${setup.functionName}`,
+    logStreamName,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
+
+parentPort?.on('message', (message: InvokeMessage) => {
+  const reply = (result: ResultMessage) => parentPort?.postMessage(result);
+  load()
+    .then((handler) => handler(message.event, context(message.deadline)))
+    .then(
+      (result) => reply({ id: message.id, ok: true, result }),
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        reply({
+          id: message.id,
+          ok: false,
+          error: {
+            name: failure.name,
+            message: failure.message,
+            ...(failure.stack !== undefined ? { stack: failure.stack } : {}),
+          },
+        });
+      },
+    );
+});
