@@ -94,7 +94,12 @@ export function httpHandler(
       return await route(event);
     } catch (error) {
       if (error instanceof DomainError) {
-        return errorResponse(error.status, error.code, error.message);
+        const response = errorResponse(error.status, error.code, error.message);
+        if (error.retryAfterSeconds === undefined) return response;
+        return {
+          ...response,
+          headers: { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) },
+        };
       }
       if (error instanceof ServiceUnavailableError || isDynamoUnavailable(error)) {
         logger.warn('dependency unavailable', { error: errorMessage(error) });
