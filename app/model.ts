@@ -430,3 +430,35 @@ export const MEDIA_CDN_CORS = {
   /** CloudFront's headers replace any CORS headers from the origin. */
   originOverride: true,
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Application metrics
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What only the application knows, emitted with Powertools Metrics as CloudWatch embedded metric
+ * format (a log line, no API call). Every metric carries the `service` dimension, the Powertools
+ * service name, which on AWS is the function's id (so a route's metrics are its route id's); media
+ * metrics add `media_kind` (image, video). The dashboard and alarms read these.
+ */
+export const METRICS = {
+  namespace: 'Chirp',
+  /** Dimension names beyond `service`. */
+  dimensions: { mediaKind: 'media_kind' },
+  names: {
+    cacheHit: 'CacheHit',
+    cacheMiss: 'CacheMiss',
+    rateLimited: 'RateLimited',
+    /** The limiter could not reach the cache and let the request through. */
+    rateLimiterUnavailable: 'RateLimiterUnavailable',
+    idempotentReplay: 'IdempotentReplay',
+    fanoutDeliveries: 'FanoutDeliveries',
+    fanoutTimelinesSkipped: 'FanoutTimelinesSkipped',
+    celebrityMerges: 'CelebrityMerges',
+    mediaProcessed: 'MediaProcessed',
+    mediaFailed: 'MediaFailed',
+    mediaProcessingMs: 'MediaProcessingDuration',
+    /** Media the sweeper found stuck in processing and marked failed. */
+    mediaProcessingTimeouts: 'MediaProcessingTimeouts',
+  },
+} as const;

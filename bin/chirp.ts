@@ -4,7 +4,8 @@
  * - region: the stack's region (default us-east-1);
  * - replicaRegions: comma-separated regions for DynamoDB global table replicas (default none);
  * - corsOrigins: comma-separated browser origins for the API and uploads (default none);
- * - stackName: default Chirp.
+ * - stackName: default Chirp;
+ * - alarmEmail: an address subscribed to the alarm topic (default none).
  */
 import { App } from 'aws-cdk-lib';
 import { buildChirpApp } from '../lib/chirp-app';

@@ -8,6 +8,7 @@ export const CONTEXT = {
   replicaRegions: 'replicaRegions',
   corsOrigins: 'corsOrigins',
   stackName: 'stackName',
+  alarmEmail: 'alarmEmail',
 } as const;
 
 export const DEFAULT_REGION = 'us-east-1';
@@ -26,6 +27,7 @@ export function buildChirpApp(app: App): ChirpStack {
     description: 'Chirp: serverless tweets and media backend',
     replicaRegions,
     corsOrigins: listContext(app, CONTEXT.corsOrigins),
+    alarmEmail: stringContext(app, CONTEXT.alarmEmail),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;

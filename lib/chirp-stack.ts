@@ -17,6 +17,7 @@ import { ChirpApi } from './constructs/http-api';
 import { MediaCdn } from './constructs/media-cdn';
 import { MediaStorage } from './constructs/media-storage';
 import { MediaSweeper } from './constructs/media-sweeper';
+import { Monitoring } from './constructs/monitoring';
 import { ChirpTables } from './constructs/tables';
 import { Transcoder } from './constructs/transcoder';
 
@@ -27,6 +28,8 @@ export interface ChirpStackProps extends StackProps {
   readonly corsOrigins?: readonly string[];
   /** Directory the model's entry paths are relative to. @default the repository root */
   readonly projectRoot?: string;
+  /** Email address subscribed to the alarm topic. @default - none */
+  readonly alarmEmail?: string;
 }
 
 /** Chirp on AWS: composes one construct per concern; the app model supplies the details. */
@@ -39,6 +42,7 @@ export class ChirpStack extends Stack {
   public readonly fanout: Fanout;
   public readonly transcoder: Transcoder;
   public readonly mediaSweeper: MediaSweeper;
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ChirpStackProps = {}) {
     super(scope, id, props);
@@ -88,6 +92,23 @@ export class ChirpStack extends Stack {
       projectRoot,
     });
 
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
+      routeFunctions: this.api.functions,
+      eventFunctions: [this.fanout.function, this.transcoder.function, this.mediaSweeper.function],
+      fanout: this.fanout.function,
+      transcoder: this.transcoder.function,
+      failureQueues: {
+        Fanout: this.fanout.failures.queue,
+        Transcoder: this.transcoder.failures.queue,
+      },
+      httpApi: this.api.api,
+      stage: this.api.stage,
+      cache: this.cache,
+      tables: [resources.tweetsTable, resources.metadataTable],
+      sweeperScheduleMinutes: MEDIA_SWEEPER_FUNCTION.scheduleMinutes,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API base URL' });
     new CfnOutput(this, 'CdnDomain', {
       value: this.cdn.distribution.distributionDomainName,
@@ -98,5 +119,7 @@ export class ChirpStack extends Stack {
     new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
     new CfnOutput(this, 'TweetsTableName', { value: resources.tweetsTable.tableName });
     new CfnOutput(this, 'MetadataTableName', { value: resources.metadataTable.tableName });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
   }
 }

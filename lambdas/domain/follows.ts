@@ -78,6 +78,8 @@ export interface FollowGraph {
   readonly followees: string[];
   /** The followees with too many followers to be fanned out; merged when timelines are read. */
   readonly celebrities: string[];
+  /** Newest tweet id of the user and each followee who has tweeted (rebuild-authors.ts). */
+  readonly lastTweetIds: ReadonlyMap<string, string>;
   /**
    * Set when a follow or unfollow by this user could not update their cached home timeline
    * (`timeline_stale_at` on their profile): the timeline must be rebuilt from DynamoDB, then the
@@ -114,8 +116,14 @@ export async function loadFollowGraph(deps: Deps, userId: string): Promise<Follo
     deps.dynamo,
     deps.tables.metadata,
     [userId, ...following].map((id) => METADATA_KEYS.profile(id)),
-    { projection: 'pk, follower_count, timeline_stale_at', consistent: true },
+    { projection: 'pk, follower_count, timeline_stale_at, last_tweet_id', consistent: true },
   );
+  const lastTweetIds = new Map<string, string>();
+  for (const item of profiles) {
+    if (typeof item.last_tweet_id === 'string') {
+      lastTweetIds.set(String(item.pk).slice('USER#'.length), item.last_tweet_id);
+    }
+  }
   const staleAt = profiles.find((item) => item.pk === ownPk)?.timeline_stale_at;
   const celebrities = profiles
     .filter(
@@ -143,6 +151,7 @@ export async function loadFollowGraph(deps: Deps, userId: string): Promise<Follo
   return {
     followees: following,
     celebrities,
+    lastTweetIds,
     ...(typeof staleAt === 'string' ? { timelineStaleAt: staleAt } : {}),
   };
 }

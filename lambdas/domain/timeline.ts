@@ -19,6 +19,7 @@ import {
   type FollowGraph,
 } from './follows';
 import { parseTweetId } from './ids';
+import { authorsToRead } from './rebuild-authors';
 import { mergeNewest, mergeNewestFirst, newestTweetIds } from './timeline-sources';
 import { finishBuild, readStoredPage, startBuild } from './timeline-store';
 import { hydrateTweets } from './tweet-cache';
@@ -112,7 +113,11 @@ export async function readHomeTimeline(
     graph = loaded;
     const authors = fannedOutAuthors(userId, loaded);
     if (marker !== undefined) {
-      const rebuilt = await mergeNewest(deps, authors, MAX);
+      const rebuilt = await mergeNewest(
+        deps,
+        authorsToRead(authors, loaded.lastTweetIds, MAX),
+        MAX,
+      );
       await finishBuild(deps.redis, userId, marker, rebuilt, MAX);
       candidates = rebuilt.filter((id) => before === undefined || id < before).slice(0, want + 1);
       // Any failure marked before that graph read is covered by this rebuild (if finishing it
@@ -121,7 +126,9 @@ export async function readHomeTimeline(
         await clearTimelineStale(deps, userId, loaded.timelineStaleAt);
       }
     } else {
-      candidates = await mergeNewest(deps, authors, want + 1, before);
+      const depth = served + want + 1;
+      const readers = authorsToRead(authors, loaded.lastTweetIds, depth);
+      candidates = await mergeNewest(deps, readers, want + 1, before);
     }
   }
   graph ??= await loadFollowGraph(deps, userId);

@@ -197,6 +197,16 @@ function createTransaction(
       },
     });
   }
+  // The author's newest tweet, so timeline rebuilds read only authors who can contribute
+  // (rebuild-authors.ts).
+  items.push({
+    Update: {
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.profile(record.user_id),
+      UpdateExpression: 'SET user_id = :user, last_tweet_id = :tweet',
+      ExpressionAttributeValues: { ':user': record.user_id, ':tweet': record.tweet_id },
+    },
+  });
   if (idempotencyKey !== undefined) {
     const stored: IdempotencyRecord & Record<string, unknown> = {
       ...METADATA_KEYS.idempotency(record.user_id, idempotencyKey),

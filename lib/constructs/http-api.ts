@@ -37,6 +37,8 @@ export class ChirpApi extends Construct {
   public readonly functions: ReadonlyMap<string, ChirpFunction>;
   /** Base URL of the stage, e.g. https://abc.execute-api.us-east-1.amazonaws.com/ */
   public readonly url: string;
+  /** The one stage (its metrics: 5xx, latency). */
+  public readonly stage: apigwv2.HttpStage;
 
   constructor(scope: Construct, id: string, props: ChirpApiProps) {
     super(scope, id);
@@ -135,6 +137,7 @@ export class ChirpApi extends Construct {
       },
     });
     this.url = stage.url;
+    this.stage = stage;
 
     const functions = new Map<string, ChirpFunction>();
     for (const route of props.routes) {
