@@ -6,7 +6,8 @@
  * and one of media. A missing timeline is rebuilt from DynamoDB; with Redis down, pages are
  * served straight from DynamoDB. Celebrity followees' tweets are merged in here.
  */
-import { LIMITS } from '../../app/model';
+import { LIMITS, METRICS } from '../../app/model';
+import { countMetric } from '../shared/metrics';
 import { invalidRequest } from '../shared/errors';
 import { cacheKeys } from './cache-keys';
 import { tryGetMany, tryPipeline } from './cache';
@@ -111,13 +112,10 @@ export async function readHomeTimeline(
     // after it lands in the key.
     const loaded = await loadFollowGraph(deps, userId);
     graph = loaded;
-    const authors = fannedOutAuthors(userId, loaded);
+    // Only authors who can have a tweet among the timeline's newest MAX: at most MAX queries.
+    const authors = authorsToRead(fannedOutAuthors(userId, loaded), loaded.lastTweetIds, MAX);
     if (marker !== undefined) {
-      const rebuilt = await mergeNewest(
-        deps,
-        authorsToRead(authors, loaded.lastTweetIds, MAX),
-        MAX,
-      );
+      const rebuilt = await mergeNewest(deps, authors, MAX);
       await finishBuild(deps.redis, userId, marker, rebuilt, MAX);
       candidates = rebuilt.filter((id) => before === undefined || id < before).slice(0, want + 1);
       // Any failure marked before that graph read is covered by this rebuild (if finishing it
@@ -126,13 +124,12 @@ export async function readHomeTimeline(
         await clearTimelineStale(deps, userId, loaded.timelineStaleAt);
       }
     } else {
-      const depth = served + want + 1;
-      const readers = authorsToRead(authors, loaded.lastTweetIds, depth);
-      candidates = await mergeNewest(deps, readers, want + 1, before);
+      candidates = await mergeNewest(deps, authors, want + 1, before);
     }
   }
   graph ??= await loadFollowGraph(deps, userId);
   if (graph.celebrities.length > 0) {
+    countMetric(METRICS.names.celebrityMerges);
     const merged = await celebrityTweetIds(deps, graph.celebrities, want + 1, before);
     candidates = mergeNewestFirst([candidates, merged], want + 1);
   }

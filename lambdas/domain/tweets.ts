@@ -327,7 +327,9 @@ export async function getTweet(deps: Deps, tweetId: string): Promise<TweetJson> 
   if (key === undefined) throw tweetNotFound();
   const cacheKey = cacheKeys.tweet(tweetId);
   const cached = await tryCommand(deps.redis, 'get tweet', (redis) => redis.get(cacheKey));
-  if (cached !== undefined && cached !== null) {
+  const hit = cached !== undefined && cached !== null;
+  countMetric(hit ? METRICS.names.cacheHit : METRICS.names.cacheMiss);
+  if (hit) {
     if (isNegativeEntry(cached)) throw tweetNotFound();
     return cached;
   }

@@ -14,7 +14,7 @@ import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { ServiceUnavailableError, tooManyRequests } from '../shared/errors';
 import { logger } from '../shared/logger';
 import type { UploadDeps } from './deps';
-import { isConditionalCheckFailed } from './dynamo';
+import { isConditionalCheckFailed, sleep } from './dynamo';
 
 export interface UploadQuota {
   readonly pendingMax: number;
@@ -34,8 +34,11 @@ interface QuotaItem {
 
 type QuotaDeps = Pick<UploadDeps, 'dynamo' | 'tables'>;
 
-/** Each failed attempt repairs one thing (create, new day, prune) or lost a race to a reservation. */
-const ATTEMPTS = 10;
+/**
+ * Each failed attempt repairs one thing (create, new day, prune) or lost a race to a concurrent
+ * reservation, which took a slot: a caller's concurrent inits settle within a few rounds.
+ */
+const ATTEMPTS = 20;
 /** Prune at most this many slots per write (names in one update expression). */
 const PRUNE_MAX = 50;
 
@@ -80,6 +83,8 @@ export async function reserveUpload(
       ConsistentRead: true,
     });
     const item = (out.Item ?? {}) as QuotaItem;
+    // An SDK retry of an update DynamoDB had applied: the reservation is ours already.
+    if (item.pending?.[mediaId] !== undefined) return;
     if (item.pending === undefined || item.bytes_day !== today) {
       await startDay(deps, userId, today);
       continue;
@@ -91,8 +96,11 @@ export async function reserveUpload(
         (nextUtcDayMs(nowMs) - nowMs) / 1000,
       );
     }
-    // Not full when read: a concurrent reservation or prune changed the item. Try again.
-    if (Object.keys(item.pending).length < quota.pendingMax) continue;
+    // Not full when read: a concurrent reservation or prune changed the item. Try again, spread.
+    if (Object.keys(item.pending).length < quota.pendingMax) {
+      await sleep(5 + Math.random() * 20);
+      continue;
+    }
     const nowSeconds = nowMs / 1000;
     const expired = Object.entries(item.pending)
       .filter(([, expires]) => expires <= nowSeconds)

@@ -3,10 +3,11 @@
  * before reading its input, so a limited request writes nothing. The route's class comes from the
  * app model by the event's route key; limits from RATE_LIMITS over the model's defaults.
  */
-import { ENV, ROUTES, type RateLimitClass } from '../../app/model';
+import { ENV, METRICS, ROUTES, type RateLimitClass } from '../../app/model';
 import { enforceRateLimit, parseRateLimits } from '../domain/rate-limit';
 import { redis } from '../shared/clients';
 import { optionalEnv } from '../shared/config';
+import { countMetric } from '../shared/metrics';
 import { callerId, type HttpEvent } from '../shared/http';
 
 const limits = parseRateLimits(optionalEnv(ENV.rateLimits));
@@ -20,6 +21,12 @@ export async function limitedCaller(event: HttpEvent): Promise<string> {
   const routeClass =
     classByRouteKey.get(event.routeKey) ??
     (event.requestContext.http.method === 'GET' ? 'read' : 'write');
-  await enforceRateLimit(redis, limits, userId, routeClass);
+  try {
+    const outcome = await enforceRateLimit(redis, limits, userId, routeClass);
+    if (outcome === 'unavailable') countMetric(METRICS.names.rateLimiterUnavailable);
+  } catch (error) {
+    countMetric(METRICS.names.rateLimited);
+    throw error;
+  }
   return userId;
 }

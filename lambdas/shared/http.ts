@@ -12,6 +12,7 @@ import type {
 import { USER_ID_PATTERN } from '../../app/model';
 import { DomainError, ServiceUnavailableError, invalidRequest, unauthorized } from './errors';
 import { logger } from './logger';
+import { publishMetrics } from './metrics';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -111,6 +112,8 @@ export function httpHandler(
       }
       logger.error('unhandled error', { error });
       return errorResponse(500, 'internal_error', 'Internal error');
+    } finally {
+      publishMetrics();
     }
   };
 }
