@@ -1,5 +1,6 @@
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ENV } from '../app/model';
 import { ChirpStack } from './chirp-stack';
 
 /** Context keys the app reads (`-c key=value`). */
@@ -9,6 +10,18 @@ export const CONTEXT = {
   corsOrigins: 'corsOrigins',
   stackName: 'stackName',
   alarmEmail: 'alarmEmail',
+  rateLimits: 'rateLimits',
+  maxFollowees: 'maxFollowees',
+  pendingUploadsMax: 'pendingUploadsMax',
+  uploadBytesPerDay: 'uploadBytesPerDay',
+} as const;
+
+/** Context keys that set a per-user limit, and the variable each becomes. */
+const LIMIT_CONTEXT = {
+  [CONTEXT.rateLimits]: ENV.rateLimits,
+  [CONTEXT.maxFollowees]: ENV.maxFollowees,
+  [CONTEXT.pendingUploadsMax]: ENV.pendingUploadsMax,
+  [CONTEXT.uploadBytesPerDay]: ENV.uploadBytesPerDay,
 } as const;
 
 export const DEFAULT_REGION = 'us-east-1';
@@ -28,6 +41,12 @@ export function buildChirpApp(app: App): ChirpStack {
     replicaRegions,
     corsOrigins: listContext(app, CONTEXT.corsOrigins),
     alarmEmail: stringContext(app, CONTEXT.alarmEmail),
+    limits: Object.fromEntries(
+      Object.entries(LIMIT_CONTEXT).flatMap(([key, variable]) => {
+        const value = stringContext(app, key);
+        return value === undefined ? [] : [[variable, value]];
+      }),
+    ),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;

@@ -30,6 +30,11 @@ export interface ChirpStackProps extends StackProps {
   readonly projectRoot?: string;
   /** Email address subscribed to the alarm topic. @default - none */
   readonly alarmEmail?: string;
+  /**
+   * Per-user limits for the route functions, as their environment variables (ENV.rateLimits,
+   * maxFollowees, pendingUploadsMax, uploadBytesPerDay). @default - the app model's LIMITS
+   */
+  readonly limits?: Readonly<Record<string, string>>;
 }
 
 /** Chirp on AWS: composes one construct per concern; the app model supplies the details. */
@@ -73,7 +78,13 @@ export class ChirpStack extends Stack {
       cache: this.cache,
     };
 
-    this.api = new ChirpApi(this, 'Http', { routes: ROUTES, resources, corsOrigins, projectRoot });
+    this.api = new ChirpApi(this, 'Http', {
+      routes: ROUTES,
+      resources,
+      corsOrigins,
+      projectRoot,
+      ...(props.limits !== undefined ? { environment: props.limits } : {}),
+    });
     this.fanout = new Fanout(this, 'Fanout', {
       spec: FANOUT_FUNCTION,
       resources,

@@ -21,6 +21,8 @@ export interface ChirpApiProps {
   readonly throttlingBurstLimit?: number;
   /** Directory the routes' entry paths are relative to. @default the repository root */
   readonly projectRoot?: string;
+  /** Extra environment of every route function (per-user limits). @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -145,6 +147,7 @@ export class ChirpApi extends Construct {
         spec: route,
         resources: props.resources,
         projectRoot: props.projectRoot,
+        ...(props.environment !== undefined ? { environment: props.environment } : {}),
       });
       functions.set(route.id, fn);
       this.api.addRoutes({

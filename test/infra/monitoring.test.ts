@@ -216,3 +216,25 @@ describe('dashboard', () => {
     }
   });
 });
+
+describe('per-user limits from context', () => {
+  it('reach every route function as its environment, and only the route functions', () => {
+    const limited = synthChirp({
+      context: { rateLimits: 'write=120/60', maxFollowees: '7500' },
+    });
+    try {
+      const env = (fn: import('../../lib/constructs/chirp-function').ChirpFunction) =>
+        (
+          limited.template.toJSON().Resources[logicalId(limited.stack, fn)] as {
+            Properties: { Environment: { Variables: Record<string, unknown> } };
+          }
+        ).Properties.Environment.Variables;
+      for (const fn of limited.stack.api.functions.values()) {
+        expect(env(fn)).toMatchObject({ RATE_LIMITS: 'write=120/60', MAX_FOLLOWEES: '7500' });
+      }
+      expect(env(limited.stack.fanout.function).RATE_LIMITS).toBeUndefined();
+    } finally {
+      fs.rmSync(limited.outdir, { recursive: true, force: true });
+    }
+  });
+});
