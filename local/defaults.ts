@@ -11,8 +11,9 @@ export const DEFAULT_CDN_PORT = 3001;
 export const DEFAULT_DOCS_PORT = 3002;
 
 /**
- * Handler environment for load drivers (soak, bench), which measure the system and not its
- * per-user limits: budgets no driver reaches (a soak user makes hundreds of requests a minute).
+ * Handler environment for load drivers (soak, bench, the test stack), which exercise the system and
+ * not its per-user limits: budgets no driver reaches (a soak user makes hundreds of requests a
+ * minute).
  */
 export const LOAD_DRIVER_ENV: Readonly<Record<string, string>> = {
   [ENV.rateLimits]: 'read=1000000/1,write=1000000/1,media_init=1000000/1',
