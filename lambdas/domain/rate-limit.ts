@@ -3,9 +3,9 @@
  * that stores one timestamp per caller and class instead of a count and a refill timer), in one
  * Lua script on one key, so concurrent requests of one caller cannot both take the last token.
  *
- * Why a script of our own rather than rate-limiter-flexible: that library needs an ioredis or
- * node-redis client, and the cache client is our own (lambdas/shared/redis-client.ts); GCRA is
- * nine lines of Lua.
+ * Why a script of our own rather than rate-limiter-flexible: it was written against the project's
+ * own Redis client (since replaced by ioredis), and GCRA is nine lines of Lua in one EVAL; the
+ * library now fits the client and could replace it.
  *
  * The cache being down fails open, for reads and writes alike: the limiter protects capacity that
  * is shared, and what a cache outage leaves unguarded is bounded elsewhere. The costly abuses,
@@ -16,8 +16,7 @@
 import { LIMITS, type RateLimitClass } from '../../app/model';
 import { tooManyRequests } from '../shared/errors';
 import type { CacheClient } from '../shared/clients';
-import { RedisScript } from '../shared/redis-client';
-import { tryCache } from './cache';
+import { tryCommand } from './cache';
 
 export interface RateLimit {
   readonly limit: number;
@@ -32,17 +31,14 @@ export type RateLimits = Readonly<Record<RateLimitClass, RateLimit>>;
  * would be full again. A request is allowed if, after adding its interval, the TAT is at most one
  * period ahead. Returns {1, 0} when allowed, {0, ms until one would be}.
  */
-const GCRA = new RedisScript(
-  `
+const GCRA = `
 local now = tonumber(ARGV[1])
 local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or 0), now)
 local next_tat = tat + tonumber(ARGV[2])
 local wait = next_tat - tonumber(ARGV[3]) - now
 if wait > 0 then return {0, wait} end
 redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
-return {1, 0}`,
-  1,
-);
+return {1, 0}`;
 
 /** The key of one caller's bucket for one class; the hash tag keeps it in the caller's slot. */
 export const rateLimitKey = (userId: string, routeClass: RateLimitClass) =>
@@ -63,9 +59,10 @@ export async function enforceRateLimit(
 ): Promise<RateLimitOutcome> {
   const { limit, periodSeconds } = limits[routeClass];
   const periodMs = periodSeconds * 1000;
-  const reply = await tryCache('rate limit', () =>
-    redis.evalScript(
+  const reply = await tryCommand(redis, 'rate limit', (client) =>
+    client.eval(
       GCRA,
+      1,
       rateLimitKey(userId, routeClass),
       Math.floor(nowMs),
       Math.ceil(periodMs / limit),

@@ -4,9 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { LIMITS, METADATA_KEYS } from '../../app/model';
+import { LIMITS, METADATA_KEYS, METRICS } from '../../app/model';
 import { badRequest, invalidRequest, unprocessable } from '../shared/errors';
 import { logger } from '../shared/logger';
+import { countMetric } from '../shared/metrics';
 import { cacheKeys } from './cache-keys';
 import { tryCommand, tryPipeline } from './cache';
 import { nowMs, type Deps } from './deps';
@@ -109,8 +110,12 @@ export async function createTweet(
   idempotencyKey?: string,
 ): Promise<CreateTweetResult> {
   const hash = requestHash(input);
-  const replay = async () =>
-    idempotencyKey === undefined ? undefined : replayIdempotent(deps, userId, idempotencyKey, hash);
+  const replay = async () => {
+    if (idempotencyKey === undefined) return undefined;
+    const replayed = await replayIdempotent(deps, userId, idempotencyKey, hash);
+    if (replayed !== undefined) countMetric(METRICS.names.idempotentReplay);
+    return replayed;
+  };
 
   const earlier = await replay();
   if (earlier !== undefined) return earlier;
