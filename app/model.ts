@@ -38,6 +38,17 @@ export const ENV = {
   maxVideoSeconds: 'MAX_VIDEO_SECONDS',
   /** Powertools Logger service name. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
+  /**
+   * Optional: per-caller rate limits overriding LIMITS.rateLimits, e.g.
+   * `read=600/60,write=60/60,media_init=30/1800` (requests per period in seconds).
+   */
+  rateLimits: 'RATE_LIMITS',
+  /** Optional: most followees per user (default LIMITS.maxFolloweesDefault). */
+  maxFollowees: 'MAX_FOLLOWEES',
+  /** Optional: most media per user waiting for their upload (default LIMITS.pendingUploadsMaxDefault). */
+  pendingUploadsMax: 'PENDING_UPLOADS_MAX',
+  /** Optional: bytes a user may declare in media inits per UTC day (default LIMITS.uploadBytesPerDayDefault). */
+  uploadBytesPerDay: 'UPLOAD_BYTES_PER_DAY',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -64,6 +75,22 @@ export const LIMITS = {
   pageDefaultLimit: 20,
   pageMaxLimit: 100,
   fanoutMaxFollowersDefault: 10_000,
+  /**
+   * Per-caller request budgets by route class (docs/operations.md defends them against X's and
+   * Mastodon's published limits). A caller may spend a whole budget at once, then one request per
+   * period / limit (GCRA, a token bucket without a refill timer).
+   */
+  rateLimits: {
+    read: { limit: 600, periodSeconds: 60 },
+    write: { limit: 60, periodSeconds: 60 },
+    media_init: { limit: 30, periodSeconds: 30 * 60 },
+  },
+  /** X lets an account follow 5,000 until it has more followers; Mastodon allows 7,500. */
+  maxFolloweesDefault: 5000,
+  /** Media whose upload URL is still valid and unused, per user. */
+  pendingUploadsMaxDefault: 20,
+  /** Bytes declared in media inits per user per UTC day (the signed Content-Length holds them to it). */
+  uploadBytesPerDayDefault: 2 * 1024 * 1024 * 1024,
   /** Accepted upload types and their maximum sizes in bytes. */
   mediaTypes: {
     'image/jpeg': 16 * 1024 * 1024,
@@ -74,6 +101,9 @@ export const LIMITS = {
     'video/quicktime': 512 * 1024 * 1024,
   } as Readonly<Record<string, number>>,
 } as const;
+
+/** Which per-caller budget a route spends (LIMITS.rateLimits). */
+export type RateLimitClass = keyof typeof LIMITS.rateLimits;
 
 export const USER_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -138,6 +168,7 @@ export const TWEETS_TABLE: TableSchema = {
  * | follow edge (out) | USER#{follower}              | FOLLOWS#{followee} | "followees of X" for timeline rebuilds |
  * | follow edge (in)  | USER#{followee}              | FOLLOWER#{follower}| "followers of X" for fanout |
  * | idempotency       | IDEMPOTENCY#{user}#{key}     | IDEMPOTENCY        | request_hash, tweet_id, expires_at (TTL 24 h) |
+ * | upload quota      | USER#{user_id}               | UPLOAD_QUOTA       | pending (media id -> URL expiry), bytes_day, bytes_used |
  *
  * Both follow edges and the profile counters change in one transaction, so the two directions
  * never disagree. Both GSIs are sparse, so the media sweeper finds its work with one Query each:
@@ -186,6 +217,7 @@ export const METADATA_KEYS = {
     pk: `IDEMPOTENCY#${userId}#${key}`,
     sk: 'IDEMPOTENCY',
   }),
+  uploadQuota: (userId: string) => ({ pk: `USER#${userId}`, sk: 'UPLOAD_QUOTA' }),
   followsPrefix: 'FOLLOWS#',
   followerPrefix: 'FOLLOWER#',
   processingIndex: { name: 'gsi1', pk: 'PROCESSING' },
@@ -247,34 +279,30 @@ export interface RouteSpec extends FunctionSpec {
   readonly method: HttpMethod;
   /** API Gateway path, with {param} placeholders. */
   readonly path: string;
+  /** The caller's budget this route spends; the limiter keeps it in the cache. */
+  readonly rateLimit: RateLimitClass;
 }
 
-/** Every HTTP route. Each requires the JWT authorizer; the caller is the token's `sub`. */
+/**
+ * Every HTTP route. Each requires the JWT authorizer; the caller is the token's `sub`. Every route
+ * has cache access, for the per-caller rate limit (lambdas/http/limit.ts).
+ */
 export const ROUTES: readonly RouteSpec[] = [
   {
     id: 'InitMedia',
     method: 'POST',
     path: '/v1/media/init',
     entry: 'lambdas/http/init-media.ts',
-    access: {
-      metadataTable: 'write',
-      presignUploads: true,
-      itemGrants: [
-        {
-          table: 'metadataTable',
-          actions: ['GetItem'],
-          partitionKeyPrefix: 'MEDIA#',
-          usedBy: 'media-upload.ts isOwnRecord: after a retried put, is the stored record ours?',
-        },
-      ],
-    },
+    access: { metadataTable: 'readWrite', presignUploads: true, cache: true },
+    rateLimit: 'media_init',
   },
   {
     id: 'GetMedia',
     method: 'GET',
     path: '/v1/media/{media_id}',
     entry: 'lambdas/http/get-media.ts',
-    access: { metadataTable: 'read' },
+    access: { metadataTable: 'read', cache: true },
+    rateLimit: 'read',
   },
   {
     id: 'CreateTweet',
@@ -293,6 +321,7 @@ export const ROUTES: readonly RouteSpec[] = [
         },
       ],
     },
+    rateLimit: 'write',
   },
   {
     id: 'GetTweet',
@@ -300,6 +329,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/v1/tweets/{tweet_id}',
     entry: 'lambdas/http/get-tweet.ts',
     access: { tweetsTable: 'read', metadataTable: 'read', cache: true },
+    rateLimit: 'read',
   },
   {
     id: 'DeleteTweet',
@@ -307,6 +337,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/v1/tweets/{tweet_id}',
     entry: 'lambdas/http/delete-tweet.ts',
     access: { tweetsTable: 'readWrite', metadataTable: 'readWrite', cache: true },
+    rateLimit: 'write',
   },
   {
     id: 'GetTimeline',
@@ -326,6 +357,7 @@ export const ROUTES: readonly RouteSpec[] = [
         },
       ],
     },
+    rateLimit: 'read',
   },
   {
     id: 'ListUserTweets',
@@ -333,6 +365,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/v1/users/{user_id}/tweets',
     entry: 'lambdas/http/list-user-tweets.ts',
     access: { tweetsTable: 'read', metadataTable: 'read', cache: true },
+    rateLimit: 'read',
   },
   {
     id: 'FollowUser',
@@ -340,6 +373,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/v1/users/{user_id}/follow',
     entry: 'lambdas/http/follow-user.ts',
     access: { tweetsTable: 'read', metadataTable: 'readWrite', cache: true },
+    rateLimit: 'write',
   },
   {
     id: 'UnfollowUser',
@@ -347,6 +381,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/v1/users/{user_id}/follow',
     entry: 'lambdas/http/unfollow-user.ts',
     access: { metadataTable: 'readWrite', cache: true },
+    rateLimit: 'write',
   },
 ];
 
@@ -451,4 +486,36 @@ export const MEDIA_CDN_CORS = {
   maxAgeSeconds: 24 * 60 * 60,
   /** CloudFront's headers replace any CORS headers from the origin. */
   originOverride: true,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Application metrics
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What only the application knows, emitted with Powertools Metrics as CloudWatch embedded metric
+ * format (a log line, no API call). Every metric carries the `service` dimension, the Powertools
+ * service name, which on AWS is the function's id (so a route's metrics are its route id's); media
+ * metrics add `media_kind` (image, video). The dashboard and alarms read these.
+ */
+export const METRICS = {
+  namespace: 'Chirp',
+  /** Dimension names beyond `service`. */
+  dimensions: { mediaKind: 'media_kind' },
+  names: {
+    cacheHit: 'CacheHit',
+    cacheMiss: 'CacheMiss',
+    rateLimited: 'RateLimited',
+    /** The limiter could not reach the cache and let the request through. */
+    rateLimiterUnavailable: 'RateLimiterUnavailable',
+    idempotentReplay: 'IdempotentReplay',
+    fanoutDeliveries: 'FanoutDeliveries',
+    fanoutTimelinesSkipped: 'FanoutTimelinesSkipped',
+    celebrityMerges: 'CelebrityMerges',
+    mediaProcessed: 'MediaProcessed',
+    mediaFailed: 'MediaFailed',
+    mediaProcessingMs: 'MediaProcessingDuration',
+    /** Media the sweeper found stuck in processing and marked failed. */
+    mediaProcessingTimeouts: 'MediaProcessingTimeouts',
+  },
 } as const;

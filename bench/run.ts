@@ -13,6 +13,7 @@ import { initFigures } from './figures/init';
 import { mediaFigures } from './figures/media';
 import { formatTable, guarded, progress, writeReport, type Row } from './lib/report';
 import { lastJsonLine, mustRun } from './lib/process';
+import { LOAD_DRIVER_ENV } from '../local/defaults';
 
 const quick = process.env.BENCH_QUICK === '1';
 const only = new Set(
@@ -26,7 +27,7 @@ async function withServices<T>(run: (services: Services) => Promise<T>): Promise
   progress('starting DynamoDB Local (in memory), the S3 emulator and redis-server on free ports');
   const services = await startServices({ dynamoInMemory: true });
   // Handlers build their clients at module scope from process.env, as on Lambda.
-  Object.assign(process.env, services.env, {
+  Object.assign(process.env, services.env, LOAD_DRIVER_ENV, {
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
     CDN_BASE_URL: process.env.CDN_BASE_URL ?? 'http://127.0.0.1:1/cdn',
   });

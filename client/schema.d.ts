@@ -382,6 +382,24 @@ export interface components {
           'media_not_found' | 'media_failed' | 'media_already_attached' | 'idempotency_key_reused';
       };
     };
+    RateLimitedError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'rate_limited';
+      };
+    };
+    UploadThrottledError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @enum {unknown} */
+        code?: 'rate_limited' | 'too_many_pending_uploads' | 'upload_budget_exceeded';
+      };
+    };
+    FollowingLimitError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'following_limit_reached';
+      };
+    };
     MediaTooLargeError: components['schemas']['ApiError'] & {
       error?: {
         /** @constant */
@@ -468,14 +486,51 @@ export interface components {
         'application/json': components['schemas']['GatewayMessage'];
       };
     };
-    /** @description API Gateway: the stage's throttling limit was hit: `{"message": "Too Many Requests"}`. Retry with backoff. */
+    /**
+     * @description `rate_limited`: the caller spent this route's budget (reads, writes or media inits per
+     *     caller; docs/operations.md); nothing was written. Retry after `Retry-After` seconds. Or API
+     *     Gateway's `{"message": "Too Many Requests"}` when the stage's throttling limit was hit (no
+     *     `Retry-After`): retry with backoff.
+     */
     Throttled: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        'retry-after': components['headers']['OptionalRetryAfter'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json':
+          components['schemas']['RateLimitedError'] | components['schemas']['GatewayMessage'];
+      };
+    };
+    /**
+     * @description As `Throttled`, and the caller's upload quota: `too_many_pending_uploads` (upload URLs still
+     *     valid and unused, at most 20; `Retry-After` until the oldest expires) or
+     *     `upload_budget_exceeded` (bytes declared today, at most 2 GiB; `Retry-After` until
+     *     midnight UTC). Nothing was written.
+     */
+    UploadThrottled: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        'retry-after': components['headers']['OptionalRetryAfter'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json':
+          components['schemas']['UploadThrottledError'] | components['schemas']['GatewayMessage'];
+      };
+    };
+    /**
+     * @description `following_limit_reached`: the caller follows the most accounts allowed (5,000 by
+     *     default); nothing was written. Unfollow some first.
+     */
+    FollowingLimit: {
       headers: {
         'apigw-requestid': components['headers']['RequestId'];
         [name: string]: unknown;
       };
       content: {
-        'application/json': components['schemas']['GatewayMessage'];
+        'application/json': components['schemas']['FollowingLimitError'];
       };
     };
     /**
@@ -604,6 +659,8 @@ export interface components {
     RequestId: string;
     /** @description Seconds to wait before retrying. */
     RetryAfter: string;
+    /** @description Seconds to wait before retrying (sent with the handler's 429s, not API Gateway's). */
+    OptionalRetryAfter: string;
   };
   pathItems: never;
 }
@@ -669,7 +726,7 @@ export interface operations {
           'application/json': components['schemas']['UnsupportedMediaTypeError'];
         };
       };
-      429: components['responses']['Throttled'];
+      429: components['responses']['UploadThrottled'];
       500: components['responses']['InternalError'];
       503: components['responses']['ServiceUnavailable'];
     };
@@ -928,6 +985,7 @@ export interface operations {
       400: components['responses']['BadFollowee'];
       401: components['responses']['Unauthorized'];
       413: components['responses']['PayloadTooLarge'];
+      422: components['responses']['FollowingLimit'];
       429: components['responses']['Throttled'];
       500: components['responses']['InternalError'];
       503: components['responses']['ServiceUnavailable'];

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ENV } from '../app/model';
 import { ChirpStack } from './chirp-stack';
 import {
   checkReplicaChange,
@@ -23,6 +24,19 @@ export const CONTEXT = {
   transcoderMemoryMb: 'transcoderMemoryMb',
   /** Transcoder reserved concurrency; 0 reserves none (default: the model's). */
   transcoderReservedConcurrency: 'transcoderReservedConcurrency',
+  alarmEmail: 'alarmEmail',
+  rateLimits: 'rateLimits',
+  maxFollowees: 'maxFollowees',
+  pendingUploadsMax: 'pendingUploadsMax',
+  uploadBytesPerDay: 'uploadBytesPerDay',
+} as const;
+
+/** Context keys that set a per-user limit, and the variable each becomes. */
+const LIMIT_CONTEXT = {
+  [CONTEXT.rateLimits]: ENV.rateLimits,
+  [CONTEXT.maxFollowees]: ENV.maxFollowees,
+  [CONTEXT.pendingUploadsMax]: ENV.pendingUploadsMax,
+  [CONTEXT.uploadBytesPerDay]: ENV.uploadBytesPerDay,
 } as const;
 
 export const DEFAULT_REGION = 'us-east-1';
@@ -67,6 +81,13 @@ export function buildChirpApp(app: App): ChirpStack {
       CONTEXT.transcoderReservedConcurrency,
       0,
       10_000,
+    ),
+    alarmEmail: stringContext(app, CONTEXT.alarmEmail),
+    limits: Object.fromEntries(
+      Object.entries(LIMIT_CONTEXT).flatMap(([key, variable]) => {
+        const value = stringContext(app, key);
+        return value === undefined ? [] : [[variable, value]];
+      }),
     ),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

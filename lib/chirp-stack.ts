@@ -18,6 +18,7 @@ import { ChirpApi } from './constructs/http-api';
 import { MediaCdn } from './constructs/media-cdn';
 import { MediaStorage } from './constructs/media-storage';
 import { MediaSweeper } from './constructs/media-sweeper';
+import { Monitoring } from './constructs/monitoring';
 import { ChirpTables } from './constructs/tables';
 import { Transcoder } from './constructs/transcoder';
 
@@ -32,6 +33,13 @@ export interface ChirpStackProps extends StackProps {
   readonly transcoderMemoryMb?: number;
   /** 0 reserves none. @default TRANSCODER_RESERVED_CONCURRENCY */
   readonly transcoderReservedConcurrency?: number;
+  /** Email address subscribed to the alarm topic. @default - none */
+  readonly alarmEmail?: string;
+  /**
+   * Per-user limits for the route functions, as their environment variables (ENV.rateLimits,
+   * maxFollowees, pendingUploadsMax, uploadBytesPerDay). @default - the app model's LIMITS
+   */
+  readonly limits?: Readonly<Record<string, string>>;
 }
 
 /** Chirp on AWS: composes one construct per concern; the app model supplies the details. */
@@ -44,6 +52,7 @@ export class ChirpStack extends Stack {
   public readonly fanout: Fanout;
   public readonly transcoder: Transcoder;
   public readonly mediaSweeper: MediaSweeper;
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ChirpStackProps = {}) {
     super(scope, id, props);
@@ -79,7 +88,13 @@ export class ChirpStack extends Stack {
       resources.mediaBucket,
     );
 
-    this.api = new ChirpApi(this, 'Http', { routes: ROUTES, resources, corsOrigins, projectRoot });
+    this.api = new ChirpApi(this, 'Http', {
+      routes: ROUTES,
+      resources,
+      corsOrigins,
+      projectRoot,
+      ...(props.limits !== undefined ? { environment: props.limits } : {}),
+    });
     this.fanout = new Fanout(this, 'Fanout', {
       spec: FANOUT_FUNCTION,
       resources,
@@ -102,6 +117,23 @@ export class ChirpStack extends Stack {
       projectRoot,
     });
 
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
+      routeFunctions: this.api.functions,
+      eventFunctions: [this.fanout.function, this.transcoder.function, this.mediaSweeper.function],
+      fanout: this.fanout.function,
+      transcoder: this.transcoder.function,
+      failureQueues: {
+        Fanout: this.fanout.failures.queue,
+        Transcoder: this.transcoder.failures.queue,
+      },
+      httpApi: this.api.api,
+      stage: this.api.stage,
+      cache: this.cache,
+      tables: [resources.tweetsTable, resources.metadataTable],
+      sweeperScheduleMinutes: MEDIA_SWEEPER_FUNCTION.scheduleMinutes,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'HTTP API base URL' });
     new CfnOutput(this, 'CdnDomain', {
       value: this.cdn.distribution.distributionDomainName,
@@ -112,5 +144,7 @@ export class ChirpStack extends Stack {
     new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
     new CfnOutput(this, 'TweetsTableName', { value: resources.tweetsTable.tableName });
     new CfnOutput(this, 'MetadataTableName', { value: resources.metadataTable.tableName });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
   }
 }

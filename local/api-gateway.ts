@@ -406,6 +406,8 @@ export interface ApiGatewayOptions {
   readonly log: Log;
   /** The corsPreflight configuration; undefined or no origins: no CORS, as on AWS by default. */
   readonly cors?: ApiGatewayCors;
+  /** GET pages of the local stack itself (no authorizer), e.g. /_local/metrics. */
+  readonly localPages?: Readonly<Record<string, () => unknown>>;
 }
 
 export async function startApiGateway(options: ApiGatewayOptions): Promise<LocalHttpServer> {
@@ -442,6 +444,17 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       throw error;
     }
 
+    const page = method === 'GET' ? options.localPages?.[rawPath] : undefined;
+    if (page !== undefined) {
+      const result: HttpResponse = {
+        statusCode: 200,
+        headers: { 'content-type': 'application/json' },
+        cookies: [],
+        body: Buffer.from(JSON.stringify(page(), null, 2)),
+      };
+      send(response, result, requestId);
+      return;
+    }
     const match = matchRoute(routes, method, rawPath);
     if (match === undefined) {
       send(response, jsonMessage(404, 'Not Found'), requestId);

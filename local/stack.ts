@@ -19,6 +19,7 @@ import { sleep } from './ports';
 import { createS3EventDelivery } from './s3-events';
 import { DEFAULT_REGION, startServices, type Services } from './services';
 import { startStreamPump } from './stream-pump';
+import { MetricsSummary } from './metrics-summary';
 
 export interface StackOptions {
   /** Data dir for services; undefined keeps service data in a temp dir (or in memory). */
@@ -62,6 +63,8 @@ export interface StackInfo {
 
 export interface LocalStack {
   readonly info: StackInfo;
+  /** The functions' application metrics since start (also at GET /_local/metrics). */
+  readonly metrics: MetricsSummary;
   readonly services: Services;
   readonly signingKey: SigningKey;
   stop(): Promise<void>;
@@ -144,8 +147,11 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       await sweeper.stop();
     });
 
+    const metrics = new MetricsSummary();
+    stoppers.push(async () => metrics.stop());
     const apiPort = options.apiPort ?? DEFAULT_API_PORT;
     const api = await startApiGateway({
+      localPages: { '/_local/metrics': () => metrics.snapshot() },
       port: apiPort,
       routes: ROUTES,
       authorizer: await createJwtAuthorizer(signingKey),
@@ -189,7 +195,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
           : { pid: services.redis.pid ?? null, port: services.redis.port },
       dynamodb: { pid: services.dynamo.pid ?? null, endpoint: services.dynamoEndpoint },
     };
-    return { info, services, signingKey, stop };
+    return { info, services, signingKey, metrics, stop };
   } catch (error) {
     await stop();
     throw error;

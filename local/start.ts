@@ -99,6 +99,13 @@ async function main(): Promise<void> {
     writeFileSync(flags['ready-file'], JSON.stringify(info, null, 2));
   }
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // The functions' application metrics, one line every 30 s when they changed.
+  let printed = 0;
+  setInterval(() => {
+    if (stack.metrics.version === printed) return;
+    printed = stack.metrics.version;
+    log(`metrics: ${stack.metrics.line()}`);
+  }, 30_000).unref();
   const tokenCommand =
     info.keyDir === resolve(DEFAULT_DATA_DIR)
       ? 'npm run --silent token -- <user_id>'
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
       `  Docs  ${info.docsUrl} (API reference from openapi.yaml)`,
       `  DynamoDB  ${info.env.AWS_ENDPOINT_URL_DYNAMODB}   S3  ${info.env.AWS_ENDPOINT_URL_S3}   (operator key S3RVER / S3RVER, docs/local.md)`,
       `  Data  ${inMemory ? 'in memory (nothing persists)' : info.dataDir}`,
+      `  Metrics ${info.apiUrl}/_local/metrics`,
       ...(info.controlUrl !== null ? [`  Fault injection  ${info.controlUrl}`] : []),
       '',
       `  Token:  ${tokenCommand}`,

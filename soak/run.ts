@@ -28,6 +28,7 @@ import { LoadClient, runLoad } from './load';
 import { formatTable, summarize, type SoakResult } from './report';
 import { startSoakStack, type SoakStack } from './stack';
 import { Verifier } from './verify';
+import { LOAD_DRIVER_ENV } from '../local/defaults';
 
 export interface SoakOptions {
   readonly durationSeconds: number;
@@ -119,6 +120,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log: stackLog,
     keepData: options.keepData,
     env: {
+      ...LOAD_DRIVER_ENV,
       ...(options.celebrityThreshold !== undefined
         ? { [ENV.fanoutMaxFollowers]: String(options.celebrityThreshold) }
         : {}),

@@ -238,6 +238,18 @@ async function rebuildFigure(
     }),
   );
   await batchWriteAll(dynamo, tables.tweets, tweets);
+  // Written past createTweet, so each author's newest tweet is recorded here as createTweet would.
+  await batchWriteAll(
+    dynamo,
+    tables.metadata,
+    authors.map((author) => ({
+      ...METADATA_KEYS.profile(author),
+      user_id: author,
+      last_tweet_id: tweets
+        .filter((t) => t.user_id === author)
+        .reduce((a, t) => (t.tweet_id > a ? t.tweet_id : a), ''),
+    })),
+  );
   for (const author of authors) {
     expectStatus(
       await followUser(

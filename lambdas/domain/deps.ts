@@ -5,6 +5,7 @@
 import type { DocumentStore } from '../shared/document-store';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CacheClient } from '../shared/clients';
+import type { UploadQuota } from './upload-quota';
 
 export interface Tables {
   readonly tweets: string;
@@ -22,6 +23,8 @@ export interface Deps {
   readonly fanoutMaxFollowers: number;
   /** How deep a home timeline goes (LIMITS.timelineMaxEntries unless configured smaller). */
   readonly timelineMaxEntries: number;
+  /** Most followees per user. @default LIMITS.maxFolloweesDefault */
+  readonly maxFollowees?: number;
   /** Clock, in epoch ms; tests may pin it. */
   readonly now?: () => number;
 }
@@ -31,6 +34,8 @@ export interface UploadDeps {
   readonly s3: S3Client;
   readonly tables: Tables;
   readonly bucket: string;
+  /** @default DEFAULT_UPLOAD_QUOTA (upload-quota.ts) */
+  readonly uploadQuota?: UploadQuota;
   readonly now?: () => number;
 }
 

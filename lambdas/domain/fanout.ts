@@ -15,6 +15,8 @@ import { fanoutFollowers } from './follower-cache';
 import { parseTweetId, tweetTime } from './ids';
 import { addToTimelines, removeFromTimelines } from './timeline-store';
 import { NEGATIVE_ENTRY, TWEET_TOMBSTONE_TTL_SECONDS } from './tweet-cache';
+import { METRICS } from '../../app/model';
+import { countMetric } from '../shared/metrics';
 
 export interface TweetChange {
   readonly kind: 'insert' | 'remove';
@@ -44,9 +46,17 @@ export async function fanoutChange(deps: Deps, change: TweetChange): Promise<voi
   });
   // Celebrities' tweets are merged at read time; deleted ones are skipped when hydrated.
   if (audience === 'celebrity') return;
-  if (change.kind === 'insert')
-    await addToTimelines(deps.redis, audience, [tweetId], deps.timelineMaxEntries);
-  else await removeFromTimelines(deps.redis, audience, [tweetId]);
+  if (change.kind === 'insert') {
+    const delivered = await addToTimelines(
+      deps.redis,
+      audience,
+      [tweetId],
+      deps.timelineMaxEntries,
+    );
+    countMetric(METRICS.names.fanoutDeliveries, delivered);
+    // Not cached (evicted or never read): rebuilt from DynamoDB on the next read.
+    countMetric(METRICS.names.fanoutTimelinesSkipped, audience.length - delivered);
+  } else await removeFromTimelines(deps.redis, audience, [tweetId]);
 }
 
 /**

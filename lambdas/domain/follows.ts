@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TransactWriteCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { METADATA_KEYS } from '../../app/model';
-import { invalidRequest } from '../shared/errors';
+import { LIMITS, METADATA_KEYS } from '../../app/model';
+import { DomainError, invalidRequest, unprocessable } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { cacheKeys } from './cache-keys';
 import { TIMELINE_SENTINEL, tryCommand, tryPipeline } from './cache';
@@ -78,6 +78,8 @@ export interface FollowGraph {
   readonly followees: string[];
   /** The followees with too many followers to be fanned out; merged when timelines are read. */
   readonly celebrities: string[];
+  /** Newest tweet id of the user and each followee who has tweeted (rebuild-authors.ts). */
+  readonly lastTweetIds: ReadonlyMap<string, string>;
   /**
    * Set when a follow or unfollow by this user could not update their cached home timeline
    * (`timeline_stale_at` on their profile): the timeline must be rebuilt from DynamoDB, then the
@@ -114,8 +116,14 @@ export async function loadFollowGraph(deps: Deps, userId: string): Promise<Follo
     deps.dynamo,
     deps.tables.metadata,
     [userId, ...following].map((id) => METADATA_KEYS.profile(id)),
-    { projection: 'pk, follower_count, timeline_stale_at', consistent: true },
+    { projection: 'pk, follower_count, timeline_stale_at, last_tweet_id', consistent: true },
   );
+  const lastTweetIds = new Map<string, string>();
+  for (const item of profiles) {
+    if (typeof item.last_tweet_id === 'string') {
+      lastTweetIds.set(String(item.pk).slice('USER#'.length), item.last_tweet_id);
+    }
+  }
   const staleAt = profiles.find((item) => item.pk === ownPk)?.timeline_stale_at;
   const celebrities = profiles
     .filter(
@@ -143,6 +151,7 @@ export async function loadFollowGraph(deps: Deps, userId: string): Promise<Follo
   return {
     followees: following,
     celebrities,
+    lastTweetIds,
     ...(typeof staleAt === 'string' ? { timelineStaleAt: staleAt } : {}),
   };
 }
@@ -226,9 +235,13 @@ function checkFollowee(userId: string, followee: string): void {
 
 /**
  * Runs a follow-graph transaction. False when a failed edge condition says it was already done
- * (nothing written).
+ * (nothing written). Any other failed condition is a refusal: `refusal` names the error.
  */
-async function graphTransaction(deps: Deps, input: TransactWriteCommandInput): Promise<boolean> {
+async function graphTransaction(
+  deps: Deps,
+  input: TransactWriteCommandInput,
+  refusal?: () => DomainError,
+): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
       await deps.dynamo.transactWrite(input);
@@ -237,6 +250,9 @@ async function graphTransaction(deps: Deps, input: TransactWriteCommandInput): P
       const reasons = cancellationReasons(error);
       if (reasons === undefined) throw error;
       if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+      if (refusal && reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+        throw refusal();
+      }
       if (attempt >= TRANSACTION_ATTEMPTS) throw error;
       await sleep(10 * attempt + Math.random() * 40);
     }
@@ -289,8 +305,28 @@ async function settleStaleMark(
   }
 }
 
+const maxFollowees = (deps: Deps) => deps.maxFollowees ?? LIMITS.maxFolloweesDefault;
+
 /**
- * PUT /v1/users/{id}/follow. Idempotent: an existing edge makes it a no-op. Afterwards the
+ * The caller's update of a follow, refused (a failed condition) once they follow the most allowed.
+ * Checked in the transaction that adds the edge, so concurrent follows cannot pass the cap.
+ */
+function followeeCap(update: ReturnType<typeof callerUpdate>, max: number) {
+  return {
+    Update: {
+      ...update.Update,
+      ConditionExpression: 'attribute_not_exists(following_count) OR following_count < :max',
+      ExpressionAttributeValues: {
+        ...update.Update.ExpressionAttributeValues,
+        ':max': max,
+      },
+    },
+  };
+}
+
+/**
+ * PUT /v1/users/{id}/follow. Idempotent: an existing edge makes it a no-op. A user following the
+ * most allowed (deps.maxFollowees) gets 422 `following_limit_reached`. Afterwards the
  * followee's recent tweets are backfilled into the caller's timeline if it exists (a missing one
  * is rebuilt, with this followee, on its next read). Celebrities are merged at read time instead.
  */
@@ -299,25 +335,33 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
   const createdAt = new Date(nowMs(deps)).toISOString();
   const edge = { follower_id: userId, followee_id: followee, created_at: createdAt };
   const mark = newStaleMark(deps);
-  const written = await graphTransaction(deps, {
-    TransactItems: [
-      {
-        Put: {
-          TableName: deps.tables.metadata,
-          Item: { ...METADATA_KEYS.follows(userId, followee), ...edge },
-          ConditionExpression: 'attribute_not_exists(pk)',
+  const written = await graphTransaction(
+    deps,
+    {
+      TransactItems: [
+        {
+          Put: {
+            TableName: deps.tables.metadata,
+            Item: { ...METADATA_KEYS.follows(userId, followee), ...edge },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
         },
-      },
-      {
-        Put: {
-          TableName: deps.tables.metadata,
-          Item: { ...METADATA_KEYS.follower(followee, userId), ...edge },
+        {
+          Put: {
+            TableName: deps.tables.metadata,
+            Item: { ...METADATA_KEYS.follower(followee, userId), ...edge },
+          },
         },
-      },
-      callerUpdate(deps, userId, 1, mark),
-      counterUpdate(deps, followee, 'follower_count', 1),
-    ],
-  });
+        followeeCap(callerUpdate(deps, userId, 1, mark), maxFollowees(deps)),
+        counterUpdate(deps, followee, 'follower_count', 1),
+      ],
+    },
+    () =>
+      unprocessable(
+        'following_limit_reached',
+        `You follow ${maxFollowees(deps)} accounts already, the most allowed; unfollow some first`,
+      ),
+  );
   // Before the backfill reads the followee's tweets, so every later tweet is fanned out to us.
   // If this fails, the fanout notices the follower set disagrees with follower_count.
   const cachesUpdated = await tryPipeline(deps.redis, 'follow caches', (pipeline) =>

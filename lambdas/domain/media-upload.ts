@@ -9,6 +9,7 @@ import { nowMs, type UploadDeps } from './deps';
 import { isConditionalCheckFailed } from './dynamo';
 import { newMediaId } from './ids';
 import type { MediaRecord } from './records';
+import { DEFAULT_UPLOAD_QUOTA, releaseUpload, reserveUpload } from './upload-quota';
 import { userText } from './validation';
 
 export interface InitMediaInput {
@@ -67,7 +68,8 @@ export interface InitMediaResult {
  * Creates the media record (pending_upload, unattached, expiring) and a presigned PUT for
  * uploads/{media_id} that signs Content-Type, Content-Length and If-None-Match: *, so S3 refuses
  * any other type or length and any second upload to the key, valid for
- * LIMITS.uploadUrlExpiresSeconds.
+ * LIMITS.uploadUrlExpiresSeconds. The caller's upload quota (pending uploads, bytes per day) is
+ * reserved first; a refused reservation writes nothing.
  */
 export async function initMedia(
   deps: UploadDeps,
@@ -93,6 +95,16 @@ export async function initMedia(
     gsi2pk: METADATA_KEYS.unattachedIndex.pk,
     gsi2sk: createdAt,
   };
+  const urlExpiresAt = now + LIMITS.uploadUrlExpiresSeconds * 1000;
+  await reserveUpload(
+    deps,
+    deps.uploadQuota ?? DEFAULT_UPLOAD_QUOTA,
+    ownerId,
+    mediaId,
+    input.size_bytes,
+    now,
+    urlExpiresAt,
+  );
   try {
     await deps.dynamo.put({
       TableName: deps.tables.metadata,
@@ -102,7 +114,10 @@ export async function initMedia(
   } catch (error) {
     // The SDK retries an attempt that timed out or failed after DynamoDB applied it; the retry
     // then finds our own record. Anything else under this fresh random id is a real conflict.
-    if (!isConditionalCheckFailed(error) || !(await isOwnRecord(deps, record))) throw error;
+    if (!isConditionalCheckFailed(error) || !(await isOwnRecord(deps, record))) {
+      await releaseUpload(deps, ownerId, mediaId, input.size_bytes, now);
+      throw error;
+    }
   }
   // If-None-Match: * makes the URL one-shot: S3 creates the object once and refuses to replace it.
   const signed = new Set(['content-type', 'content-length', 'if-none-match']);
@@ -132,7 +147,7 @@ export async function initMedia(
       'content-length': String(input.size_bytes),
       'if-none-match': '*',
     },
-    expires_at: new Date(now + LIMITS.uploadUrlExpiresSeconds * 1000).toISOString(),
+    expires_at: new Date(urlExpiresAt).toISOString(),
   };
 }
 

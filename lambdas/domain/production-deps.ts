@@ -23,5 +23,6 @@ export function productionDeps(): Deps {
     },
     fanoutMaxFollowers,
     timelineMaxEntries,
+    maxFollowees: intEnv(ENV.maxFollowees, LIMITS.maxFolloweesDefault),
   };
 }

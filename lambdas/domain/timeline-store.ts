@@ -38,31 +38,38 @@ async function perTimeline(
   redis: CacheClient,
   userIds: readonly string[],
   command: (pipeline: ChainableCommander, key: string) => unknown,
-): Promise<void> {
+): Promise<unknown[]> {
+  const replies: unknown[] = [];
   for (let i = 0; i < userIds.length; i += PIPELINE_CHUNK) {
-    await execPipeline(redis, (pipeline) => {
-      for (const userId of userIds.slice(i, i + PIPELINE_CHUNK)) {
-        command(pipeline, cacheKeys.homeTimeline(userId));
-      }
-    });
+    replies.push(
+      ...(await execPipeline(redis, (pipeline) => {
+        for (const userId of userIds.slice(i, i + PIPELINE_CHUNK)) {
+          command(pipeline, cacheKeys.homeTimeline(userId));
+        }
+      })),
+    );
   }
+  return replies;
 }
 
 /**
  * Adds tweets to each existing timeline among `userIds` (missing ones stay missing), trimmed to
  * the newest entries; one pipelined script call per timeline. Throws if Redis fails, so the
  * fanout can report the record for retry. Re-adding an entry is a no-op, so retries never
- * duplicate.
+ * duplicate. Returns how many timelines existed and got the tweets.
  */
 export async function addToTimelines(
   redis: CacheClient,
   userIds: readonly string[],
   tweetIds: readonly string[],
   max: number,
-): Promise<void> {
-  if (tweetIds.length === 0) return;
+): Promise<number> {
+  if (tweetIds.length === 0) return 0;
   const args = pairs(tweetIds);
-  await perTimeline(redis, userIds, (pipeline, key) => pipeline.timelineAdd(key, max, ...args));
+  const replies = await perTimeline(redis, userIds, (pipeline, key) =>
+    pipeline.timelineAdd(key, max, ...args),
+  );
+  return replies.filter((reply) => reply === 1).length;
 }
 
 /** Removes tweets from timelines; throws if Redis fails (the fanout retries). */

@@ -6,7 +6,8 @@
  * and one of media. A missing timeline is rebuilt from DynamoDB; with Redis down, pages are
  * served straight from DynamoDB. Celebrity followees' tweets are merged in here.
  */
-import { LIMITS } from '../../app/model';
+import { LIMITS, METRICS } from '../../app/model';
+import { countMetric } from '../shared/metrics';
 import { invalidRequest } from '../shared/errors';
 import { cacheKeys } from './cache-keys';
 import { tryGetMany, tryPipeline } from './cache';
@@ -19,6 +20,7 @@ import {
   type FollowGraph,
 } from './follows';
 import { parseTweetId } from './ids';
+import { authorsToRead } from './rebuild-authors';
 import { mergeNewest, mergeNewestFirst, newestTweetIds } from './timeline-sources';
 import { finishBuild, readStoredPage, startBuild } from './timeline-store';
 import { hydrateTweets } from './tweet-cache';
@@ -110,7 +112,8 @@ export async function readHomeTimeline(
     // after it lands in the key.
     const loaded = await loadFollowGraph(deps, userId);
     graph = loaded;
-    const authors = fannedOutAuthors(userId, loaded);
+    // Only authors who can have a tweet among the timeline's newest MAX: at most MAX queries.
+    const authors = authorsToRead(fannedOutAuthors(userId, loaded), loaded.lastTweetIds, MAX);
     if (marker !== undefined) {
       const rebuilt = await mergeNewest(deps, authors, MAX);
       await finishBuild(deps.redis, userId, marker, rebuilt, MAX);
@@ -126,6 +129,7 @@ export async function readHomeTimeline(
   }
   graph ??= await loadFollowGraph(deps, userId);
   if (graph.celebrities.length > 0) {
+    countMetric(METRICS.names.celebrityMerges);
     const merged = await celebrityTweetIds(deps, graph.celebrities, want + 1, before);
     candidates = mergeNewestFirst([candidates, merged], want + 1);
   }

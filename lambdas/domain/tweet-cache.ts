@@ -12,7 +12,7 @@
  */
 import type { ChainableCommander } from 'ioredis';
 import type { CacheClient } from '../shared/clients';
-import { METADATA_KEYS } from '../../app/model';
+import { METADATA_KEYS, METRICS } from '../../app/model';
 import { cacheKeys } from './cache-keys';
 import { tryCommand, tryGetMany, tryPipeline } from './cache';
 import type { Deps } from './deps';
@@ -20,6 +20,7 @@ import { batchGetAll } from './dynamo';
 import { parseTweetId } from './ids';
 import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from './media';
 import type { MediaRecord, TweetRecord } from './records';
+import { countMetric } from '../shared/metrics';
 
 /** The API's tweet object. */
 export interface TweetObject {
@@ -142,6 +143,8 @@ export async function hydrateTweets(
     if (value === null || value === undefined) misses.push(id);
     else result.set(id, isNegativeEntry(value) ? null : value);
   });
+  countMetric(METRICS.names.cacheHit, tweetIds.length - misses.length);
+  countMetric(METRICS.names.cacheMiss, misses.length);
   if (misses.length === 0) return result;
 
   const records = await loadTweetRecords(deps, misses, known);

@@ -4,9 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { LIMITS, METADATA_KEYS } from '../../app/model';
+import { LIMITS, METADATA_KEYS, METRICS } from '../../app/model';
 import { badRequest, invalidRequest, unprocessable } from '../shared/errors';
 import { logger } from '../shared/logger';
+import { countMetric } from '../shared/metrics';
 import { cacheKeys } from './cache-keys';
 import { tryCommand, tryPipeline } from './cache';
 import { nowMs, type Deps } from './deps';
@@ -109,8 +110,12 @@ export async function createTweet(
   idempotencyKey?: string,
 ): Promise<CreateTweetResult> {
   const hash = requestHash(input);
-  const replay = async () =>
-    idempotencyKey === undefined ? undefined : replayIdempotent(deps, userId, idempotencyKey, hash);
+  const replay = async () => {
+    if (idempotencyKey === undefined) return undefined;
+    const replayed = await replayIdempotent(deps, userId, idempotencyKey, hash);
+    if (replayed !== undefined) countMetric(METRICS.names.idempotentReplay);
+    return replayed;
+  };
 
   const earlier = await replay();
   if (earlier !== undefined) return earlier;
@@ -197,6 +202,16 @@ function createTransaction(
       },
     });
   }
+  // The author's newest tweet, so timeline rebuilds read only authors who can contribute
+  // (rebuild-authors.ts).
+  items.push({
+    Update: {
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.profile(record.user_id),
+      UpdateExpression: 'SET user_id = :user, last_tweet_id = :tweet',
+      ExpressionAttributeValues: { ':user': record.user_id, ':tweet': record.tweet_id },
+    },
+  });
   if (idempotencyKey !== undefined) {
     const stored: IdempotencyRecord & Record<string, unknown> = {
       ...METADATA_KEYS.idempotency(record.user_id, idempotencyKey),
@@ -317,7 +332,9 @@ export async function getTweet(deps: Deps, tweetId: string): Promise<TweetJson> 
   if (key === undefined) throw tweetNotFound();
   const cacheKey = cacheKeys.tweet(tweetId);
   const cached = await tryCommand(deps.redis, 'get tweet', (redis) => redis.get(cacheKey));
-  if (cached !== undefined && cached !== null) {
+  const hit = cached !== undefined && cached !== null;
+  countMetric(hit ? METRICS.names.cacheHit : METRICS.names.cacheMiss);
+  if (hit) {
     if (isNegativeEntry(cached)) throw tweetNotFound();
     return cached;
   }

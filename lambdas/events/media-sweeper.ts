@@ -4,10 +4,12 @@
  */
 import { bucketName, dynamo, redis, tables } from '../shared/clients';
 import { s3 } from '../shared/s3-client';
+import { METRICS } from '../../app/model';
 import { sweepMedia } from '../media/sweeper';
+import { countMetric, publishMetrics } from '../shared/metrics';
 
 export async function handler() {
-  return sweepMedia({
+  const result = await sweepMedia({
     dynamo,
     s3,
     redis,
@@ -15,4 +17,8 @@ export async function handler() {
     bucket: bucketName(),
     now: () => new Date(),
   });
+  // Emitted on every run (zero included), so the MediaStuck alarm sees the sweeper is running.
+  countMetric(METRICS.names.mediaProcessingTimeouts, result.timedOut);
+  publishMetrics();
+  return result;
 }

@@ -11,6 +11,8 @@ import { logger } from '../shared/logger';
 import { processUpload, type MediaDeps } from '../media/process-upload';
 import { uploadsFromS3Event } from '../media/s3-event';
 import { mediaToolsFromEnv } from '../media/settings';
+import { METRICS } from '../../app/model';
+import { emitMetric } from '../shared/metrics';
 
 const tools = mediaToolsFromEnv();
 
@@ -29,8 +31,21 @@ export async function handler(event: unknown, context?: Pick<Context, 'getRemain
   const errors: unknown[] = [];
   for (const upload of uploads) {
     try {
+      const started = Date.now();
       const outcome = await processUpload(deps, upload);
       logger.info('upload processed', { key: upload.key, ...outcome });
+      if (outcome.status !== 'ignored') {
+        const dimensions = { [METRICS.dimensions.mediaKind]: outcome.kind };
+        const name =
+          outcome.status === 'ready' ? METRICS.names.mediaProcessed : METRICS.names.mediaFailed;
+        emitMetric(name, 1, 'Count', dimensions);
+        emitMetric(
+          METRICS.names.mediaProcessingMs,
+          Date.now() - started,
+          'Milliseconds',
+          dimensions,
+        );
+      }
     } catch (error) {
       logger.error('upload processing interrupted; will retry', { key: upload.key, error });
       errors.push(error);

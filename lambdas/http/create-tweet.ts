@@ -1,13 +1,14 @@
 /** POST /v1/tweets: a tweet with its media, idempotent under an Idempotency-Key. */
 import { createTweet, parseCreateTweet, parseIdempotencyKey } from '../domain/tweets';
 import { productionDeps } from '../domain/production-deps';
-import { callerId, headerValue, httpHandler, jsonBody } from '../shared/http';
+import { headerValue, httpHandler, jsonBody } from '../shared/http';
 import { jsonText } from './respond';
+import { limitedCaller } from './limit';
 
 const deps = productionDeps();
 
 export const handler = httpHandler(async (event) => {
-  const userId = callerId(event);
+  const userId = await limitedCaller(event);
   const input = parseCreateTweet(jsonBody(event));
   const key = parseIdempotencyKey(headerValue(event, 'idempotency-key'));
   const result = await createTweet(deps, userId, input, key);

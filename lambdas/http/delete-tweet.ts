@@ -1,12 +1,13 @@
 /** DELETE /v1/tweets/{tweet_id}: the caller's own tweet only. */
 import { deleteTweet } from '../domain/tweets';
 import { productionDeps } from '../domain/production-deps';
-import { callerId, httpHandler, noContent, pathParam } from '../shared/http';
+import { httpHandler, noContent, pathParam } from '../shared/http';
+import { limitedCaller } from './limit';
 
 const deps = productionDeps();
 
 export const handler = httpHandler(async (event) => {
-  const userId = callerId(event);
+  const userId = await limitedCaller(event);
   await deleteTweet(deps, userId, pathParam(event, 'tweet_id'));
   return noContent();
 });

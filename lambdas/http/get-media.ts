@@ -1,11 +1,12 @@
 /** GET /v1/media/{media_id}: the media object, for its owner or once attached. */
 import { getMedia } from '../domain/media';
 import { productionDeps } from '../domain/production-deps';
-import { callerId, httpHandler, json, pathParam } from '../shared/http';
+import { httpHandler, json, pathParam } from '../shared/http';
+import { limitedCaller } from './limit';
 
 const deps = productionDeps();
 
 export const handler = httpHandler(async (event) => {
-  const userId = callerId(event);
+  const userId = await limitedCaller(event);
   return json(200, await getMedia(deps, userId, pathParam(event, 'media_id')));
 });

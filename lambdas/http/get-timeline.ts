@@ -3,13 +3,14 @@ import { readHomeTimeline } from '../domain/timeline';
 import { pageJson } from '../domain/tweets';
 import { pageLimit } from '../domain/validation';
 import { productionDeps } from '../domain/production-deps';
-import { callerId, httpHandler, queryParam } from '../shared/http';
+import { httpHandler, queryParam } from '../shared/http';
 import { jsonText } from './respond';
+import { limitedCaller } from './limit';
 
 const deps = productionDeps();
 
 export const handler = httpHandler(async (event) => {
-  const userId = callerId(event);
+  const userId = await limitedCaller(event);
   const limit = pageLimit(queryParam(event, 'limit'));
   const cursor = queryParam(event, 'cursor');
   const page = await readHomeTimeline(deps, userId, {

@@ -1,12 +1,13 @@
 /** GET /v1/tweets/{tweet_id}: read-through cached, served as the cached JSON on a hit. */
 import { getTweet } from '../domain/tweets';
 import { productionDeps } from '../domain/production-deps';
-import { callerId, httpHandler, pathParam } from '../shared/http';
+import { httpHandler, pathParam } from '../shared/http';
 import { jsonText } from './respond';
+import { limitedCaller } from './limit';
 
 const deps = productionDeps();
 
 export const handler = httpHandler(async (event) => {
-  callerId(event);
+  await limitedCaller(event);
   return jsonText(200, await getTweet(deps, pathParam(event, 'tweet_id')));
 });

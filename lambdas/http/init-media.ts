@@ -1,12 +1,13 @@
 /** POST /v1/media/init: a media record and a presigned PUT for its upload. */
 import { initMedia, parseInitMedia } from '../domain/media-upload';
 import { productionUploadDeps } from '../domain/production-upload-deps';
-import { callerId, httpHandler, json, jsonBody } from '../shared/http';
+import { httpHandler, json, jsonBody } from '../shared/http';
+import { limitedCaller } from './limit';
 
 const deps = productionUploadDeps();
 
 export const handler = httpHandler(async (event) => {
-  const userId = callerId(event);
+  const userId = await limitedCaller(event);
   const input = parseInitMedia(jsonBody(event));
   return json(201, await initMedia(deps, userId, input));
 });

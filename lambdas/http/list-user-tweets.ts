@@ -2,13 +2,14 @@
 import { listUserTweets, pageJson } from '../domain/tweets';
 import { pageLimit, userIdParam } from '../domain/validation';
 import { productionDeps } from '../domain/production-deps';
-import { callerId, httpHandler, pathParam, queryParam } from '../shared/http';
+import { httpHandler, pathParam, queryParam } from '../shared/http';
 import { jsonText } from './respond';
+import { limitedCaller } from './limit';
 
 const deps = productionDeps();
 
 export const handler = httpHandler(async (event) => {
-  callerId(event);
+  await limitedCaller(event);
   const userId = userIdParam(pathParam(event, 'user_id'));
   const limit = pageLimit(queryParam(event, 'limit'));
   const cursor = queryParam(event, 'cursor');

@@ -1,12 +1,13 @@
 /** DELETE /v1/users/{user_id}/follow: idempotent; the followee leaves the caller's timeline. */
 import { unfollowUser } from '../domain/follows';
 import { productionDeps } from '../domain/production-deps';
-import { callerId, httpHandler, noContent, pathParam } from '../shared/http';
+import { httpHandler, noContent, pathParam } from '../shared/http';
+import { limitedCaller } from './limit';
 
 const deps = productionDeps();
 
 export const handler = httpHandler(async (event) => {
-  const userId = callerId(event);
+  const userId = await limitedCaller(event);
   await unfollowUser(deps, userId, pathParam(event, 'user_id'));
   return noContent();
 });

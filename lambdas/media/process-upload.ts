@@ -52,8 +52,18 @@ export interface UploadEvent {
 }
 
 export type ProcessOutcome =
-  | { readonly status: 'ready'; readonly mediaId: string; readonly variants: number }
-  | { readonly status: 'failed'; readonly mediaId: string; readonly code: string }
+  | {
+      readonly status: 'ready';
+      readonly mediaId: string;
+      readonly kind: MediaKind;
+      readonly variants: number;
+    }
+  | {
+      readonly status: 'failed';
+      readonly mediaId: string;
+      readonly kind: MediaKind;
+      readonly code: string;
+    }
   | { readonly status: 'ignored'; readonly mediaId?: string; readonly reason: string };
 
 /** Media ids are ours (ULID-like); anything else under uploads/ is not a media upload. */
@@ -84,7 +94,7 @@ export async function processUpload(deps: MediaDeps, event: UploadEvent): Promis
         message: `Processing did not complete after ${MAX_PROCESSING_ATTEMPTS} attempts.`,
       };
       if (await markFailed(deps, mediaId, failure)) {
-        return { status: 'failed', mediaId, code: failure.code };
+        return { status: 'failed', mediaId, kind: mediaKind(record), code: failure.code };
       }
     }
     return { status: 'ignored', mediaId, reason: 'already_final' };
@@ -103,7 +113,7 @@ export async function processUpload(deps: MediaDeps, event: UploadEvent): Promis
     const log = error.cause === undefined ? logger.info : logger.error;
     log.call(logger, 'media failed', { mediaId, code: error.code, cause: error.cause });
     await markFailed(deps, mediaId, { code: error.code, message: error.message });
-    return { status: 'failed', mediaId, code: error.code };
+    return { status: 'failed', mediaId, kind: mediaKind(claim.record), code: error.code };
   }
   const { media, variants } = processed;
   const done = await markReady(deps, mediaId, {
@@ -114,8 +124,13 @@ export async function processUpload(deps: MediaDeps, event: UploadEvent): Promis
     ...(media.durationMs !== undefined ? { duration_ms: media.durationMs } : {}),
   });
   if (!done) return { status: 'ignored', mediaId, reason: 'already_final' };
-  return { status: 'ready', mediaId, variants: variants.length };
+  return { status: 'ready', mediaId, kind: mediaKind(claim.record), variants: variants.length };
 }
+
+/** The metrics' media kind: video or image. */
+export type MediaKind = 'image' | 'video';
+const mediaKind = (record: { readonly content_type: string }): MediaKind =>
+  record.content_type.startsWith('video/') ? 'video' : 'image';
 
 const RUN_DIR_PREFIX = 'chirp-media-';
 /** No run lives this long (tool budget 240 s, Lambda 15 min max): an older run dir is debris. */

@@ -7,6 +7,8 @@ export class DomainError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Sent as Retry-After (429s: when the caller's budget allows another request). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'DomainError';
@@ -19,6 +21,8 @@ export const unauthorized = (message = 'A valid bearer token is required') =>
   new DomainError(401, 'unauthorized', message);
 export const notFound = (code: string, message: string) => new DomainError(404, code, message);
 export const unprocessable = (code: string, message: string) => new DomainError(422, code, message);
+export const tooManyRequests = (code: string, message: string, retryAfterSeconds: number) =>
+  new DomainError(429, code, message, Math.max(1, Math.ceil(retryAfterSeconds)));
 
 /** A dependency (DynamoDB) is unavailable; the client should retry. Maps to 503 with Retry-After. */
 export class ServiceUnavailableError extends Error {

@@ -12,6 +12,7 @@ import type {
 import { USER_ID_PATTERN } from '../../app/model';
 import { DomainError, ServiceUnavailableError, invalidRequest, unauthorized } from './errors';
 import { logger } from './logger';
+import { publishMetrics } from './metrics';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -94,7 +95,12 @@ export function httpHandler(
       return await route(event);
     } catch (error) {
       if (error instanceof DomainError) {
-        return errorResponse(error.status, error.code, error.message);
+        const response = errorResponse(error.status, error.code, error.message);
+        if (error.retryAfterSeconds === undefined) return response;
+        return {
+          ...response,
+          headers: { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) },
+        };
       }
       if (error instanceof ServiceUnavailableError || isDynamoUnavailable(error)) {
         logger.warn('dependency unavailable', { error: errorMessage(error) });
@@ -106,6 +112,8 @@ export function httpHandler(
       }
       logger.error('unhandled error', { error });
       return errorResponse(500, 'internal_error', 'Internal error');
+    } finally {
+      publishMetrics();
     }
   };
 }

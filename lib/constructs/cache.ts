@@ -42,6 +42,11 @@ export class ChirpCache extends Construct {
   public readonly appUser: elasticache.CfnUser;
   /** Environment for cache clients: REDIS_URL, REDIS_IAM_USER, REDIS_CACHE_NAME. */
   public readonly environment: Readonly<Record<string, string>>;
+  /** The serverless cache's name (its CloudWatch `clusterId` dimension). */
+  public readonly cacheName: string;
+  /** The configured usage maxima, which the monitoring alarms approach. */
+  public readonly maxEcpuPerSecond: number;
+  public readonly maxDataStorageGb: number;
 
   constructor(scope: Construct, id: string, props: ChirpCacheProps) {
     super(scope, id);
@@ -50,6 +55,9 @@ export class ChirpCache extends Construct {
       .toLowerCase()
       .replace(/[^a-z0-9-]/g, '');
     const cacheName = `${baseName}-valkey`;
+    this.cacheName = cacheName;
+    this.maxEcpuPerSecond = props.maxEcpuPerSecond ?? 10_000;
+    this.maxDataStorageGb = props.maxDataStorageGb ?? 5;
     const appUserId = `${baseName}-app`;
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
@@ -138,8 +146,8 @@ export class ChirpCache extends Construct {
       securityGroupIds: [cacheSecurityGroup.securityGroupId],
       userGroupId: userGroup.userGroupId,
       cacheUsageLimits: {
-        dataStorage: { maximum: props.maxDataStorageGb ?? 5, unit: 'GB' },
-        ecpuPerSecond: { maximum: props.maxEcpuPerSecond ?? 10_000 },
+        dataStorage: { maximum: this.maxDataStorageGb, unit: 'GB' },
+        ecpuPerSecond: { maximum: this.maxEcpuPerSecond },
       },
       // Everything in it can be rebuilt from DynamoDB; snapshots would only cost money.
       snapshotRetentionLimit: 0,

@@ -21,6 +21,8 @@ export interface ChirpApiProps {
   readonly throttlingBurstLimit?: number;
   /** Directory the routes' entry paths are relative to. @default the repository root */
   readonly projectRoot?: string;
+  /** Extra environment of every route function (per-user limits). @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -37,6 +39,8 @@ export class ChirpApi extends Construct {
   public readonly functions: ReadonlyMap<string, ChirpFunction>;
   /** Base URL of the stage, e.g. https://abc.execute-api.us-east-1.amazonaws.com/ */
   public readonly url: string;
+  /** The one stage (its metrics: 5xx, latency). */
+  public readonly stage: apigwv2.HttpStage;
 
   constructor(scope: Construct, id: string, props: ChirpApiProps) {
     super(scope, id);
@@ -135,6 +139,7 @@ export class ChirpApi extends Construct {
       },
     });
     this.url = stage.url;
+    this.stage = stage;
 
     const functions = new Map<string, ChirpFunction>();
     for (const route of props.routes) {
@@ -142,6 +147,7 @@ export class ChirpApi extends Construct {
         spec: route,
         resources: props.resources,
         projectRoot: props.projectRoot,
+        ...(props.environment !== undefined ? { environment: props.environment } : {}),
       });
       functions.set(route.id, fn);
       this.api.addRoutes({

@@ -946,12 +946,14 @@ describe('media sweeper', () => {
 });
 
 describe('outputs', () => {
-  it('exports the API URL, CDN domain, user pool and client ids, bucket and table names', () => {
+  it('exports the API URL, CDN domain, user pool and client ids, bucket and table names, dashboard and alarm topic', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
       [
+        'AlarmTopicArn',
         'ApiUrl',
         'CdnDomain',
+        'DashboardName',
         'MediaBucketName',
         'MetadataTableName',
         'TweetsTableName',

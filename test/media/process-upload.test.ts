@@ -57,7 +57,7 @@ describe('processUpload', () => {
 
     const outcome = await processUpload(h.deps(), event);
 
-    expect(outcome).toEqual({ status: 'ready', mediaId, variants: 8 });
+    expect(outcome).toEqual({ status: 'ready', mediaId, kind: 'image', variants: 8 });
     const record = (await getRecord(mediaId))!;
     expect(record).toMatchObject({ status: 'ready', width: 1600, height: 1200, failure: null });
     expect(record.gsi1pk).toBeUndefined();
@@ -142,6 +142,7 @@ describe('processUpload', () => {
     expect(await processUpload(h.deps(), event)).toEqual({
       status: 'failed',
       mediaId,
+      kind: 'image',
       code: 'processing_error',
     });
     expect(await getRecord(mediaId)).toMatchObject({
@@ -254,7 +255,8 @@ describe('processUpload', () => {
 
       const outcome: ProcessOutcome = await processUpload(h.deps(), event);
 
-      expect(outcome).toEqual({ status: 'failed', mediaId, code });
+      const kind = contentType.startsWith('video/') ? 'video' : 'image';
+      expect(outcome).toEqual({ status: 'failed', mediaId, kind, code });
       const record = (await getRecord(mediaId))!;
       expect(record.status).toBe('failed');
       expect(record.failure).toEqual({ code, message: expect.any(String) });

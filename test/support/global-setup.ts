@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { StackInfo } from '../../local/stack';
 import { STACK_ENV } from './stack-info';
+import { LOAD_DRIVER_ENV } from '../../local/defaults';
 
 const ROOT = resolve(__dirname, '..', '..');
 // The first start after a change to lib/, app/ or cdk.json synthesizes the CDK app for the IAM
@@ -48,6 +49,10 @@ export default async function globalSetup(): Promise<void> {
       stdio: ['ignore', output, output],
       env: {
         ...process.env,
+        // The suites drive hundreds of requests per user (property-based hostile input): their
+        // subject is the input, not the per-user limits, which test/domain/limits.test.ts tests
+        // against the same handlers with budgets of its own.
+        ...LOAD_DRIVER_ENV,
         API_PORT: '0',
         CDN_PORT: '0',
         DOCS_PORT: '0',

@@ -1,0 +1,32 @@
+/**
+ * The caller of a route, once their rate limit allows the request: every route entry starts here,
+ * before reading its input, so a limited request writes nothing. The route's class comes from the
+ * app model by the event's route key; limits from RATE_LIMITS over the model's defaults.
+ */
+import { ENV, METRICS, ROUTES, type RateLimitClass } from '../../app/model';
+import { enforceRateLimit, parseRateLimits } from '../domain/rate-limit';
+import { redis } from '../shared/clients';
+import { optionalEnv } from '../shared/config';
+import { countMetric } from '../shared/metrics';
+import { callerId, type HttpEvent } from '../shared/http';
+
+const limits = parseRateLimits(optionalEnv(ENV.rateLimits));
+const classByRouteKey = new Map<string, RateLimitClass>(
+  ROUTES.map((route) => [`${route.method} ${route.path}`, route.rateLimit]),
+);
+
+export async function limitedCaller(event: HttpEvent): Promise<string> {
+  const userId = callerId(event);
+  // Every routed event carries its route key; the method decides only if one ever did not.
+  const routeClass =
+    classByRouteKey.get(event.routeKey) ??
+    (event.requestContext.http.method === 'GET' ? 'read' : 'write');
+  try {
+    const outcome = await enforceRateLimit(redis, limits, userId, routeClass);
+    if (outcome === 'unavailable') countMetric(METRICS.names.rateLimiterUnavailable);
+  } catch (error) {
+    countMetric(METRICS.names.rateLimited);
+    throw error;
+  }
+  return userId;
+}
