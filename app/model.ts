@@ -168,7 +168,7 @@ export const TWEETS_TABLE: TableSchema = {
  * | follow edge (out) | USER#{follower}              | FOLLOWS#{followee} | "followees of X" for timeline rebuilds |
  * | follow edge (in)  | USER#{followee}              | FOLLOWER#{follower}| "followers of X" for fanout |
  * | idempotency       | IDEMPOTENCY#{user}#{key}     | IDEMPOTENCY        | request_hash, tweet_id, expires_at (TTL 24 h) |
- * | upload quota      | USER#{user_id}               | UPLOAD_QUOTA       | pending (media id -> URL expiry), bytes_day, bytes_used |
+ * | upload quota      | QUOTA#{user_id}              | UPLOAD_QUOTA       | pending (media id -> URL expiry), bytes_day, bytes_used |
  *
  * Both follow edges and the profile counters change in one transaction, so the two directions
  * never disagree. Both GSIs are sparse, so the media sweeper finds its work with one Query each:
@@ -217,7 +217,8 @@ export const METADATA_KEYS = {
     pk: `IDEMPOTENCY#${userId}#${key}`,
     sk: 'IDEMPOTENCY',
   }),
-  uploadQuota: (userId: string) => ({ pk: `USER#${userId}`, sk: 'UPLOAD_QUOTA' }),
+  /** Its own partition, so InitMedia's read of it is granted without reading profiles. */
+  uploadQuota: (userId: string) => ({ pk: `QUOTA#${userId}`, sk: 'UPLOAD_QUOTA' }),
   followsPrefix: 'FOLLOWS#',
   followerPrefix: 'FOLLOWER#',
   processingIndex: { name: 'gsi1', pk: 'PROCESSING' },
@@ -293,7 +294,26 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'POST',
     path: '/v1/media/init',
     entry: 'lambdas/http/init-media.ts',
-    access: { metadataTable: 'readWrite', presignUploads: true, cache: true },
+    access: {
+      metadataTable: 'write',
+      presignUploads: true,
+      cache: true,
+      itemGrants: [
+        {
+          table: 'metadataTable',
+          actions: ['GetItem'],
+          partitionKeyPrefix: 'MEDIA#',
+          usedBy: 'media-upload.ts isOwnRecord: after a retried put, is the stored record ours?',
+        },
+        {
+          table: 'metadataTable',
+          actions: ['GetItem'],
+          partitionKeyPrefix: 'QUOTA#',
+          usedBy:
+            'upload-quota.ts reserveUpload: reads the quota when its conditional update fails',
+        },
+      ],
+    },
     rateLimit: 'media_init',
   },
   {

@@ -10,6 +10,7 @@
  * invocation is abandoned (its promise rejected), not frozen.
  */
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { FunctionSpec } from '../app/model';
 import { functionCredentials } from './iam/enforcer';
@@ -17,6 +18,22 @@ import type { InvokeMessage, ResultMessage, WorkerSetup } from './lambda-worker'
 
 const ACCOUNT_ID = '000000000000';
 const WORKER_ENTRY = resolve(__dirname, 'lambda-worker.ts');
+
+/** A CloudWatch embedded-metric-format document: a JSON line with a metrics directive. */
+export const isEmfLine = (line: string): boolean =>
+  line.startsWith('{') && line.includes('"CloudWatchMetrics"');
+
+type LogListener = (line: string) => void;
+const logListeners = new Set<LogListener>();
+
+/**
+ * Observes every line the functions write to stdout (their log stream, where CloudWatch reads
+ * EMF metrics from). Returns an unsubscribe.
+ */
+export function onFunctionLog(listener: LogListener): () => void {
+  logListeners.add(listener);
+  return () => logListeners.delete(listener);
+}
 
 export class FunctionTimeoutError extends Error {
   constructor(functionName: string, seconds: number) {
@@ -63,6 +80,8 @@ export class LocalFunction<TEvent, TResult> {
     const credentials = functionCredentials(this.spec.id);
     const worker = new Worker(WORKER_ENTRY, {
       workerData: this.setup,
+      // Read here: passed on to this process's stdout, line by line, and to the log listeners.
+      stdout: true,
       // The handler environment as the stack set it, signed in as this function.
       env: {
         ...process.env,
@@ -72,6 +91,12 @@ export class LocalFunction<TEvent, TResult> {
       },
     });
     worker.unref();
+    createInterface({ input: worker.stdout, crlfDelay: Infinity }).on('line', (line) => {
+      for (const listener of logListeners) listener(line);
+      // EMF documents are CloudWatch's input, not a developer's: the listeners sum them
+      // (local/metrics-summary.ts); every other line is passed on.
+      if (!isEmfLine(line)) process.stdout.write(`${line}\n`);
+    });
     worker.on('message', (message: ResultMessage) => {
       const waiting = this.pending.get(message.id);
       if (waiting === undefined) return;

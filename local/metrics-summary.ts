@@ -1,11 +1,12 @@
 /**
- * The application metrics of the local stack's functions, summed since it started: the same EMF
- * documents Lambda would log (lambdas/shared/metrics.ts), read in-process. Served at
+ * The application metrics of the local stack's functions, summed since it started: the EMF
+ * documents they log (lambdas/shared/metrics.ts), read from their log lines as CloudWatch reads
+ * them. Served at
  * GET /_local/metrics on the API port and printed by `npm start` as one line when they change, so
  * a developer sees cache hit ratio, fanout deliveries and limits without AWS.
  */
 import { METRICS } from '../app/model';
-import { onMetricsPublished } from '../lambdas/shared/metrics';
+import { isEmfLine, onFunctionLog } from './lambda-runtime';
 
 export interface MetricsSnapshot {
   /** Sum of each metric over every function (durations: sum of milliseconds). */
@@ -27,7 +28,14 @@ export class MetricsSummary {
   private changes = 0;
 
   constructor() {
-    this.unsubscribe = onMetricsPublished((emf) => this.add(emf as EmfDocument));
+    this.unsubscribe = onFunctionLog((line) => {
+      if (!isEmfLine(line)) return;
+      try {
+        this.add(JSON.parse(line) as EmfDocument);
+      } catch {
+        // not JSON after all: an ordinary log line
+      }
+    });
   }
 
   add(emf: EmfDocument): void {

@@ -183,9 +183,6 @@ export async function startServices(options: StartServicesOptions = {}): Promise
       // The layer's ffmpeg configuration, built for this machine (local/media-tools.ts).
       [ENV.ffmpegPath]: process.env[ENV.ffmpegPath] ?? localMediaTools.ffmpegPath,
       [ENV.ffprobePath]: process.env[ENV.ffprobePath] ?? localMediaTools.ffprobePath,
-      // EMF lines are for CloudWatch: the local stack summarises the same documents instead
-      // (local/metrics-summary.ts, GET /_local/metrics).
-      POWERTOOLS_METRICS_DISABLED: 'true',
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,

@@ -41,7 +41,15 @@ export interface StreamPumpOptions {
   readonly retryAttempts?: number;
   /** @default 100 */
   readonly idlePollMs?: number;
+  /**
+   * How a batch reaches the function, for fault injection at the event source mapping (the soak
+   * delivers batches twice, or fails them after they ran). @default one invocation
+   */
+  readonly deliverBatch?: (invoke: BatchInvoke, event: DynamoDBStreamEvent) => Promise<BatchResult>;
 }
+
+export type BatchResult = DynamoDBBatchResponse | void;
+export type BatchInvoke = (event: DynamoDBStreamEvent) => Promise<BatchResult>;
 
 export interface StreamPump {
   /** Records delivered successfully so far. */
@@ -105,10 +113,9 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
   };
   const dynamo = new DynamoDBClient(clientConfig);
   const streams = new DynamoDBStreamsClient(clientConfig);
-  const fn = new LocalFunction<DynamoDBStreamEvent, DynamoDBBatchResponse | void>(
-    options.fn,
-    options.region,
-  );
+  const fn = new LocalFunction<DynamoDBStreamEvent, BatchResult>(options.fn, options.region);
+  const invoke: BatchInvoke = (event) => fn.invoke(event);
+  const deliverBatch = options.deliverBatch ?? ((run, event) => run(event));
   const batchSize = options.batchSize ?? 100;
   const retryAttempts = options.retryAttempts ?? Number.POSITIVE_INFINITY;
   const idlePollMs = options.idlePollMs ?? 100;
@@ -175,7 +182,7 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
     while (pending.length > 0) {
       let failedFrom: number | undefined;
       try {
-        const response = await fn.invoke({ Records: pending });
+        const response = await deliverBatch(invoke, { Records: pending });
         const failures = response?.batchItemFailures ?? [];
         if (failures.length === 0) {
           delivered += pending.length;

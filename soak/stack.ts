@@ -2,8 +2,8 @@
  * The soak run's own local stack, composed in this process from local/'s public pieces (services,
  * API emulator with the JWT authorizer, S3 event delivery, stream pump, CDN), so the soak can put
  * faults between them: it owns the DynamoDB Local and redis-server processes, sees every upload
- * event before the transcoder does, and routes the tweets stream through a fanout wrapper that can
- * replay batches (soak/faults/fanout.ts).
+ * event before the transcoder does, and delivers the tweets stream to the fanout through a wrapper
+ * that can replay batches (soak/faults/fanout.ts).
  *
  * It never shares a stack with anything else: taking DynamoDB down must not hurt other tests.
  * DynamoDB Local keeps its data on disk (a temp dbPath), so a restart keeps acknowledged writes,
@@ -14,14 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type S3rver from '@20minutes/s3rver';
 import type { S3Event } from 'aws-lambda';
-import {
-  ENV,
-  FANOUT_FUNCTION,
-  MEDIA_PREFIXES,
-  ROUTES,
-  TRANSCODER_FUNCTION,
-  type FunctionSpec,
-} from '../app/model';
+import { ENV, FANOUT_FUNCTION, MEDIA_PREFIXES, ROUTES, TRANSCODER_FUNCTION } from '../app/model';
 import { startApiGateway } from '../local/api-gateway';
 import { startCdn } from '../local/cdn';
 import { createJwtAuthorizer } from '../local/jwt-authorizer';
@@ -32,12 +25,7 @@ import { LocalFunction } from '../local/lambda-runtime';
 import { toAwsRecord, wantedByTranscoder } from '../local/s3-events';
 import { startServices, type Services } from '../local/services';
 import { startStreamPump } from '../local/stream-pump';
-
-/** The fanout as the soak's stream pump runs it: the real handler behind a fault wrapper. */
-export const SOAK_FANOUT_FUNCTION: FunctionSpec = {
-  ...FANOUT_FUNCTION,
-  entry: 'soak/faults/fanout.ts',
-};
+import { deliverWithFaults } from './faults/fanout';
 
 /**
  * Decides how one upload event reaches the transcoder. `deliver` hands it to the stack's normal
@@ -146,7 +134,8 @@ export async function startSoakStack(options: SoakStackOptions): Promise<SoakSta
     stoppers.push(uploadsIdle);
     const pump = await startStreamPump({
       tableName: services.tableNames.tweets,
-      fn: SOAK_FANOUT_FUNCTION,
+      fn: FANOUT_FUNCTION,
+      deliverBatch: deliverWithFaults,
       endpoint: services.dynamoEndpoint,
       region: services.region,
       credentials: services.credentials,

@@ -4,8 +4,8 @@
  * Powertools service name (the function's id on AWS).
  *
  * Metrics are buffered and published once per invocation (publishMetrics, called by the HTTP edge
- * and the event entries). Listeners see each published document: the local stack summarises them
- * at /_local/metrics; on Lambda there are none.
+ * and the event entries) as a log line; the local stack reads the same lines and sums them at
+ * /_local/metrics.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS } from '../../app/model';
@@ -13,9 +13,6 @@ import { METRICS } from '../../app/model';
 export type MetricName = (typeof METRICS.names)[keyof typeof METRICS.names];
 
 const metrics = new Metrics({ namespace: METRICS.namespace });
-
-type Listener = (emf: Readonly<Record<string, unknown>>) => void;
-const listeners = new Set<Listener>();
 
 /** Counts `value` of a metric in this invocation. */
 export function countMetric(name: MetricName, value = 1): void {
@@ -42,15 +39,5 @@ export function publishMetrics(): void {
 
 function publish(target: Metrics): void {
   if (!target.hasStoredMetrics()) return;
-  if (listeners.size > 0) {
-    const emf = target.serializeMetrics() as unknown as Record<string, unknown>;
-    for (const listener of listeners) listener(emf);
-  }
   target.publishStoredMetrics();
-}
-
-/** Observes every published EMF document (the local stack's summary). Returns an unsubscribe. */
-export function onMetricsPublished(listener: Listener): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
 }

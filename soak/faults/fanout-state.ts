@@ -1,7 +1,7 @@
 /**
- * Switches and counters of the fanout fault wrapper (./fanout.ts). They live on globalThis: the
- * stream pump loads the wrapper through its own module loader, and the soak driver must reach the
- * same object without loading any handler code (which needs the stack's environment first).
+ * Switches and counters of the fanout fault wrapper (./fanout.ts), which the stream pump calls in
+ * the soak driver's own thread. They live on globalThis, so the driver reaches the same object
+ * without loading any handler code (which needs the stack's environment first).
  */
 export interface FanoutFaults {
   /** Batches still to deliver twice, concurrently. */

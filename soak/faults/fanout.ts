@@ -1,13 +1,15 @@
 /**
- * The fanout Lambda behind a fault wrapper, for the soak's stream pump. On request it delivers a
- * batch twice at once (two concurrent invocations, as when a batch is retried while a slow first
- * attempt is still running), or fails a batch after the real handler applied it, so the event
- * source mapping retries the whole batch. Either way the real handler sees each record again.
+ * Fault injection at the fanout's event source mapping, for the soak's stream pump: on request a
+ * batch is delivered twice at once (two concurrent invocations, as when a batch is retried while
+ * a slow first attempt is still running), or failed after the real function applied it, so the
+ * mapping retries the whole batch. Either way the function sees each record again. It runs in the
+ * pump, outside the function (whose own thread the soak driver cannot reach), as such faults do on
+ * AWS.
  *
- * The switches and counters live in ./fanout-state.ts, on globalThis.
+ * The switches and counters are in ./fanout-state.ts.
  */
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { handler as fanout } from '../../lambdas/events/fanout';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { BatchInvoke, BatchResult } from '../../local/stream-pump';
 import { fanoutFaults } from './fanout-state';
 
 export class InjectedFanoutFailure extends Error {
@@ -17,20 +19,26 @@ export class InjectedFanoutFailure extends Error {
   }
 }
 
-export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+const failuresOf = (result: BatchResult) => result?.batchItemFailures ?? [];
+
+export async function deliverWithFaults(
+  invoke: BatchInvoke,
+  event: DynamoDBStreamEvent,
+): Promise<BatchResult> {
   const faults = fanoutFaults();
   const records = event.Records?.length ?? 0;
   if (records > 0 && faults.duplicateNext > 0) {
     faults.duplicateNext -= 1;
     faults.duplicated += 1;
     faults.recordsSeen += 2 * records;
-    const [first, second] = await Promise.all([fanout(event), fanout(event)]);
-    // Report the union of failures: the pump retries from the earliest one.
-    return first.batchItemFailures.length >= second.batchItemFailures.length ? first : second;
+    const [first, second] = await Promise.all([invoke(event), invoke(event)]);
+    // Each reports failures from its first failed record on: the longer list starts earlier, and
+    // the pump retries from there.
+    return failuresOf(first).length >= failuresOf(second).length ? first : second;
   }
   faults.recordsSeen += records;
-  const result = await fanout(event);
-  if (records > 0 && faults.failAfterApplyNext > 0 && result.batchItemFailures.length === 0) {
+  const result = await invoke(event);
+  if (records > 0 && faults.failAfterApplyNext > 0 && failuresOf(result).length === 0) {
     faults.failAfterApplyNext -= 1;
     faults.failedAfterApply += 1;
     throw new InjectedFanoutFailure();

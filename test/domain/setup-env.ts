@@ -7,3 +7,5 @@ import { applyServiceEnv } from '../support/env';
 applyServiceEnv();
 process.env.CDN_BASE_URL ??= 'https://cdn.chirp.test';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+// Handlers called in-process here would print their EMF lines into the test output.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
