@@ -8,3 +8,5 @@ export const DEFAULT_API_PORT = 3000;
 export const DEFAULT_CDN_PORT = 3001;
 /** DOCS_PORT overrides: the rendered API reference (openapi.yaml). */
 export const DEFAULT_DOCS_PORT = 3002;
+/** APP_PORT overrides: the web app (web/dist). */
+export const DEFAULT_APP_PORT = 3003;
