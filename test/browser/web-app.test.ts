@@ -13,6 +13,28 @@ import { animatedGif, tempDir } from '../media/fixtures';
 import { appUrl, cdnUrl } from '../support/env';
 import { launchChromium } from './chromium';
 
+// Callbacks of page.evaluate/waitForFunction run in the page; this Node program has no DOM types.
+interface PageElement {
+  readonly textContent: string | null;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): PageElement | null;
+}
+interface PageMedia extends PageElement {
+  readonly complete: boolean;
+  readonly naturalWidth: number;
+  readonly currentSrc: string;
+  readonly readyState: number;
+  readonly paused: boolean;
+  readonly currentTime: number;
+  readonly muted: boolean;
+  readonly loop: boolean;
+  readonly controls: boolean;
+}
+declare const document: {
+  querySelector(selector: string): PageMedia | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
+};
+
 const SHOTS = resolve(__dirname, '..', '..', 'test-output', 'web');
 const AXE = require.resolve('axe-core/axe.min.js');
 const run = Date.now().toString(36);
@@ -61,13 +83,15 @@ describe('the web app, in Chromium', () => {
     const article = await page.waitForSelector(`article:has(p.text)`, { timeout: 30_000 });
     await page.waitForFunction(
       (wanted) =>
-        [...document.querySelectorAll('article p.text')].some((p) => p.textContent === wanted),
+        Array.from(document.querySelectorAll('article p.text')).some(
+          (p) => p.textContent === wanted,
+        ),
       {},
       text,
     );
     return page.evaluate(
       (wanted) =>
-        [...document.querySelectorAll('article')]
+        Array.from(document.querySelectorAll('article'))
           .find((a) => a.querySelector('p.text')?.textContent === wanted)
           ?.getAttribute('data-tweet-id') ?? '',
       text,
@@ -78,9 +102,7 @@ describe('the web app, in Chromium', () => {
   const imageLoaded = (page: Page, tweetId: string) =>
     page.waitForFunction(
       (id) => {
-        const img = document.querySelector<HTMLImageElement>(
-          `article[data-tweet-id="${id}"] picture img`,
-        );
+        const img = document.querySelector(`article[data-tweet-id="${id}"] picture img`);
         return img !== null && img.complete && img.naturalWidth > 0 ? img.currentSrc : false;
       },
       { timeout: 30_000 },
@@ -202,14 +224,14 @@ describe('the web app, in Chromium', () => {
     );
     await alice.waitForFunction(
       (element) => {
-        const v = element as HTMLVideoElement;
+        const v = element as unknown as PageMedia;
         return v.readyState >= 2 && !v.paused && v.currentTime > 0;
       },
       { timeout: 15_000 },
       video,
     );
     const state = await video?.evaluate((element) => {
-      const v = element as HTMLVideoElement;
+      const v = element as unknown as PageMedia;
       return {
         muted: v.muted,
         loop: v.loop,
