@@ -10,6 +10,8 @@ export default tseslint.config(
       'layers/',
       'coverage/',
       'bench/results/',
+      'web/dist/',
+      'test-output/',
     ],
   },
   js.configs.recommended,

@@ -21,11 +21,12 @@ import { MediaSweeper } from './constructs/media-sweeper';
 import { Monitoring } from './constructs/monitoring';
 import { ChirpTables } from './constructs/tables';
 import { Transcoder } from './constructs/transcoder';
+import { WebApp } from './constructs/web-app';
 
 export interface ChirpStackProps extends StackProps {
   /** Regions that get a replica of every table. @default - none */
   readonly replicaRegions?: readonly string[];
-  /** Browser origins allowed to call the API and PUT uploads. @default - none (no CORS) */
+  /** Browser origins allowed to call the API and PUT uploads, besides the web app's. @default - none */
   readonly corsOrigins?: readonly string[];
   /** Directory the model's entry paths are relative to. @default the repository root */
   readonly projectRoot?: string;
@@ -53,13 +54,16 @@ export class ChirpStack extends Stack {
   public readonly transcoder: Transcoder;
   public readonly mediaSweeper: MediaSweeper;
   public readonly monitoring: Monitoring;
+  public readonly webApp: WebApp;
 
   constructor(scope: Construct, id: string, props: ChirpStackProps = {}) {
     super(scope, id, props);
-    const corsOrigins = props.corsOrigins ?? [];
     const projectRoot = props.projectRoot;
 
     const accessLogs = new AccessLogs(this, 'AccessLogs');
+    // First, so the API, the bucket and the CDN can allow its origin (CORS) and Cognito its URL.
+    this.webApp = new WebApp(this, 'Web', { accessLogsBucket: accessLogs.bucket });
+    const corsOrigins = [...(props.corsOrigins ?? []), this.webApp.url];
     this.tables = new ChirpTables(this, 'Tables', {
       schemas: TABLES,
       replicaRegions: props.replicaRegions,
@@ -94,6 +98,16 @@ export class ChirpStack extends Stack {
       corsOrigins,
       projectRoot,
       ...(props.limits !== undefined ? { environment: props.limits } : {}),
+      webAppUrl: this.webApp.url,
+    });
+    const webLogin = this.api.webLogin as NonNullable<ChirpApi['webLogin']>;
+    this.webApp.deploy({
+      apiUrl: this.api.url.replace(/\/$/, ''),
+      cdnUrl: this.cdn.baseUrl,
+      uploadOrigin: `https://${this.media.bucket.bucketRegionalDomainName}`,
+      cognitoAuthority: this.api.issuer,
+      cognitoDomain: webLogin.domainUrl,
+      cognitoClientId: webLogin.client.userPoolClientId,
     });
     this.fanout = new Fanout(this, 'Fanout', {
       spec: FANOUT_FUNCTION,
@@ -138,6 +152,10 @@ export class ChirpStack extends Stack {
     new CfnOutput(this, 'CdnDomain', {
       value: this.cdn.distribution.distributionDomainName,
       description: 'CloudFront domain serving processed media',
+    });
+    new CfnOutput(this, 'WebAppUrl', {
+      value: this.webApp.url,
+      description: 'The web app (CloudFront), signed in through Cognito managed login',
     });
     new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });

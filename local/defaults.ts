@@ -20,3 +20,6 @@ export const LOAD_DRIVER_ENV: Readonly<Record<string, string>> = {
   [ENV.pendingUploadsMax]: '1000000',
   [ENV.uploadBytesPerDay]: String(2 ** 50),
 };
+
+/** APP_PORT overrides: the web app (web/dist). */
+export const DEFAULT_APP_PORT = 3003;

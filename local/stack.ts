@@ -9,7 +9,12 @@ import { startApiGateway } from './api-gateway';
 import { startCdn } from './cdn';
 import { startControlServer } from './control';
 import { ApiGatewayCors, DEFAULT_LOCAL_CORS_ORIGINS } from './cors';
-import { DEFAULT_API_PORT, DEFAULT_CDN_PORT, DEFAULT_DOCS_PORT } from './defaults';
+import {
+  DEFAULT_API_PORT,
+  DEFAULT_APP_PORT,
+  DEFAULT_CDN_PORT,
+  DEFAULT_DOCS_PORT,
+} from './defaults';
 import type { LocalHttpServer } from './http-server';
 import { loadOrCreateSigningKey, type SigningKey } from './jwt';
 import { createJwtAuthorizer } from './jwt-authorizer';
@@ -20,6 +25,7 @@ import { createS3EventDelivery } from './s3-events';
 import { DEFAULT_REGION, startServices, type Services } from './services';
 import { startStreamPump } from './stream-pump';
 import { MetricsSummary } from './metrics-summary';
+import { startWebApp } from './web-app';
 
 export interface StackOptions {
   /** Data dir for services; undefined keeps service data in a temp dir (or in memory). */
@@ -33,6 +39,8 @@ export interface StackOptions {
   readonly cdnPort?: number;
   /** The API reference page; 0 picks a free port. @default 3002 */
   readonly docsPort?: number;
+  /** The web app (web/dist, built first when stale); 0 picks a free port. @default 3003 */
+  readonly appPort?: number;
   /** Expose the fault-injection endpoint (tests, soak). @default false */
   readonly control?: boolean;
   /**
@@ -55,6 +63,8 @@ export interface StackInfo {
   readonly controlUrl: string | null;
   /** The rendered API reference (openapi.yaml through Redoc). */
   readonly docsUrl: string | null;
+  /** The web app, signed in through the stack's local token route. */
+  readonly appUrl: string | null;
   /** The handler environment (also applied to this process). */
   readonly env: Readonly<Record<string, string>>;
   readonly redis: { readonly pid: number | null; readonly port: number | null } | null;
@@ -169,6 +179,17 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     stoppers.push(() => docs.close());
     log(`API reference on ${docs.url}/`);
 
+    const appPort = options.appPort ?? DEFAULT_APP_PORT;
+    const app = await startWebApp({
+      port: appPort,
+      apiUrl: api.url,
+      cdnUrl: cdn.url,
+      signingKey,
+      log,
+    }).catch(portInUse('App', appPort, 'APP_PORT'));
+    stoppers.push(() => app.close());
+    log(`web app on ${app.url}`);
+
     let control: LocalHttpServer | undefined;
     if (options.control === true) {
       const server = await startControlServer({
@@ -188,6 +209,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       cdnUrl: cdn.url,
       controlUrl: control?.url ?? null,
       docsUrl: `${docs.url}/`,
+      appUrl: app.url,
       env,
       redis:
         services.redis === undefined

@@ -5,7 +5,7 @@
  *   npm start -- --fresh           wipe .local-data/ first
  *   npm start -- --in-memory       keep no service data (the token key still lives in .local-data/)
  *   npm start -- --data-dir DIR    another data folder (or CHIRP_DATA_DIR)
- *   API_PORT=3001 npm start        another API port (CDN_PORT, DOCS_PORT likewise)
+ *   API_PORT=3001 npm start        another API port (CDN_PORT, DOCS_PORT, APP_PORT likewise)
  *   CORS_ORIGINS=http://localhost:5173 npm start
  *                                  browser origins allowed (default: any http://localhost:* and
  *                                  http://127.0.0.1:*; "" allows none, as on AWS by default)
@@ -21,6 +21,7 @@ import { startStack, type LocalStack } from './stack';
 
 import {
   DEFAULT_API_PORT,
+  DEFAULT_APP_PORT,
   DEFAULT_CDN_PORT,
   DEFAULT_DATA_DIR,
   DEFAULT_DOCS_PORT,
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
     apiPort: portFromEnv('API_PORT', DEFAULT_API_PORT),
     cdnPort: portFromEnv('CDN_PORT', DEFAULT_CDN_PORT),
     docsPort: portFromEnv('DOCS_PORT', DEFAULT_DOCS_PORT),
+    appPort: portFromEnv('APP_PORT', DEFAULT_APP_PORT),
     control: flags.control,
     corsOrigins: localCorsOrigins(),
     log,
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       '',
+      `  App   ${info.appUrl}`,
       `  API   ${info.apiUrl}`,
       `  CDN   ${info.cdnUrl}`,
       `  Docs  ${info.docsUrl} (API reference from openapi.yaml)`,

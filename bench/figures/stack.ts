@@ -289,6 +289,7 @@ export async function stackFigures(options: StackFigureOptions): Promise<Row[]> 
     apiPort: 0,
     cdnPort: 0,
     docsPort: 0,
+    appPort: 0,
   });
   const rows: Row[] = [];
   try {

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -23,6 +23,11 @@ export interface ChirpApiProps {
   readonly projectRoot?: string;
   /** Extra environment of every route function (per-user limits). @default - none */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * The web app's URL: adds Cognito managed login (a user pool domain) and an app client for it
+   * (authorization code + PKCE, this URL as callback and logout URL). @default - none
+   */
+  readonly webAppUrl?: string;
 }
 
 /**
@@ -34,7 +39,14 @@ export class ChirpApi extends Construct {
   public readonly api: apigwv2.HttpApi;
   public readonly userPool: cognito.UserPool;
   public readonly userPoolClient: cognito.UserPoolClient;
+  /** The web app's client and managed login domain (https://...), when webAppUrl is given. */
+  public readonly webLogin?: {
+    readonly client: cognito.UserPoolClient;
+    readonly domainUrl: string;
+  };
   public readonly authorizer: HttpJwtAuthorizer;
+  /** The user pool's issuer URL (the JWT authorizer's, and the OIDC authority). */
+  public readonly issuer: string;
   /** Route functions by the route's id. */
   public readonly functions: ReadonlyMap<string, ChirpFunction>;
   /** Base URL of the stage, e.g. https://abc.execute-api.us-east-1.amazonaws.com/ */
@@ -80,14 +92,17 @@ export class ChirpApi extends Construct {
       refreshTokenValidity: Duration.days(30),
     });
 
-    this.authorizer = new HttpJwtAuthorizer(
-      'CognitoJwt',
-      `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`,
-      {
-        jwtAudience: [this.userPoolClient.userPoolClientId],
-        identitySource: ['$request.header.Authorization'],
-      },
-    );
+    if (props.webAppUrl !== undefined) this.webLogin = this.addWebLogin(props.webAppUrl);
+
+    this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
+    this.authorizer = new HttpJwtAuthorizer('CognitoJwt', this.issuer, {
+      // Cognito access tokens carry the app client in client_id, which API Gateway checks here.
+      jwtAudience: [
+        this.userPoolClient.userPoolClientId,
+        ...(this.webLogin !== undefined ? [this.webLogin.client.userPoolClientId] : []),
+      ],
+      identitySource: ['$request.header.Authorization'],
+    });
 
     const corsOrigins = props.corsOrigins ?? [];
     this.api = new apigwv2.HttpApi(this, 'Api', {
@@ -158,5 +173,40 @@ export class ChirpApi extends Construct {
       });
     }
     this.functions = functions;
+  }
+
+  /**
+   * Managed login for the web app: a Cognito domain (its prefix made unique by the stack id's
+   * UUID), a public client with the authorization code flow (PKCE: Cognito requires it of a
+   * client without a secret that sends a code_challenge; oidc-client-ts always does) and the
+   * app's URL as callback and logout URL, and the managed login's default branding.
+   */
+  private addWebLogin(webAppUrl: string) {
+    const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+    const domain = this.userPool.addDomain('LoginDomain', {
+      cognitoDomain: { domainPrefix: Fn.join('-', ['chirp', stackUuid]) },
+      managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    });
+    const client = this.userPool.addClient('WebClient', {
+      generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+        callbackUrls: [`${webAppUrl}/`],
+        logoutUrls: [`${webAppUrl}/`],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+    });
+    new cognito.CfnManagedLoginBranding(this, 'LoginBranding', {
+      userPoolId: this.userPool.userPoolId,
+      clientId: client.userPoolClientId,
+      useCognitoProvidedValues: true,
+    });
+    return { client, domainUrl: domain.baseUrl() };
   }
 }

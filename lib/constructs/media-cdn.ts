@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MEDIA_CDN_CORS, MEDIA_PREFIXES } from '../../app/model';
+import { securityHeaders } from './security-headers';
 
 export interface MediaCdnProps {
   /** The media bucket; only its processed prefix becomes readable by the distribution. */
@@ -67,25 +68,8 @@ export class MediaCdn extends Construct {
     const responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       responseHeadersPolicyName: globalName(this, 128),
       comment: 'Security headers for user media; media is never a document',
-      securityHeadersBehavior: {
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        referrerPolicy: {
-          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
-          override: true,
-        },
-        strictTransportSecurity: {
-          accessControlMaxAge: Duration.days(730),
-          includeSubdomains: true,
-          preload: true,
-          override: true,
-        },
-        // Even if a hostile file slipped through as HTML or SVG, it could run nothing.
-        contentSecurityPolicy: {
-          contentSecurityPolicy: "default-src 'none'; sandbox",
-          override: true,
-        },
-      },
+      // Even if a hostile file slipped through as HTML or SVG, it could run nothing.
+      securityHeadersBehavior: securityHeaders("default-src 'none'; sandbox"),
       corsBehavior:
         corsOrigins.length > 0
           ? {

@@ -35,6 +35,9 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(synthesized.outdir, { recursive: true, force: true }));
 
+/** The web app's origin as the template spells it (its distribution's domain). */
+const webAppOrigin = (): unknown => stack.resolve(stack.webApp.url);
+
 /** Every project function with the model spec it was built from. */
 function allFunctions(): ChirpFunction[] {
   return [
@@ -249,7 +252,7 @@ describe('media bucket', () => {
         CorsRules: [
           Match.objectLike({
             AllowedMethods: ['PUT'],
-            AllowedOrigins: [CORS_ORIGIN, 'https://admin.example.com'],
+            AllowedOrigins: [CORS_ORIGIN, 'https://admin.example.com', webAppOrigin()],
           }),
         ],
       },
@@ -300,7 +303,8 @@ describe('CDN', () => {
   const distribution = () => logicalId(stack, stack.cdn.distribution);
 
   it('serves the media bucket over HTTPS only through Origin Access Control, with access logs', () => {
-    template.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    // The media distribution and the web app's (test/infra/web-app.test.ts).
+    template.resourceCountIs('AWS::CloudFront::Distribution', 2);
     template.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
     template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
       OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always' },
@@ -595,14 +599,17 @@ describe('HTTP API', () => {
     });
   });
 
-  it('validates Cognito JWTs for the app client', () => {
+  it('validates Cognito JWTs for the app clients (the API client and the web app)', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
-    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
-        Audience: [{ Ref: logicalId(stack, stack.api.userPoolClient) }],
+        Audience: [
+          { Ref: logicalId(stack, stack.api.userPoolClient) },
+          { Ref: logicalId(stack, stack.api.webLogin!.client) },
+        ],
         Issuer: {
           'Fn::Join': [
             '',
@@ -648,7 +655,7 @@ describe('HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
       CorsConfiguration: {
-        AllowOrigins: [CORS_ORIGIN, 'https://admin.example.com'],
+        AllowOrigins: [CORS_ORIGIN, 'https://admin.example.com', webAppOrigin()],
         // The headers a browser client sends, and Retry-After readable on a 503.
         AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
         AllowMethods: ['*'],
@@ -959,6 +966,7 @@ describe('outputs', () => {
         'TweetsTableName',
         'UserPoolClientId',
         'UserPoolId',
+        'WebAppUrl',
       ].sort(),
     );
     expect(outputs.CdnDomain!.Value).toEqual({

@@ -35,6 +35,7 @@ export function applyServiceEnv(): void {
 
 export const apiUrl = (): string => required(STACK_ENV.apiUrl);
 export const cdnUrl = (): string => required(STACK_ENV.cdnUrl);
+export const appUrl = (): string => required(STACK_ENV.appUrl);
 
 let signingKey: SigningKey | undefined;
 

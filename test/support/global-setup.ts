@@ -56,6 +56,7 @@ export default async function globalSetup(): Promise<void> {
         API_PORT: '0',
         CDN_PORT: '0',
         DOCS_PORT: '0',
+        APP_PORT: '0',
         POWERTOOLS_LOG_LEVEL: 'WARN',
       },
     },
@@ -96,6 +97,7 @@ export default async function globalSetup(): Promise<void> {
   if (info.controlUrl !== null) process.env[STACK_ENV.controlUrl] = info.controlUrl;
   if (info.apiUrl !== null) process.env[STACK_ENV.apiUrl] = info.apiUrl;
   if (info.cdnUrl !== null) process.env[STACK_ENV.cdnUrl] = info.cdnUrl;
+  if (info.appUrl !== null) process.env[STACK_ENV.appUrl] = info.appUrl;
   if (info.redis !== null) {
     process.env[STACK_ENV.redisPid] = String(info.redis.pid);
     process.env[STACK_ENV.redisPort] = String(info.redis.port);

@@ -7,6 +7,8 @@ export const STACK_ENV = {
   apiUrl: 'CHIRP_API_URL',
   /** Base URL of the CDN endpoint (same as CDN_BASE_URL). */
   cdnUrl: 'CHIRP_CDN_URL',
+  /** The web app (web/dist) served by the stack. */
+  appUrl: 'CHIRP_APP_URL',
   /** Fault-injection endpoint of the stack (see local/control.ts). */
   controlUrl: 'CHIRP_CONTROL_URL',
   /** Data dir holding the JWT signing key (jwt/signing-key.json). */
