@@ -1,10 +1,11 @@
-import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MEDIA_CDN_CORS, MEDIA_PREFIXES } from '../../app/model';
+import { regionalName } from './regional-name';
 import { securityHeaders } from './security-headers';
 
 export interface MediaCdnProps {
@@ -41,12 +42,8 @@ export class MediaCdn extends Construct {
       bucketName: props.bucket.bucketName,
       bucketRegionalDomainName: props.bucket.bucketRegionalDomainName,
     });
-    // CloudFront's OACs and policies are account-global: their names carry the region, so the
-    // same stack name deploys to two regions of one account without a name collision.
-    const globalName = (construct: Construct, maxLength: number) =>
-      `${Names.uniqueResourceName(construct, { maxLength: maxLength - 16 })}-${Stack.of(this).region}`;
     const originAccessControl = new cloudfront.S3OriginAccessControl(this, 'OriginAccess', {
-      originAccessControlName: globalName(this, 64),
+      originAccessControlName: regionalName(this, 64),
       description: 'Lets the media distribution read the processed prefix of the media bucket',
     });
     const origin = origins.S3BucketOrigin.withOriginAccessControl(bucketView, {
@@ -66,7 +63,7 @@ export class MediaCdn extends Construct {
 
     const corsOrigins = props.corsOrigins ?? [];
     const responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
-      responseHeadersPolicyName: globalName(this, 128),
+      responseHeadersPolicyName: regionalName(this, 128),
       comment: 'Security headers for user media; media is never a document',
       // Even if a hostile file slipped through as HTML or SVG, it could run nothing.
       securityHeadersBehavior: securityHeaders("default-src 'none'; sandbox"),

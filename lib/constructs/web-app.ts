@@ -22,6 +22,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { regionalName } from './regional-name';
 import { securityHeaders } from './security-headers';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
@@ -99,7 +100,9 @@ export class WebApp extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // Account-global names carry the region (regional-name.ts).
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      responseHeadersPolicyName: regionalName(this, 128),
       comment: 'Chirp web app: the CSP itself is in index.html (see lib/constructs/web-app.ts)',
       securityHeadersBehavior: securityHeaders(
         "frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
@@ -110,7 +113,11 @@ export class WebApp extends Construct {
       comment: 'Chirp web app',
       defaultRootObject: 'index.html',
       defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
+          originAccessControl: new cloudfront.S3OriginAccessControl(this, 'OriginAccess', {
+            originAccessControlName: regionalName(this, 64),
+          }),
+        }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,

@@ -404,7 +404,7 @@ describe('CDN', () => {
       ),
     ];
     const here = names(template);
-    expect(here).toHaveLength(3);
+    expect(here).toHaveLength(5); // media CDN: OAC, headers, cache policy; web app: OAC, headers
     for (const name of here) expect(name).toMatch(/-us-east-1$/);
     const elsewhere = synthChirp({ context: { region: 'eu-west-1' } });
     try {
