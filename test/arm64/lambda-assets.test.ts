@@ -136,10 +136,10 @@ describe('on emulated linux-arm64', () => {
 
   it('the GetTweet asset serves a tweet like the local API does', async () => {
     const author = newUser(`arm64-${randomUUID().slice(0, 8)}`);
-    const created = await author.post<{ tweet_id: string }>('/v1/tweets', { text: 'from arm64' });
+    const created = await author.createTweet({ text: 'from arm64' });
     expect(created.status).toBe(201);
     const tweetId = created.body.tweet_id;
-    const local = await author.get(`/v1/tweets/${tweetId}`);
+    const local = await author.getTweet(tweetId);
     const fn = synthesized.stack.api.functions.get('GetTweet')!;
     const event = buildEvent({
       method: 'GET',

@@ -76,21 +76,16 @@ describe('the API reference page', () => {
     });
     await page.goto(`${docs.url}/`, { waitUntil: 'load' });
     // The bundle ran: React hydrated the server-rendered page, which lists the operations.
+    // (Page-side code as strings: the tests' TypeScript has no DOM types.)
     await page.waitForFunction(
-      () =>
-        Object.keys(document.getElementById('redoc') ?? {}).some((key) =>
-          key.startsWith('__reactContainer'),
-        ),
+      `Object.keys(document.getElementById('redoc') ?? {}).some((key) => key.startsWith('__reactContainer'))`,
       { timeout: 20_000 },
     );
     // Interactive: the menu, rendered by the bundle, opens a tag's operations.
-    await page.evaluate(() => {
-      const tag = [...document.querySelectorAll('label, li, a, span')].find(
-        (element) => element.textContent?.trim() === 'tweets',
-      );
-      (tag as HTMLElement | undefined)?.click();
-    });
-    await page.waitForFunction(() => document.body.innerText.includes('Create a tweet'), {
+    await page.evaluate(
+      `[...document.querySelectorAll('label, li, a, span')].find((e) => e.textContent.trim() === 'tweets')?.click()`,
+    );
+    await page.waitForFunction(`document.body.innerText.includes('Create a tweet')`, {
       timeout: 20_000,
     });
     const scripts = blocked.filter((url) => /\.js(\?|$)/.test(url));

@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { generateSigningKey, LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, signJwt } from '../../local/jwt';
-import { newUser, request } from '../support/api-client';
+import { newUser, untypedRequest } from '../support/api-client';
 import { mintToken, stackSigningKey } from '../support/env';
 
 const UNAUTHORIZED = { message: 'Unauthorized' };
@@ -23,8 +23,9 @@ function claims(overrides: Record<string, unknown> = {}): Record<string, unknown
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** Untyped: the Authorization header itself (missing, malformed, forged) is under test. */
 async function timelineWith(authorization: string | null) {
-  return request('GET', '/v1/timeline', undefined, { authorization });
+  return untypedRequest('GET', '/v1/timeline', undefined, { authorization });
 }
 
 describe('JWT authorizer of the local HTTP API', () => {
@@ -133,7 +134,8 @@ describe('JWT authorizer of the local HTTP API', () => {
       ['GET', '/v1/tweets'],
       ['GET', '/v1/tweets/a/b'],
     ] as const) {
-      const response = await request(method, path, undefined);
+      // Untyped: routes and methods outside the contract.
+      const response = await untypedRequest(method, path, undefined);
       expect(response.status).toBe(404);
       expect(response.body).toEqual({ message: 'Not Found' });
     }
@@ -141,7 +143,8 @@ describe('JWT authorizer of the local HTTP API', () => {
 
   it('rejects a body over the 10 MB payload limit with 413', async () => {
     const user = newUser('big');
-    const response = await request('POST', '/v1/tweets', user.token, {
+    // Untyped: 10 MiB of raw bytes, not a request body the contract allows.
+    const response = await untypedRequest('POST', '/v1/tweets', user.token, {
       rawBody: Buffer.alloc(10 * 1024 * 1024 + 1, 'a'),
       headers: { 'content-type': 'application/json' },
     });

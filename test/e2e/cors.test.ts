@@ -6,7 +6,7 @@
  */
 import { API_CORS } from '../../app/model';
 import { ApiGatewayCors, localCorsOrigins, originMatcher } from '../../local/cors';
-import { newUser, request } from '../support/api-client';
+import { newUser, responseOf, untypedRequest } from '../support/api-client';
 import { apiUrl, cdnUrl } from '../support/env';
 import { generatePng, uploadMedia } from '../support/media';
 import { rawRequest } from '../../soak/http';
@@ -75,24 +75,25 @@ describe('CORS, locally as on AWS', () => {
 
   it('API: every answer to an allowed origin carries the CORS headers, the gateway 401 too', async () => {
     const user = newUser('cors');
-    const ok = await request('GET', '/v1/timeline', user.token, { headers: { origin: APP } });
+    const ok = await responseOf(user.api.GET('/v1/timeline', { headers: { origin: APP } }));
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe(APP);
     expect(ok.headers.get('access-control-expose-headers')).toBe('retry-after');
     expect(ok.headers.get('vary')).toMatch(/origin/i);
-    const unauthorized = await request('GET', '/v1/timeline', undefined, {
+    // Untyped: no Authorization header at all.
+    const unauthorized = await untypedRequest('GET', '/v1/timeline', undefined, {
       headers: { origin: APP },
     });
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.headers.get('access-control-allow-origin')).toBe(APP);
-    const other = await request('GET', '/v1/timeline', user.token, { headers: { origin: OTHER } });
+    const other = await responseOf(user.api.GET('/v1/timeline', { headers: { origin: OTHER } }));
     expect(other.status).toBe(200);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('S3: the bucket answers the PUT preflight for allowed origins only', async () => {
     const user = newUser('cors-s3');
-    const init = await user.post<{ upload_url: string }>('/v1/media/init', {
+    const init = await user.initMedia({
       content_type: 'image/png',
       size_bytes: 100,
     });
@@ -115,7 +116,7 @@ describe('CORS, locally as on AWS', () => {
     const init = await uploadMedia(user, png);
     let url: string | undefined;
     for (let i = 0; i < 200 && url === undefined; i++) {
-      const media = await user.get<{ variants: { url: string }[] }>(`/v1/media/${init.media_id}`);
+      const media = await user.getMedia(init.media_id);
       url = media.body.variants[0]?.url;
       if (url === undefined) await new Promise((r) => setTimeout(r, 100));
     }

@@ -4,7 +4,7 @@
 import { request as httpRequest } from 'node:http';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { LIMITS } from '../../app/model';
-import { expectError, newUser, type InitMediaBody, type MediaBody } from '../support/api-client';
+import { expectError, newUser, type InitMediaBody } from '../support/api-client';
 import { generatePng, upload } from '../support/media';
 import { stackClients } from '../security/state';
 
@@ -13,7 +13,7 @@ describe('POST /v1/media/init', () => {
 
   it('returns a pending media with a presigned PUT that expires within 15 minutes', async () => {
     const before = Date.now();
-    const init = await user.post<InitMediaBody>('/v1/media/init', {
+    const init = await user.initMedia({
       content_type: 'image/png',
       size_bytes: 1234,
       alt_text: 'a test image',
@@ -33,7 +33,7 @@ describe('POST /v1/media/init', () => {
     expect(expires).toBeGreaterThan(0);
     expect(expires).toBeLessThanOrEqual(LIMITS.uploadUrlExpiresSeconds);
 
-    const media = await user.get<MediaBody>(`/v1/media/${init.body.media_id}`);
+    const media = await user.getMedia(init.body.media_id);
     expect(media.status).toBe(200);
     expect(media.body).toMatchObject({
       media_id: init.body.media_id,
@@ -44,7 +44,7 @@ describe('POST /v1/media/init', () => {
 
   it('accepts each type up to its limit', async () => {
     for (const [contentType, max] of Object.entries(LIMITS.mediaTypes)) {
-      const response = await user.post('/v1/media/init', {
+      const response = await user.initMedia({
         content_type: contentType,
         size_bytes: max,
       });
@@ -54,18 +54,18 @@ describe('POST /v1/media/init', () => {
 
   it('rejects unsupported types with 415 and oversized media with 413', async () => {
     expectError(
-      await user.post('/v1/media/init', { content_type: 'image/svg+xml', size_bytes: 100 }),
+      await user.initMedia({ content_type: 'image/svg+xml', size_bytes: 100 }),
       415,
       'unsupported_media_type',
     );
     expectError(
-      await user.post('/v1/media/init', { content_type: 'text/html', size_bytes: 100 }),
+      await user.initMedia({ content_type: 'text/html', size_bytes: 100 }),
       415,
       'unsupported_media_type',
     );
     for (const [contentType, max] of Object.entries(LIMITS.mediaTypes)) {
       expectError(
-        await user.post('/v1/media/init', { content_type: contentType, size_bytes: max + 1 }),
+        await user.initMedia({ content_type: contentType, size_bytes: max + 1 }),
         413,
         'media_too_large',
       );
@@ -73,6 +73,7 @@ describe('POST /v1/media/init', () => {
   });
 
   it('rejects malformed input with 400 invalid_request', async () => {
+    // Untyped: bodies the contract's types refuse (missing fields, wrong types, not JSON).
     for (const body of [
       {},
       { content_type: 'image/png' },
@@ -87,10 +88,10 @@ describe('POST /v1/media/init', () => {
       },
       { content_type: 'image/png', size_bytes: 100, alt_text: 7 },
     ]) {
-      expectError(await user.post('/v1/media/init', body), 400, 'invalid_request');
+      expectError(await user.untyped('POST', '/v1/media/init', { body }), 400, 'invalid_request');
     }
     expectError(
-      await user.post('/v1/media/init', undefined, {
+      await user.untyped('POST', '/v1/media/init', {
         rawBody: 'not json',
         headers: { 'content-type': 'application/json' },
       }),
@@ -104,7 +105,7 @@ describe('the presigned upload URL', () => {
   const user = newUser('presigned');
 
   async function fresh(bytes: Buffer): Promise<InitMediaBody> {
-    const init = await user.post<InitMediaBody>('/v1/media/init', {
+    const init = await user.initMedia({
       content_type: 'image/png',
       size_bytes: bytes.length,
     });
@@ -144,7 +145,7 @@ describe('the presigned upload URL', () => {
     expect(unsigned.status).toBe(403);
 
     // None of that stored anything: the media is still waiting for its upload.
-    const media = await user.get<MediaBody>(`/v1/media/${init.media_id}`);
+    const media = await user.getMedia(init.media_id);
     expect(media.body.status).toBe('pending_upload');
 
     const good = await upload(init, png);
@@ -158,7 +159,7 @@ describe('the presigned upload URL, as S3 treats it', () => {
   afterAll(() => clients.close());
 
   async function fresh(bytes: Buffer): Promise<InitMediaBody> {
-    const init = await user.post<InitMediaBody>('/v1/media/init', {
+    const init = await user.initMedia({
       content_type: 'image/png',
       size_bytes: bytes.length,
     });
@@ -228,7 +229,7 @@ describe('the presigned upload URL, as S3 treats it', () => {
     });
     await new Promise((r) => setTimeout(r, 500));
     expect(await stored(init)).toBe(false);
-    const media = await user.get<MediaBody>(`/v1/media/${init.media_id}`);
+    const media = await user.getMedia(init.media_id);
     expect(media.body.status).toBe('pending_upload');
 
     expect((await upload(init, png)).status).toBe(200);

@@ -4,7 +4,7 @@
  */
 import type { MetricsSnapshot } from '../../local/metrics-summary';
 import { METRICS } from '../../app/model';
-import { eventually, newUser, type TweetBody } from '../support/api-client';
+import { eventually, newUser } from '../support/api-client';
 import { apiUrl } from '../support/env';
 
 /** A page of the local stack, not of the API (so not checked against openapi.yaml). */
@@ -19,19 +19,19 @@ describe('GET /_local/metrics', () => {
   it('counts cache hits, fanout deliveries and idempotent replays as the functions emit them', async () => {
     const author = newUser('metrics-author');
     const reader = newUser('metrics-reader');
-    expect((await reader.put(`/v1/users/${author.id}/follow`)).status).toBe(204);
+    expect((await reader.follow(author.id)).status).toBe(204);
     // The reader's home timeline exists, so the fanout delivers to it.
-    expect((await reader.get('/v1/timeline')).status).toBe(200);
+    expect((await reader.timeline()).status).toBe(200);
     const before = await snapshot();
 
-    const headers = { 'idempotency-key': `metrics-${author.id}` };
-    const created = await author.post<TweetBody>('/v1/tweets', { text: 'counted' }, { headers });
+    const idempotencyKey = `metrics-${author.id}`;
+    const created = await author.createTweet({ text: 'counted' }, idempotencyKey);
     expect(created.status).toBe(201);
-    const replayed = await author.post<TweetBody>('/v1/tweets', { text: 'counted' }, { headers });
+    const replayed = await author.createTweet({ text: 'counted' }, idempotencyKey);
     expect(replayed.body.tweet_id).toBe(created.body.tweet_id);
     // The first read may fill the cache; the next two are hits.
     for (let i = 0; i < 3; i++) {
-      expect((await reader.get(`/v1/tweets/${created.body.tweet_id}`)).status).toBe(200);
+      expect((await reader.getTweet(created.body.tweet_id)).status).toBe(200);
     }
 
     const after = await eventually('fanout delivery counted', async () => {

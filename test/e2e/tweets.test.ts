@@ -2,21 +2,13 @@
  * Tweets over HTTP: create, read, delete, idempotent retries, and every error code of the
  * create/read/delete contract.
  */
-import {
-  eventually,
-  newUser,
-  expectError,
-  type InitMediaBody,
-  type MediaBody,
-  type PageBody,
-  type TweetBody,
-} from '../support/api-client';
+import { eventually, newUser, expectError } from '../support/api-client';
 import { generatePng, upload, uploadMedia } from '../support/media';
 
 const ULID_LIKE_MISSING = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 
 async function initOnly(user: ReturnType<typeof newUser>, contentType = 'image/png', size = 1000) {
-  const init = await user.post<InitMediaBody>('/v1/media/init', {
+  const init = await user.initMedia({
     content_type: contentType,
     size_bytes: size,
   });
@@ -29,11 +21,11 @@ describe('tweets', () => {
   const bob = newUser('bob');
 
   it('creates a tweet and reads it back by id', async () => {
-    const created = await alice.post<TweetBody>('/v1/tweets', { text: 'first!' });
+    const created = await alice.createTweet({ text: 'first!' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ user_id: alice.id, text: 'first!', media: [] });
     expect(new Date(created.body.created_at).toISOString()).toBe(created.body.created_at);
-    const read = await bob.get<TweetBody>(`/v1/tweets/${created.body.tweet_id}`);
+    const read = await bob.getTweet(created.body.tweet_id);
     expect(read.status).toBe(200);
     expect(read.body).toEqual(created.body);
   });
@@ -41,62 +33,59 @@ describe('tweets', () => {
   it('counts text in code points after NFC normalisation', async () => {
     // 280 decomposed é (560 code points) normalise to 280 composed ones.
     const decomposed = 'e\u0301'.repeat(280);
-    const ok = await alice.post<TweetBody>('/v1/tweets', { text: decomposed });
+    const ok = await alice.createTweet({ text: decomposed });
     expect(ok.status).toBe(201);
     expect(ok.body.text).toBe('\u00e9'.repeat(280));
-    const emoji = await alice.post('/v1/tweets', { text: '🐦'.repeat(280) });
+    const emoji = await alice.createTweet({ text: '🐦'.repeat(280) });
     expect(emoji.status).toBe(201);
-    expectError(await alice.post('/v1/tweets', { text: 'a'.repeat(281) }), 400, 'text_too_long');
+    expectError(await alice.createTweet({ text: 'a'.repeat(281) }), 400, 'text_too_long');
   });
 
   it('rejects malformed requests with 400 invalid_request and writes nothing', async () => {
     const carol = newUser('carol');
-    const cases: [string, Parameters<typeof carol.post>[2]][] = [
+    // Untyped: bodies the contract's types refuse (not JSON, not an object, wrong types).
+    const cases: [string, Parameters<typeof carol.untyped>[2]][] = [
       ['malformed JSON', { rawBody: '{"text":', headers: { 'content-type': 'application/json' } }],
       ['an array body', { rawBody: '[]', headers: { 'content-type': 'application/json' } }],
       ['a null body', { rawBody: 'null', headers: { 'content-type': 'application/json' } }],
       ['no body', {}],
     ];
     for (const [, options] of cases) {
-      expectError(await carol.post('/v1/tweets', undefined, options), 400, 'invalid_request');
+      expectError(await carol.untyped('POST', '/v1/tweets', options), 400, 'invalid_request');
     }
-    expectError(await carol.post('/v1/tweets', { text: 42 }), 400, 'invalid_request');
-    expectError(await carol.post('/v1/tweets', { text: '' }), 400, 'invalid_request');
     expectError(
-      await carol.post('/v1/tweets', { text: 'x', media_ids: 'nope' }),
+      await carol.untyped('POST', '/v1/tweets', { body: { text: 42 } }),
+      400,
+      'invalid_request',
+    );
+    expectError(await carol.createTweet({ text: '' }), 400, 'invalid_request');
+    expectError(
+      await carol.untyped('POST', '/v1/tweets', { body: { text: 'x', media_ids: 'nope' } }),
       400,
       'invalid_request',
     );
     const media = await initOnly(carol);
     expectError(
-      await carol.post('/v1/tweets', { text: 'x', media_ids: [media.media_id, media.media_id] }),
+      await carol.createTweet({ text: 'x', media_ids: [media.media_id, media.media_id] }),
       400,
       'invalid_request',
     );
-    expectError(
-      await carol.post(
-        '/v1/tweets',
-        { text: 'x' },
-        { headers: { 'idempotency-key': 'k'.repeat(129) } },
-      ),
-      400,
-      'invalid_request',
-    );
-    const page = await carol.get<PageBody>(`/v1/users/${carol.id}/tweets`);
+    expectError(await carol.createTweet({ text: 'x' }, 'k'.repeat(129)), 400, 'invalid_request');
+    const page = await carol.userTweets(carol.id);
     expect(page.body.tweets).toEqual([]);
   });
 
   it('enforces the media count rules with 400 too_many_media', async () => {
     const five = await Promise.all([1, 2, 3, 4, 5].map(() => initOnly(alice)));
     expectError(
-      await alice.post('/v1/tweets', { text: 'five', media_ids: five.map((m) => m.media_id) }),
+      await alice.createTweet({ text: 'five', media_ids: five.map((m) => m.media_id) }),
       400,
       'too_many_media',
     );
     const gif = await initOnly(alice, 'image/gif');
     const png = await initOnly(alice);
     expectError(
-      await alice.post('/v1/tweets', { text: 'gif+png', media_ids: [gif.media_id, png.media_id] }),
+      await alice.createTweet({ text: 'gif+png', media_ids: [gif.media_id, png.media_id] }),
       400,
       'too_many_media',
     );
@@ -104,30 +93,30 @@ describe('tweets', () => {
 
   it("rejects missing, foreign, attached and failed media with 422, and hides others' unattached media", async () => {
     expectError(
-      await alice.post('/v1/tweets', { text: 'x', media_ids: [ULID_LIKE_MISSING] }),
+      await alice.createTweet({ text: 'x', media_ids: [ULID_LIKE_MISSING] }),
       422,
       'media_not_found',
     );
 
     const bobsMedia = await initOnly(bob);
     expectError(
-      await alice.post('/v1/tweets', { text: 'x', media_ids: [bobsMedia.media_id] }),
+      await alice.createTweet({ text: 'x', media_ids: [bobsMedia.media_id] }),
       422,
       'media_not_found',
     );
-    expectError(await alice.get(`/v1/media/${bobsMedia.media_id}`), 404, 'media_not_found');
-    expect((await bob.get(`/v1/media/${bobsMedia.media_id}`)).status).toBe(200);
+    expectError(await alice.getMedia(bobsMedia.media_id), 404, 'media_not_found');
+    expect((await bob.getMedia(bobsMedia.media_id)).status).toBe(200);
 
     const attached = await uploadMedia(alice, await generatePng());
-    const first = await alice.post<TweetBody>('/v1/tweets', {
+    const first = await alice.createTweet({
       text: 'one',
       media_ids: [attached.media_id],
     });
     expect(first.status).toBe(201);
     // Once attached to a tweet, media is public.
-    expect((await bob.get(`/v1/media/${attached.media_id}`)).status).toBe(200);
+    expect((await bob.getMedia(attached.media_id)).status).toBe(200);
     expectError(
-      await alice.post('/v1/tweets', { text: 'two', media_ids: [attached.media_id] }),
+      await alice.createTweet({ text: 'two', media_ids: [attached.media_id] }),
       422,
       'media_already_attached',
     );
@@ -139,7 +128,7 @@ describe('tweets', () => {
     const failed = await eventually(
       'the transcoder to fail the media',
       async () => {
-        const media = await alice.get<MediaBody>(`/v1/media/${broken.media_id}`);
+        const media = await alice.getMedia(broken.media_id);
         return media.body.status === 'failed' ? media.body : undefined;
       },
       30_000,
@@ -147,45 +136,38 @@ describe('tweets', () => {
     );
     expect(failed.failure?.code).toEqual(expect.any(String));
     expectError(
-      await alice.post('/v1/tweets', { text: 'x', media_ids: [broken.media_id] }),
+      await alice.createTweet({ text: 'x', media_ids: [broken.media_id] }),
       422,
       'media_failed',
     );
   });
 
   it('returns 404 tweet_not_found for missing tweets and for deleting what is not yours', async () => {
-    expectError(
-      await alice.get(`/v1/tweets/${ULID_LIKE_MISSING}-${alice.id}`),
-      404,
-      'tweet_not_found',
-    );
-    const tweet = await alice.post<TweetBody>('/v1/tweets', { text: 'mine' });
-    expectError(await bob.delete(`/v1/tweets/${tweet.body.tweet_id}`), 404, 'tweet_not_found');
-    expect((await alice.get(`/v1/tweets/${tweet.body.tweet_id}`)).status).toBe(200);
+    expectError(await alice.getTweet(`${ULID_LIKE_MISSING}-${alice.id}`), 404, 'tweet_not_found');
+    const tweet = await alice.createTweet({ text: 'mine' });
+    expectError(await bob.deleteTweet(tweet.body.tweet_id), 404, 'tweet_not_found');
+    expect((await alice.getTweet(tweet.body.tweet_id)).status).toBe(200);
   });
 
   it('deletes a tweet everywhere: by id, from the author and from followers', async () => {
     const dave = newUser('dave');
     const erin = newUser('erin');
-    expect((await erin.put(`/v1/users/${dave.id}/follow`)).status).toBe(204);
-    const tweet = (await dave.post<TweetBody>('/v1/tweets', { text: 'soon gone' })).body;
+    expect((await erin.follow(dave.id)).status).toBe(204);
+    const tweet = (await dave.createTweet({ text: 'soon gone' })).body;
     await eventually('the tweet in the follower timeline', async () => {
-      const page = await erin.get<PageBody>('/v1/timeline');
+      const page = await erin.timeline();
       return page.body.tweets.some((t) => t.tweet_id === tweet.tweet_id) ? true : undefined;
     });
 
-    const deleted = await dave.delete(`/v1/tweets/${tweet.tweet_id}`);
+    const deleted = await dave.deleteTweet(tweet.tweet_id);
     expect(deleted.status).toBe(204);
     expect(deleted.text).toBe('');
-    expectError(await erin.get(`/v1/tweets/${tweet.tweet_id}`), 404, 'tweet_not_found');
-    expectError(await dave.delete(`/v1/tweets/${tweet.tweet_id}`), 404, 'tweet_not_found');
-    const own = await dave.get<PageBody>(`/v1/users/${dave.id}/tweets`);
+    expectError(await erin.getTweet(tweet.tweet_id), 404, 'tweet_not_found');
+    expectError(await dave.deleteTweet(tweet.tweet_id), 404, 'tweet_not_found');
+    const own = await dave.userTweets(dave.id);
     expect(own.body.tweets.map((t) => t.tweet_id)).not.toContain(tweet.tweet_id);
     await eventually('the tweet to leave every timeline', async () => {
-      const [home, author] = await Promise.all([
-        erin.get<PageBody>('/v1/timeline'),
-        dave.get<PageBody>('/v1/timeline'),
-      ]);
+      const [home, author] = await Promise.all([erin.timeline(), dave.timeline()]);
       const ids = [...home.body.tweets, ...author.body.tweets].map((t) => t.tweet_id);
       return ids.includes(tweet.tweet_id) ? undefined : true;
     });
@@ -194,21 +176,21 @@ describe('tweets', () => {
   it('turns concurrent retries with one Idempotency-Key into exactly one tweet', async () => {
     const frank = newUser('frank');
     const body = { text: 'exactly once' };
-    const headers = { 'idempotency-key': `key-${Date.now()}` };
+    const idempotencyKey = `key-${Date.now()}`;
     const responses = await Promise.all(
-      Array.from({ length: 8 }, () => frank.post<TweetBody>('/v1/tweets', body, { headers })),
+      Array.from({ length: 8 }, () => frank.createTweet(body, idempotencyKey)),
     );
     for (const response of responses) expect([200, 201]).toContain(response.status);
     const ids = new Set(responses.map((r) => r.body.tweet_id));
     expect(ids.size).toBe(1);
-    const again = await frank.post<TweetBody>('/v1/tweets', body, { headers });
+    const again = await frank.createTweet(body, idempotencyKey);
     expect([200, 201]).toContain(again.status);
     expect(again.body.tweet_id).toBe([...ids][0]);
-    const page = await frank.get<PageBody>(`/v1/users/${frank.id}/tweets`);
+    const page = await frank.userTweets(frank.id);
     expect(page.body.tweets.map((t) => t.tweet_id)).toEqual([...ids]);
 
     expectError(
-      await frank.post('/v1/tweets', { text: 'something else' }, { headers }),
+      await frank.createTweet({ text: 'something else' }, idempotencyKey),
       422,
       'idempotency_key_reused',
     );

@@ -31,7 +31,7 @@ import { S3Emulator, S3RVER_CREDENTIALS } from '../../local/s3-emulator';
 import { toAwsRecord } from '../../local/s3-events';
 import { lambdaStreamArn, toLambdaRecord } from '../../local/stream-pump';
 import { uploadsFromS3Event } from '../../lambdas/media/s3-event';
-import { eventually, newUser, type TweetBody } from '../support/api-client';
+import { eventually, newUser } from '../support/api-client';
 import { applyServiceEnv, serviceEnv } from '../support/env';
 import { STACK_ENV } from '../support/stack-info';
 import { s3ObjectCreatedSample, scheduledEventSample, tweetStreamSample } from './aws-samples';
@@ -221,10 +221,10 @@ describe('DynamoDB stream records', () => {
 
   it('the records the stream pump hands to the fanout parse with DynamoDBStreamSchema', async () => {
     const user = newUser('stream-shape');
-    const created = await user.post<TweetBody>('/v1/tweets', { text: 'on the stream' });
+    const created = await user.createTweet({ text: 'on the stream' });
     expect(created.status).toBe(201);
     const id = created.body.tweet_id;
-    expect((await user.delete(`/v1/tweets/${encodeURIComponent(id)}`)).status).toBe(204);
+    expect((await user.deleteTweet(id)).status).toBe(204);
     const records = await eventually('INSERT and REMOVE on the stream', async () => {
       const found = await streamRecordsFor(id);
       return found.length >= 2 ? found : undefined;
@@ -249,12 +249,12 @@ describe('DynamoDB stream records', () => {
 
   it('AWS’s sample batch, INSERT, MODIFY and REMOVE mixed, is fanned out in order', async () => {
     const user = newUser('stream-sample');
-    const kept = await user.post<TweetBody>('/v1/tweets', { text: 'stays' });
-    const removed = await user.post<TweetBody>('/v1/tweets', { text: 'removed by the sample' });
+    const kept = await user.createTweet({ text: 'stays' });
+    const removed = await user.createTweet({ text: 'removed by the sample' });
     // The author's timeline exists (the fanout adds only to existing timelines) and holds both.
     const timeline = `tl:{${user.id}}`;
     await eventually('both tweets in the timeline', async () => {
-      await user.get('/v1/timeline');
+      await user.timeline();
       const scores = await Promise.all([
         redis.zscore(timeline, kept.body.tweet_id),
         redis.zscore(timeline, removed.body.tweet_id),

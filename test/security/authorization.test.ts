@@ -19,12 +19,11 @@ import { signJwt } from '../../local/jwt';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from '../../local/jwt';
 import { rawRequest } from '../../soak/http';
 import {
+  errorOf,
   eventually,
   newUser,
-  request,
-  type ErrorBody,
+  untypedRequest,
   type InitMediaBody,
-  type MediaBody,
   type TestUser,
   type TweetBody,
 } from '../support/api-client';
@@ -61,7 +60,7 @@ async function edgeExists(follower: string, followee: string): Promise<boolean> 
 }
 
 async function tweet(user: TestUser, text: string, mediaIds?: string[]): Promise<TweetBody> {
-  const response = await user.post<TweetBody>('/v1/tweets', {
+  const response = await user.createTweet({
     text,
     ...(mediaIds ? { media_ids: mediaIds } : {}),
   });
@@ -70,7 +69,7 @@ async function tweet(user: TestUser, text: string, mediaIds?: string[]): Promise
 }
 
 async function initOnly(user: TestUser): Promise<InitMediaBody> {
-  const response = await user.post<InitMediaBody>('/v1/media/init', {
+  const response = await user.initMedia({
     content_type: 'image/png',
     size_bytes: 1000,
   });
@@ -90,12 +89,12 @@ describe("another user's tweets and media", () => {
       `${mine.tweet_id}/`,
       ` ${mine.tweet_id}`,
     ]) {
-      const response = await bob.delete<ErrorBody>(`/v1/tweets/${encodeURIComponent(id)}`);
+      const response = await bob.deleteTweet(id);
       expect(response.status).toBe(404);
-      expect(response.body.error.code).toBe('tweet_not_found');
+      expect(errorOf(response).error.code).toBe('tweet_not_found');
     }
-    expect((await bob.get(`/v1/tweets/${mine.tweet_id}`)).status).toBe(200);
-    expect((await alice.get(`/v1/tweets/${mine.tweet_id}`)).status).toBe(200);
+    expect((await bob.getTweet(mine.tweet_id)).status).toBe(200);
+    expect((await alice.getTweet(mine.tweet_id)).status).toBe(200);
   });
 
   it('unattached media is visible to its owner only; attached media is public', async () => {
@@ -103,11 +102,11 @@ describe("another user's tweets and media", () => {
     const attachedInit = await initOnly(alice);
     await tweet(alice, 'with media', [attachedInit.media_id]);
 
-    expect((await alice.get(`/v1/media/${unattached.media_id}`)).status).toBe(200);
-    const hidden = await bob.get<ErrorBody>(`/v1/media/${unattached.media_id}`);
+    expect((await alice.getMedia(unattached.media_id)).status).toBe(200);
+    const hidden = await bob.getMedia(unattached.media_id);
     expect(hidden.status).toBe(404);
-    expect(hidden.body.error.code).toBe('media_not_found');
-    const attached = await bob.get<MediaBody>(`/v1/media/${attachedInit.media_id}`);
+    expect(errorOf(hidden).error.code).toBe('media_not_found');
+    const attached = await bob.getMedia(attachedInit.media_id);
     expect(attached.status).toBe(200);
     expect(attached.body.media_id).toBe(attachedInit.media_id);
   });
@@ -117,12 +116,12 @@ describe("another user's tweets and media", () => {
     const attachedInit = await initOnly(alice);
     await tweet(alice, 'first owner tweet', [attachedInit.media_id]);
     for (const mediaId of [unattached.media_id, attachedInit.media_id]) {
-      const stolen = await bob.post<ErrorBody>('/v1/tweets', {
+      const stolen = await bob.createTweet({
         text: 'mine now',
         media_ids: [mediaId],
       });
       expect(stolen.status).toBe(422);
-      expect(stolen.body.error.code).toBe('media_not_found');
+      expect(errorOf(stolen).error.code).toBe('media_not_found');
     }
     const record = await dynamo.send(
       new GetCommand({
@@ -139,20 +138,14 @@ describe("another user's tweets and media", () => {
 
   it("an Idempotency-Key is the caller's own: another user's same key never returns their tweet", async () => {
     const key = `shared-key-${Date.now()}`;
-    const first = await alice.post<TweetBody>(
-      '/v1/tweets',
-      { text: 'same key' },
-      { headers: { 'idempotency-key': key } },
-    );
+    const first = await alice.createTweet({ text: 'same key' }, key);
     expect(first.status).toBe(201);
     const dave = newUser('authz-dave');
     for (const [user, body] of [
       [bob, { text: 'same key' }],
       [dave, { text: 'another body' }],
     ] as const) {
-      const other = await user.post<TweetBody>('/v1/tweets', body, {
-        headers: { 'idempotency-key': key },
-      });
+      const other = await user.createTweet(body, key);
       expect(other.status).toBe(201);
       expect(other.body.user_id).toBe(user.id);
       expect(other.body.tweet_id).not.toBe(first.body.tweet_id);
@@ -165,7 +158,8 @@ describe('follow routes act only for the token subject', () => {
     const alice = newUser('authz-f-alice');
     const bob = newUser('authz-f-bob');
     const carol = newUser('authz-f-carol');
-    const response = await request(
+    // Untyped: smuggled claims in the query, body and headers are outside the contract.
+    const response = await untypedRequest(
       'PUT',
       `/v1/users/${carol.id}/follow?user_id=${alice.id}&follower=${alice.id}`,
       bob.token,
@@ -183,8 +177,8 @@ describe('follow routes act only for the token subject', () => {
     expect(await edgeExists(alice.id, carol.id)).toBe(false);
 
     // Alice follows Carol herself; Bob's unfollow (with the same smuggled claims) removes only his edge.
-    expect((await alice.put(`/v1/users/${carol.id}/follow`)).status).toBe(204);
-    const unfollow = await request(
+    expect((await alice.follow(carol.id)).status).toBe(204);
+    const unfollow = await untypedRequest(
       'DELETE',
       `/v1/users/${carol.id}/follow?user_id=${alice.id}`,
       bob.token,
@@ -217,7 +211,8 @@ describe('follow routes act only for the token subject', () => {
         email: `${alice.id}@example.com`,
       },
     );
-    const created = await request<TweetBody>('POST', '/v1/tweets', token, {
+    // Untyped: a forged token, signed here with extra claims.
+    const created = await untypedRequest<TweetBody>('POST', '/v1/tweets', token, {
       body: { text: 'who am I' },
     });
     expect(created.status).toBe(201);
@@ -240,7 +235,8 @@ describe('follow routes act only for the token subject', () => {
       { alg: 'RS256', typ: 'JWT', kid: key.kid },
       { iss: LOCAL_JWT_ISSUER, aud: LOCAL_JWT_AUDIENCE, sub, iat: now, exp: now + 600 },
     );
-    const response = await request('PUT', '/v1/users/someone/follow', token);
+    // Untyped: a forged token whose `sub` is no user id.
+    const response = await untypedRequest('PUT', '/v1/users/someone/follow', token);
     expect(response.status).toBe(401);
   });
 });
@@ -289,7 +285,7 @@ describe('presigned upload URLs', () => {
     const ready = await eventually(
       'the media to be ready',
       async () => {
-        const media = await alice.get<MediaBody>(`/v1/media/${init.media_id}`);
+        const media = await alice.getMedia(init.media_id);
         return media.body.status === 'ready' ? media.body : undefined;
       },
       30_000,
@@ -307,7 +303,7 @@ describe('presigned upload URLs', () => {
     expect(reused.status).toBe(412);
     expect(await reused.text()).toContain('<Code>PreconditionFailed</Code>');
     await new Promise((r) => setTimeout(r, 2000));
-    const after = await alice.get<MediaBody>(`/v1/media/${init.media_id}`);
+    const after = await alice.getMedia(init.media_id);
     expect(after.body.status).toBe('ready');
     expect(after.body.variants).toEqual(ready.variants);
     const servedAfter = Buffer.from(await (await fetch(variant!.url)).arrayBuffer());
@@ -324,7 +320,7 @@ describe('the CDN', () => {
     const ready = await eventually(
       'the media to be ready',
       async () => {
-        const media = await user.get<MediaBody>(`/v1/media/${id}`);
+        const media = await user.getMedia(id);
         return media.body.status === 'ready' ? media.body : undefined;
       },
       30_000,

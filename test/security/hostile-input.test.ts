@@ -75,12 +75,12 @@ describe('hostile input on every route', () => {
     users = [alice.id, bob.id, carol.id];
     api = new CheckedRawClient(apiUrl(), alice.token);
     // Some state to protect: tweets, a follow edge, an unattached media record.
-    aliceTweet = (await alice.post<TweetBody>('/v1/tweets', { text: 'alice was here' })).body;
-    bobTweet = (await bob.post<TweetBody>('/v1/tweets', { text: 'bob was here' })).body;
-    await carol.post('/v1/tweets', { text: 'carol, only in bob\u2019s home timeline' });
-    expect((await alice.put(`/v1/users/${bob.id}/follow`)).status).toBe(204);
-    expect((await bob.put(`/v1/users/${carol.id}/follow`)).status).toBe(204);
-    const init = await alice.post('/v1/media/init', { content_type: 'image/png', size_bytes: 100 });
+    aliceTweet = (await alice.createTweet({ text: 'alice was here' })).body;
+    bobTweet = (await bob.createTweet({ text: 'bob was here' })).body;
+    await carol.createTweet({ text: 'carol, only in bob\u2019s home timeline' });
+    expect((await alice.follow(bob.id)).status).toBe(204);
+    expect((await bob.follow(carol.id)).status).toBe(204);
+    const init = await alice.initMedia({ content_type: 'image/png', size_bytes: 100 });
     expect(init.status).toBe(201);
   });
 
@@ -283,7 +283,7 @@ describe('hostile input on every route', () => {
   it('accepts tab, newline, CR and other non-C0 characters byte-exact, and rejects other C0 controls', async () => {
     const text =
       'tab\there\nnew line\r\nCR, zero\u200Bwidth, bidi \u202Eoverride\u202C, line sep \u2028, nbsp\u00a0, \u{1F426}';
-    const created = await alice.post<TweetBody>('/v1/tweets', { text });
+    const created = await alice.createTweet({ text });
     expect(created.status).toBe(201);
     expect(created.body.text).toBe(text);
     const read = await api.send('GET', `/v1/tweets/${encodeURIComponent(created.body.tweet_id)}`);
@@ -291,9 +291,7 @@ describe('hostile input on every route', () => {
     // Byte-exact: the JSON the API returns decodes to exactly the UTF-8 bytes that were sent.
     const back = (jsonOf(read) as TweetBody).text;
     expect(Buffer.from(back, 'utf8').equals(Buffer.from(text, 'utf8'))).toBe(true);
-    expect(
-      (await alice.delete(`/v1/tweets/${encodeURIComponent(created.body.tweet_id)}`)).status,
-    ).toBe(204);
+    expect((await alice.deleteTweet(created.body.tweet_id)).status).toBe(204);
   });
 
   it('rejects bad ids in every path parameter', async () => {
@@ -395,8 +393,8 @@ describe('hostile input on every route', () => {
 
   it("a forged home cursor pointing at another user's data shows only the caller's own timeline", async () => {
     // Carol's tweet is in Bob's home timeline (he follows her), not in Alice's (she follows Bob).
-    const carolTweet = (await carol.post<TweetBody>('/v1/tweets', { text: 'carol again' })).body;
-    const newer = (await bob.post<TweetBody>('/v1/tweets', { text: 'bob, newest' })).body;
+    const carolTweet = (await carol.createTweet({ text: 'carol again' })).body;
+    const newer = (await bob.createTweet({ text: 'bob, newest' })).body;
     const allowed = new Set([alice.id, bob.id]);
     for (const before of [
       newer.tweet_id,

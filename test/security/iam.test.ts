@@ -25,7 +25,7 @@ import { ENV, LIMITS, METADATA_KEYS } from '../../app/model';
 import { cacheKeys } from '../../lambdas/domain/cache-keys';
 import { initMedia } from '../../lambdas/domain/media-upload';
 import { documentStore } from '../../lambdas/shared/document-store';
-import { newUser, eventually, type TweetBody } from '../support/api-client';
+import { newUser, eventually } from '../support/api-client';
 import { invokeFunction, serviceEnv } from '../support/env';
 import { stackClients } from './state';
 
@@ -196,12 +196,12 @@ describe('grants the code paths need (each fails without its grant in app/model.
 
   it('an idempotent CreateTweet replay that misses the cache reads the tweet back (200)', async () => {
     const alice = newUser('iam-replay');
-    const headers = { 'idempotency-key': `k-${mediaId()}` };
-    const first = await alice.post<TweetBody>('/v1/tweets', { text: 'once' }, { headers });
+    const idempotencyKey = `k-${mediaId()}`;
+    const first = await alice.createTweet({ text: 'once' }, idempotencyKey);
     expect(first.status).toBe(201);
     await redis.del(cacheKeys.tweet(first.body.tweet_id));
 
-    const replay = await alice.post<TweetBody>('/v1/tweets', { text: 'once' }, { headers });
+    const replay = await alice.createTweet({ text: 'once' }, idempotencyKey);
 
     expect(replay.status).toBe(200);
     expect(replay.body.tweet_id).toBe(first.body.tweet_id);
@@ -209,7 +209,7 @@ describe('grants the code paths need (each fails without its grant in app/model.
 
   it('GetTimeline clears the stale-timeline mark once it has rebuilt the timeline', async () => {
     const bob = newUser('iam-stale');
-    expect((await bob.get('/v1/timeline')).status).toBe(200);
+    expect((await bob.timeline()).status).toBe(200);
     const profile = { TableName: tables.metadata, Key: METADATA_KEYS.profile(bob.id) };
     // As a follow whose Redis work failed leaves it; the follow graph is then read from DynamoDB.
     await admin.dynamo.send(
@@ -221,7 +221,7 @@ describe('grants the code paths need (each fails without its grant in app/model.
     );
     await redis.del(cacheKeys.followGraph(bob.id));
 
-    expect((await bob.get('/v1/timeline')).status).toBe(200);
+    expect((await bob.timeline()).status).toBe(200);
 
     await eventually('the stale mark to be cleared', async () => {
       const { Item } = await admin.dynamo.send(

@@ -1,7 +1,9 @@
 /**
  * HTTP access to the local stack's API emulator for end-to-end tests: the generated typed client
- * (client/) for ordinary calls, and `request` for anything a typed client cannot send (malformed
- * bodies, bad paths). Every response either way is checked against openapi.yaml.
+ * (client/, `user.api`) for every well-formed call, so a contract change breaks the tests' build,
+ * and `untypedRequest` only for what a typed client cannot send (malformed bodies or query strings,
+ * paths outside the contract, missing or forged Authorization). Every response either way is
+ * checked against openapi.yaml.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -12,8 +14,9 @@ import {
   type Page,
   type Tweet,
 } from '../../client';
+import type { operations } from '../../client/schema';
 import { ApiClient, type RawResponse } from '../../soak/http';
-import { contractFetch, expectDeclared, headersOf } from './contract';
+import { checkedBodyOf, contractFetch, expectDeclared, headersOf } from './contract';
 import { apiUrl, mintToken } from './env';
 
 export interface ApiResponse<T = unknown> {
@@ -33,7 +36,20 @@ export interface RequestOptions {
   readonly authorization?: string | null;
 }
 
-export async function request<T = unknown>(
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An HTTP request the typed client cannot express (malformed input, a forged or missing token, a
+ * path outside the contract). Use `user.api` for everything else.
+ */
+export async function untypedRequest<T = unknown>(
   method: string,
   path: string,
   token: string | undefined,
@@ -61,16 +77,27 @@ export async function request<T = unknown>(
     headers: headersOf(response.headers),
     body: text,
   });
-  let parsed: unknown;
-  if (text !== '') {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-  }
-  return { status: response.status, headers: response.headers, body: parsed as T, text };
+  return { status: response.status, headers: response.headers, body: parseJson(text) as T, text };
 }
+
+/**
+ * A typed call's result in the same shape as untypedRequest's, so assertions read alike: `body` is
+ * the JSON the contract check saw (typed as the success body; an error's is `ErrorBody`).
+ */
+export async function responseOf<D>(
+  call: Promise<{ data?: D; error?: unknown; response: Response }>,
+): Promise<ApiResponse<D>> {
+  const { response } = await call;
+  const text = checkedBodyOf(response);
+  return { status: response.status, headers: response.headers, body: parseJson(text) as D, text };
+}
+
+type JsonBodyOf<Op extends keyof operations> = operations[Op] extends {
+  requestBody: { content: { 'application/json': infer Body } };
+}
+  ? Body
+  : never;
+type QueryOf<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
 
 /** A user of the API: a unique id per test run and a token for it. */
 export class TestUser {
@@ -83,17 +110,46 @@ export class TestUser {
     this.api = createChirpClient({ baseUrl: apiUrl(), token: this.token, fetch: contractFetch });
   }
 
-  get<T = unknown>(path: string, options?: RequestOptions) {
-    return request<T>('GET', path, this.token, options);
+  // The routes through the generated client, as ApiResponses (see responseOf); the argument
+  // types are the contract's, so a changed contract fails the tests' typecheck.
+  initMedia(body: JsonBodyOf<'initMedia'>) {
+    return responseOf(this.api.POST('/v1/media/init', { body }));
   }
-  post<T = unknown>(path: string, body?: unknown, options?: RequestOptions) {
-    return request<T>('POST', path, this.token, { ...options, body });
+  getMedia(media_id: string) {
+    return responseOf(this.api.GET('/v1/media/{media_id}', { params: { path: { media_id } } }));
   }
-  put<T = unknown>(path: string, options?: RequestOptions) {
-    return request<T>('PUT', path, this.token, options);
+  createTweet(body: JsonBodyOf<'createTweet'>, idempotencyKey?: string) {
+    const header = idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey };
+    return responseOf(this.api.POST('/v1/tweets', { body, params: { header } }));
   }
-  delete<T = unknown>(path: string, options?: RequestOptions) {
-    return request<T>('DELETE', path, this.token, options);
+  getTweet(tweet_id: string) {
+    return responseOf(this.api.GET('/v1/tweets/{tweet_id}', { params: { path: { tweet_id } } }));
+  }
+  deleteTweet(tweet_id: string) {
+    return responseOf(this.api.DELETE('/v1/tweets/{tweet_id}', { params: { path: { tweet_id } } }));
+  }
+  timeline(query: QueryOf<'getTimeline'> = {}) {
+    return responseOf(this.api.GET('/v1/timeline', { params: { query } }));
+  }
+  userTweets(user_id: string, query: QueryOf<'listUserTweets'> = {}) {
+    return responseOf(
+      this.api.GET('/v1/users/{user_id}/tweets', { params: { path: { user_id }, query } }),
+    );
+  }
+  follow(user_id: string) {
+    return responseOf(
+      this.api.PUT('/v1/users/{user_id}/follow', { params: { path: { user_id } } }),
+    );
+  }
+  unfollow(user_id: string) {
+    return responseOf(
+      this.api.DELETE('/v1/users/{user_id}/follow', { params: { path: { user_id } } }),
+    );
+  }
+
+  /** A request the typed client cannot send (see untypedRequest), with this user's token. */
+  untyped<T = unknown>(method: string, path: string, options?: RequestOptions) {
+    return untypedRequest<T>(method, path, this.token, options);
   }
 }
 
@@ -129,6 +185,11 @@ export async function eventually<T>(
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string };
+}
+
+/** The error body of a response (typed calls type `body` as their success body). */
+export function errorOf(response: { body: unknown }): ErrorBody {
+  return response.body as ErrorBody;
 }
 
 /** Asserts an API error: its status, its `error.code`, and that it carries a message. */

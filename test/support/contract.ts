@@ -252,6 +252,16 @@ export function headersOf(headers: Headers): Record<string, string> {
   return result;
 }
 
+/** The body text contractFetch checked, per response: openapi-fetch consumes the original. */
+const checkedBodies = new WeakMap<Response, string>();
+
+/** The body of a response that went through contractFetch; throws for one that did not. */
+export function checkedBodyOf(response: Response): string {
+  const body = checkedBodies.get(response);
+  if (body === undefined) throw new Error(`${response.url}: not fetched through contractFetch`);
+  return body;
+}
+
 /**
  * A fetch for API calls that checks every response against the contract before the caller sees
  * it (the body is read from a clone).
@@ -268,5 +278,6 @@ export async function contractFetch(input: Request): Promise<Response> {
     headers: headersOf(response.headers),
     body,
   });
+  checkedBodies.set(response, body);
   return response;
 }
