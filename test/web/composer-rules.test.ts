@@ -19,7 +19,7 @@ import {
   textProblem,
   TWEET_MAX_CODE_POINTS,
 } from '../../web/src/rules';
-import { newUser } from '../support/api-client';
+import { errorOf, newUser } from '../support/api-client';
 
 /** The API's message for a call, or undefined when it takes the input. */
 function apiRefusal(call: () => unknown): string | undefined {
@@ -124,18 +124,15 @@ describe('the composer refuses media combinations as the API does', () => {
   it.each(cases.map((types) => [types.join(' + '), types]))('%s', async (_name, types) => {
     const ids: string[] = [];
     for (const type of types) {
-      const init = await user.post<{ media_id: string }>('/v1/media/init', {
+      const init = await user.initMedia({
         content_type: type,
         size_bytes: 1000,
       });
       expect(init.status).toBe(201);
       ids.push(init.body.media_id);
     }
-    const created = await user.post<{ error?: { message: string } }>('/v1/tweets', {
-      text: 'combination',
-      media_ids: ids,
-    });
+    const created = await user.createTweet({ text: 'combination', media_ids: ids });
     const web = combinationProblem(types.map((type) => ({ type, size: 1000 })));
-    expect(web).toBe(created.status === 201 ? undefined : created.body.error?.message);
+    expect(web).toBe(created.status === 201 ? undefined : errorOf(created).error?.message);
   });
 });
