@@ -10,17 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-
-const AUTHORIZATION =
-  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
-
-/** 20261125T153854Z -> Date */
-function parseAmzDate(value: string): Date | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (m === null) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
-  return new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
-}
+import { parseAmzDate, SIGV4_AUTHORIZATION } from './sigv4-parts';
 
 async function sign(
   request: IncomingMessage,
@@ -67,7 +57,7 @@ export async function fixBucketLevelRequest(
 ): Promise<boolean> {
   const url = new URL(request.url ?? '/', 'http://s3.local');
   const bucketOnly = /^\/([^/]+)\/$/.exec(url.pathname);
-  const match = AUTHORIZATION.exec(request.headers.authorization ?? '');
+  const match = SIGV4_AUTHORIZATION.exec(request.headers.authorization ?? '');
   const amzDate = request.headers['x-amz-date'];
   if (bucketOnly === null || match === null || typeof amzDate !== 'string') return false;
   const [, accessKeyId, , region, service, signedHeaderList, signature] =

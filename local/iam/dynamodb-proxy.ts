@@ -1,3 +1,4 @@
+// Own code: no maintained DynamoDB emulator evaluates IAM policies (signing: @smithy/signature-v4).
 /**
  * Stands in front of DynamoDB Local (which checks neither signatures nor permissions), as
  * DynamoDB's own front end does: checks each request's SigV4 signature with the caller's secret,
@@ -10,15 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { parseAmzDate, SIGV4_AUTHORIZATION } from '../sigv4-parts';
 import { TABLES } from '../../app/model';
 import { serveHttp, type LocalHttpServer } from '../http-server';
 import type { Log } from '../log';
 import { localTableName } from '../tables';
 import { functionOfAccessKey, type AccessRequest, type IamEnforcer } from './enforcer';
 import { LOCAL_ACCOUNT_ID } from './policies';
-
-const AUTHORIZATION =
-  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 
 type AttributeValue = { readonly S?: string; readonly N?: string; readonly B?: string };
 type Item = Readonly<Record<string, AttributeValue>>;
@@ -112,12 +111,8 @@ async function signatureMatches(
 ): Promise<boolean> {
   const [, accessKeyId, , region, service, signedHeaderList, signature] =
     match as unknown as string[];
-  const amzDate = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(
-    String(request.headers['x-amz-date'] ?? ''),
-  );
-  if (amzDate === null) return false;
-  const [, y, mo, d, h, mi, s] = amzDate.map(Number) as number[];
-  const signingDate = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
+  const signingDate = parseAmzDate(String(request.headers['x-amz-date'] ?? ''));
+  if (signingDate === undefined) return false;
   const signedHeaders = (signedHeaderList as string).split(';');
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) {
@@ -167,7 +162,7 @@ export function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise<Local
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const body = await readBody(request);
-    const match = AUTHORIZATION.exec(String(request.headers.authorization ?? ''));
+    const match = SIGV4_AUTHORIZATION.exec(String(request.headers.authorization ?? ''));
     if (match === null) {
       reject(
         response,

@@ -1,0 +1,16 @@
+/**
+ * The parts of a SigV4-signed request that the local emulators' checks read before handing the
+ * signing itself to @smithy/signature-v4: the Authorization header's fields and the x-amz-date.
+ */
+
+/** Groups: access key id, date, region, service, signed header list, signature. */
+export const SIGV4_AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
+
+/** 20261125T153854Z -> Date; undefined when malformed. */
+export function parseAmzDate(value: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
+  return new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
+}
