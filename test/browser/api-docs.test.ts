@@ -3,21 +3,11 @@
  * itself, so the page renders in Chromium with every other origin blocked (offline).
  */
 import { createHash } from 'node:crypto';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { REDOC_BUNDLE_PATH, startApiDocs } from '../../local/api-docs';
 import type { LocalHttpServer } from '../../local/http-server';
 import { silentLog } from '../../local/log';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { launchChromium } from './chromium';
 
 describe('the API reference page', () => {
   let docs: LocalHttpServer;
@@ -25,11 +15,7 @@ describe('the API reference page', () => {
 
   beforeAll(async () => {
     docs = await startApiDocs({ port: 0, log: silentLog });
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
