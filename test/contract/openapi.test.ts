@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { parse } from 'yaml';
 import { ROUTES } from '../../app/model';
 import { apiContract } from '../support/contract';
@@ -23,6 +24,16 @@ const TWEET = {
 const json = { 'content-type': 'application/json' };
 
 describe('openapi.yaml', () => {
+  it('is a valid OpenAPI 3.1 document for swagger-parser (schema and every $ref)', async () => {
+    const validated = await SwaggerParser.validate(resolve(__dirname, '..', '..', 'openapi.yaml'));
+    expect(validated.openapi).toMatch(/^3\.1\./);
+    const broken = structuredClone(document) as unknown as { paths: Record<string, unknown> };
+    broken.paths['/v1/nowhere'] = {
+      get: { responses: { '200': { $ref: '#/components/responses/Nope' } } },
+    };
+    await expect(SwaggerParser.validate(broken as never)).rejects.toThrow();
+  });
+
   it('declares exactly the routes of the app model, all behind the bearer JWT', () => {
     const operations = Object.entries(document.paths).flatMap(([path, item]) =>
       Object.keys(item)
