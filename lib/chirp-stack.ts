@@ -159,6 +159,10 @@ export class ChirpStack extends Stack {
     });
     new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'VerifyClientId', {
+      value: this.api.verifyClient.userPoolClientId,
+      description: 'Cognito client of the post-deploy check (npm run verify), admin sign-in only',
+    });
     new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
     new CfnOutput(this, 'TweetsTableName', { value: resources.tweetsTable.tableName });
     new CfnOutput(this, 'MetadataTableName', { value: resources.metadataTable.tableName });

@@ -44,6 +44,12 @@ export class ChirpApi extends Construct {
     readonly client: cognito.UserPoolClient;
     readonly domainUrl: string;
   };
+  /**
+   * The post-deploy check's client (`npm run verify`): only ADMIN_USER_PASSWORD_AUTH, which needs
+   * IAM credentials allowed cognito-idp:AdminInitiateAuth on the pool, so no public caller can
+   * use it (and whoever can already sets any user's password with AdminSetUserPassword).
+   */
+  public readonly verifyClient: cognito.UserPoolClient;
   public readonly authorizer: HttpJwtAuthorizer;
   /** The user pool's issuer URL (the JWT authorizer's, and the OIDC authority). */
   public readonly issuer: string;
@@ -92,6 +98,18 @@ export class ChirpApi extends Construct {
       refreshTokenValidity: Duration.days(30),
     });
 
+    this.verifyClient = this.userPool.addClient('VerifyClient', {
+      generateSecret: false,
+      // The app client allows only SRP, which the AWS SDK does not implement.
+      authFlows: { adminUserPassword: true },
+      // Without this CDK enables the implicit and code grants with an example.com callback.
+      disableOAuth: true,
+      preventUserExistenceErrors: true,
+      // A verify run takes minutes; its users are deleted at its end.
+      accessTokenValidity: Duration.minutes(15),
+      idTokenValidity: Duration.minutes(15),
+      refreshTokenValidity: Duration.hours(1),
+    });
     if (props.webAppUrl !== undefined) this.webLogin = this.addWebLogin(props.webAppUrl);
 
     this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
@@ -100,6 +118,7 @@ export class ChirpApi extends Construct {
       jwtAudience: [
         this.userPoolClient.userPoolClientId,
         ...(this.webLogin !== undefined ? [this.webLogin.client.userPoolClientId] : []),
+        this.verifyClient.userPoolClientId,
       ],
       identitySource: ['$request.header.Authorization'],
     });

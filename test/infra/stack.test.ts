@@ -20,6 +20,7 @@ import {
 import type { ChirpFunction } from '../../lib/constructs/chirp-function';
 import type { ChirpStack } from '../../lib/chirp-stack';
 import { recordDeploySettings, settingsKey } from '../../lib/deploy-settings';
+import { STACK_OUTPUT_KEYS } from '../../scripts/verify/targets';
 import { logicalId, resourcesOfType, synthChirp, type Synthesized } from './synth';
 
 const CORS_ORIGIN = 'https://app.example.com';
@@ -599,9 +600,9 @@ describe('HTTP API', () => {
     });
   });
 
-  it('validates Cognito JWTs for the app clients (the API client and the web app)', () => {
+  it('validates Cognito JWTs for the app clients (the API client, the web app and the post-deploy check)', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
-    template.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 3);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
@@ -609,6 +610,7 @@ describe('HTTP API', () => {
         Audience: [
           { Ref: logicalId(stack, stack.api.userPoolClient) },
           { Ref: logicalId(stack, stack.api.webLogin!.client) },
+          { Ref: logicalId(stack, stack.api.verifyClient) },
         ],
         Issuer: {
           'Fn::Join': [
@@ -622,6 +624,26 @@ describe('HTTP API', () => {
       },
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
+  });
+
+  it('gives the post-deploy check a client that signs in only through the admin API (IAM credentials)', () => {
+    const clients = template.findResources('AWS::Cognito::UserPoolClient');
+    const verify = clients[logicalId(stack, stack.api.verifyClient)]?.Properties as
+      Record<string, unknown> | undefined;
+    expect(verify).toMatchObject({
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      AccessTokenValidity: 15,
+      TokenValidityUnits: { AccessToken: 'minutes' },
+    });
+    // No hosted-UI or OAuth flow: nothing a browser could start.
+    expect(verify?.AllowedOAuthFlows).toBeUndefined();
+    // No other client allows a password grant without SRP.
+    for (const [id, client] of Object.entries(clients)) {
+      if (id === logicalId(stack, stack.api.verifyClient)) continue;
+      const flows = (client.Properties as { ExplicitAuthFlows?: string[] }).ExplicitAuthFlows ?? [];
+      expect(flows.filter((flow) => flow.includes('PASSWORD_AUTH'))).toEqual([]);
+    }
   });
 
   it('routes each path to its own function, built from the entry the model names', () => {
@@ -953,7 +975,7 @@ describe('media sweeper', () => {
 });
 
 describe('outputs', () => {
-  it('exports the API URL, CDN domain, user pool and client ids, bucket and table names, dashboard and alarm topic', () => {
+  it("exports the API URL, CDN domain, user pool and client ids (the verifier's too), bucket and table names, dashboard and alarm topic", () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
       [
@@ -966,6 +988,7 @@ describe('outputs', () => {
         'TweetsTableName',
         'UserPoolClientId',
         'UserPoolId',
+        'VerifyClientId',
         'WebAppUrl',
       ].sort(),
     );
@@ -974,5 +997,10 @@ describe('outputs', () => {
     });
     expect(outputs.UserPoolId!.Value).toEqual({ Ref: logicalId(stack, stack.api.userPool) });
     expect(outputs.MediaBucketName!.Value).toEqual({ Ref: logicalId(stack, stack.media.bucket) });
+    expect(outputs.VerifyClientId!.Value).toEqual({
+      Ref: logicalId(stack, stack.api.verifyClient),
+    });
+    // `npm run verify -- --outputs` reads these names from `cdk deploy --outputs-file`.
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(Object.values(STACK_OUTPUT_KEYS)));
   });
 });
