@@ -40,6 +40,17 @@ export default tseslint.config(
     },
   },
   {
+    // The post-deploy check is a client of the deployed system: the API client and the app
+    // model's constants, never the handlers or the local runtime.
+    files: ['scripts/verify/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/lambdas/*', '**/lambdas', '**/local/*', '**/local', '**/test/*'] },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: {
       globals: {

@@ -96,8 +96,18 @@ async function main(): Promise<number> {
 
   const processingTimeoutMs = secondsOption(flags['processing-timeout'], 'processing-timeout');
   const fanoutTimeoutMs = secondsOption(flags['fanout-timeout'], 'fanout-timeout');
+  // Ctrl-C stops the checks and cleans up; a second one leaves at once (and leaves the users).
+  const interrupt = new AbortController();
+  process.on('SIGINT', () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    process.stderr.write(
+      '\ninterrupted: cleaning up (Ctrl-C again to leave without cleaning up)\n',
+    );
+    interrupt.abort();
+  });
   const report = await verifyDeployment(target, runId, {
     print: (line) => process.stdout.write(`${line}\n`),
+    signal: interrupt.signal,
     ...(processingTimeoutMs !== undefined ? { processingTimeoutMs } : {}),
     ...(fanoutTimeoutMs !== undefined ? { fanoutTimeoutMs } : {}),
   });

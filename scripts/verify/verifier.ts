@@ -52,6 +52,8 @@ export interface VerifyOptions {
   readonly fanoutTimeoutMs?: number;
   /** Between polls; also the resolution of the processing and fanout timings. @default 500 */
   readonly pollIntervalMs?: number;
+  /** Stops the checks (Ctrl-C): the run records it as a failure and cleans up. */
+  readonly signal?: AbortSignal;
 }
 
 export const TIMING = {
@@ -87,7 +89,10 @@ class Recorder {
   readonly checks: CheckResult[] = [];
   readonly cleanup: CheckResult[] = [];
 
-  constructor(private readonly print: (line: string) => void) {}
+  constructor(
+    private readonly print: (line: string) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
 
   private record(list: CheckResult[], result: CheckResult): void {
     list.push(result);
@@ -99,6 +104,7 @@ class Recorder {
   async step<T>(name: string, run: () => Promise<T>, detail: (value: T) => string): Promise<T> {
     const started = Date.now();
     try {
+      if (this.signal?.aborted) throw new Error('interrupted');
       const value = await run();
       this.record(this.checks, { name, ok: true, detail: detail(value), ms: Date.now() - started });
       return value;
@@ -141,13 +147,18 @@ async function testImage(runId: string): Promise<Buffer> {
 /** Calls `probe` every `intervalMs` until it returns a value; the last error explains a timeout. */
 async function poll<T>(
   what: string,
-  timeoutMs: number,
-  intervalMs: number,
+  timing: {
+    readonly timeoutMs: number;
+    readonly intervalMs: number;
+    readonly signal?: AbortSignal;
+  },
   probe: () => Promise<T | undefined>,
 ): Promise<T> {
+  const { timeoutMs, intervalMs, signal } = timing;
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   for (;;) {
+    if (signal?.aborted) throw new GiveUp(`${what}: interrupted`);
     try {
       const value = await probe();
       if (value !== undefined) return value;
@@ -233,7 +244,7 @@ export async function verifyDeployment(
   const fanoutTimeoutMs = options.fanoutTimeoutMs ?? 60_000;
   const interval = options.pollIntervalMs ?? 500;
   const started = Date.now();
-  const rec = new Recorder(print);
+  const rec = new Recorder(print, options.signal);
   const timings: Partial<Record<TimingName, number>> = {};
   const users: TemporaryUser[] = [];
   const mediaIds: string[] = [];
@@ -299,8 +310,7 @@ export async function verifyDeployment(
         const mediaId = uploaded.upload.media_id;
         const media = await poll(
           `media ${mediaId} ready`,
-          processingTimeoutMs,
-          interval,
+          { timeoutMs: processingTimeoutMs, intervalMs: interval, signal: options.signal },
           async () => {
             const current = unwrap(
               await api.GET('/v1/media/{media_id}', { params: { path: { media_id: mediaId } } }),
@@ -381,18 +391,24 @@ export async function verifyDeployment(
         "both tweets visible in the follower's home timeline (fanout)",
         async () => {
           const seenAfter = new Map<string, number>();
-          await poll('the tweets in the home timeline', fanoutTimeoutMs, interval, async () => {
-            const page = unwrap(await follower.api.GET('/v1/timeline', { params: { query: {} } }));
-            for (const { tweet, createdAt } of [imageTweet, videoTweet]) {
-              if (
-                !seenAfter.has(tweet.tweet_id) &&
-                page.tweets.some((t) => t.tweet_id === tweet.tweet_id)
-              ) {
-                seenAfter.set(tweet.tweet_id, Date.now() - createdAt);
+          await poll(
+            'the tweets in the home timeline',
+            { timeoutMs: fanoutTimeoutMs, intervalMs: interval, signal: options.signal },
+            async () => {
+              const page = unwrap(
+                await follower.api.GET('/v1/timeline', { params: { query: {} } }),
+              );
+              for (const { tweet, createdAt } of [imageTweet, videoTweet]) {
+                if (
+                  !seenAfter.has(tweet.tweet_id) &&
+                  page.tweets.some((t) => t.tweet_id === tweet.tweet_id)
+                ) {
+                  seenAfter.set(tweet.tweet_id, Date.now() - createdAt);
+                }
               }
-            }
-            return seenAfter.size === 2 ? true : undefined;
-          });
+              return seenAfter.size === 2 ? true : undefined;
+            },
+          );
           timings[TIMING.fanout] = Math.max(...seenAfter.values());
           return [...seenAfter.values()];
         },
