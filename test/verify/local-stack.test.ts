@@ -114,3 +114,13 @@ it('fails a deployment whose CDN URL points nowhere, names the failed checks, an
   }).GET('/v1/timeline', { params: { query: {} } });
   expect(timeline.data?.tweets).toEqual([]);
 }, 240_000);
+
+it('exits 2 with the usage for a missing target or an unreadable outputs file, before making anything', async () => {
+  const none = await runCli([]);
+  expect(none.code).toBe(2);
+  expect(none.output).toContain('give either --outputs FILE or --local');
+  const missing = await runCli(['--outputs', '/nonexistent/cdk-outputs.json']);
+  expect(missing.code).toBe(2);
+  expect(missing.output).toMatch(/verify: ENOENT.*cdk-outputs\.json/);
+  expect(missing.output).not.toContain('Verifying');
+}, 60_000);
