@@ -4,7 +4,9 @@
  * account exists here; the local stack has no Cognito). The tests pin the exact inputs the
  * verifier sends and feed it answers shaped like the real API's (from the Cognito API reference's
  * examples), including the ones that must stop it: a challenge instead of tokens, a failure
- * halfway through creating a user.
+ * halfway through creating a user. The last ones run the whole verifier with Cognito identities
+ * against the local stack (the mock hands out tokens of the local issuer): the users it created
+ * are deleted through AdminDeleteUser, after a failed sign-in too.
  */
 import {
   AdminCreateUserCommand,
@@ -13,12 +15,16 @@ import {
   AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
   InvalidPasswordException,
+  NotAuthorizedException,
   type AdminCreateUserCommandOutput,
   type AdminInitiateAuthCommandOutput,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { randomUUID } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CognitoIdentities, tokenSubject } from '../../scripts/verify/identities';
 import { deployedTarget, readStackOutputs } from '../../scripts/verify/targets';
+import { verifyDeployment } from '../../scripts/verify/verifier';
+import { apiUrl, cdnUrl, mintToken } from '../support/env';
 
 const USER_POOL_ID = 'eu-west-1_AbCdEf123';
 const CLIENT_ID = '4k7q9ba3vjcn0fqm1ljb0l8h2e';
@@ -46,11 +52,11 @@ const accessToken = (sub: string) =>
 const metadata = { httpStatusCode: 200, requestId: 'b1b7a1c4-0d3e-4b6a-9d6f-0e1f2a3b4c5d' };
 
 /** AdminCreateUser's answer: the user with its generated sub, waiting for a password change. */
-const createdUser = (username: string): AdminCreateUserCommandOutput => ({
+const createdUser = (username: string, sub = SUB): AdminCreateUserCommandOutput => ({
   $metadata: metadata,
   User: {
     Username: username,
-    Attributes: [{ Name: 'sub', Value: SUB }],
+    Attributes: [{ Name: 'sub', Value: sub }],
     UserCreateDate: new Date('2026-12-04T17:00:00Z'),
     UserLastModifiedDate: new Date('2026-12-04T17:00:00Z'),
     Enabled: true,
@@ -228,4 +234,88 @@ describe('readStackOutputs (cdk deploy --outputs-file)', () => {
     );
     expect(() => readStackOutputs([1, 2])).toThrow(/0 Chirp stacks/);
   });
+});
+
+describe('the verifier with Cognito identities, against the local stack', () => {
+  /** Cognito answers as for a real pool; its access tokens are the local issuer's for that sub. */
+  function cognitoOverLocalIssuer(failSignInOf?: string) {
+    const subs = new Map<string, string>();
+    cognito.on(AdminCreateUserCommand).callsFake((input: { Username: string }) => {
+      const sub = randomUUID();
+      subs.set(input.Username, sub);
+      return createdUser(input.Username, sub);
+    });
+    cognito.on(AdminSetUserPasswordCommand).resolves({ $metadata: metadata });
+    cognito
+      .on(AdminInitiateAuthCommand)
+      .callsFake((input: { AuthParameters: { USERNAME: string } }) => {
+        const username = input.AuthParameters.USERNAME;
+        if (username.endsWith(failSignInOf ?? '\0')) {
+          throw new NotAuthorizedException({
+            message: 'Incorrect username or password.',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return {
+          ...signedIn,
+          AuthenticationResult: {
+            ...signedIn.AuthenticationResult,
+            AccessToken: mintToken(subs.get(username)!),
+          },
+        };
+      });
+    cognito.on(AdminDeleteUserCommand).resolves({ $metadata: metadata });
+  }
+
+  const target = (runId: string) => ({
+    ...deployedTarget(
+      readStackOutputs({
+        Chirp: {
+          ApiUrl: 'https://unused.execute-api.eu-west-1.amazonaws.com/',
+          CdnDomain: 'unused.cloudfront.net',
+          UserPoolId: USER_POOL_ID,
+          VerifyClientId: CLIENT_ID,
+        },
+      }),
+      runId,
+    ),
+    // The local stack's HTTP endpoints instead of the outputs' https ones.
+    apiUrl: apiUrl(),
+    cdnUrl: cdnUrl(),
+  });
+
+  const deletedUsernames = () =>
+    cognito.commandCalls(AdminDeleteUserCommand).map((call) => call.args[0].input.Username);
+
+  it('passes, signed in as the Cognito users it created, and deletes them', async () => {
+    cognitoOverLocalIssuer();
+    const report = await verifyDeployment(target('c0ffee01'), 'c0ffee01');
+    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.created.users.map((user) => user.username)).toEqual([
+      'chirp-verify-c0ffee01-author',
+      'chirp-verify-c0ffee01-follower',
+    ]);
+    expect(deletedUsernames()).toEqual([
+      'chirp-verify-c0ffee01-author',
+      'chirp-verify-c0ffee01-follower',
+    ]);
+  }, 240_000);
+
+  it('deletes both users when the second cannot sign in, and fails naming that step', async () => {
+    cognitoOverLocalIssuer('-follower');
+    const report = await verifyDeployment(target('c0ffee02'), 'c0ffee02');
+    expect(report.ok).toBe(false);
+    expect(report.checks.filter((check) => !check.ok)).toEqual([
+      expect.objectContaining({
+        name: 'sign in "follower"',
+        detail: 'Incorrect username or password.',
+      }),
+    ]);
+    expect(report.created.tweetIds).toEqual([]);
+    expect(deletedUsernames()).toEqual([
+      'chirp-verify-c0ffee02-author',
+      'chirp-verify-c0ffee02-follower',
+    ]);
+  }, 60_000);
 });
