@@ -13,7 +13,7 @@
  * For tests: --control (fault-injection endpoint), --ready-file FILE (stack info as JSON once
  * ready), --exit-with-parent (stop when the process that started us goes away).
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { localCorsOrigins } from './cors';
@@ -98,7 +98,10 @@ async function main(): Promise<void> {
   if (stopping) return;
   const { info } = stack;
   if (flags['ready-file'] !== undefined) {
-    writeFileSync(flags['ready-file'], JSON.stringify(info, null, 2));
+    // Written aside and renamed: a watcher polling for the file never reads it half written.
+    const partial = `${flags['ready-file']}.partial`;
+    writeFileSync(partial, JSON.stringify(info, null, 2));
+    renameSync(partial, flags['ready-file']);
   }
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // The functions' application metrics, one line every 30 s when they changed.
