@@ -92,6 +92,9 @@ export class ChirpApi extends Construct {
       // Public client (browser, mobile): no secret it could not keep.
       generateSecret: false,
       authFlows: { userSrp: true },
+      // Sign-in by SRP only: without this CDK enables the implicit and code grants with an
+      // example.com callback (the web app has its own client for the managed login).
+      disableOAuth: true,
       preventUserExistenceErrors: true,
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),

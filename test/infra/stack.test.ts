@@ -626,6 +626,17 @@ describe('HTTP API', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
   });
 
+  it('leaves OAuth to the web app client: the SRP app client has no grant and no callback', () => {
+    const clients = template.findResources('AWS::Cognito::UserPoolClient');
+    const app = clients[logicalId(stack, stack.api.userPoolClient)]?.Properties as
+      Record<string, unknown> | undefined;
+    expect(app).toMatchObject({
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    });
+    expect(app?.AllowedOAuthFlows).toBeUndefined();
+    expect(app?.CallbackURLs).toBeUndefined();
+  });
+
   it('gives the post-deploy check a client that signs in only through the admin API (IAM credentials)', () => {
     const clients = template.findResources('AWS::Cognito::UserPoolClient');
     const verify = clients[logicalId(stack, stack.api.verifyClient)]?.Properties as
