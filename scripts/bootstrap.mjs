@@ -39,6 +39,9 @@ const TOOLS = {
     // Only for generating test fixtures: the transcoder runs the project's own build.
     { name: 'ffmpeg', ok: () => has('ffmpeg') && has('ffprobe'), apt: 'ffmpeg', brew: 'ffmpeg' },
     { name: 'ImageMagick', ok: () => has('identify'), apt: 'imagemagick', brew: 'imagemagick' },
+    // Hostile-media fixtures: jpegtran writes the many-scan JPEG, GNU time measures the tools' RSS.
+    { name: 'jpegtran', ok: () => has('jpegtran'), apt: 'libjpeg-turbo-progs', brew: 'jpeg-turbo' },
+    { name: 'GNU time', ok: () => existsSync('/usr/bin/time'), apt: 'time', brew: 'gnu-time' },
     {
       name: 'exiftool',
       ok: () => has('exiftool'),

@@ -12,7 +12,9 @@
  * - memory is bounded before any of our checks run: the address space by the layer's rlimit-exec,
  *   every single allocation by `-max_alloc`, the streams a container may declare by
  *   `-max_streams`, and every decoded picture by `-max_pixels`, so a bomb ends as an error exit;
- * - bounded probesize/analyzeduration, and a wall-clock timeout that SIGKILLs the process;
+ * - bounded probesize/analyzeduration, and a wall-clock timeout that SIGKILLs the process: probes
+ *   get PROBE_TIMEOUT_MS (a legit one takes well under a second), every run at most what is left
+ *   of the run's deadline;
  * - inputs and outputs are absolute paths given with the explicit `file:` protocol.
  * The layer's build (scripts/build-ffmpeg.sh) compiles in only the `file` protocol and the mov and
  * gif demuxers in the first place, so the options above are a second line of defence.
@@ -25,6 +27,7 @@ import {
   ANALYZE_DURATION_US,
   MAX_INPUT_STREAMS,
   PROBE_SIZE_BYTES,
+  PROBE_TIMEOUT_MS,
   TOOL_MAX_ALLOC_BYTES,
   TOOL_MEMORY_BYTES,
   VIDEO,
@@ -71,6 +74,12 @@ export interface InputOptions {
   readonly maxPixels?: number;
   /** Extra decoder options, such as `-skip_frame nokey`. */
   readonly decoder?: readonly string[];
+  /**
+   * false: read the container's headers only, no decoder opened (`-nofind_stream_info`). Without
+   * it, ffmpeg decodes a few frames of every stream of the file to describe them, whatever codec
+   * an extra track carries and whether we map it or not.
+   */
+  readonly analyzeStreams?: boolean;
 }
 
 /** Input options every run gets, ending with `-i file:<path>`. */
@@ -94,6 +103,7 @@ export function hardenedInput(
     '-max_pixels',
     String(options.maxPixels ?? MAX_DECODED_PIXELS),
     ...(options.decoder ?? []),
+    ...(options.analyzeStreams === false ? ['-nofind_stream_info'] : []),
     ...(demuxer === 'mov'
       ? ['-enable_drefs', '0', '-ignore_editlist', '1']
       : ['-ignore_loop', '1']),
@@ -175,10 +185,13 @@ export interface FfmpegRunner {
   readonly rlimitExecPath: string;
   /** Epoch ms by which every tool run must have ended. */
   readonly deadline: number;
+  /** Budget of one probe. @default PROBE_TIMEOUT_MS */
+  readonly probeTimeoutMs?: number;
 }
 
-const limitsOf = (runner: FfmpegRunner): ToolLimits => ({
-  timeoutMs: runner.deadline - Date.now(),
+/** A run's budget: its step's own, never past the deadline of the whole run. */
+const limitsOf = (runner: FfmpegRunner, stepMs = Number.POSITIVE_INFINITY): ToolLimits => ({
+  timeoutMs: Math.min(stepMs, runner.deadline - Date.now()),
   rlimitExecPath: runner.rlimitExecPath,
 });
 
@@ -210,6 +223,9 @@ export interface ProbeStream {
   readonly channels?: number;
   readonly sample_rate?: string;
   readonly duration?: string;
+  readonly nb_frames?: string;
+  /** With -count_packets: the packets the demuxer delivers, one per frame. */
+  readonly nb_read_packets?: string;
   readonly tags?: Readonly<Record<string, string>>;
   readonly disposition?: Readonly<Record<string, number>>;
   readonly side_data_list?: readonly { readonly rotation?: number }[];
@@ -244,7 +260,12 @@ async function runProbe(
     ...hardenedInput(demuxer, path, input),
   ];
   const { stdout, stderr } = await guarded(
-    () => runTool(runner.ffprobePath, args, limitsOf(runner)),
+    () =>
+      runTool(
+        runner.ffprobePath,
+        args,
+        limitsOf(runner, runner.probeTimeoutMs ?? PROBE_TIMEOUT_MS),
+      ),
     'The video is damaged or not a video ffmpeg can read.',
   );
   try {
@@ -261,6 +282,43 @@ export async function probe(
   path: string,
 ): Promise<ProbeResult> {
   return (await runProbe(runner, demuxer, path, ['-show_format', '-show_streams'])).probed;
+}
+
+/**
+ * The streams as the container declares them (codec, size, sample-table frame rate and
+ * duration), without opening a single decoder: what decides which streams are read at all.
+ */
+export async function probeHeaders(runner: FfmpegRunner, path: string): Promise<ProbeResult> {
+  return (await runProbe(runner, 'mov', path, ['-show_streams'], { analyzeStreams: false })).probed;
+}
+
+/**
+ * A GIF as ffmpeg's own demuxer sees it: the logical screen (the size of every decoded frame)
+ * and the frames it will deliver, counted without opening the decoder.
+ */
+export async function probeGif(
+  runner: FfmpegRunner,
+  path: string,
+): Promise<{ readonly width: number; readonly height: number; readonly frames: number }> {
+  const { probed } = await runProbe(
+    runner,
+    'gif',
+    path,
+    [
+      '-count_packets',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=width,height,nb_read_packets',
+    ],
+    { analyzeStreams: false },
+  );
+  const stream = probed.streams?.[0];
+  return {
+    width: stream?.width ?? 0,
+    height: stream?.height ?? 0,
+    frames: Number(stream?.nb_read_packets ?? 0),
+  };
 }
 
 export interface OutputProbe {
@@ -312,7 +370,7 @@ export interface FfmpegOutput {
  */
 export async function ffmpeg(
   runner: FfmpegRunner,
-  input: { readonly demuxer: Demuxer; readonly path: string },
+  input: { readonly demuxer: Demuxer; readonly path: string; readonly options?: InputOptions },
   outputArgs: string[],
   outputPath: string,
   moreOutputs: readonly FfmpegOutput[] = [],
@@ -324,7 +382,7 @@ export async function ffmpeg(
     '-loglevel',
     'error',
     '-y',
-    ...hardenedInput(input.demuxer, input.path),
+    ...hardenedInput(input.demuxer, input.path, input.options),
     ...outputArgs,
     fileUrl(outputPath),
     ...moreOutputs.flatMap((output) => [...output.args, fileUrl(output.path)]),

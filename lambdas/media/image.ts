@@ -3,6 +3,7 @@
  * one decode. The file is decoded once (shrunk on load towards the largest variant), kept as raw
  * sRGB pixels, and every variant is resized and encoded from that buffer, one encoder per core.
  */
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
@@ -14,6 +15,8 @@ import {
   IMAGE_VARIANTS,
   JPEG_OPTIONS,
   MAX_IMAGE_PIXELS,
+  MAX_JPEG_SCANS,
+  MAX_WHOLE_DECODE_BYTES,
   WEBP_OPTIONS,
 } from './settings';
 
@@ -59,6 +62,75 @@ export async function inspectImage(path: string, format: StillFormat) {
     );
   }
   return metadata;
+}
+
+/** Planes of JPEG coefficients per pixel, by chroma subsampling (luma 1, each chroma 1/4 to 1). */
+const JPEG_PLANES: Readonly<Record<string, number>> = {
+  '4:2:0': 1.5,
+  '4:2:2': 2,
+  '4:4:0': 2,
+  '4:4:4': 3,
+  '4:4:4:4': 4,
+};
+
+/**
+ * Scans (SOS segments) of a JPEG, by walking its marker segments: each has a length, except the
+ * entropy-coded data after an SOS, which ends at the first 0xFF not followed by a stuffed 0x00
+ * or a restart marker. An EXIF thumbnail (inside APP1) is skipped with its segment.
+ */
+export function countJpegScans(data: Buffer): number {
+  let scans = 0;
+  let at = 2; // after SOI
+  while (at + 4 <= data.length && data[at] === 0xff) {
+    const marker = data[at + 1]!;
+    if (marker === 0xd9) break; // EOI
+    if (marker === 0xff) {
+      at += 1; // fill byte
+      continue;
+    }
+    at += 2 + data.readUInt16BE(at + 2);
+    if (marker !== 0xda) continue;
+    scans += 1;
+    for (at = data.indexOf(0xff, at); at >= 0; at = data.indexOf(0xff, at + 1)) {
+      const next = data[at + 1];
+      if (next !== 0x00 && !(next !== undefined && next >= 0xd0 && next <= 0xd7)) break;
+    }
+    if (at < 0) break;
+  }
+  return scans;
+}
+
+/**
+ * What decoding will cost beyond the pixel count, from the header and (for JPEG) the markers,
+ * before a pixel is decoded. libvips cannot stream an interlaced PNG or a progressive JPEG: the
+ * whole image (PNG, at its bit depth) or all its DCT coefficients (JPEG, 16 bits each) sit in
+ * memory first, and a progressive JPEG is decoded once per scan, inside libjpeg, where sharp's
+ * timeout is only looked at afterwards (a 2,080-scan 33 MP JPEG ran 7.5-15 s past a 3 s timeout).
+ */
+async function checkDecodeCost(path: string, format: StillFormat, metadata: Metadata) {
+  const { width = 0, height = 0, channels = 3 } = metadata;
+  let wholeImageBytes = 0;
+  if (format === 'png' && metadata.isProgressive) {
+    wholeImageBytes = width * height * channels * (metadata.depth === 'ushort' ? 2 : 1);
+  }
+  if (format === 'jpeg' && metadata.isProgressive) {
+    wholeImageBytes =
+      width * height * 2 * (JPEG_PLANES[metadata.chromaSubsampling ?? ''] ?? channels);
+    const scans = countJpegScans(await readFile(path));
+    if (scans > MAX_JPEG_SCANS) {
+      throw mediaFailure(
+        'image_too_large',
+        `The JPEG has ${scans} progressive scans; the limit is ${MAX_JPEG_SCANS}.`,
+      );
+    }
+  }
+  if (wholeImageBytes > MAX_WHOLE_DECODE_BYTES) {
+    throw mediaFailure(
+      'image_too_large',
+      `Decoding this interlaced or progressive image needs ${Math.ceil(wholeImageBytes / 1024 ** 2)} MiB; ` +
+        `the limit is ${MAX_WHOLE_DECODE_BYTES / 1024 ** 2} MiB.`,
+    );
+  }
 }
 
 /** Decodes once: EXIF orientation applied, sRGB, 8 bit, shrunk to the largest variant at most. */
@@ -213,6 +285,7 @@ export async function processImage(
   outDir: string,
 ): Promise<ProcessedMedia> {
   const metadata = await inspectImage(path, format);
+  await checkDecodeCost(path, format, metadata);
   const { blurhash, files } = await writeVariants(await decode(path), outDir);
   const oriented = metadata.autoOrient;
   return { width: oriented.width, height: oriented.height, blurhash, files };

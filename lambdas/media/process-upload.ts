@@ -239,8 +239,7 @@ async function processFile(
       const metadata = await inspectImage(inputPath, 'gif');
       const frames = metadata.pages ?? 1;
       if (frames <= 1) return processImage(inputPath, 'gif', outDir);
-      const gif = { width: metadata.width, height: metadata.pageHeight ?? metadata.height, frames };
-      return processAnimatedGif(runner, inputPath, gif, outDir, limits);
+      return processAnimatedGif(runner, inputPath, outDir, limits);
     }
     case 'mp4':
     case 'mov':

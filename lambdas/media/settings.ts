@@ -21,6 +21,20 @@ export const IMAGE_VARIANTS = [
 ] as const;
 
 /**
+ * Memory an image may need before its first row of pixels comes out: an interlaced PNG is held
+ * whole at its bit depth, a progressive JPEG as 16-bit DCT coefficients. 128 MiB takes an 8-bit
+ * RGBA interlaced PNG or a 4:2:0 progressive JPEG up to the pixel cap; a 16-bit RGBA interlaced
+ * PNG at the cap needs 256 MiB (the process peaked at 455 MiB on one).
+ */
+export const MAX_WHOLE_DECODE_BYTES = 128 * 1024 ** 2;
+
+/**
+ * Scans of a progressive JPEG: encoders write 10 or fewer (libjpeg's progression has 10), while
+ * each scan costs a pass over every block, inside libjpeg, where sharp's timeout cannot stop it.
+ */
+export const MAX_JPEG_SCANS = 100;
+
+/**
  * sharp's budget for decoding one image: a 12 MP photo takes ~0.1 s of CPU (docs/media.md,
  * "Measured"), while a crafted progressive JPEG of 2,090 scans took ~20 s.
  */
@@ -55,6 +69,11 @@ export const VIDEO = {
 
 /** Every ffmpeg/ffprobe run is killed after this, or earlier if the Lambda is running out of time. */
 export const TOOL_TIMEOUT_MS = 240_000;
+/**
+ * Budget of one ffprobe run: a legit probe takes well under a second (0.24-0.35 s for the bench's
+ * 1080p clip), so a file that keeps it busy longer is refused long before the run's deadline.
+ */
+export const PROBE_TIMEOUT_MS = 20_000;
 /** ffmpeg input analysis limits: enough for phone videos, bounded for hostile ones. */
 export const PROBE_SIZE_BYTES = 20_000_000;
 export const ANALYZE_DURATION_US = 20_000_000;

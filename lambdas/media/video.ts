@@ -11,6 +11,8 @@ import {
   ffmpeg,
   MAX_DECODED_PIXELS,
   probe,
+  probeGif,
+  probeHeaders,
   probeOutput,
   type FfmpegOutput,
   type FfmpegRunner,
@@ -116,7 +118,13 @@ export function planVideo(probed: ProbeResult, limits: VideoLimits): VideoPlan {
       `The video is ${width}x${height}; the limit is ${VIDEO.maxInputSide} pixels per side.`,
     );
   }
-  const seconds = Number(probed.format?.duration ?? video.duration ?? NaN);
+  // The longest of what the headers say (mvhd for the file, each track's own): one of them may
+  // understate it. The output's measured duration is checked again after writing.
+  const seconds = Math.max(
+    ...[probed.format?.duration, video.duration, audio?.duration]
+      .map(Number)
+      .filter((n) => Number.isFinite(n)),
+  );
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw mediaFailure('corrupt_media', 'The video has no duration.');
   }
@@ -247,8 +255,25 @@ export const outputByteLimit = (maxSeconds: number) =>
  */
 const STRIP_H264_SEI = ['-bsf:v', 'filter_units=remove_types=6'];
 
+/**
+ * Outputs are cut one second past the limit: a video whose headers claim it is short but which
+ * is longer shows it in what was written, and is refused (video_too_long) instead of served cut.
+ */
+const cutSeconds = (maxSeconds: number) => maxSeconds + 1;
+
+/** Written output longer than this was cut: its input was longer than the limit. */
+function checkWrittenDuration(seconds: number, maxSeconds: number): void {
+  if (seconds > maxSeconds + 0.5) {
+    throw mediaFailure(
+      'video_too_long',
+      `The video is longer than its headers say, and longer than ${maxSeconds} s.`,
+    );
+  }
+}
+
 function transcodeArgs(plan: VideoPlan, maxSeconds: number): string[] {
-  const limit = ['-t', String(maxSeconds), '-fs', String(outputByteLimit(maxSeconds))];
+  const seconds = cutSeconds(maxSeconds);
+  const limit = ['-t', String(seconds), '-fs', String(outputByteLimit(seconds))];
   if (plan.copy) {
     const maps = ['-map', `0:${plan.videoStream}`];
     if (plan.audioStream !== undefined) maps.push('-map', `0:${plan.audioStream}`);
@@ -332,18 +357,85 @@ function copyIsFaithful(
     keyframes.length > 0 &&
     keyframes.every((k) => k.width * k.height === plan.outWidth * plan.outHeight) &&
     durationSeconds > 0 &&
-    bytes < outputByteLimit(maxSeconds) * 0.99 &&
+    bytes < outputByteLimit(cutSeconds(maxSeconds)) * 0.99 &&
     (bytes * 8) / durationSeconds <= VIDEO.maxCopyBitrate + VIDEO.maxCopyAudioBitrate
   );
 }
 
-/** The duration of what we wrote: the input's headers may claim anything. */
-async function writtenDurationMs(runner: FfmpegRunner, mp4Path: string): Promise<number> {
+/**
+ * x264's VBV promises at most maxrate x duration plus one buffer (bufsize = 2 x maxrate) of
+ * video; content no quantiser can squeeze that far (pure noise) overshoots it, and is refused
+ * rather than served at several times the cap.
+ */
+function checkWrittenBitrate(bytes: number, seconds: number): void {
+  const bound =
+    ((VIDEO.maxVideoBitrate + VIDEO.maxCopyAudioBitrate) * seconds + 2 * VIDEO.maxVideoBitrate) *
+    1.1;
+  if (bytes * 8 > bound) {
+    throw mediaFailure(
+      'video_too_large',
+      `The video does not compress to ${VIDEO.maxVideoBitrate / 1e6} Mbit/s.`,
+    );
+  }
+}
+
+/**
+ * The duration of what we wrote: the input's headers may claim anything. A video cut at the
+ * limit is refused when `maxSeconds` is given (a GIF is simply cut, as documented).
+ */
+async function writtenDurationMs(
+  runner: FfmpegRunner,
+  mp4Path: string,
+  maxSeconds?: number,
+): Promise<number> {
   const written = await probeOutput(runner, mp4Path, MAX_DECODED_PIXELS);
   if (written.keyframes.length === 0 || !(written.durationSeconds > 0)) {
     throw mediaFailure('corrupt_media', 'The video has no frames that can be decoded.');
   }
+  if (maxSeconds !== undefined) checkWrittenDuration(written.durationSeconds, maxSeconds);
+  checkWrittenBitrate(written.bytes, written.durationSeconds);
   return Math.round(written.durationSeconds * 1000);
+}
+
+/**
+ * The streams we keep, copied into a file of their own before anything is decoded. The choice
+ * and the allow-list come from the container's headers alone (no decoder runs for that), so no
+ * other track of the upload, whatever its codec, is ever probed or decoded: every later probe and
+ * decode reads this file, which also has no edit lists left. A copy can only grow past the
+ * upload's size if its sample tables point at the same bytes again and again (an amplification),
+ * which is refused.
+ */
+async function selectStreams(
+  runner: FfmpegRunner,
+  path: string,
+  outDir: string,
+  limits: VideoLimits,
+): Promise<string> {
+  const chosen = planVideo(await probeHeaders(runner, path), limits);
+  const selected = join(outDir, 'selected.mov');
+  const limit = Math.ceil((await stat(path)).size * 1.05) + 1024 ** 2;
+  await ffmpeg(
+    runner,
+    { demuxer: 'mov', path, options: { analyzeStreams: false } },
+    [
+      '-map',
+      `0:${chosen.videoStream}`,
+      ...(chosen.audioStream === undefined ? [] : ['-map', `0:${chosen.audioStream}`]),
+      '-c',
+      'copy',
+      '-t',
+      String(cutSeconds(limits.maxVideoSeconds)),
+      '-fs',
+      String(limit),
+      '-f',
+      'mov',
+    ],
+    selected,
+  );
+  if ((await stat(selected)).size >= limit * 0.99) {
+    throw mediaFailure('corrupt_media', 'The video refers to the same data over and over.');
+  }
+  return selected;
 }
 
 /**
@@ -352,21 +444,23 @@ async function writtenDurationMs(runner: FfmpegRunner, mp4Path: string): Promise
  */
 export async function processVideo(
   runner: FfmpegRunner,
-  path: string,
+  input: string,
   outDir: string,
   limits: VideoLimits,
 ): Promise<ProcessedMedia & { readonly copied: boolean }> {
-  const plan = planVideo(await probe(runner, 'mov', path), limits);
+  const selected = await selectStreams(runner, input, outDir, limits);
+  const plan = planVideo(await probe(runner, 'mov', selected), limits);
   const mp4Path = join(outDir, 'video.mp4');
   const size = { width: plan.outWidth, height: plan.outHeight };
   if (plan.copy) {
     await ffmpeg(
       runner,
-      { demuxer: 'mov', path },
+      { demuxer: 'mov', path: selected },
       transcodeArgs(plan, limits.maxVideoSeconds),
       mp4Path,
     );
     const written = await probeOutput(runner, mp4Path, plan.outWidth * plan.outHeight);
+    checkWrittenDuration(written.durationSeconds, limits.maxVideoSeconds);
     if (copyIsFaithful(written, plan, limits.maxVideoSeconds)) {
       // A copy decodes nothing: the poster is decoded from our MP4 (autorotated, like the player).
       await ffmpeg(
@@ -382,12 +476,12 @@ export async function processVideo(
   const transcode = { ...plan, copy: false };
   await ffmpeg(
     runner,
-    { demuxer: 'mov', path },
+    { demuxer: 'mov', path: selected },
     transcodeArgs(transcode, limits.maxVideoSeconds),
     mp4Path,
     [posterOutput(outDir)],
   );
-  const durationMs = await writtenDurationMs(runner, mp4Path);
+  const durationMs = await writtenDurationMs(runner, mp4Path, limits.maxVideoSeconds);
   return { ...(await assemble(mp4Path, outDir, size, durationMs)), copied: false };
 }
 
@@ -396,20 +490,22 @@ const posterOutput = (outDir: string): FfmpegOutput => ({
   path: posterFramePath(outDir),
 });
 
-export interface GifInfo {
-  readonly width: number;
-  readonly height: number;
-  readonly frames: number;
-}
-
-/** Animated GIF to a silent H.264 MP4 (as Twitter and Mastodon serve them) plus a poster. */
+/**
+ * Animated GIF to a silent H.264 MP4 (as Twitter and Mastodon serve them) plus a poster. The
+ * budget is checked against ffmpeg's own view of the file (libvips may count other frames or
+ * another size), and the decoder enforces it while it works: no picture above MAX_DECODED_PIXELS
+ * (-max_pixels, in hardenedInput), no more frames than its demuxer counted.
+ */
 export async function processAnimatedGif(
   runner: FfmpegRunner,
   path: string,
-  gif: GifInfo,
   outDir: string,
   limits: VideoLimits,
 ): Promise<ProcessedMedia> {
+  const gif = await probeGif(runner, path);
+  if (gif.width <= 0 || gif.height <= 0 || gif.frames <= 0) {
+    throw mediaFailure('corrupt_media', 'The GIF has no frames that can be decoded.');
+  }
   if (
     Math.max(gif.width, gif.height) > VIDEO.maxInputSide ||
     gif.width * gif.height * gif.frames > VIDEO.maxGifFramePixels
@@ -421,9 +517,6 @@ export async function processAnimatedGif(
   }
   const out = outputSize(gif.width, gif.height);
   const mp4Path = join(outDir, 'video.mp4');
-  // The counts above are libvips's; ffmpeg's decoder enforces them itself: no picture above
-  // MAX_DECODED_PIXELS (-max_pixels, in hardenedInput), no more frames than the budget allows.
-  const maxFrames = Math.max(1, Math.floor(VIDEO.maxGifFramePixels / (gif.width * gif.height)));
   await ffmpeg(
     runner,
     { demuxer: 'gif', path },
@@ -432,7 +525,7 @@ export async function processAnimatedGif(
       '-an',
       ...H264_ARGS,
       '-frames:v',
-      String(maxFrames),
+      String(gif.frames),
       '-t',
       String(limits.maxVideoSeconds),
       '-fs',

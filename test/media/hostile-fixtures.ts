@@ -60,18 +60,101 @@ export function sampleCountBomb(clip: string, output: string, samples = 89_000_0
 }
 
 /** The clip's video track declared `count` times (same samples, new track ids). */
-export function manyTracks(clip: string, output: string, count = 100): string {
+export const manyTracks = (clip: string, output: string, count = 100): string =>
+  repeatTrack(clip, output, 0, count - 1);
+
+/** Track `index` declared `copies` more times, after the others (same samples, new track ids). */
+export function repeatTrack(clip: string, output: string, index: number, copies: number): string {
   return editMp4(clip, output, (boxes) => {
     const moov = findBox(boxes, ['moov']);
-    const original = serializeBoxes([tracks(boxes)[0]!]);
-    for (let id = 2; id <= count; id += 1) {
+    const original = serializeBoxes([tracks(boxes)[index]!]);
+    const first = tracks(boxes).length + 1;
+    for (let id = first; id < first + copies; id += 1) {
       const [copy] = parseBoxes(original);
       findBox(copy!.children!, ['tkhd']).payload!.writeUInt32BE(id, TKHD_TRACK_ID);
       moov.children!.push(copy!);
     }
     // next_track_ID, the last field of mvhd.
     const mvhd = mvhdOf(boxes);
-    mvhd.writeUInt32BE(count + 1, mvhd.length - 4);
+    mvhd.writeUInt32BE(first + copies, mvhd.length - 4);
+  });
+}
+
+/**
+ * A long clip whose headers say it lasts `claimed` seconds: the movie header (mvhd) alone, or
+ * every header (mvhd, tkhd, mdhd) of every track.
+ */
+export function durationLie(
+  clip: string,
+  output: string,
+  claimed: number,
+  which: 'mvhd' | 'all',
+): string {
+  return editMp4(clip, output, (boxes) => {
+    const mvhd = mvhdOf(boxes);
+    mvhd.writeUInt32BE(mvhd.readUInt32BE(12) * claimed, MVHD_DURATION);
+    if (which === 'mvhd') return;
+    for (const trak of tracks(boxes)) {
+      findBox(trak.children!, ['tkhd']).payload!.writeUInt32BE(
+        mvhd.readUInt32BE(12) * claimed,
+        TKHD_DURATION,
+      );
+      // mdhd version 0: flags, creation, modification, timescale (12), duration (16).
+      const mdhd = findBox(trak.children!, ['mdia', 'mdhd']).payload!;
+      mdhd.writeUInt32BE(mdhd.readUInt32BE(12) * claimed, 16);
+    }
+  });
+}
+
+/**
+ * The clip's samples played `times` times over by the sample tables alone (no edit list): every
+ * chunk offset repeated, so a stream copy writes the same bytes `times` times. The clip must be
+ * all keyframes (-g 1), so that every repetition decodes.
+ */
+export function reusedSamples(clip: string, output: string, times: number): string {
+  return editMp4(clip, output, (boxes) => {
+    const trak = tracks(boxes)[0]!;
+    const stbl = findBox(trak.children!, STBL);
+    const u32s = (type: string, skip: number) => {
+      const payload = findBox(stbl.children!, [type]).payload!;
+      return Array.from({ length: (payload.length - skip) / 4 }, (_, i) =>
+        payload.readUInt32BE(skip + i * 4),
+      );
+    };
+    // stsz: version/flags, sample_size (0: a table follows), count, sizes.
+    const sizes = u32s('stsz', 12);
+    const chunks = u32s('stco', 8);
+    const stsc = u32s('stsc', 8); // (first_chunk, samples_per_chunk, description) triples
+    // Each sample's own offset, from its chunk's offset and the sizes of the samples before it.
+    const offsets: number[] = [];
+    chunks.forEach((chunkOffset, chunk) => {
+      let entry = 0;
+      while (entry + 3 < stsc.length && stsc[entry + 3]! <= chunk + 1) entry += 3;
+      let at = chunkOffset;
+      for (let n = 0; n < stsc[entry + 1]!; n += 1) {
+        offsets.push(at);
+        at += sizes[offsets.length - 1]!;
+      }
+    });
+    const stts = u32s('stts', 8); // (count, delta) pairs
+    const delta = stts[1]!;
+    const all = <T>(list: T[]) => Array.from({ length: times }, () => list).flat();
+    const samples = sizes.length * times;
+    setChild(stbl, { type: 'stts', payload: fullBox(1, samples, delta) });
+    setChild(stbl, { type: 'stsc', payload: fullBox(1, 1, 1, 1) });
+    setChild(stbl, { type: 'stsz', payload: fullBox(0, samples, ...all(sizes)) });
+    setChild(stbl, { type: 'stco', payload: fullBox(samples, ...all(offsets)) });
+    removeChildren(stbl, ['stss', 'ctts', 'sdtp']);
+    const mdhd = findBox(trak.children!, ['mdia', 'mdhd']).payload!;
+    mdhd.writeUInt32BE(samples * delta, 16);
+    const mvhd = mvhdOf(boxes);
+    const seconds = (samples * delta) / mdhd.readUInt32BE(12);
+    mvhd.writeUInt32BE(Math.round(mvhd.readUInt32BE(12) * seconds), MVHD_DURATION);
+    findBox(trak.children!, ['tkhd']).payload!.writeUInt32BE(
+      Math.round(mvhd.readUInt32BE(12) * seconds),
+      TKHD_DURATION,
+    );
+    removeChildren(trak, ['edts']);
   });
 }
 
@@ -175,4 +258,121 @@ export function frameSizes(path: string): string[] {
   ]).toString();
   const { frames } = JSON.parse(out) as { frames: { width: number; height: number }[] };
   return [...new Set(frames.map((frame) => `${frame.width}x${frame.height}`))];
+}
+
+/** An H.264 clip (copy candidate) followed by TIFF, Cinepak and 4096x2160 ProRes tracks. */
+export function extraTracksClip(dir: (name: string) => string): string {
+  const clip = ffmpegFixture(
+    [
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30'],
+      ...['-f', 'lavfi', '-i', 'color=c=gray:size=4096x2160:rate=1'],
+      ...['-t', '1', '-map', '0', '-map', '0', '-map', '0', '-map', '1'],
+      ...['-c:v:0', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+      ...['-c:v:1', 'tiff', '-c:v:2', 'cinepak', '-c:v:3', 'prores', '-f', 'mov'],
+    ],
+    dir('extra-base.mov'),
+  );
+  // 12 more ProRes tracks on the same samples: 16 streams, the most -max_streams lets in.
+  return repeatTrack(clip, dir('extra-tracks.mov'), 3, 12);
+}
+
+/** A short AV1 clip in MP4 (the layer's ffmpeg has no AV1 decoder). */
+export const av1Clip = (output: string): string =>
+  ffmpegFixture(
+    [
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=10', '-t', '0.5'],
+      ...['-c:v', 'libaom-av1', '-cpu-used', '8', '-f', 'mp4'],
+    ],
+    output,
+  );
+
+/**
+ * An HEVC clip within the copy caps, with a user-data SEI (the canary) added before its first
+ * picture, next to the SEI in which x265 writes its version and settings.
+ */
+export function hevcSeiClip(dir: (name: string) => string): string {
+  const stream = readFileSync(
+    ffmpegFixture(
+      [
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-t', '1'],
+        ...['-c:v', 'libx265', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-f', 'hevc'],
+      ],
+      dir('x265.hevc'),
+    ),
+  );
+  const text = Buffer.from(SEI_CANARY, 'latin1');
+  const uuid = Buffer.from('6f3693b7b34f2c96532149feee5b8086', 'hex');
+  const sei = Buffer.concat([
+    Buffer.from([0, 0, 0, 1, 39 << 1, 1]), // prefix SEI NAL, layer 0, temporal id 0
+    Buffer.from([5, uuid.length + text.length]), // user_data_unregistered, size
+    uuid,
+    text,
+    Buffer.from([0x80]), // rbsp trailing bits
+  ]);
+  // Before the first picture (VCL NAL types 0-31), after the parameter sets.
+  let at = 0;
+  for (;;) {
+    at = stream.indexOf(Buffer.from([0, 0, 1]), at);
+    if (at < 0) throw new Error('no picture in the HEVC stream');
+    if (stream[at + 3]! >> 1 < 32) break;
+    at += 3;
+  }
+  const start = at > 0 && stream[at - 1] === 0 ? at - 1 : at;
+  writeFileSync(
+    dir('sei.hevc'),
+    Buffer.concat([stream.subarray(0, start), sei, stream.subarray(start)]),
+  );
+  return ffmpegFixture(
+    ['-f', 'hevc', '-r', '30', '-i', dir('sei.hevc'), '-c', 'copy', '-tag:v', 'hvc1'],
+    dir('hevc-sei.mp4'),
+  );
+}
+
+/** JPEG marker segments: [start, end) of each, the entropy-coded data counted with its SOS. */
+function jpegSegments(data: Buffer): { marker: number; start: number; end: number }[] {
+  const segments: { marker: number; start: number; end: number }[] = [];
+  let at = 2;
+  while (at < data.length) {
+    const marker = data[at + 1]!;
+    if (marker === 0xd9) break;
+    let end = at + 2 + data.readUInt16BE(at + 2);
+    if (marker === 0xda) {
+      while (!(data[end] === 0xff && data[end + 1] !== 0 && (data[end + 1]! & 0xf8) !== 0xd0)) {
+        end += 1;
+      }
+    }
+    segments.push({ marker, start: at, end });
+    at = end;
+  }
+  return segments;
+}
+
+/**
+ * A valid progressive JPEG of `base`'s coefficients in 2,080 scans: the DC, then each of the 63
+ * AC coefficients of each component alone, sent bit by bit (first scan at Al=10, then ten
+ * refinements). jpegtran writes at most 100 scans per script, so it runs once per 9
+ * coefficients and the scans are spliced together, each with the Huffman tables before it.
+ */
+export function manyScansJpeg(base: string, output: string, scriptDir: (name: string) => string) {
+  const coefficients = [0, 1, 2].flatMap((c) =>
+    Array.from({ length: 63 }, (_, k) => [c, k + 1] as const),
+  );
+  let header: Buffer | undefined;
+  const scans: Buffer[] = [];
+  for (let n = 0; n < coefficients.length; n += 9) {
+    const lines = ['0 1 2: 0 0 0 0;'];
+    for (const [c, k] of coefficients.slice(n, n + 9)) {
+      lines.push(`${c}: ${k} ${k} 0 10;`);
+      for (let a = 10; a > 0; a -= 1) lines.push(`${c}: ${k} ${k} ${a} ${a - 1};`);
+    }
+    const script = scriptDir(`scans-${n}.txt`);
+    writeFileSync(script, `${lines.join('\n')}\n`);
+    const jpeg = execFileSync('jpegtran', ['-scans', script, base], { maxBuffer: 1 << 28 });
+    const segments = jpegSegments(jpeg);
+    const dcScan = segments.find((s) => s.marker === 0xda)!;
+    header ??= jpeg.subarray(0, dcScan.end);
+    scans.push(jpeg.subarray(dcScan.end, segments[segments.length - 1]!.end));
+  }
+  writeFileSync(output, Buffer.concat([header!, ...scans, Buffer.from([0xff, 0xd9])]));
+  return output;
 }

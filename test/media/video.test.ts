@@ -20,7 +20,9 @@ import {
   testClip,
   failureOf,
   toolRunner,
+  writeFixture,
 } from './fixtures';
+import { hugeScreenGif } from './hostile-fixtures';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -247,13 +249,7 @@ describe('processVideo', () => {
 describe('processAnimatedGif', () => {
   it('turns an animated GIF into a silent H.264 MP4 with even dimensions and a poster', async () => {
     const gif = animatedGif(dir.file('anim.gif'));
-    const result = await processAnimatedGif(
-      runner(),
-      gif,
-      { width: 161, height: 121, frames: 10 },
-      outDir(),
-      limits,
-    );
+    const result = await processAnimatedGif(runner(), gif, outDir(), limits);
     const video = result.files.find((f) => f.name === 'video')!;
     expect(video).toMatchObject({ contentType: 'video/mp4', width: 160, height: 120 });
     const probed = await probe(runner(), 'mov', video.path);
@@ -263,19 +259,12 @@ describe('processAnimatedGif', () => {
     expect(result.files.filter((f) => f.name === 'poster')).toHaveLength(2);
   });
 
-  it('refuses a GIF whose frames x pixels exceed the budget', async () => {
-    const gif = animatedGif(dir.file('anim2.gif'));
-    expect(
-      await failureOf(
-        processAnimatedGif(
-          runner(),
-          gif,
-          { width: 4000, height: 4000, frames: 1000 },
-          outDir(),
-          limits,
-        ),
-      ),
-    ).toBe('video_too_large');
+  it('refuses a GIF whose frames x pixels, as ffmpeg counts them, exceed the budget', async () => {
+    // 100 frames of a 4000x4000 screen: 1.6 G pixels to decode and encode, 9 KB of file.
+    const gif = writeFixture(dir.file('budget.gif'), hugeScreenGif(4000, 100));
+    expect(await failureOf(processAnimatedGif(runner(), gif, outDir(), limits))).toBe(
+      'video_too_large',
+    );
   });
 });
 
