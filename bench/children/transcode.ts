@@ -10,7 +10,8 @@
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { processImage } from '../../lambdas/media/image';
+import { processImage, type StillFormat } from '../../lambdas/media/image';
+import { readHead, sniffFormat } from '../../lambdas/media/sniff';
 import { TOOL_TIMEOUT_MS, mediaToolsFromEnv } from '../../lambdas/media/settings';
 import { processVideo } from '../../lambdas/media/video';
 
@@ -20,10 +21,12 @@ async function main(): Promise<void> {
   if ((kind !== 'image' && kind !== 'video') || input === undefined || outDir === undefined) {
     throw new Error('usage: transcode image|video <input> <outDir>');
   }
+  // The image's own format (the bench uses JPEG; the hostile-media test a PNG).
+  const format = sniffFormat(await readHead(input)) as StillFormat;
   const once = async (dir: string): Promise<number> => {
     const start = process.hrtime.bigint();
     if (kind === 'image') {
-      await processImage(input, 'jpeg', dir);
+      await processImage(input, format, dir);
     } else {
       const tools = mediaToolsFromEnv();
       await processVideo(

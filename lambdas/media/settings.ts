@@ -24,7 +24,7 @@ export const IMAGE_VARIANTS = [
  * Memory an image may need before its first row of pixels comes out: an interlaced PNG is held
  * whole at its bit depth, a progressive JPEG as 16-bit DCT coefficients. 128 MiB takes an 8-bit
  * RGBA interlaced PNG or a 4:2:0 progressive JPEG up to the pixel cap; a 16-bit RGBA interlaced
- * PNG at the cap needs 256 MiB (the process peaked at 455 MiB on one).
+ * PNG at the cap needs 256 MiB (the process peaked at 440 MiB on one).
  */
 export const MAX_WHOLE_DECODE_BYTES = 128 * 1024 ** 2;
 

@@ -6,6 +6,9 @@
  * HOSTILE_MEDIA_REPORT=<file> the figures are written there as a table.
  */
 import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { bundleLikeCdk } from '../../bench/lib/bundle';
+import { TRANSCODER_MALLOC_ENV } from '../../app/model';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { probe, type FfmpegRunner } from '../../lambdas/media/ffmpeg';
@@ -375,10 +378,55 @@ describe('hostile GIFs', () => {
   });
 });
 
+/**
+ * The transcoder's image path on `input` in a fresh process, bundled as the Lambda's code is and
+ * with its malloc settings: the process's peak RSS and wall time.
+ */
+async function imageRunInOwnProcess(input: string): Promise<{ maxRssMb: number; ms: number }> {
+  const bundleDir = dir.subdir();
+  const child = await bundleLikeCdk(
+    resolve(__dirname, '../../bench/children/transcode.ts'),
+    bundleDir,
+    ['sharp'],
+  );
+  const out = execFileSync(process.execPath, [child.file, 'image', input, dir.subdir()], {
+    env: {
+      ...process.env,
+      ...TRANSCODER_MALLOC_ENV,
+      NODE_PATH: join(resolve(__dirname, '../..'), 'node_modules'),
+    },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { maxRssMb: number; ms: number };
+}
+
 describe('hostile images', () => {
+  it('keeps the transcoder within its measured memory on the costliest image it accepts', async () => {
+    // 8192x4096 RGBA, 8 bit, interlaced: 128 MiB held whole, the most MAX_WHOLE_DECODE_BYTES lets in.
+    const input = dir.file('8-bit-interlaced.png');
+    await sharp({ create: { width: 8192, height: 4096, channels: 4, background: '#c86432' } })
+      .png({ progressive: true, compressionLevel: 1 })
+      .toFile(input);
+    const small = dir.file('small.png');
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: '#c86432' } })
+      .png()
+      .toFile(small);
+    const baseline = await imageRunInOwnProcess(small);
+    const worst = await imageRunInOwnProcess(input);
+    figures.push({
+      file: input,
+      bytes: statSync(input).size,
+      outcome: `ready; process ${Math.round(worst.maxRssMb)} MiB (${Math.round(baseline.maxRssMb)} for 64 px)`,
+      wallMs: Math.round(worst.ms),
+      runs: 0,
+      peakToolRssMiB: 0,
+    });
+    expect(worst.maxRssMb).toBeLessThan(320);
+  });
+
   it('refuses a 16-bit interlaced PNG at the pixel cap by the memory its decode needs', async () => {
     // 8192x4096 RGBA, 16 bit, Adam7: libvips holds all 256 MiB of it before the first row (the
-    // process peaked at 455 MiB on it, 9.5 s); 8-bit interlaced, 128 MiB, is still accepted.
+    // process peaked at 440 MiB on it, 5.3 s); 8-bit interlaced, 128 MiB, is still accepted.
     const input = dir.file('16-bit-interlaced.png');
     await sharp({ create: { width: 8192, height: 4096, channels: 4, background: '#c86432' } })
       .toColourspace('rgb16')
