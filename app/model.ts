@@ -91,6 +91,11 @@ export const LIMITS = {
   pendingUploadsMaxDefault: 20,
   /** Bytes declared in media inits per user per UTC day (the signed Content-Length holds them to it). */
   uploadBytesPerDayDefault: 2 * 1024 * 1024 * 1024,
+  /** Profile text, in code points after NFC (X's limits: 50 for the name, 160 for the bio). */
+  displayNameMaxCodePoints: 50,
+  bioMaxCodePoints: 160,
+  /** Upload types an avatar may be: still images (the transcoder's square `thumb` is the avatar). */
+  avatarMediaTypes: ['image/jpeg', 'image/png', 'image/webp'] as readonly string[],
   /** Accepted upload types and their maximum sizes in bytes. */
   mediaTypes: {
     'image/jpeg': 16 * 1024 * 1024,
@@ -106,6 +111,9 @@ export const LIMITS = {
 export type RateLimitClass = keyof typeof LIMITS.rateLimits;
 
 export const USER_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** A handle: 3-30 of [A-Za-z0-9_], unique case-insensitively (its HANDLE# item is lower-case). */
+export const HANDLE_PATTERN = /^[A-Za-z0-9_]{3,30}$/;
 
 // ---------------------------------------------------------------------------------------------
 // Tables
@@ -164,14 +172,17 @@ export const TWEETS_TABLE: TableSchema = {
  * | item              | pk                           | sk                 | notes |
  * |-------------------|------------------------------|--------------------|-------|
  * | media record      | MEDIA#{media_id}             | MEDIA              | expires_at (TTL) until attached; gsi1 while processing |
- * | user profile      | USER#{user_id}               | PROFILE            | follower_count, following_count |
+ * | user profile      | USER#{user_id}               | PROFILE            | follower_count, following_count; handle, display_name, bio, avatar_media_id once the user called GET /v1/me |
+ * | handle claim      | HANDLE#{lower-case handle}   | HANDLE             | user_id: who holds the handle |
  * | follow edge (out) | USER#{follower}              | FOLLOWS#{followee} | "followees of X" for timeline rebuilds |
  * | follow edge (in)  | USER#{followee}              | FOLLOWER#{follower}| "followers of X" for fanout |
  * | idempotency       | IDEMPOTENCY#{user}#{key}     | IDEMPOTENCY        | request_hash, tweet_id, expires_at (TTL 24 h) |
  * | upload quota      | QUOTA#{user_id}              | UPLOAD_QUOTA       | pending (media id -> URL expiry), bytes_day, bytes_used |
  *
  * Both follow edges and the profile counters change in one transaction, so the two directions
- * never disagree. Both GSIs are sparse, so the media sweeper finds its work with one Query each:
+ * never disagree. A handle claim is written (attribute_not_exists) in the same transaction as the
+ * profile that names it, and a released handle's claim is deleted in it, so two users can never
+ * hold one handle. Both GSIs are sparse, so the media sweeper finds its work with one Query each:
  * - gsi1: only media in `processing` carry gsi1pk=PROCESSING, gsi1sk={processing started_at};
  * - gsi2: only unattached media carry gsi2pk=UNATTACHED, gsi2sk={created_at}; attaching removes
  *   them. TTL (expires_at) is the backstop, since DynamoDB may take days to act on it.
@@ -217,6 +228,8 @@ export const METADATA_KEYS = {
     pk: `IDEMPOTENCY#${userId}#${key}`,
     sk: 'IDEMPOTENCY',
   }),
+  /** The claim on a handle, keyed case-insensitively. */
+  handle: (handle: string) => ({ pk: `HANDLE#${handle.toLowerCase()}`, sk: 'HANDLE' }),
   /** Its own partition, so InitMedia's read of it is granted without reading profiles. */
   uploadQuota: (userId: string) => ({ pk: `QUOTA#${userId}`, sk: 'UPLOAD_QUOTA' }),
   followsPrefix: 'FOLLOWS#',
@@ -394,6 +407,31 @@ export const ROUTES: readonly RouteSpec[] = [
     entry: 'lambdas/http/follow-user.ts',
     access: { tweetsTable: 'read', metadataTable: 'readWrite', cache: true },
     rateLimit: 'write',
+  },
+  {
+    id: 'GetMe',
+    method: 'GET',
+    path: '/v1/me',
+    entry: 'lambdas/http/get-me.ts',
+    // Writes: the first call of a new user creates their profile with a generated handle.
+    access: { metadataTable: 'readWrite', cache: true },
+    rateLimit: 'read',
+  },
+  {
+    id: 'UpdateProfile',
+    method: 'PUT',
+    path: '/v1/me/profile',
+    entry: 'lambdas/http/update-profile.ts',
+    access: { metadataTable: 'readWrite', cache: true },
+    rateLimit: 'write',
+  },
+  {
+    id: 'GetUser',
+    method: 'GET',
+    path: '/v1/users/{handle}',
+    entry: 'lambdas/http/get-user.ts',
+    access: { metadataTable: 'read', cache: true },
+    rateLimit: 'read',
   },
   {
     id: 'UnfollowUser',

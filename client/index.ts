@@ -15,6 +15,9 @@ export type Tweet = Schemas['Tweet'];
 export type Media = Schemas['Media'];
 export type MediaUpload = Schemas['MediaUpload'];
 export type Page = Schemas['Page'];
+export type Profile = Schemas['Profile'];
+export type Me = Schemas['Me'];
+export type User = Schemas['User'];
 export type ApiError = Schemas['ApiError'];
 export type GatewayMessage = Schemas['GatewayMessage'];
 

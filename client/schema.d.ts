@@ -113,6 +113,72 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/me': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Your profile
+     * @description The caller's profile. The first call of a new user creates it, with a generated handle
+     *     (the user id when it is a free valid handle, else `user_` and 12 hex digits) and
+     *     `handle_generated: true` until they choose one with `PUT /v1/me/profile`.
+     */
+    get: operations['getMe'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/me/profile': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Change your profile
+     * @description Changes the fields given, all in one transaction; fields left out stay as they are. A new
+     *     handle is claimed and the old one released at once (anyone may claim it next). A new
+     *     avatar is an image you uploaded with `POST /v1/media/init` and not attached to a tweet; it
+     *     may still be processing (its `status` says so) and the old avatar is removed.
+     */
+    put: operations['updateProfile'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/users/{handle}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A user by handle
+     * @description The user holding this handle (in any case), and whether you follow them. Follow them with
+     *     their `user_id`.
+     */
+    get: operations['getUser'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/users/{user_id}/tweets': {
     parameters: {
       query?: never;
@@ -339,6 +405,46 @@ export interface components {
       tweets: components['schemas']['Tweet'][];
       next_cursor: components['schemas']['Cursor'] | null;
     };
+    /**
+     * @description 3 to 30 letters, digits or underscores; unique case-insensitively.
+     * @example alice_1
+     */
+    Handle: string;
+    /**
+     * @description The avatar's media object, with only its square variants (`thumb`, WebP and JPEG) once
+     *     `ready`; while it is `pending_upload` or `processing`, show its blurhash and poll
+     *     `GET /v1/media/{media_id}` after `check_after_secs`.
+     */
+    Avatar: components['schemas']['Media'];
+    ProfileFields: {
+      user_id: components['schemas']['UserId'];
+      handle: components['schemas']['Handle'];
+      /** @description At most 50 code points (NFC), one line; empty when not set. */
+      display_name: string;
+      /** @description At most 160 code points (NFC); empty when not set. */
+      bio: string;
+      avatar: components['schemas']['Avatar'] | null;
+      follower_count: number;
+      following_count: number;
+    };
+    Profile: components['schemas']['ProfileFields'];
+    Me: components['schemas']['ProfileFields'] & {
+      /** @description True until you choose a handle (a new user's first sign-in). */
+      handle_generated: boolean;
+    };
+    User: components['schemas']['ProfileFields'] & {
+      /** @description Whether you follow this user. */
+      following: boolean;
+    };
+    UpdateProfileRequest: {
+      handle?: components['schemas']['Handle'];
+      /** @description At most 50 code points after NFC; one line; surrounding spaces are trimmed. */
+      display_name?: string;
+      /** @description At most 160 code points after NFC. Tab, LF and CR are kept. */
+      bio?: string;
+      /** @description An image media id of yours (see the operation), or null to remove the avatar. */
+      avatar_media_id?: components['schemas']['MediaId'] | null;
+    };
     /** @description An answer of API Gateway itself (no handler ran, or the handler failed). */
     GatewayMessage: {
       /** @enum {string} */
@@ -380,6 +486,30 @@ export interface components {
         /** @enum {unknown} */
         code?:
           'media_not_found' | 'media_failed' | 'media_already_attached' | 'idempotency_key_reused';
+      };
+    };
+    UpdateProfileBadRequestError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @enum {unknown} */
+        code?: 'invalid_request' | 'invalid_handle' | 'display_name_too_long' | 'bio_too_long';
+      };
+    };
+    UpdateProfileUnprocessableError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @enum {unknown} */
+        code?: 'media_not_found' | 'avatar_not_image' | 'media_failed' | 'media_already_attached';
+      };
+    };
+    HandleTakenError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'handle_taken';
+      };
+    };
+    UserNotFoundError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @constant */
+        code?: 'user_not_found';
       };
     };
     RateLimitedError: components['schemas']['ApiError'] & {
@@ -624,6 +754,8 @@ export interface components {
     TweetId: components['schemas']['TweetId'];
     /** @description A user id; anything else is answered `400 invalid_request`. */
     UserId: components['schemas']['UserId'];
+    /** @description A handle, in any case; anything else is answered `404 user_not_found`. */
+    Handle: components['schemas']['Handle'];
     /** @description Page size. Digits only; anything else is answered `400 invalid_request`. */
     Limit: number;
     /**
@@ -651,6 +783,15 @@ export interface components {
     CreateTweet: {
       content: {
         'application/json': components['schemas']['CreateTweetRequest'];
+      };
+    };
+    /**
+     * @description A JSON object (`application/json` or `application/*+json`, UTF-8) with at least one of the
+     *     fields. Unknown properties are ignored.
+     */
+    UpdateProfile: {
+      content: {
+        'application/json': components['schemas']['UpdateProfileRequest'];
       };
     };
   };
@@ -934,6 +1075,139 @@ export interface operations {
       200: components['responses']['Page'];
       400: components['responses']['BadPaging'];
       401: components['responses']['Unauthorized'];
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getMe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The caller's profile. */
+      200: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Me'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  updateProfile: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: components['requestBodies']['UpdateProfile'];
+    responses: {
+      /** @description The profile as changed. */
+      200: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Profile'];
+        };
+      };
+      /**
+       * @description `invalid_request`: the body is not a JSON object, has none of the fields, or a field of
+       *     the wrong type; control characters, or a line break in `display_name`.
+       *     `invalid_handle`: not 3 to 30 of `A-Z`, `a-z`, `0-9`, `_`.
+       *     `display_name_too_long`: over 50 code points after NFC. `bio_too_long`: over 160.
+       */
+      400: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UpdateProfileBadRequestError'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /**
+       * @description `handle_taken`: another user holds this handle (compared case-insensitively). Nothing
+       *     was written.
+       */
+      409: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HandleTakenError'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      /**
+       * @description `media_not_found`: the avatar media does not exist, is someone else's or was removed.
+       *     `avatar_not_image`: it is not a JPEG, PNG or WebP image. `media_failed`: its processing
+       *     failed. `media_already_attached`: it is attached to a tweet. Nothing was written.
+       */
+      422: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UpdateProfileUnprocessableError'];
+        };
+      };
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A handle, in any case; anything else is answered `404 user_not_found`. */
+        handle: components['parameters']['Handle'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The user's profile. */
+      200: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['User'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /** @description `user_not_found`: nobody holds this handle, or it is not a valid handle. */
+      404: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserNotFoundError'];
+        };
+      };
       413: components['responses']['PayloadTooLarge'];
       429: components['responses']['Throttled'];
       500: components['responses']['InternalError'];

@@ -37,8 +37,11 @@ export interface MediaRecord {
   updated_at: string;
   /** Set when a tweet attaches it; attached media is public and never expires. */
   tweet_id?: string;
+  /** Set while it is this user's avatar (profiles.ts): attached, so never swept. */
+  avatar_of?: string;
   /**
-   * Set when its tweet was deleted: the media is no longer attached (tweet_id removed), can never
+   * Set when its tweet was deleted or it stopped being an avatar: the media is no longer
+   * attached (tweet_id or avatar_of removed), can never
    * be attached again, and is back in the unattached index for the media sweeper.
    */
   detached_at?: string;

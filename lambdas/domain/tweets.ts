@@ -190,7 +190,8 @@ function createTransaction(
           'SET tweet_id = :tweet, updated_at = :now REMOVE expires_at, gsi2pk, gsi2sk',
         ConditionExpression:
           'attribute_exists(pk) AND owner_id = :owner AND attribute_not_exists(tweet_id) ' +
-          'AND attribute_not_exists(detached_at) AND #status <> :failed',
+          'AND attribute_not_exists(detached_at) AND attribute_not_exists(avatar_of) ' +
+          'AND #status <> :failed',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':tweet': record.tweet_id,
@@ -258,6 +259,9 @@ function checkMedia(
   for (const record of records) {
     if (record.status === 'failed') {
       throw unprocessable('media_failed', `Media ${record.media_id} failed processing`);
+    }
+    if (record.avatar_of !== undefined) {
+      throw unprocessable('media_already_attached', `Media ${record.media_id} is an avatar`);
     }
     if (record.tweet_id !== undefined) {
       throw unprocessable(

@@ -147,6 +147,16 @@ export class TestUser {
     );
   }
 
+  me() {
+    return responseOf(this.api.GET('/v1/me'));
+  }
+  updateProfile(body: JsonBodyOf<'updateProfile'>) {
+    return responseOf(this.api.PUT('/v1/me/profile', { body }));
+  }
+  user(handle: string) {
+    return responseOf(this.api.GET('/v1/users/{handle}', { params: { path: { handle } } }));
+  }
+
   /** A request the typed client cannot send (see untypedRequest), with this user's token. */
   untyped<T = unknown>(method: string, path: string, options?: RequestOptions) {
     return untypedRequest<T>(method, path, this.token, options);

@@ -1,0 +1,12 @@
+/** GET /v1/me: the caller's profile; their first call creates it with a generated handle. */
+import { getMe } from '../domain/profiles';
+import { productionDeps } from '../domain/production-deps';
+import { httpHandler, json } from '../shared/http';
+import { limitedCaller } from './limit';
+
+const deps = productionDeps();
+
+export const handler = httpHandler(async (event) => {
+  const userId = await limitedCaller(event);
+  return json(200, await getMe(deps, userId));
+});

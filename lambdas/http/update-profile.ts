@@ -1,0 +1,13 @@
+/** PUT /v1/me/profile: handle, display name, bio, avatar; only the caller's own profile. */
+import { parseProfileUpdate, updateProfile } from '../domain/profiles';
+import { productionDeps } from '../domain/production-deps';
+import { httpHandler, json, jsonBody } from '../shared/http';
+import { limitedCaller } from './limit';
+
+const deps = productionDeps();
+
+export const handler = httpHandler(async (event) => {
+  const userId = await limitedCaller(event);
+  const update = parseProfileUpdate(jsonBody(event));
+  return json(200, await updateProfile(deps, userId, update));
+});
