@@ -31,7 +31,7 @@ export interface paths {
     };
     /**
      * Read a media object
-     * @description Its owner can always read it; anyone can once it is attached to a tweet. Poll it after
+     * @description Its owner can always read it; anyone can once it is attached to a tweet or is an avatar. Poll it after
      *     `check_after_secs` while that field is present.
      */
     get: operations['getMedia'];

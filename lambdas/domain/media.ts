@@ -80,7 +80,7 @@ export function renderMedia(record: MediaRecord, cdnBaseUrl: string): MediaObjec
 
 /**
  * GET /v1/media/{media_id}: the owner always sees their media; anyone sees media attached to a
- * tweet. Everything else, including malformed ids, is media_not_found.
+ * tweet or a profile (an avatar). Everything else, including malformed ids, is media_not_found.
  */
 export async function getMedia(
   deps: Pick<Deps, 'dynamo' | 'tables' | 'cdnBaseUrl'>,
@@ -95,7 +95,8 @@ export async function getMedia(
   });
   const record = out.Item as MediaRecord | undefined;
   if (record === undefined) throw mediaNotFound();
-  if (record.owner_id !== callerId && record.tweet_id === undefined) throw mediaNotFound();
+  const isPublic = record.tweet_id !== undefined || record.avatar_of !== undefined;
+  if (record.owner_id !== callerId && !isPublic) throw mediaNotFound();
   return renderMedia(record, deps.cdnBaseUrl);
 }
 

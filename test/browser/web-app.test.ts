@@ -1,7 +1,9 @@
 /**
  * The web app (web/, served by the local stack's app server) in real Chromium: alice signs in,
- * posts text and an image, sees "processing…" and then the image from the CDN; bob signs in,
- * follows alice and sees her tweet with the image loaded; alice deletes it and it leaves bob's
+ * posts text and an image, sees "processing…" and then the image from the CDN; she chooses her
+ * handle, name, bio and an avatar, which shows "processing…" and then its square variant from
+ * the CDN; bob signs in, finds alice by her handle, follows her (the page shows the follow state
+ * the API reports, also after a reload) and sees her tweet with the image loaded; alice deletes it and it leaves bob's
  * timeline; a GIF plays as a muted looping video; axe-core finds no serious or critical
  * violation. Each step's screenshot goes to test-output/web/.
  */
@@ -40,6 +42,7 @@ const AXE = require.resolve('axe-core/axe.min.js');
 const run = Date.now().toString(36);
 const ALICE = `alice-${run}`;
 const BOB = `bob-${run}`;
+const ALICE_HANDLE = `Alice_${run}`;
 
 jest.setTimeout(120_000);
 
@@ -176,13 +179,78 @@ describe('the web app, in Chromium', () => {
     expect(picture.alt).toBe('alt for hello from the web app');
     await screenshot(alice, 'alice-image-ready');
 
-    // bob follows alice from her page, then finds the tweet with its image on his home timeline.
+    // alice's first sign-in offers to choose a handle; she sets her profile and an avatar.
+    await alice.waitForSelector('.choose-handle');
+    await alice.goto(`${appUrl()}/#/settings`);
+    await alice.waitForSelector('#profile-handle');
+    const face = files.file('face.png');
+    await sharp(noise, { raw: { width, height, channels: 3 } })
+      .extract({ left: 0, top: 0, width: 1200, height: 900 })
+      .png()
+      .toFile(face);
+    await alice.type('#profile-handle', ALICE_HANDLE);
+    await alice.type('#profile-name', 'Alice Liddell 🐦');
+    await alice.type('#profile-bio', 'Curiouser and curiouser.');
+    await (await alice.$('#profile-avatar'))?.uploadFile(face);
+    await screenshot(alice, 'alice-edits-profile');
+    await alice.click('.profile-editor button[type=submit]');
+    await alice.waitForSelector('.profile-editor .saved');
+    const avatarPending = await alice.waitForSelector('.avatar-field .avatar-pending .processing', {
+      timeout: 5_000,
+    });
+    expect(await avatarPending?.evaluate((label) => label.textContent)).toBe('processing…');
+    await screenshot(alice, 'alice-avatar-processing');
+    const avatarSrc = await alice.waitForFunction(
+      () => {
+        const img = document.querySelector('.avatar-field picture.avatar img');
+        return img !== null && img.complete && img.naturalWidth > 0 ? img.currentSrc : false;
+      },
+      { timeout: 30_000 },
+    );
+    expect(((await avatarSrc.jsonValue()) as string).startsWith(cdnUrl())).toBe(true);
+    expect(await alice.$eval('nav a.me', (a) => a.textContent)).toBe(`@${ALICE_HANDLE}`);
+    await screenshot(alice, 'alice-profile-saved');
+
+    // bob finds alice by her handle (typed in another case), follows her, and the page shows the
+    // API's follow state, also after a reload; then he finds her tweet on his home timeline.
     bob = await signedIn(BOB);
-    await bob.goto(`${appUrl()}/#/u/${ALICE}`);
+    await bob.type('#find-handle', `@${ALICE_HANDLE.toLowerCase()}`);
+    await bob.keyboard.press('Enter');
+    await bob.waitForSelector('.profile-card picture.avatar img');
+    const card = await bob.$eval('.profile-card', (c) => ({
+      name: c.querySelector('h1')?.textContent,
+      handle: c.querySelector('.handle')?.textContent,
+      bio: c.querySelector('.bio')?.textContent,
+      followers: c.querySelector('[data-count="followers"]')?.textContent,
+    }));
+    expect(card).toEqual({
+      name: 'Alice Liddell 🐦',
+      handle: `@${ALICE_HANDLE}`,
+      bio: 'Curiouser and curiouser.',
+      followers: '0',
+    });
     const follow = await bob.waitForSelector('button[aria-pressed="false"]');
     await follow?.click();
     await bob.waitForSelector('button[aria-pressed="true"]');
-    await screenshot(bob, 'bob-follows-alice');
+    // The state after a reload is the API's, not what this browser remembers of its clicks.
+    await bob.evaluate(
+      (key) =>
+        (
+          globalThis as unknown as { localStorage: { removeItem(k: string): void } }
+        ).localStorage.removeItem(key),
+      `chirp.follows.${BOB}`,
+    );
+    await bob.reload();
+    await bob.waitForSelector('.profile-card');
+    expect(await bob.$eval('button[aria-pressed]', (b) => b.getAttribute('aria-pressed'))).toBe(
+      'true',
+    );
+    expect(await bob.$eval('[data-count="followers"]', (c) => c.textContent)).toBe('1');
+    await bob.waitForFunction(() => {
+      const img = document.querySelector('.profile-card picture.avatar img');
+      return img !== null && img.complete && img.naturalWidth > 0;
+    });
+    await screenshot(bob, 'bob-follows-alice-by-handle');
     await bob.goto(`${appUrl()}/#/`);
     await bob.waitForSelector(`article[data-tweet-id="${tweetId}"]`, { timeout: 15_000 });
     await imageLoaded(bob, tweetId);

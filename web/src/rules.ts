@@ -10,6 +10,11 @@ import type { Media } from '../../client';
 export const TWEET_MAX_CODE_POINTS = 280;
 export const ALT_TEXT_MAX_CODE_POINTS = 1000;
 export const MAX_MEDIA_PER_TWEET = 4;
+export const DISPLAY_NAME_MAX_CODE_POINTS = 50;
+export const BIO_MAX_CODE_POINTS = 160;
+/** Avatar upload types: still images (the API answers `avatar_not_image` for others). */
+export const AVATAR_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+const HANDLE = /^[A-Za-z0-9_]{3,30}$/;
 
 /**
  * Accepted upload types and their size limits in bytes. Keyed by the contract's Media content
@@ -97,5 +102,28 @@ export function draftProblems(draft: Draft): string[] {
       fileProblem(file) ?? textProblem(file.altText, 'alt_text', ALT_TEXT_MAX_CODE_POINTS);
     if (problem !== undefined) problems.push(problem);
   }
+  return problems;
+}
+
+export interface ProfileDraft {
+  readonly handle: string;
+  readonly displayName: string;
+  readonly bio: string;
+}
+
+/** Every refusal PUT /v1/me/profile would give these fields, in the API's words. */
+export function profileProblems(draft: ProfileDraft): string[] {
+  const problems: string[] = [];
+  if (!HANDLE.test(draft.handle)) {
+    problems.push('A handle is 3 to 30 letters, digits or underscores');
+  }
+  const name =
+    textProblem(draft.displayName, 'display_name', DISPLAY_NAME_MAX_CODE_POINTS) ??
+    (/[\r\n\t]/.test(draft.displayName.normalize('NFC').trim())
+      ? 'display_name must be one line'
+      : undefined);
+  if (name !== undefined) problems.push(name);
+  const bio = textProblem(draft.bio, 'bio', BIO_MAX_CODE_POINTS);
+  if (bio !== undefined) problems.push(bio);
   return problems;
 }

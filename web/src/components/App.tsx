@@ -1,13 +1,18 @@
-/** The signed-in app: a header, then the route (#/ home, #/u/<user id> a user's page). */
+/**
+ * The signed-in app: a header, then the route (#/ home, #/@<handle> a user's profile, #/u/<user
+ * id> a user's page, #/settings your profile). GET /v1/me after sign-in; a new user's generated
+ * handle leads to choosing one.
+ */
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import type { Tweet } from '../../../client';
-import { createApi, unwrap } from '../api';
+import type { Me, Tweet } from '../../../client';
+import { createApi, errorMessage, unwrap } from '../api';
 import type { Auth, Session } from '../auth';
 import type { AppConfig } from '../config';
 import { Composer } from './Composer';
 import { SignIn } from './SignIn';
 import { Timeline } from './Timeline';
-import { UserPage } from './UserPage';
+import { ProfileEditor } from './ProfileEditor';
+import { ProfilePage, UserPage } from './UserPage';
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(location.hash);
@@ -17,6 +22,35 @@ function useHashRoute(): string {
     return () => removeEventListener('hashchange', changed);
   }, []);
   return hash.replace(/^#/, '') || '/';
+}
+
+/** Go to a user's page by handle. */
+function FindUser() {
+  const [handle, setHandle] = useState('');
+  return (
+    <form
+      class="find"
+      role="search"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const wanted = handle.trim().replace(/^@/, '');
+        if (wanted !== '') location.hash = `#/@${encodeURIComponent(wanted)}`;
+      }}
+    >
+      <label for="find-handle" class="visually-hidden">
+        Find a user by handle
+      </label>
+      <input
+        id="find-handle"
+        placeholder="@handle"
+        value={handle}
+        onInput={(e) => setHandle((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit" class="secondary">
+        Find
+      </button>
+    </form>
+  );
 }
 
 function Home({ api, me }: { api: ReturnType<typeof createApi>; me: string }) {
@@ -56,14 +90,44 @@ export function App({
     [config.apiUrl, session],
   );
 
+  const [me, setMe] = useState<Me>();
+  const [meError, setMeError] = useState<string>();
+  useEffect(() => {
+    if (session === undefined) return;
+    let cancelled = false;
+    api
+      .GET('/v1/me')
+      .then((result) => {
+        if (!cancelled) setMe(unwrap(result));
+      })
+      .catch((caught: unknown) => {
+        if (!cancelled) setMeError(errorMessage(caught));
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, session]);
+
   if (session === undefined) {
     return <SignIn auth={auth} local={config.auth.mode === 'local'} onSignedIn={setSession} />;
   }
   const user = /^\/u\/(.+)$/.exec(route);
+  const byHandle = /^\/@(.+)$/.exec(route);
   const signOut = async () => {
     await auth.signOut();
+    setMe(undefined);
     setSession(undefined);
   };
+  let page;
+  if (route === '/settings' && me !== undefined) {
+    page = <ProfileEditor api={api} me={me} onSaved={setMe} />;
+  } else if (byHandle?.[1] !== undefined) {
+    page = <ProfilePage api={api} me={session.userId} handle={decodeURIComponent(byHandle[1])} />;
+  } else if (user?.[1] !== undefined) {
+    page = <UserPage api={api} me={session.userId} userId={decodeURIComponent(user[1])} />;
+  } else {
+    page = <Home api={api} me={session.userId} />;
+  }
   return (
     <>
       <a href="#main" class="skip">
@@ -73,7 +137,13 @@ export function App({
         <a href="#/" class="brand">
           Chirp
         </a>
-        <a href={`#/u/${encodeURIComponent(session.userId)}`}>@{session.userId}</a>
+        <FindUser />
+        {me !== undefined && (
+          <a href={`#/@${encodeURIComponent(me.handle)}`} class="me">
+            @{me.handle}
+          </a>
+        )}
+        <a href="#/settings">Edit profile</a>
         <button type="button" class="link" onClick={signOut}>
           Sign out
         </button>
@@ -83,11 +153,17 @@ export function App({
           The API is busy; trying again in {waiting} s.
         </p>
       )}
-      {user?.[1] !== undefined ? (
-        <UserPage api={api} me={session.userId} userId={decodeURIComponent(user[1])} />
-      ) : (
-        <Home api={api} me={session.userId} />
+      {meError !== undefined && (
+        <p class="error" role="alert">
+          {meError}
+        </p>
       )}
+      {me?.handle_generated === true && route !== '/settings' && (
+        <p class="notice choose-handle">
+          Welcome! You are @{me.handle} for now. <a href="#/settings">Choose your handle</a>
+        </p>
+      )}
+      {page}
     </>
   );
 }

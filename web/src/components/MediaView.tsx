@@ -13,7 +13,7 @@ import { knownSize } from '../local-sizes';
 /** The layout width a tweet's media takes: the whole column on a phone, 600 px at most. */
 export const MEDIA_SIZES = '(max-width: 640px) 100vw, 600px';
 
-function Blurhash({ hash, width, height }: { hash: string; width: number; height: number }) {
+export function Blurhash({ hash, width, height }: { hash: string; width: number; height: number }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const element = canvas.current;
