@@ -82,7 +82,7 @@ describe('the web app, in Chromium', () => {
     await input?.uploadFile(file);
     await page.waitForSelector('.attachments input[type=text]');
     await page.type('.attachments input[type=text]', `alt for ${text}`);
-    await page.click('button[type=submit]');
+    await page.click('form.composer button[type=submit]');
     const article = await page.waitForSelector(`article:has(p.text)`, { timeout: 30_000 });
     await page.waitForFunction(
       (wanted) =>
@@ -183,15 +183,11 @@ describe('the web app, in Chromium', () => {
     await alice.waitForSelector('.choose-handle');
     await alice.goto(`${appUrl()}/#/settings`);
     await alice.waitForSelector('#profile-handle');
-    const face = files.file('face.png');
-    await sharp(noise, { raw: { width, height, channels: 3 } })
-      .extract({ left: 0, top: 0, width: 1200, height: 900 })
-      .png()
-      .toFile(face);
     await alice.type('#profile-handle', ALICE_HANDLE);
     await alice.type('#profile-name', 'Alice Liddell 🐦');
     await alice.type('#profile-bio', 'Curiouser and curiouser.');
-    await (await alice.$('#profile-avatar'))?.uploadFile(face);
+    // The same large photo: processing it takes long enough to see "processing…".
+    await (await alice.$('#profile-avatar'))?.uploadFile(jpeg);
     await screenshot(alice, 'alice-edits-profile');
     await alice.click('.profile-editor button[type=submit]');
     await alice.waitForSelector('.profile-editor .saved');
@@ -259,7 +255,9 @@ describe('the web app, in Chromium', () => {
     const violations = [...(await axeViolations(bob)), ...(await axeViolations(alice))];
     expect(violations).toEqual([]);
 
-    // alice deletes it; it leaves bob's timeline on his next refresh.
+    // alice deletes it from her home timeline; it leaves bob's timeline on his next refresh.
+    await alice.goto(`${appUrl()}/#/`);
+    await alice.waitForSelector(`article[data-tweet-id="${tweetId}"] button.delete`);
     await alice.click(`article[data-tweet-id="${tweetId}"] button.delete`);
     await alice.waitForFunction(
       (id) => document.querySelector(`article[data-tweet-id="${id}"]`) === null,
