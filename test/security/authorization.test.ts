@@ -3,6 +3,8 @@
  * - another user's tweets cannot be deleted, another user's unattached media cannot be read or
  *   attached, and Idempotency-Keys are per user;
  * - follow routes act only for the token's subject, whatever else the request claims;
+ * - nobody edits another's profile: PUT /v1/me/profile changes only the token subject's, whatever
+ *   the body or query names, and cannot take another's handle or media as an avatar;
  * - claims other than `sub` never choose the caller, and a `sub` that is not a user id is a 401;
  * - a presigned upload URL stops working when it expires (time is controlled by presigning through
  *   the same domain function, initMedia, with a clock set back, since the route fixes 900 s), and
@@ -238,6 +240,33 @@ describe('follow routes act only for the token subject', () => {
     // Untyped: a forged token whose `sub` is no user id.
     const response = await untypedRequest('PUT', '/v1/users/someone/follow', token);
     expect(response.status).toBe(401);
+  });
+});
+
+describe('profiles are edited by their owner only', () => {
+  it("changes only the caller's profile, whatever the request names, and takes nothing of another's", async () => {
+    const alice = newUser('authz-p-alice');
+    const bob = newUser('authz-p-bob');
+    const aliceHandle = `authz_a_${alice.id.slice(-8)}`;
+    expect((await alice.updateProfile({ handle: aliceHandle, bio: 'mine' })).status).toBe(200);
+    const aliceBefore = (await alice.me()).body;
+    // Untyped: the smuggled user ids are outside the contract.
+    const response = await untypedRequest('PUT', `/v1/me/profile?user_id=${alice.id}`, bob.token, {
+      body: { user_id: alice.id, bio: 'bob wrote this', display_name: 'Bob' },
+      headers: { 'x-user-id': alice.id },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ user_id: bob.id, bio: 'bob wrote this' });
+    // alice's handle is hers; so is her media, even one she never attached.
+    expect(errorOf(await bob.updateProfile({ handle: aliceHandle })).error.code).toBe(
+      'handle_taken',
+    );
+    const hers = await uploadMedia(alice, await generatePng());
+    expect(errorOf(await bob.updateProfile({ avatar_media_id: hers.media_id })).error.code).toBe(
+      'media_not_found',
+    );
+    expect((await alice.me()).body).toEqual(aliceBefore);
+    expect((await bob.user(aliceHandle)).body.user_id).toBe(alice.id);
   });
 });
 

@@ -7,15 +7,20 @@
 import fc from 'fast-check';
 import { LIMITS } from '../../app/model';
 import { parseInitMedia } from '../../lambdas/domain/media-upload';
+import { parseProfileUpdate } from '../../lambdas/domain/profiles';
 import { parseCreateTweet } from '../../lambdas/domain/tweets';
 import {
   ALT_TEXT_MAX_CODE_POINTS,
+  AVATAR_TYPES,
+  BIO_MAX_CODE_POINTS,
   codePointCount,
+  DISPLAY_NAME_MAX_CODE_POINTS,
   combinationProblem,
   draftProblems,
   fileProblem,
   MAX_MEDIA_PER_TWEET,
   MEDIA_TYPE_MAX_BYTES,
+  profileProblems,
   textProblem,
   TWEET_MAX_CODE_POINTS,
 } from '../../web/src/rules';
@@ -134,5 +139,42 @@ describe('the composer refuses media combinations as the API does', () => {
     const created = await user.createTweet({ text: 'combination', media_ids: ids });
     const web = combinationProblem(types.map((type) => ({ type, size: 1000 })));
     expect(web).toBe(created.status === 201 ? undefined : errorOf(created).error?.message);
+  });
+});
+
+describe('the profile editor refuses what PUT /v1/me/profile refuses, in its words', () => {
+  const profileRefusal = (body: Record<string, unknown>) =>
+    apiRefusal(() => parseProfileUpdate(body));
+  const valid = { handle: 'valid_handle', displayName: '', bio: '' };
+
+  it('holds the same limits', () => {
+    expect(DISPLAY_NAME_MAX_CODE_POINTS).toBe(LIMITS.displayNameMaxCodePoints);
+    expect(BIO_MAX_CODE_POINTS).toBe(LIMITS.bioMaxCodePoints);
+    expect([...AVATAR_TYPES]).toEqual(LIMITS.avatarMediaTypes);
+  });
+
+  it('agrees on handles', () => {
+    for (const handle of ['ab', 'abc', 'a'.repeat(30), 'a'.repeat(31), 'a-b_c', 'ÄBC', 'A_1', '']) {
+      expect([handle, profileProblems({ ...valid, handle })[0]]).toEqual([
+        handle,
+        profileRefusal({ handle }),
+      ]);
+    }
+  });
+
+  it('agrees on generated display names and bios', () => {
+    fc.assert(
+      fc.property(
+        textNear(DISPLAY_NAME_MAX_CODE_POINTS),
+        textNear(BIO_MAX_CODE_POINTS),
+        (displayName, bio) => {
+          expect(profileProblems({ ...valid, displayName })[0]).toBe(
+            profileRefusal({ display_name: displayName }),
+          );
+          expect(profileProblems({ ...valid, bio })[0]).toBe(profileRefusal({ bio }));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -33,7 +33,8 @@ function ProfileHeader({
         <p class="handle">@{profile.handle}</p>
         {profile.bio && <p class="bio">{profile.bio}</p>}
         <p class="counts">
-          <span data-count="followers">{followers}</span> followers ·{' '}
+          <span data-count="followers">{followers}</span>{' '}
+          {followers === 1 ? 'follower' : 'followers'} ·{' '}
           <span data-count="following">{profile.following_count}</span> following
         </p>
       </div>
