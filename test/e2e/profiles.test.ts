@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
-import { errorOf, eventually, expectError, newUser, type TestUser } from '../support/api-client';
+import { errorOf, eventually, expectError, newUser, TestUser } from '../support/api-client';
 import { generatePng, uploadMedia } from '../support/media';
 import { stackClients } from '../security/state';
 
@@ -53,6 +53,20 @@ describe('GET /v1/me', () => {
     const found = await other.user(first.body.handle);
     expect(found.status).toBe(200);
     expect(found.body.user_id).toBe(user.id);
+  });
+
+  it('generates the user id as the handle when it is a free valid handle, else a random one', async () => {
+    const suffix = randomBytes(5).toString('hex');
+    const plain = new TestUser(`plain_${suffix}`);
+    expect((await plain.me()).body).toMatchObject({
+      handle: `plain_${suffix}`,
+      handle_generated: true,
+    });
+    // Someone else already holds the handle this id would get (in another case).
+    const squatter = newUser('squatter');
+    await claim(squatter, `Taken_${suffix}`);
+    const late = new TestUser(`taken_${suffix}`);
+    expect((await late.me()).body.handle).toMatch(/^user_[0-9a-f]{12}$/);
   });
 
   it('creates one profile when the first calls race', async () => {
