@@ -422,7 +422,8 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'PUT',
     path: '/v1/me/profile',
     entry: 'lambdas/http/update-profile.ts',
-    access: { metadataTable: 'readWrite', cache: true },
+    // Reads the caller's newest tweet ids, to drop their cached JSON (it shows the author).
+    access: { tweetsTable: 'read', metadataTable: 'readWrite', cache: true },
     rateLimit: 'write',
   },
   {

@@ -18,6 +18,7 @@ export type Page = Schemas['Page'];
 export type Profile = Schemas['Profile'];
 export type Me = Schemas['Me'];
 export type User = Schemas['User'];
+export type Author = Schemas['Author'];
 export type ApiError = Schemas['ApiError'];
 export type GatewayMessage = Schemas['GatewayMessage'];
 

@@ -396,6 +396,19 @@ export interface components {
       created_at: components['schemas']['Timestamp'];
       /** @description In the order they were attached. */
       media: components['schemas']['Media'][];
+      author?: components['schemas']['Author'];
+    };
+    /**
+     * @description The author's handle, display name and avatar, present once the author has a profile (has
+     *     called `GET /v1/me`). Cached with the tweet: a profile change refreshes the author's newest
+     *     200 tweets at once; an older tweet still in the cache shows the previous values for at most
+     *     an hour.
+     */
+    Author: {
+      handle: components['schemas']['Handle'];
+      display_name: string;
+      /** @description The avatar's square JPEG (`thumb`) on the CDN once ready; else null. */
+      avatar_url: string | null;
     };
     Page: {
       /**

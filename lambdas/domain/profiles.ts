@@ -12,8 +12,11 @@ import { HANDLE_PATTERN, LIMITS, METADATA_KEYS } from '../../app/model';
 import { DomainError, badRequest, invalidRequest, notFound, unprocessable } from '../shared/errors';
 import { nowMs, type Deps } from './deps';
 import { batchGetAll, cancellationReasons, sleep } from './dynamo';
+import { newestTweetIds } from './timeline-sources';
+import { cacheKeys } from './cache-keys';
+import { tryPipeline } from './cache';
 import { isMediaId } from './ids';
-import { loadMedia, renderMedia, type MediaObject } from './media';
+import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from './media';
 import type { MediaRecord } from './records';
 import { userText } from './validation';
 
@@ -377,6 +380,8 @@ export async function updateProfile(
     const planned = plan(deps, userId, current, update);
     try {
       await deps.dynamo.transactWrite({ TransactItems: planned.map((p) => p.item) });
+      const { bio: _bio, ...shown } = update;
+      if (Object.keys(shown).length > 0) await refreshAuthorTweets(deps, userId);
       return (await renderProfiles(deps, [updated(current, update)]))[0]!;
     } catch (error) {
       const reasons = cancellationReasons(error);
@@ -479,4 +484,76 @@ export async function getUserByHandle(
   }
   const [rendered] = await renderProfiles(deps, [profile]);
   return { ...rendered!, following: items.some((item) => item.sk === edge.sk) };
+}
+
+/** A tweet's author as tweets show them (`author` on the tweet object). */
+export interface AuthorObject {
+  readonly handle: string;
+  readonly display_name: string;
+  /** The avatar's square JPEG on the CDN once ready, else null. */
+  readonly avatar_url: string | null;
+}
+
+export interface Author {
+  readonly object: AuthorObject;
+  /** The avatar is still pending or processing: tweets showing it are cached briefly. */
+  readonly avatarChanging: boolean;
+}
+
+/**
+ * The authors of tweets, by user id: users who have a profile (called GET /v1/me); others are
+ * absent. One BatchGet of profiles, one of their avatars.
+ */
+export async function loadAuthors(
+  deps: Pick<Deps, 'dynamo' | 'tables' | 'cdnBaseUrl'>,
+  userIds: readonly string[],
+): Promise<Map<string, Author>> {
+  const unique = [...new Set(userIds)];
+  const authors = new Map<string, Author>();
+  if (unique.length === 0) return authors;
+  const profiles = (await batchGetAll(
+    deps.dynamo,
+    deps.tables.metadata,
+    unique.map((id) => METADATA_KEYS.profile(id)),
+    { consistent: true, projection: 'user_id, handle, display_name, avatar_media_id' },
+  )) as unknown as ProfileRecord[];
+  const claimed = profiles.filter(hasHandle);
+  const avatars = await loadMedia(
+    deps,
+    claimed.flatMap((p) => (p.avatar_media_id !== undefined ? [p.avatar_media_id] : [])),
+  );
+  for (const profile of claimed) {
+    const avatar =
+      profile.avatar_media_id !== undefined ? avatars.get(profile.avatar_media_id) : undefined;
+    const jpeg =
+      avatar === undefined
+        ? undefined
+        : renderAvatar(avatar, deps.cdnBaseUrl).variants.find(
+            (v) => v.content_type === 'image/jpeg',
+          );
+    authors.set(profile.user_id, {
+      object: {
+        handle: profile.handle,
+        display_name: profile.display_name ?? '',
+        avatar_url: jpeg?.url ?? null,
+      },
+      avatarChanging: avatar !== undefined && !isFinalStatus(avatar.status),
+    });
+  }
+  return authors;
+}
+
+/** Tweets whose cached author a profile change drops at once; older ones age out (1 h). */
+export const AUTHOR_REFRESH_TWEETS = 200;
+
+/**
+ * After a profile change: drops the cached JSON of the user's newest tweets, so they show the new
+ * handle, name and avatar on their next read. Best effort, like every cache write.
+ */
+async function refreshAuthorTweets(deps: Deps, userId: string): Promise<void> {
+  const newest = await newestTweetIds(deps, userId, AUTHOR_REFRESH_TWEETS);
+  if (newest.length === 0) return;
+  await tryPipeline(deps.redis, 'refresh author tweets', (pipeline) => {
+    for (const tweetId of newest) pipeline.del(cacheKeys.tweet(tweetId));
+  });
 }

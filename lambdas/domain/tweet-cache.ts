@@ -20,6 +20,7 @@ import { batchGetAll } from './dynamo';
 import { parseTweetId } from './ids';
 import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from './media';
 import type { MediaRecord, TweetRecord } from './records';
+import { loadAuthors, type Author, type AuthorObject } from './profiles';
 import { countMetric } from '../shared/metrics';
 
 /** The API's tweet object. */
@@ -29,7 +30,12 @@ export interface TweetObject {
   readonly text: string;
   readonly created_at: string;
   readonly media: MediaObject[];
+  /** Present when the author has a profile (called GET /v1/me). */
+  readonly author?: AuthorObject;
 }
+
+/** Tweets rendered with an avatar still processing: cached briefly, like changing media. */
+const changingAuthor = new WeakSet<TweetObject>();
 
 /** A tweet object already serialised as JSON (what the cache holds). */
 export type TweetJson = string;
@@ -65,6 +71,7 @@ export function renderTweet(
   tweet: TweetRecord,
   media: ReadonlyMap<string, MediaRecord>,
   cdnBaseUrl: string,
+  authors: ReadonlyMap<string, Author> = new Map(),
 ): TweetObject {
   const objects: MediaObject[] = [];
   for (const mediaId of tweet.media_ids ?? []) {
@@ -72,18 +79,22 @@ export function renderTweet(
     // A media record can vanish only through cleanup; the tweet still renders without it.
     if (record !== undefined) objects.push(renderMedia(record, cdnBaseUrl));
   }
-  return {
+  const author = authors.get(tweet.user_id);
+  const rendered: TweetObject = {
     tweet_id: tweet.tweet_id,
     user_id: tweet.user_id,
     text: tweet.text,
     created_at: tweet.created_at,
     media: objects,
+    ...(author !== undefined ? { author: author.object } : {}),
   };
+  if (author?.avatarChanging === true) changingAuthor.add(rendered);
+  return rendered;
 }
 
 /** Whether every media object is final, so the cached entry may live long. */
 export function isSettled(tweet: TweetObject): boolean {
-  return tweet.media.every((media) => isFinalStatus(media.status));
+  return tweet.media.every((media) => isFinalStatus(media.status)) && !changingAuthor.has(tweet);
 }
 
 /**
@@ -107,16 +118,22 @@ export function cacheTweetCommand(
   }
 }
 
-/** Renders tweet records with their media (one BatchGet for all media). */
+/** Renders tweet records with their media and authors (one BatchGet for each). */
 export async function renderTweets(
   deps: Pick<Deps, 'dynamo' | 'tables' | 'cdnBaseUrl'>,
   records: readonly TweetRecord[],
 ): Promise<TweetObject[]> {
-  const media = await loadMedia(
-    deps,
-    records.flatMap((record) => record.media_ids ?? []),
-  );
-  return records.map((record) => renderTweet(record, media, deps.cdnBaseUrl));
+  const [media, authors] = await Promise.all([
+    loadMedia(
+      deps,
+      records.flatMap((record) => record.media_ids ?? []),
+    ),
+    loadAuthors(
+      deps,
+      records.map((record) => record.user_id),
+    ),
+  ]);
+  return records.map((record) => renderTweet(record, media, deps.cdnBaseUrl, authors));
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 } from './dynamo';
 import { isMediaId, newTweetId, parseTweetId, tweetTime } from './ids';
 import { loadMedia } from './media';
+import { loadAuthors } from './profiles';
 import type { MediaRecord, TweetRecord } from './records';
 import {
   cacheTweetCommand,
@@ -120,7 +121,10 @@ export async function createTweet(
   const earlier = await replay();
   if (earlier !== undefined) return earlier;
 
-  const media = await loadMedia(deps, input.media_ids);
+  const [media, authors] = await Promise.all([
+    loadMedia(deps, input.media_ids),
+    loadAuthors(deps, [userId]),
+  ]);
   try {
     checkMedia(userId, input.media_ids, media);
   } catch (error) {
@@ -154,7 +158,7 @@ export async function createTweet(
     }
     const attached = new Map<string, MediaRecord>();
     for (const [id, value] of media) attached.set(id, { ...value, tweet_id: tweetId });
-    const tweet = renderTweet(record, attached, deps.cdnBaseUrl);
+    const tweet = renderTweet(record, attached, deps.cdnBaseUrl, authors);
     const json = JSON.stringify(tweet);
     await tryPipeline(deps.redis, 'cache new tweet', (pipeline) =>
       cacheTweetCommand(pipeline, tweet, json, 'overwrite'),

@@ -313,3 +313,51 @@ describe('GET /v1/users/{handle}', () => {
     expect((await reader.user(handle)).body).toMatchObject({ following: false, follower_count: 0 });
   });
 });
+
+describe('tweets show their author', () => {
+  it('carries the handle, name and avatar, refreshed when the profile changes', async () => {
+    const author = newUser('shown');
+    // No profile yet: no author on the tweet.
+    const before = await author.createTweet({ text: 'before my profile' });
+    expect(before.body.author).toBeUndefined();
+    const handle = await claim(author);
+    expect((await author.updateProfile({ display_name: 'Shown Author' })).status).toBe(200);
+    // The tweet cached without an author was dropped by the change.
+    expect((await author.getTweet(before.body.tweet_id)).body.author).toEqual({
+      handle,
+      display_name: 'Shown Author',
+      avatar_url: null,
+    });
+    const created = await author.createTweet({ text: 'with my profile' });
+    expect(created.body.author).toEqual({
+      handle,
+      display_name: 'Shown Author',
+      avatar_url: null,
+    });
+
+    // A new handle and an avatar: the cached tweets show them on their next read.
+    const renamed = freshHandle('renamed');
+    const upload = await uploadMedia(author, await generatePng(200, 200));
+    expect(
+      (await author.updateProfile({ handle: renamed, avatar_media_id: upload.media_id })).status,
+    ).toBe(200);
+    const reader = newUser('reader');
+    expect((await reader.follow(author.id)).status).toBe(204);
+    const shown = await eventually(
+      'the avatar on the tweet',
+      async () => {
+        const tweet = (await reader.getTweet(created.body.tweet_id)).body;
+        return tweet.author?.avatar_url ? tweet : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect(shown.author).toMatchObject({ handle: renamed, display_name: 'Shown Author' });
+    const avatar = await fetch(shown.author?.avatar_url ?? '');
+    expect(avatar.status).toBe(200);
+    expect(avatar.headers.get('content-type')).toBe('image/jpeg');
+    const home = await reader.timeline();
+    const authors = home.body.tweets.map((t) => t.author?.handle);
+    expect(authors).toEqual([renamed, renamed]);
+  });
+});
