@@ -250,6 +250,15 @@ describe('the web app, in Chromium', () => {
     await bob.goto(`${appUrl()}/#/`);
     await bob.waitForSelector(`article[data-tweet-id="${tweetId}"]`, { timeout: 15_000 });
     await imageLoaded(bob, tweetId);
+    // Posted before alice had a profile: her profile change refreshed it, so it shows her now.
+    const byline = await bob.$eval(`article[data-tweet-id="${tweetId}"] a.author`, (a) => ({
+      text: a.textContent,
+      href: a.getAttribute('href'),
+    }));
+    expect(byline).toEqual({
+      text: `Alice Liddell 🐦 @${ALICE_HANDLE}`,
+      href: `#/@${ALICE_HANDLE}`,
+    });
     await screenshot(bob, 'bob-home-with-image');
 
     const violations = [...(await axeViolations(bob)), ...(await axeViolations(alice))];
