@@ -53,13 +53,50 @@ export const ENV = {
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
-/** Key prefixes inside the media bucket. Only `processed` is ever served by the CDN. */
+/**
+ * Key prefixes inside the media bucket. Only `processed` is ever served by the CDN, and it holds
+ * only media attached to a tweet: the transcoder writes to `staged`, the media publisher copies a
+ * media's variants to `processed` once it is ready and attached, and deletes them there when its
+ * tweet is deleted (docs/media.md, "What the CDN serves").
+ */
 export const MEDIA_PREFIXES = {
   /** Client uploads land here via presigned PUT; never served. Key: uploads/{media_id} */
   uploads: 'uploads/',
-  /** Transcoder output, immutable, content-addressed keys. Served by the CDN. */
+  /**
+   * Transcoder output, never served: staged/{media_id}/{digest}/{variant}. Expired by a bucket
+   * lifecycle rule after MEDIA_SERVING.stagedExpirationDays (orphans of dead runs included).
+   */
+  staged: 'staged/',
+  /** Published copies of staged variants, same key after the prefix. Served by the CDN. */
   processed: 'media/',
 } as const;
+
+/**
+ * What the CDN serves and for how long (lib/constructs/media-cdn.ts and local/cdn.ts read it).
+ * Variants are immutable, so browsers may keep them a year; CloudFront keeps an object at most
+ * `cdnMaxTtlSeconds`, which bounds how long a deleted tweet's media is still served by an edge
+ * that cached it (the origin copy is gone within seconds of the delete). An invalidation per
+ * delete was rejected: CloudFront allows 15 wildcard invalidations in progress per distribution
+ * and charges 0.005 USD a path beyond 1,000 a month (docs/media.md).
+ */
+export const MEDIA_SERVING = {
+  cdnMaxTtlSeconds: 60 * 60,
+  /** Browsers (private caches) keep a variant this long: its URL never changes content. */
+  browserMaxAgeSeconds: 365 * 24 * 60 * 60,
+  /**
+   * CloudFront caches a 403 (not yet published, or deleted) this long: 0, so media published a
+   * moment after a viewer asked is served at once.
+   */
+  cdnErrorTtlSeconds: 0,
+  /**
+   * Staged variants are needed only until they are published, which is within the unattached
+   * window (LIMITS.unattachedMediaTtlSeconds) plus the publisher's retries; then they expire.
+   */
+  stagedExpirationDays: 3,
+} as const;
+
+/** Cache-Control of every variant: browsers a year, shared caches (CloudFront) the CDN bound. */
+export const VARIANT_CACHE_CONTROL = `public, max-age=${MEDIA_SERVING.browserMaxAgeSeconds}, s-maxage=${MEDIA_SERVING.cdnMaxTtlSeconds}, immutable`;
 
 /** Product limits shared by handlers, the transcoder and the infrastructure. */
 export const LIMITS = {
@@ -263,12 +300,17 @@ export interface FunctionAccess {
   readonly metadataTable?: 'read' | 'write' | 'readWrite';
   /** Presign PUTs under uploads/ (the function itself never touches the bytes). */
   readonly presignUploads?: boolean;
-  /** Read uploads/ and write/delete media/ (transcoder, janitor). */
+  /** Read uploads/ and write staged/ (transcoder). */
   readonly processMedia?: boolean;
-  /** Delete objects under both prefixes (cleanup). */
+  /** Copy staged/ to media/ and delete from media/ (the media publisher). */
+  readonly publishMedia?: boolean;
+  /** Delete objects under every media prefix (cleanup). */
   readonly deleteMedia?: boolean;
-  /** List the bucket, only under the processed prefix (s3:ListBucket with s3:prefix media/*). */
-  readonly listProcessedMedia?: boolean;
+  /**
+   * List the bucket, only under the staged and processed prefixes (s3:ListBucket with s3:prefix
+   * staged/* and media/*).
+   */
+  readonly listMediaObjects?: boolean;
   /** Narrow grants beyond the table-wide levels above. */
   readonly itemGrants?: readonly ItemGrant[];
   /** Connect to the cache. */
@@ -500,16 +542,44 @@ export const TRANSCODER_MALLOC_ENV: Readonly<Record<string, string>> = {
 export const MEDIA_SWEEPER_FUNCTION: FunctionSpec & { readonly scheduleMinutes: number } = {
   id: 'MediaSweeper',
   entry: 'lambdas/events/media-sweeper.ts',
-  // Lists media/{id}/ to find a media's variants before deleting them.
-  access: { metadataTable: 'readWrite', deleteMedia: true, listProcessedMedia: true, cache: true },
+  // Lists staged/{id}/ and media/{id}/ to find a media's variants before deleting them.
+  access: { metadataTable: 'readWrite', deleteMedia: true, listMediaObjects: true, cache: true },
   timeoutSeconds: 300,
   scheduleMinutes: 15,
+};
+
+/**
+ * The metadata table's stream, media items only (an event filter on pk MEDIA#): copies a media's
+ * staged variants to the served prefix when it is ready and attached to a tweet (in either
+ * order), then marks it published; deletes the served copies when its tweet is deleted. Stream
+ * order per item means a publish never overtakes the detach that follows it.
+ */
+export const MEDIA_PUBLISHER_FUNCTION: FunctionSpec & {
+  /** Its event source: the metadata table's stream, only items whose pk has this prefix. */
+  readonly streamPartitionKeyPrefix: string;
+} = {
+  id: 'MediaPublisher',
+  entry: 'lambdas/events/media-publisher.ts',
+  access: {
+    publishMedia: true,
+    itemGrants: [
+      {
+        table: 'metadataTable',
+        actions: ['UpdateItem'],
+        partitionKeyPrefix: 'MEDIA#',
+        usedBy: 'publisher.ts markPublished: records that the variants are served',
+      },
+    ],
+  },
+  timeoutSeconds: 60,
+  streamPartitionKeyPrefix: 'MEDIA#',
 };
 
 export const EVENT_FUNCTIONS: readonly FunctionSpec[] = [
   FANOUT_FUNCTION,
   TRANSCODER_FUNCTION,
   MEDIA_SWEEPER_FUNCTION,
+  MEDIA_PUBLISHER_FUNCTION,
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -302,7 +302,9 @@ export interface components {
       expires_at: components['schemas']['Timestamp'];
     };
     /**
-     * @description `pending_upload` (waiting for the PUT) → `processing` → `ready` or `failed`.
+     * @description `pending_upload` (waiting for the PUT) → `processing` → `ready` or `failed`. Media attached
+     *     to a tweet shows `processing` until its variants are on the CDN (a moment after the
+     *     transcoder finishes), so a `ready` media's URLs answer.
      * @enum {string}
      */
     MediaStatus: 'pending_upload' | 'processing' | 'ready' | 'failed';
@@ -314,7 +316,10 @@ export interface components {
       name: 'large' | 'medium' | 'small' | 'thumb' | 'video' | 'poster';
       /**
        * Format: uri
-       * @description CDN URL (`CDN_BASE_URL` + `/` + the processed key). Originals are never served.
+       * @description CDN URL (`CDN_BASE_URL` + `/` + the processed key). Served only while the media is
+       *     attached to a tweet: before (the owner's view of unattached media) it answers 403, and
+       *     after the tweet is deleted it stops within an hour (docs/media.md). Originals are never
+       *     served.
        */
       url: string;
       /** @enum {string} */
@@ -340,7 +345,8 @@ export interface components {
         | 'video_too_large'
         | 'processing_timeout'
         | 'processing_error'
-        | 'expired';
+        | 'expired'
+        | 'tweet_deleted';
       /** @description Written for the person who uploaded the file. */
       message: string;
     };

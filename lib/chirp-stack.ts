@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import {
   FANOUT_FUNCTION,
+  MEDIA_PUBLISHER_FUNCTION,
   MEDIA_SWEEPER_FUNCTION,
   METADATA_TABLE,
   ROUTES,
@@ -16,6 +17,7 @@ import type { ChirpResources } from './constructs/chirp-function';
 import { Fanout } from './constructs/fanout';
 import { ChirpApi } from './constructs/http-api';
 import { MediaCdn } from './constructs/media-cdn';
+import { MediaPublisher } from './constructs/media-publisher';
 import { MediaStorage } from './constructs/media-storage';
 import { MediaSweeper } from './constructs/media-sweeper';
 import { Monitoring } from './constructs/monitoring';
@@ -53,6 +55,7 @@ export class ChirpStack extends Stack {
   public readonly fanout: Fanout;
   public readonly transcoder: Transcoder;
   public readonly mediaSweeper: MediaSweeper;
+  public readonly mediaPublisher: MediaPublisher;
   public readonly monitoring: Monitoring;
   public readonly webApp: WebApp;
 
@@ -131,15 +134,28 @@ export class ChirpStack extends Stack {
       projectRoot,
     });
 
+    this.mediaPublisher = new MediaPublisher(this, 'MediaPublisher', {
+      spec: MEDIA_PUBLISHER_FUNCTION,
+      resources,
+      table: resources.metadataTable,
+      projectRoot,
+    });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
       routeFunctions: this.api.functions,
-      eventFunctions: [this.fanout.function, this.transcoder.function, this.mediaSweeper.function],
+      eventFunctions: [
+        this.fanout.function,
+        this.transcoder.function,
+        this.mediaSweeper.function,
+        this.mediaPublisher.function,
+      ],
       fanout: this.fanout.function,
       transcoder: this.transcoder.function,
       failureQueues: {
         Fanout: this.fanout.failures.queue,
         Transcoder: this.transcoder.failures.queue,
+        MediaPublisher: this.mediaPublisher.failures.queue,
       },
       httpApi: this.api.api,
       stage: this.api.stage,

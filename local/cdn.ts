@@ -3,16 +3,17 @@
  * CloudFront in front of the media bucket, locally: only keys under the processed prefix are
  * served (GET/HEAD, Range, conditional GET), with the object's own content-type, cache-control and
  * ETag, CloudFront's x-cache/via/age headers, and the security headers of the distribution's
- * response headers policy. Anything else gets S3's AccessDenied through the origin, as with an
+ * response headers policy. Like an edge, it keeps what it served for the cache policy's TTL
+ * (the origin's s-maxage, at most MEDIA_SERVING.cdnMaxTtlSeconds) and serves that copy even after
+ * the origin's is deleted; one process is one edge. Anything else gets S3's AccessDenied through the origin, as with an
  * origin access control that grants s3:GetObject on media/* only (that also makes a missing key
  * a 403, not a 404). The policy's CORS behaviour (the app model's MEDIA_CDN_CORS, for the
  * configured origins) adds Access-Control-Allow-Origin to responses for an allowed Origin.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import { MEDIA_CDN_CORS, MEDIA_PREFIXES } from '../app/model';
+import { MEDIA_CDN_CORS, MEDIA_PREFIXES, MEDIA_SERVING } from '../app/model';
 import { originMatcher } from './cors';
 import { serveHttp, type LocalHttpServer } from './http-server';
 import type { Log } from './log';
@@ -41,6 +42,132 @@ export interface CdnOptions {
   readonly log: Log;
   /** Origins the response headers policy's CORS behaviour allows. @default none */
   readonly corsOrigins?: readonly string[];
+  /** The cache policy's maximum (and default) TTL. @default MEDIA_SERVING.cdnMaxTtlSeconds */
+  readonly maxTtlSeconds?: number;
+}
+
+/** An object as an edge keeps it: its bytes and the origin's headers CloudFront passes on. */
+interface EdgeObject {
+  readonly body: Buffer;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly storedAt: number;
+  readonly expiresAt: number;
+}
+
+/** Objects larger than this are not kept (CloudFront caches up to 50 GB; this is a laptop). */
+const MAX_CACHED_OBJECT_BYTES = 64 * 1024 * 1024;
+const MAX_CACHED_BYTES = 512 * 1024 * 1024;
+
+/**
+ * How long CloudFront keeps an object under the distribution's cache policy (minimum 0, default
+ * and maximum MEDIA_SERVING.cdnMaxTtlSeconds): the origin's s-maxage, else its max-age, else the
+ * default, clamped to the maximum.
+ */
+export function edgeTtlSeconds(cacheControl: string | undefined, maxTtlSeconds: number): number {
+  const directive = (name: string) => {
+    const match = new RegExp(`(?:^|,)\\s*${name}\\s*=\\s*(\\d+)`, 'i').exec(cacheControl ?? '');
+    return match?.[1] === undefined ? undefined : Number(match[1]);
+  };
+  const ttl = directive('s-maxage') ?? directive('max-age') ?? maxTtlSeconds;
+  return Math.min(Math.max(ttl, 0), maxTtlSeconds);
+}
+
+/**
+ * One edge's cache: an object is served from here, whatever the origin holds now, until its TTL
+ * runs out; then it is fetched again (RefreshHit when unchanged), and gone if the origin refuses.
+ * Errors are not cached (MEDIA_SERVING.cdnErrorTtlSeconds is 0).
+ */
+class EdgeCache {
+  private readonly objects = new Map<string, EdgeObject>();
+  private bytes = 0;
+  private readonly maxTtlSeconds: number;
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    maxTtlSeconds = MEDIA_SERVING.cdnMaxTtlSeconds,
+  ) {
+    this.maxTtlSeconds = maxTtlSeconds;
+  }
+
+  /** The object for a key and how it was served; undefined when the origin refuses it. */
+  async lookup(key: string): Promise<{ object: EdgeObject; hit: string } | undefined> {
+    const now = Date.now();
+    const kept = this.objects.get(key);
+    if (kept !== undefined && kept.expiresAt > now)
+      return { object: kept, hit: 'Hit from cloudfront' };
+    const fetched = await this.fetch(key, now);
+    this.forget(key);
+    if (fetched === undefined) return undefined;
+    this.keep(key, fetched);
+    const unchanged = kept !== undefined && kept.headers.etag === fetched.headers.etag;
+    return {
+      object: fetched,
+      hit: unchanged ? 'RefreshHit from cloudfront' : 'Miss from cloudfront',
+    };
+  }
+
+  private async fetch(key: string, now: number): Promise<EdgeObject | undefined> {
+    let object: GetObjectCommandOutput;
+    try {
+      object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+        ?.httpStatusCode;
+      // With OAC and no s3:ListBucket, S3 answers a missing key 403 as well.
+      if (status === 404 || status === 403) return undefined;
+      throw error;
+    }
+    const body = Buffer.from((await object.Body?.transformToByteArray()) ?? new Uint8Array());
+    const headers: Record<string, string> = {
+      ...(object.ContentType !== undefined ? { 'content-type': object.ContentType } : {}),
+      ...(object.CacheControl !== undefined ? { 'cache-control': object.CacheControl } : {}),
+      ...(object.ETag !== undefined ? { etag: object.ETag } : {}),
+      ...(object.LastModified !== undefined
+        ? { 'last-modified': object.LastModified.toUTCString() }
+        : {}),
+    };
+    const ttl = edgeTtlSeconds(object.CacheControl, this.maxTtlSeconds);
+    return { body, headers, storedAt: now, expiresAt: now + ttl * 1000 };
+  }
+
+  private keep(key: string, object: EdgeObject): void {
+    if (object.body.length > MAX_CACHED_OBJECT_BYTES || object.expiresAt <= object.storedAt) return;
+    this.objects.set(key, object);
+    this.bytes += object.body.length;
+    // Oldest first (a Map keeps insertion order).
+    for (const [oldKey] of this.objects) {
+      if (this.bytes <= MAX_CACHED_BYTES) break;
+      this.forget(oldKey);
+    }
+  }
+
+  private forget(key: string): void {
+    const old = this.objects.get(key);
+    if (old === undefined) return;
+    this.objects.delete(key);
+    this.bytes -= old.body.length;
+  }
+}
+
+/** A single `bytes=` range, as S3 and CloudFront read it; undefined means the whole object. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? '');
+  if (match === null) return undefined; // absent, or several ranges: the whole object
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return undefined;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (start >= size) return 'unsatisfiable';
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  return end < start ? undefined : { start, end };
 }
 
 export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
@@ -52,8 +179,7 @@ export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  /** When each path first entered the "edge cache", for x-cache and age. */
-  const cachedAt = new Map<string, number>();
+  const edge = new EdgeCache(s3, options.bucket, options.maxTtlSeconds);
 
   const corsOrigins = originMatcher(options.corsOrigins ?? []);
   /** The response headers policy's CORS headers; originOverride: the origin's never pass. */
@@ -120,68 +246,53 @@ export async function startCdn(options: CdnOptions): Promise<LocalHttpServer> {
       deny(response);
       return;
     }
-    const range = request.headers.range;
-    let object: GetObjectCommandOutput;
-    try {
-      object = await s3.send(
-        new GetObjectCommand({
-          Bucket: options.bucket,
-          Key: key,
-          ...(range !== undefined ? { Range: range } : {}),
-        }),
-      );
-    } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
-        ?.httpStatusCode;
-      if (status === 404 || status === 403) {
-        deny(response);
-        return;
-      }
-      if (status === 416) {
-        response.writeHead(416, edgeHeaders(416, {}, request.headers.origin));
-        response.end();
-        return;
-      }
-      throw error;
+    const cached = await edge.lookup(key);
+    if (cached === undefined) {
+      deny(response);
+      return;
     }
-    const body = object.Body as Readable | undefined;
-    const now = Date.now();
-    const firstSeen = cachedAt.get(key);
-    if (firstSeen === undefined) cachedAt.set(key, now);
+    const { object, hit } = cached;
+    const size = object.body.length;
+    const range = parseRange(request.headers.range, size);
+    if (range === 'unsatisfiable') {
+      response.writeHead(
+        416,
+        edgeHeaders(416, { 'content-range': `bytes */${size}` }, request.headers.origin),
+      );
+      response.end();
+      return;
+    }
     const headers: Record<string, string> = edgeHeaders(
       200,
       {
-        'x-cache': firstSeen === undefined ? 'Miss from cloudfront' : 'Hit from cloudfront',
-        ...(firstSeen !== undefined ? { age: String(Math.floor((now - firstSeen) / 1000)) } : {}),
+        'x-cache': hit,
+        ...(hit !== 'Miss from cloudfront'
+          ? { age: String(Math.floor((Date.now() - object.storedAt) / 1000)) }
+          : {}),
         'accept-ranges': 'bytes',
-        ...(object.ContentType !== undefined ? { 'content-type': object.ContentType } : {}),
-        ...(object.CacheControl !== undefined ? { 'cache-control': object.CacheControl } : {}),
-        ...(object.ETag !== undefined ? { etag: object.ETag } : {}),
-        ...(object.LastModified !== undefined
-          ? { 'last-modified': object.LastModified.toUTCString() }
+        ...object.headers,
+        'content-length': String(range === undefined ? size : range.end - range.start + 1),
+        ...(range !== undefined
+          ? { 'content-range': `bytes ${range.start}-${range.end}/${size}` }
           : {}),
-        ...(object.ContentLength !== undefined
-          ? { 'content-length': String(object.ContentLength) }
-          : {}),
-        ...(object.ContentRange !== undefined ? { 'content-range': object.ContentRange } : {}),
       },
       request.headers.origin,
     );
     const ifNoneMatch = request.headers['if-none-match'];
-    if (ifNoneMatch !== undefined && object.ETag !== undefined && ifNoneMatch === object.ETag) {
-      body?.destroy();
+    if (ifNoneMatch !== undefined && object.headers.etag === ifNoneMatch) {
       delete headers['content-length'];
       response.writeHead(304, headers);
       response.end();
       return;
     }
-    response.writeHead(object.ContentRange !== undefined ? 206 : 200, headers);
-    if (method === 'HEAD' || body === undefined) {
-      body?.destroy();
+    response.writeHead(range !== undefined ? 206 : 200, headers);
+    if (method === 'HEAD') {
       response.end();
       return;
     }
-    body.pipe(response);
+    response.end(
+      range === undefined ? object.body : object.body.subarray(range.start, range.end + 1),
+    );
   };
 
   const server = await serveHttp(options.port, handle, (error, response) => {

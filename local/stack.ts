@@ -3,7 +3,13 @@
  * managed parts (API Gateway with its JWT authorizer, S3 notifications, the DynamoDB stream event
  * source mapping, CloudFront), all invoking the very handler modules Lambda runs.
  */
-import { ENV, FANOUT_FUNCTION, MEDIA_SWEEPER_FUNCTION, ROUTES } from '../app/model';
+import {
+  ENV,
+  FANOUT_FUNCTION,
+  MEDIA_PUBLISHER_FUNCTION,
+  MEDIA_SWEEPER_FUNCTION,
+  ROUTES,
+} from '../app/model';
 import { startApiDocs } from './api-docs';
 import { startApiGateway } from './api-gateway';
 import { startCdn } from './cdn';
@@ -143,6 +149,21 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     });
     stoppers.push(() => fanout.stop());
     log('tweets stream -> fanout: polling');
+
+    const publisher = await startStreamPump({
+      tableName: services.tableNames.metadata,
+      fn: MEDIA_PUBLISHER_FUNCTION,
+      filter: (record) =>
+        record.dynamodb?.Keys?.pk?.S?.startsWith(
+          MEDIA_PUBLISHER_FUNCTION.streamPartitionKeyPrefix,
+        ) ?? false,
+      endpoint: services.dynamoEndpoint,
+      region,
+      credentials: services.credentials,
+      log,
+    });
+    stoppers.push(() => publisher.stop());
+    log('metadata stream (media) -> media publisher: polling');
 
     // The sweeper runs on its schedule, as the EventBridge rule runs it on AWS.
     const sweeper = new LocalFunction<unknown, unknown>(MEDIA_SWEEPER_FUNCTION, region);

@@ -42,6 +42,11 @@ export interface StreamPumpOptions {
   /** @default 100 */
   readonly idlePollMs?: number;
   /**
+   * The event source mapping's filter: records it rejects are dropped without an invocation, as
+   * Lambda drops them. @default every record
+   */
+  readonly filter?: (record: DynamoDBRecord) => boolean;
+  /**
    * How a batch reaches the function, for fault injection at the event source mapping (the soak
    * delivers batches twice, or fails them after they ran). @default one invocation
    */
@@ -263,11 +268,11 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
       new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: batchSize }),
     );
     const records = output.Records ?? [];
+    const wanted = records
+      .map((r) => toLambdaRecord(r, eventSourceARN, options.region))
+      .filter(options.filter ?? (() => true));
     if (records.length > 0) {
-      await deliver(
-        records.map((r) => toLambdaRecord(r, eventSourceARN, options.region)),
-        retryAttempts,
-      );
+      if (wanted.length > 0) await deliver(wanted, retryAttempts);
       shard.lastSequenceNumber = records[records.length - 1]?.dynamodb?.SequenceNumber;
     }
     shard.iterator = output.NextShardIterator;

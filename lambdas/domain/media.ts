@@ -52,12 +52,25 @@ export function cdnUrl(cdnBaseUrl: string, key: string): string {
   return `${cdnBaseUrl.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/**
+ * Attached media is shown ready once its variants are on the CDN (the publisher sets
+ * published_at a moment after it became ready and attached); until then it is still processing,
+ * so no client gets a URL that does not answer yet.
+ */
+function shownStatus(record: MediaRecord): MediaStatus {
+  const awaitingPublish =
+    record.status === 'ready' && record.tweet_id !== undefined && record.published_at === undefined;
+  return awaitingPublish ? 'processing' : record.status;
+}
+
 /** Renders a stored media record as the API's media object, with variants as CDN URLs. */
 export function renderMedia(record: MediaRecord, cdnBaseUrl: string): MediaObject {
-  const checkAfter = CHECK_AFTER_SECS[record.status];
+  const status = shownStatus(record);
+  const checkAfter = CHECK_AFTER_SECS[status];
+  const variants = status === 'ready' ? (record.variants ?? []) : [];
   return {
     media_id: record.media_id,
-    status: record.status,
+    status,
     content_type: record.content_type,
     size_bytes: record.size_bytes,
     alt_text: record.alt_text ?? null,
@@ -65,7 +78,7 @@ export function renderMedia(record: MediaRecord, cdnBaseUrl: string): MediaObjec
     ...(record.height !== undefined ? { height: record.height } : {}),
     ...(record.duration_ms !== undefined ? { duration_ms: record.duration_ms } : {}),
     ...(record.blurhash !== undefined ? { blurhash: record.blurhash } : {}),
-    variants: (record.variants ?? []).map((variant) => ({
+    variants: variants.map((variant) => ({
       name: variant.name,
       url: cdnUrl(cdnBaseUrl, variant.key),
       content_type: variant.content_type,

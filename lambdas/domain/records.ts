@@ -45,6 +45,8 @@ export interface MediaRecord {
    * be attached again, and is back in the unattached index for the media sweeper.
    */
   detached_at?: string;
+  /** Set by the media publisher once the variants are on the CDN (ready and attached). */
+  published_at?: string;
   width?: number;
   height?: number;
   duration_ms?: number;

@@ -25,12 +25,22 @@ import { MAX_PROCESSING_ATTEMPTS, TOOL_TIMEOUT_MS, type MediaTools } from './set
 import { checkDeclaredType, readHead, sniffFormat } from './sniff';
 import {
   claimForProcessing,
+  failIfDetached,
+  getMedia,
   markFailed,
   markReady,
+  TWEET_DELETED,
   type ProcessingRecord,
   type StateDeps,
 } from './state';
-import { downloadUpload, headUpload, outputKey, outputPrefix, putOutput } from './storage';
+import {
+  downloadUpload,
+  headUpload,
+  outputKey,
+  outputPrefix,
+  putOutput,
+  stagedKey,
+} from './storage';
 import { processAnimatedGif, processVideo } from './video';
 
 export interface MediaDeps extends StateDeps {
@@ -87,6 +97,9 @@ export async function processUpload(deps: MediaDeps, event: UploadEvent): Promis
   if (!claim.claimed) {
     const record = claim.record;
     if (!record) return { status: 'ignored', mediaId, reason: 'unknown_media' };
+    if (await failIfDetached(deps, record)) {
+      return { status: 'failed', mediaId, kind: mediaKind(record), code: TWEET_DELETED.code };
+    }
     if (record.status === 'processing') {
       // Claimed and died MAX_PROCESSING_ATTEMPTS times: most likely out of memory or time.
       const failure = {
@@ -123,7 +136,13 @@ export async function processUpload(deps: MediaDeps, event: UploadEvent): Promis
     variants,
     ...(media.durationMs !== undefined ? { duration_ms: media.durationMs } : {}),
   });
-  if (!done) return { status: 'ignored', mediaId, reason: 'already_final' };
+  if (!done) {
+    // Its tweet was deleted while it was being processed: it must not become ready.
+    if (await failIfDetached(deps, await getMedia(deps, mediaId))) {
+      return { status: 'failed', mediaId, kind: mediaKind(claim.record), code: TWEET_DELETED.code };
+    }
+    return { status: 'ignored', mediaId, reason: 'already_final' };
+  }
   return { status: 'ready', mediaId, kind: mediaKind(claim.record), variants: variants.length };
 }
 
@@ -170,7 +189,7 @@ async function processInTempDir(deps: MediaDeps, record: ProcessingRecord) {
     // Every output is complete locally before the first PUT: a failure never leaves half a set.
     for (const file of media.files) {
       const key = outputKey(prefix, file);
-      await putOutput(deps.s3, deps.bucket, key, file);
+      await putOutput(deps.s3, deps.bucket, stagedKey(key), file);
       variants.push({
         name: file.name,
         key,

@@ -5,7 +5,9 @@
  *                                  │  ^  └──> failed
  *                                  └──┘ re-claim (a retry of a run that died)
  *
- * ready and failed are final: no write here ever leaves them. A claim sets the sparse gsi1 keys
+ * ready and failed are final: no write here ever leaves them. Media detached by its tweet's
+ * delete (detached_at) is never claimed nor made ready: it ends failed/tweet_deleted, for the
+ * sweeper to remove, so a delete can never be followed by a late publish. A claim sets the sparse gsi1 keys
  * (PROCESSING / started_at) so the sweeper can find runs that died; ready and failed remove them.
  * Every change to media attached to a tweet invalidates that tweet's cache entry.
  */
@@ -71,7 +73,8 @@ export async function claimForProcessing(deps: StateDeps, mediaId: string): Prom
         'SET #status = :processing, updated_at = :now, gsi1pk = :pk, gsi1sk = :now, ' +
         'processing_attempts = if_not_exists(processing_attempts, :zero) + :one',
       ConditionExpression:
-        'attribute_exists(pk) AND (#status = :pending OR #status = :processing) AND ' +
+        'attribute_exists(pk) AND attribute_not_exists(detached_at) AND ' +
+        '(#status = :pending OR #status = :processing) AND ' +
         '(attribute_not_exists(processing_attempts) OR processing_attempts < :max)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
@@ -102,7 +105,16 @@ export interface ReadyFields {
   readonly variants: readonly MediaVariant[];
 }
 
-/** processing -> ready. Returns false when another run already finished it. */
+/** What a media detached by its tweet's delete ends as. */
+export const TWEET_DELETED: MediaFailure = {
+  code: 'tweet_deleted',
+  message: 'The tweet this media was attached to was deleted.',
+};
+
+/**
+ * processing -> ready. Returns false when another run already finished it, or its tweet was
+ * deleted meanwhile (then see failIfDetached).
+ */
 export async function markReady(
   deps: StateDeps,
   mediaId: string,
@@ -127,7 +139,7 @@ export async function markReady(
   }
   return finalUpdate(deps, mediaId, {
     UpdateExpression: `${set} REMOVE gsi1pk, gsi1sk`,
-    ConditionExpression: '#status = :processing',
+    ConditionExpression: '#status = :processing AND attribute_not_exists(detached_at)',
     ExpressionAttributeValues: values,
   });
 }
@@ -160,6 +172,19 @@ export async function markFailed(
     ConditionExpression: condition,
     ExpressionAttributeValues: values,
   });
+}
+
+/**
+ * A media that is not final and was detached by a tweet delete ends failed/tweet_deleted.
+ * Returns whether this call made it so.
+ */
+export async function failIfDetached(
+  deps: StateDeps,
+  record: ProcessingRecord | undefined,
+): Promise<boolean> {
+  if (record?.detached_at === undefined) return false;
+  if (record.status !== 'pending_upload' && record.status !== 'processing') return false;
+  return markFailed(deps, record.media_id, TWEET_DELETED);
 }
 
 async function finalUpdate(

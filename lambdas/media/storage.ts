@@ -1,12 +1,14 @@
 /**
  * S3 side of the pipeline: pin and stream the upload to ephemeral storage (never whole in memory),
- * write outputs under content-addressed keys, and remove a media's objects.
+ * write outputs under content-addressed keys in the staged prefix, publish them to (and withdraw
+ * them from) the served prefix, and remove a media's objects.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -14,15 +16,25 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { MEDIA_PREFIXES } from '../../app/model';
+import { MEDIA_PREFIXES, VARIANT_CACHE_CONTROL } from '../../app/model';
 import { mediaFailure } from './failure';
 import type { OutputFile } from './outputs';
 import { PIPELINE_VERSION } from './settings';
 
-export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
-
 export const uploadKey = (mediaId: string) => `${MEDIA_PREFIXES.uploads}${mediaId}`;
 export const processedPrefix = (mediaId: string) => `${MEDIA_PREFIXES.processed}${mediaId}/`;
+const stagedPrefix = (mediaId: string) => `${MEDIA_PREFIXES.staged}${mediaId}/`;
+
+/**
+ * Where the transcoder stores a variant whose served key is `processedKey` (the key the record
+ * and its URL carry): the same path under the staged prefix.
+ */
+export function stagedKey(processedKey: string): string {
+  if (!processedKey.startsWith(MEDIA_PREFIXES.processed)) {
+    throw new Error(`not a processed media key: ${processedKey}`);
+  }
+  return `${MEDIA_PREFIXES.staged}${processedKey.slice(MEDIA_PREFIXES.processed.length)}`;
+}
 
 const isNotFound = (error: unknown) =>
   error instanceof Error &&
@@ -115,30 +127,85 @@ export async function putOutput(
       Body: createReadStream(file.path),
       ContentLength: file.bytes,
       ContentType: file.contentType,
-      CacheControl: IMMUTABLE_CACHE_CONTROL,
+      // Copied with the object on publish, so the served copy carries it.
+      CacheControl: VARIANT_CACHE_CONTROL,
     }),
   );
 }
 
-/** Deletes uploads/{id} and everything under media/{id}/. */
+/**
+ * Copies staged variants to their served keys (a server-side copy: the bytes never pass through
+ * the function; content type and Cache-Control come along). Repeating it writes the same bytes.
+ * Returns false if a staged variant is missing (a permanent fault, not worth a retry).
+ */
+export async function publishVariants(
+  s3: S3Client,
+  bucket: string,
+  processedKeys: readonly string[],
+): Promise<boolean> {
+  const copied = await Promise.all(
+    processedKeys.map(async (key) => {
+      try {
+        await s3.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            CopySource: `${bucket}/${stagedKey(key).split('/').map(encodeURIComponent).join('/')}`,
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    }),
+  );
+  return copied.every(Boolean);
+}
+
+/** Deletes the served copies; the staged originals stay for the sweeper. */
+export async function withdrawVariants(
+  s3: S3Client,
+  bucket: string,
+  processedKeys: readonly string[],
+): Promise<void> {
+  await deleteKeys(s3, bucket, processedKeys, 'served variants');
+}
+
+async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+/** Deletes uploads/{id} and everything under staged/{id}/ and media/{id}/. */
 export async function deleteMediaObjects(
   s3: S3Client,
   bucket: string,
   mediaId: string,
 ): Promise<number> {
-  const keys = [uploadKey(mediaId)];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: processedPrefix(mediaId),
-        ContinuationToken: token,
-      }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  const keys = [
+    uploadKey(mediaId),
+    ...(await listKeys(s3, bucket, stagedPrefix(mediaId))),
+    ...(await listKeys(s3, bucket, processedPrefix(mediaId))),
+  ];
+  await deleteKeys(s3, bucket, keys, `objects of media ${mediaId}`);
+  return keys.length;
+}
+
+async function deleteKeys(
+  s3: S3Client,
+  bucket: string,
+  keys: readonly string[],
+  what: string,
+): Promise<void> {
   for (let at = 0; at < keys.length; at += 1000) {
     const batch = keys.slice(at, at + 1000);
     const result = await s3.send(
@@ -148,9 +215,6 @@ export async function deleteMediaObjects(
       }),
     );
     const failed = (result.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
-    if (failed.length > 0) {
-      throw new Error(`could not delete ${failed.length} objects of media ${mediaId}`);
-    }
+    if (failed.length > 0) throw new Error(`could not delete ${failed.length} ${what}`);
   }
-  return keys.length;
 }

@@ -1,6 +1,6 @@
 /**
  * The S3 client, built once per process, in a module of its own: only the functions that touch S3
- * (init-media, the transcoder, the media sweeper) import it, so the other handlers load no S3 SDK.
+ * (init-media, the transcoder, the media sweeper, the media publisher) import it, so the other handlers load no S3 SDK.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { ENV } from '../../app/model';

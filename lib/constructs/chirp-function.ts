@@ -173,6 +173,7 @@ function grantAccess(fn: ChirpFunction, access: FunctionAccess, resources: Chirp
   } as const;
   const bucket = resources.mediaBucket;
   const uploads = `${MEDIA_PREFIXES.uploads}*`;
+  const staged = `${MEDIA_PREFIXES.staged}*`;
   const processed = `${MEDIA_PREFIXES.processed}*`;
 
   if (access.tweetsTable) resources.tweetsTable[tableGrants[access.tweetsTable]](fn);
@@ -180,19 +181,25 @@ function grantAccess(fn: ChirpFunction, access: FunctionAccess, resources: Chirp
   if (access.presignUploads) bucket.grantPut(fn, uploads);
   if (access.processMedia) {
     bucket.grantRead(fn, uploads);
+    bucket.grantPut(fn, staged);
+  }
+  if (access.publishMedia) {
+    // CopyObject reads the source and writes the destination.
+    bucket.grantRead(fn, staged);
     bucket.grantPut(fn, processed);
     bucket.grantDelete(fn, processed);
   }
   if (access.deleteMedia) {
     bucket.grantDelete(fn, uploads);
+    bucket.grantDelete(fn, staged);
     bucket.grantDelete(fn, processed);
   }
-  if (access.listProcessedMedia) {
+  if (access.listMediaObjects) {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [processed] } },
+        conditions: { StringLike: { 's3:prefix': [staged, processed] } },
       }),
     );
   }
@@ -252,7 +259,7 @@ function acknowledgeScopedWildcards(
 
   const bucketArn = arnToken(resources.mediaBucket);
   const objects = (prefix: string) => `Resource::${bucketArn}/${prefix}*`;
-  if (access.presignUploads || access.processMedia) {
+  if (access.presignUploads || access.processMedia || access.publishMedia) {
     ack(
       'Action::s3:Abort*',
       'grantPut includes s3:AbortMultipartUpload so an interrupted upload can be cleaned up; scoped to the object prefixes listed for this function.',
@@ -270,15 +277,33 @@ function acknowledgeScopedWildcards(
       'The transcoder reads any original under uploads/ (one key per media id, unknown in advance); it cannot read processed media or anything else.',
     );
     ack(
-      objects(MEDIA_PREFIXES.processed),
-      'The transcoder writes and replaces content-addressed variants under media/, whose keys are derived at run time.',
+      objects(MEDIA_PREFIXES.staged),
+      'The transcoder writes and replaces content-addressed variants under staged/ (never served), whose keys are derived at run time.',
     );
-    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*']) {
+  }
+  if (access.publishMedia) {
+    ack(
+      objects(MEDIA_PREFIXES.staged),
+      "The publisher copies any media's staged variants (keys per media id, unknown in advance); staged/ is never served.",
+    );
+    ack(
+      objects(MEDIA_PREFIXES.processed),
+      'The publisher writes and deletes the served copies of variants under media/, keys per media id.',
+    );
+  }
+  if (access.processMedia || access.publishMedia) {
+    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
       ack(
         `Action::${action}`,
-        'Action group from the L2 grantRead/grantDelete helpers, scoped by resource to the upload and processed prefixes of the media bucket only.',
+        'Action group from the L2 grantRead helper, scoped by resource to the media bucket prefixes listed for this function.',
       );
     }
+  }
+  if (access.publishMedia) {
+    ack(
+      'Action::s3:DeleteObject*',
+      'grantDelete covers DeleteObject and DeleteObjectVersion; scoped to the served prefix media/.',
+    );
   }
   if (access.deleteMedia) {
     ack(
@@ -286,12 +311,16 @@ function acknowledgeScopedWildcards(
       'The sweeper deletes originals of media never attached to a tweet; keys are per media id.',
     );
     ack(
+      objects(MEDIA_PREFIXES.staged),
+      'The sweeper deletes the staged variants of media never attached to a tweet; keys are per media id.',
+    );
+    ack(
       objects(MEDIA_PREFIXES.processed),
-      'The sweeper deletes the variants of media never attached to a tweet; keys are per media id.',
+      'The sweeper deletes any served copies left of media no longer attached to a tweet; keys are per media id.',
     );
     ack(
       'Action::s3:DeleteObject*',
-      'grantDelete covers DeleteObject and DeleteObjectVersion; scoped to the two media prefixes.',
+      'grantDelete covers DeleteObject and DeleteObjectVersion; scoped to the media prefixes.',
     );
   }
 }

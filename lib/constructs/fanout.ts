@@ -1,11 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { FunctionSpec } from '../../app/model';
-import { ChirpFunction, type ChirpResources } from './chirp-function';
-import { FailureQueue } from './failure-queue';
+import type { ChirpFunction, ChirpResources } from './chirp-function';
+import type { FailureQueue } from './failure-queue';
+import { addStreamConsumer } from './stream-consumer';
 
 export interface FanoutProps {
   /** The app model's fanout function. */
@@ -42,25 +41,18 @@ export class Fanout extends Construct {
 
   constructor(scope: Construct, id: string, props: FanoutProps) {
     super(scope, id);
-    this.function = new ChirpFunction(this, props.spec.id, {
+    const consumer = addStreamConsumer(this, {
       spec: props.spec,
       resources: props.resources,
+      table: props.table,
+      failurePurpose: 'tweet stream records the fanout could not apply after its retries',
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+      maxRecordAge: props.maxRecordAge ?? Duration.hours(6),
       projectRoot: props.projectRoot,
     });
-    this.failures = new FailureQueue(this, 'Failures', {
-      purpose: 'tweet stream records the fanout could not apply after its retries',
-    });
-    this.function.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: lambda.StartingPosition.LATEST,
-        batchSize: 100,
-        maxBatchingWindow: Duration.seconds(1),
-        bisectBatchOnError: true,
-        ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
-        maxRecordAge: props.maxRecordAge ?? Duration.hours(6),
-        reportBatchItemFailures: true,
-        onFailure: new SqsDlq(this.failures.queue),
-      }),
-    );
+    this.function = consumer.function;
+    this.failures = consumer.failures;
   }
 }

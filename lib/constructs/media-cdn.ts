@@ -4,7 +4,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { MEDIA_CDN_CORS, MEDIA_PREFIXES } from '../../app/model';
+import { MEDIA_CDN_CORS, MEDIA_PREFIXES, MEDIA_SERVING } from '../../app/model';
 import { regionalName } from './regional-name';
 import { securityHeaders } from './security-headers';
 
@@ -23,8 +23,11 @@ export interface MediaCdnProps {
  * CloudFront over the processed-media prefix only. The origin uses Origin Access Control, and the
  * bucket policy lets this distribution read `media/*` and nothing else, so originals under
  * uploads/ can never be served, whatever path a viewer asks for (they get 403). URLs map 1:1 to
- * keys: https://<domain>/media/<key>. Variants are immutable (content-addressed keys), hence a
- * year-long TTL that ignores cookies, headers and query strings.
+ * keys: https://<domain>/media/<key>. Only media attached to a tweet is under media/ (the media
+ * publisher copies it there and deletes it when the tweet is deleted). Edges keep an object at
+ * most MEDIA_SERVING.cdnMaxTtlSeconds, which bounds how long a deleted tweet's media is still
+ * served; browsers keep it a year (content-addressed, immutable). The cache key ignores cookies,
+ * headers and query strings. A 403 (not yet published, or withdrawn) is not cached.
  */
 export class MediaCdn extends Construct {
   public readonly distribution: cloudfront.Distribution;
@@ -51,11 +54,13 @@ export class MediaCdn extends Construct {
       originAccessControl,
     });
 
+    const edgeTtl = Duration.seconds(MEDIA_SERVING.cdnMaxTtlSeconds);
     const cachePolicy = new cloudfront.CachePolicy(this, 'ImmutableMedia', {
-      comment: 'Immutable, content-addressed media: cache a year, key on the path only',
-      minTtl: Duration.days(1),
-      defaultTtl: Duration.days(365),
-      maxTtl: Duration.days(365),
+      comment:
+        'Content-addressed media of live tweets: edges revalidate hourly (deletes), path key',
+      minTtl: Duration.seconds(0),
+      defaultTtl: edgeTtl,
+      maxTtl: edgeTtl,
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
       headerBehavior: cloudfront.CacheHeaderBehavior.none(),
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.none(),
@@ -90,6 +95,10 @@ export class MediaCdn extends Construct {
         cachePolicy,
         responseHeadersPolicy,
       },
+      errorResponses: [403, 404].map((httpStatus) => ({
+        httpStatus,
+        ttl: Duration.seconds(MEDIA_SERVING.cdnErrorTtlSeconds),
+      })),
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
       enableLogging: true,

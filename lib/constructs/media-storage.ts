@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { MEDIA_PREFIXES, UPLOAD_CORS } from '../../app/model';
+import { MEDIA_PREFIXES, MEDIA_SERVING, UPLOAD_CORS } from '../../app/model';
 
 export interface MediaStorageProps {
   /** Browser origins allowed to PUT to presigned upload URLs, e.g. https://app.example.com */
@@ -19,7 +19,8 @@ export interface MediaStorageProps {
 /**
  * The media bucket: private (Block Public Access, BucketOwnerEnforced), SSE-S3 encrypted, TLS-only,
  * with CORS for browser PUTs to presigned URLs and server access logs. Clients upload originals
- * under uploads/; the transcoder writes variants under media/, the only prefix the CDN serves.
+ * under uploads/; the transcoder writes variants under staged/; the media publisher copies those
+ * of media attached to a tweet to media/, the only prefix the CDN serves.
  */
 export class MediaStorage extends Construct {
   public readonly bucket: s3.Bucket;
@@ -51,6 +52,13 @@ export class MediaStorage extends Construct {
           prefix: MEDIA_PREFIXES.uploads,
           expiration: props.uploadExpiration ?? Duration.days(7),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          // Staged variants are needed only until published (within the unattached window);
+          // this also removes the variants of runs whose record is gone (orphans).
+          id: 'expire-staged-variants',
+          prefix: MEDIA_PREFIXES.staged,
+          expiration: Duration.days(MEDIA_SERVING.stagedExpirationDays),
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

@@ -49,15 +49,20 @@ async function mediaId(user: string): Promise<string> {
   return result.body.media_id as string;
 }
 
-/** What the transcoder does when it finishes: the record becomes ready with variants. */
+/**
+ * What the transcoder and then the media publisher do: the record becomes ready with variants,
+ * which are published (the API shows attached media ready only once published).
+ */
 async function markReady(id: string): Promise<void> {
   await dynamo.send(
     new UpdateCommand({
       TableName: tables.metadata,
       Key: METADATA_KEYS.media(id),
-      UpdateExpression: 'SET #s = :ready, variants = :variants, width = :w, height = :h',
+      UpdateExpression:
+        'SET #s = :ready, variants = :variants, width = :w, height = :h, published_at = :now',
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: {
+        ':now': new Date().toISOString(),
         ':ready': 'ready',
         ':w': 64,
         ':h': 48,

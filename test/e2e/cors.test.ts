@@ -114,6 +114,8 @@ describe('CORS, locally as on AWS', () => {
     const user = newUser('cors-cdn');
     const png = await generatePng(40, 30);
     const init = await uploadMedia(user, png);
+    // Only media attached to a tweet is served.
+    expect((await user.createTweet({ text: 'cors', media_ids: [init.media_id] })).status).toBe(201);
     let url: string | undefined;
     for (let i = 0; i < 200 && url === undefined; i++) {
       const media = await user.getMedia(init.media_id);

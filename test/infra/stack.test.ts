@@ -7,7 +7,10 @@ import {
   EVENT_FUNCTIONS,
   FANOUT_FUNCTION,
   LIMITS,
+  MEDIA_PUBLISHER_FUNCTION,
+  MEDIA_SERVING,
   MEDIA_SWEEPER_FUNCTION,
+  METADATA_TABLE,
   ROUTES,
   TABLES,
   TRANSCODER_FUNCTION,
@@ -46,6 +49,7 @@ function allFunctions(): ChirpFunction[] {
     stack.fanout.function,
     stack.transcoder.function,
     stack.mediaSweeper.function,
+    stack.mediaPublisher.function,
   ];
 }
 
@@ -282,6 +286,24 @@ describe('media bucket', () => {
     expect(rule?.ExpirationInDays).toBeGreaterThan(LIMITS.unattachedMediaTtlSeconds / 86_400);
   });
 
+  it('expires staged variants (orphans included) once they can no longer be published', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Prefix: 'staged/',
+            Status: 'Enabled',
+            ExpirationInDays: MEDIA_SERVING.stagedExpirationDays,
+          }),
+        ]),
+      },
+    });
+    // Media can be attached only within the unattached window; publishing follows in seconds.
+    expect(MEDIA_SERVING.stagedExpirationDays).toBeGreaterThan(
+      LIMITS.unattachedMediaTtlSeconds / 86_400 + 1,
+    );
+  });
+
   it('invokes the transcoder for objects created under the upload prefix', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: mediaBucket() },
@@ -362,16 +384,28 @@ describe('CDN', () => {
     ]);
   });
 
-  it('caches immutable media for a year, keyed on the path only', () => {
+  it("keeps media at an edge at most an hour (a deleted tweet's bound), keyed on the path only", () => {
     template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
       CachePolicyConfig: {
-        DefaultTTL: 31_536_000,
-        MaxTTL: 31_536_000,
+        MinTTL: 0,
+        DefaultTTL: MEDIA_SERVING.cdnMaxTtlSeconds,
+        MaxTTL: MEDIA_SERVING.cdnMaxTtlSeconds,
         ParametersInCacheKeyAndForwardedToOrigin: {
           CookiesConfig: { CookieBehavior: 'none' },
           HeadersConfig: { HeaderBehavior: 'none' },
           QueryStringsConfig: { QueryStringBehavior: 'none' },
         },
+      },
+    });
+  });
+
+  it('does not cache refusals, so media published a moment after a request is served', () => {
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: {
+        CustomErrorResponses: [
+          { ErrorCode: 403, ErrorCachingMinTTL: 0 },
+          { ErrorCode: 404, ErrorCachingMinTTL: 0 },
+        ],
       },
     });
   });
@@ -746,7 +780,7 @@ describe('functions', () => {
 });
 
 describe('least privilege', () => {
-  type Target = 'tweets' | 'metadata' | 'uploads' | 'media';
+  type Target = 'tweets' | 'metadata' | 'uploads' | 'staged' | 'media';
   const readActions = ['dynamodb:GetItem', 'dynamodb:Query'];
   const writeActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
@@ -756,6 +790,7 @@ describe('least privilege', () => {
       tweets: new Set(),
       metadata: new Set(),
       uploads: new Set(),
+      staged: new Set(),
       media: new Set(),
     };
     const ids = {
@@ -770,8 +805,11 @@ describe('least privilege', () => {
       const resource = JSON.stringify(statement.Resource);
       const add = (target: Target) => actions.forEach((action) => result[target].add(action));
       if (resource.includes(`"${ids.tweets}"`) && !resource.includes('StreamArn')) add('tweets');
-      if (resource.includes(`"${ids.metadata}"`)) add('metadata');
+      // Stream reads of an event source mapping are not table access.
+      if (resource.includes(`"${ids.metadata}"`) && !resource.includes('StreamArn'))
+        add('metadata');
       if (resource.includes(`"${ids.bucket}"`) && resource.includes('/uploads/*')) add('uploads');
+      if (resource.includes(`"${ids.bucket}"`) && resource.includes('/staged/*')) add('staged');
       if (resource.includes(`"${ids.bucket}"`) && resource.includes('/media/*')) add('media');
     }
     return result;
@@ -808,17 +846,23 @@ describe('least privilege', () => {
       expectTable(tableWide(spec, 'metadataTable', access.metadata), spec.access.metadataTable);
 
       const uploads = [...access.uploads];
+      const staged = [...access.staged];
       const media = [...access.media];
       const canPut = (actions: string[]) => actions.includes('s3:PutObject');
       const canRead = (actions: string[]) => actions.includes('s3:GetObject*');
       const canDelete = (actions: string[]) => actions.includes('s3:DeleteObject*');
-      const { presignUploads, processMedia, deleteMedia } = spec.access;
+      const { presignUploads, processMedia, publishMedia, deleteMedia } = spec.access;
       expect(canPut(uploads)).toBe(presignUploads === true);
       expect(canRead(uploads)).toBe(processMedia === true);
       expect(canDelete(uploads)).toBe(deleteMedia === true);
-      expect(canPut(media)).toBe(processMedia === true);
+      // The transcoder writes staged variants; only the publisher reads them (to copy).
+      expect(canPut(staged)).toBe(processMedia === true);
+      expect(canRead(staged)).toBe(publishMedia === true);
+      expect(canDelete(staged)).toBe(deleteMedia === true);
+      // Only the publisher writes what the CDN serves; nothing reads it but the CDN.
+      expect(canPut(media)).toBe(publishMedia === true);
       expect(canRead(media)).toBe(false);
-      expect(canDelete(media)).toBe(processMedia === true || deleteMedia === true);
+      expect(canDelete(media)).toBe(publishMedia === true || deleteMedia === true);
     },
   );
 });
@@ -859,7 +903,7 @@ describe('narrow grants', () => {
     },
   );
 
-  it('lets only the media sweeper list the bucket, and only under the processed prefix', () => {
+  it('lets only the media sweeper list the bucket, and only under the variant prefixes', () => {
     const listers = allFunctions().filter((fn) =>
       statements(fn).some((s) => [s.Action].flat().includes('s3:ListBucket')),
     );
@@ -870,14 +914,44 @@ describe('narrow grants', () => {
       Action: 's3:ListBucket',
       Effect: 'Allow',
       Resource: { 'Fn::GetAtt': [logicalId(stack, stack.media.bucket), 'Arn'] },
-      Condition: { StringLike: { 's3:prefix': ['media/*'] } },
+      Condition: { StringLike: { 's3:prefix': ['staged/*', 'media/*'] } },
     });
+  });
+});
+
+describe('media publisher', () => {
+  it('consumes the metadata stream, media items only, in order, with retries and a failure queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(stack, stack.mediaPublisher.function) },
+      EventSourceArn: {
+        'Fn::GetAtt': [logicalId(stack, stack.tables.table(METADATA_TABLE)), 'StreamArn'],
+      },
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({ dynamodb: { Keys: { pk: { S: [{ prefix: 'MEDIA#' }] } } } }),
+          },
+        ],
+      },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRecordAgeInSeconds: 6 * 60 * 60,
+      DestinationConfig: {
+        OnFailure: {
+          Destination: {
+            'Fn::GetAtt': [logicalId(stack, stack.mediaPublisher.failures.queue), 'Arn'],
+          },
+        },
+      },
+    });
+    expect(stack.mediaPublisher.function.spec).toBe(MEDIA_PUBLISHER_FUNCTION);
   });
 });
 
 describe('fanout', () => {
   it('consumes the tweets stream with per-record failures, bisection, retries through outages and a failure queue', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // The fanout's, and the media publisher's on the metadata table.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(stack, stack.fanout.function) },
       EventSourceArn: {

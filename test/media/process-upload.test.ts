@@ -7,7 +7,8 @@ import { cacheKeys } from '../../lambdas/domain/cache-keys';
 import { handler as transcoderHandler } from '../../lambdas/events/transcoder';
 import { processUpload, type ProcessOutcome } from '../../lambdas/media/process-upload';
 import { claimForProcessing, markFailed } from '../../lambdas/media/state';
-import { IMMUTABLE_CACHE_CONTROL } from '../../lambdas/media/storage';
+import { VARIANT_CACHE_CONTROL } from '../../app/model';
+import { stagedKey } from '../../lambdas/media/storage';
 import { animatedGif, hlsPlaylist, pngBomb, testClip, twoToneImage } from './fixtures';
 import {
   getRecord,
@@ -81,9 +82,10 @@ describe('processUpload', () => {
       expect(variant.key).toMatch(
         new RegExp(`^media/${mediaId}/[0-9a-f]{16}/${variant.name}\\.(webp|jpg)$`),
       );
-      const head = await headObject(h.bucket, variant.key);
+      // Written to the staged prefix (never served); the publisher copies it to variant.key.
+      const head = await headObject(h.bucket, stagedKey(variant.key));
       expect(head.ContentType).toBe(variant.content_type);
-      expect(head.CacheControl).toBe(IMMUTABLE_CACHE_CONTROL);
+      expect(head.CacheControl).toBe(VARIANT_CACHE_CONTROL);
       expect(head.ContentLength).toBe(variant.bytes);
     }
     expect(runDirs()).toEqual([]);
@@ -120,8 +122,9 @@ describe('processUpload', () => {
     const final = (await getRecord(mediaId))!;
     expect(final).toEqual(after);
     expect(final.status).toBe('ready');
-    const keys = final.variants!.map((v) => v.key).sort();
-    expect(await listKeys(h.bucket, `media/${mediaId}/`)).toEqual(keys);
+    const keys = final.variants!.map((v) => stagedKey(v.key)).sort();
+    expect(await listKeys(h.bucket, `staged/${mediaId}/`)).toEqual(keys);
+    expect(await listKeys(h.bucket, `media/${mediaId}/`)).toEqual([]);
   });
 
   it('lets a retry take over media left in processing by a run that died', async () => {
@@ -180,7 +183,7 @@ describe('processUpload', () => {
     expect(record.duration_ms).toBeGreaterThan(500);
     const video = record.variants!.find((v) => v.name === 'video')!;
     expect(video).toMatchObject({ content_type: 'video/mp4', width: 160, height: 120 });
-    expect((await headObject(h.bucket, video.key)).ContentType).toBe('video/mp4');
+    expect((await headObject(h.bucket, stagedKey(video.key))).ContentType).toBe('video/mp4');
     expect(record.variants!.filter((v) => v.name === 'poster')).toHaveLength(2);
   });
 
@@ -263,7 +266,7 @@ describe('processUpload', () => {
       expect(record.failure!.message.length).toBeGreaterThan(10);
       expect(record.gsi1pk).toBeUndefined();
       expect(record.variants).toBeUndefined();
-      expect(await listKeys(h.bucket, `media/${mediaId}/`)).toEqual([]);
+      expect(await listKeys(h.bucket, `staged/${mediaId}/`)).toEqual([]);
       expect(runDirs()).toEqual([]);
       // Sniffing and size checks reject before ffmpeg or ffprobe ever see the file.
       expect(h.toolCalls().slice(before)).toEqual([]);

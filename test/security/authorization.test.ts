@@ -346,6 +346,8 @@ describe('the CDN', () => {
     const png = await generatePng(50, 40);
     const init = await uploadMedia(user, png);
     const id = init.media_id;
+    // Only media attached to a tweet is served (test/e2e/cdn-serving.test.ts).
+    expect((await user.createTweet({ text: 'cdn', media_ids: [id] })).status).toBe(201);
     const ready = await eventually(
       'the media to be ready',
       async () => {

@@ -12,7 +12,12 @@
  *   read after a retried write.
  */
 import { randomBytes } from 'node:crypto';
-import { GetObjectCommand, PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
@@ -108,17 +113,25 @@ describe('each function may do what its synthesized role allows, and nothing els
     const transcoder = as('Transcoder');
     const id = mediaId();
     await transcoder.s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: `media/${id}/0/x.webp`, Body: 'x' }),
+      new PutObjectCommand({ Bucket: bucket, Key: `staged/${id}/0/x.webp`, Body: 'x' }),
     );
-    await expect(
-      transcoder.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `uploads/${id}`, Body: 'x' })),
-    ).rejects.toMatchObject({
-      name: 'AccessDenied',
-      $metadata: { httpStatusCode: 403 },
-      message: expect.stringContaining(
-        `s3:PutObject on resource: arn:aws:s3:::${bucket}/uploads/${id}`,
-      ),
-    });
+    for (const key of [`uploads/${id}`, `media/${id}/0/x.webp`]) {
+      // Not the originals, and not what the CDN serves: only the media publisher writes that.
+      await expect(
+        transcoder.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' })),
+      ).rejects.toMatchObject({
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+        message: expect.stringContaining(`s3:PutObject on resource: arn:aws:s3:::${bucket}/${key}`),
+      });
+    }
+    await as('MediaPublisher').s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: `media/${id}/0/x.webp`,
+        CopySource: `${bucket}/staged/${id}/0/x.webp`,
+      }),
+    );
     await expect(
       as('GetTweet').s3.send(new GetObjectCommand({ Bucket: bucket, Key: `media/${id}/0/x.webp` })),
     ).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
@@ -177,6 +190,8 @@ describe('grants the code paths need (each fails without its grant in app/model.
     );
     const variant = `media/${id}/0123456789abcdef/large.webp`;
     await admin.s3.send(new PutObjectCommand({ Bucket: bucket, Key: variant, Body: 'x' }));
+    const staged = `staged/${id}/0123456789abcdef/large.webp`;
+    await admin.s3.send(new PutObjectCommand({ Bucket: bucket, Key: staged, Body: 'x' }));
 
     await invokeFunction('MediaSweeper');
 
@@ -188,10 +203,12 @@ describe('grants the code paths need (each fails without its grant in app/model.
       }),
     );
     expect(Item).toBeUndefined();
-    const left = await admin.s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: `media/${id}/` }),
-    );
-    expect(left.Contents ?? []).toEqual([]);
+    for (const prefix of [`media/${id}/`, `staged/${id}/`]) {
+      const left = await admin.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }),
+      );
+      expect({ prefix, left: left.Contents ?? [] }).toEqual({ prefix, left: [] });
+    }
   });
 
   it('an idempotent CreateTweet replay that misses the cache reads the tweet back (200)', async () => {

@@ -1,0 +1,24 @@
+/**
+ * Metadata table stream (media items) -> the served prefix follows each media's state
+ * (lambdas/media/publisher.ts).
+ */
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { bucketName, dynamo, tables } from '../shared/clients';
+import { s3 } from '../shared/s3-client';
+import { createPublisherHandler } from '../media/publisher';
+
+const publish = createPublisherHandler({
+  dynamo,
+  s3,
+  get bucket() {
+    return bucketName();
+  },
+  get metadataTable() {
+    return tables.metadata;
+  },
+  now: () => new Date(),
+});
+
+export async function handler(event: DynamoDBStreamEvent) {
+  return publish(event);
+}
