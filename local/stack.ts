@@ -153,10 +153,6 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     const publisher = await startStreamPump({
       tableName: services.tableNames.metadata,
       fn: MEDIA_PUBLISHER_FUNCTION,
-      filter: (record) =>
-        record.dynamodb?.Keys?.pk?.S?.startsWith(
-          MEDIA_PUBLISHER_FUNCTION.streamPartitionKeyPrefix,
-        ) ?? false,
       endpoint: services.dynamoEndpoint,
       region,
       credentials: services.credentials,

@@ -27,7 +27,12 @@ import { sleep } from './ports';
 
 export interface StreamPumpOptions {
   readonly tableName: string;
-  readonly fn: FunctionSpec;
+  /**
+   * With `streamPartitionKeyPrefix`, only records whose partition key (attribute `pk`) starts with
+   * it are delivered; the others are dropped without an invocation, as the event source mapping's
+   * filter drops them on AWS.
+   */
+  readonly fn: FunctionSpec & { readonly streamPartitionKeyPrefix?: string };
   readonly endpoint: string;
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -41,11 +46,6 @@ export interface StreamPumpOptions {
   readonly retryAttempts?: number;
   /** @default 100 */
   readonly idlePollMs?: number;
-  /**
-   * The event source mapping's filter: records it rejects are dropped without an invocation, as
-   * Lambda drops them. @default every record
-   */
-  readonly filter?: (record: DynamoDBRecord) => boolean;
   /**
    * How a batch reaches the function, for fault injection at the event source mapping (the soak
    * delivers batches twice, or fails them after they ran). @default one invocation
@@ -270,7 +270,10 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
     const records = output.Records ?? [];
     const wanted = records
       .map((r) => toLambdaRecord(r, eventSourceARN, options.region))
-      .filter(options.filter ?? (() => true));
+      .filter((record) => {
+        const prefix = options.fn.streamPartitionKeyPrefix;
+        return prefix === undefined || (record.dynamodb?.Keys?.pk?.S?.startsWith(prefix) ?? false);
+      });
     if (records.length > 0) {
       if (wanted.length > 0) await deliver(wanted, retryAttempts);
       shard.lastSequenceNumber = records[records.length - 1]?.dynamodb?.SequenceNumber;

@@ -14,7 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type S3rver from '@20minutes/s3rver';
 import type { S3Event } from 'aws-lambda';
-import { ENV, FANOUT_FUNCTION, MEDIA_PREFIXES, ROUTES, TRANSCODER_FUNCTION } from '../app/model';
+import {
+  ENV,
+  FANOUT_FUNCTION,
+  MEDIA_PREFIXES,
+  MEDIA_PUBLISHER_FUNCTION,
+  ROUTES,
+  TRANSCODER_FUNCTION,
+} from '../app/model';
 import { startApiGateway } from '../local/api-gateway';
 import { startCdn } from '../local/cdn';
 import { createJwtAuthorizer } from '../local/jwt-authorizer';
@@ -142,6 +149,16 @@ export async function startSoakStack(options: SoakStackOptions): Promise<SoakSta
       log,
     });
     stoppers.push(() => pump.stop());
+    // Attached media is shown ready once the publisher has put its variants on the CDN.
+    const publisher = await startStreamPump({
+      tableName: services.tableNames.metadata,
+      fn: MEDIA_PUBLISHER_FUNCTION,
+      endpoint: services.dynamoEndpoint,
+      region: services.region,
+      credentials: services.credentials,
+      log,
+    });
+    stoppers.push(() => publisher.stop());
 
     const stack: SoakStack = {
       apiUrl: api.url,
