@@ -28,6 +28,11 @@ export const ENV = {
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
   /** Optional: authors with more followers than this are merged at read time instead of fanned out. */
   fanoutMaxFollowers: 'FANOUT_MAX_FOLLOWERS',
+  /**
+   * Optional: timelines one fanout invocation writes per second, at most (default
+   * fanoutDeliveriesPerSecond() of the default cache cap); 0 writes as fast as the cache answers.
+   */
+  fanoutDeliveriesPerSecond: 'FANOUT_DELIVERIES_PER_SECOND',
   /** Optional: home timeline depth, at most LIMITS.timelineMaxEntries (a smaller one lets a short soak trim). */
   timelineMaxEntries: 'TIMELINE_MAX_ENTRIES',
   /** Optional: ffmpeg binary path (default: the bundled layer binary, else `ffmpeg` on PATH). */
@@ -146,6 +151,32 @@ export const LIMITS = {
 
 /** Which per-caller budget a route spends (LIMITS.rateLimits). */
 export type RateLimitClass = keyof typeof LIMITS.rateLimits;
+
+/**
+ * Cache sizing (docs/operations.md, "Cache sizing"). ElastiCache Serverless bills a simple command
+ * 1 ECPU per KB transferred, and a script the higher of its KB and its vCPU time relative to a
+ * simple GET. One fanout delivery is one timeline script call: ~175 bytes each way, and, measured
+ * against redis-server 7 (bench/fanout-ecpu.ts), 24x a pipelined GET's server CPU when the
+ * timeline is below its depth and 44x when the add also trims it. Sized on the larger figure.
+ */
+export const CACHE_SIZING = {
+  ecpuPerFanoutDelivery: 44,
+  /**
+   * A fanout to LIMITS.fanoutMaxFollowersDefault (10,000) timelines should finish within 10 s:
+   * 1,000 deliveries/s, ~44,000 ECPU/s, with half the cache left for reads and other shards'
+   * fanouts: 100,000 ECPU/s. A ceiling, not a charge (ElastiCache bills what is used).
+   */
+  maxEcpuPerSecondDefault: 100_000,
+  /** Share of the cap one fanout invocation may spend; the rest serves reads and other shards. */
+  fanoutShareOfCap: 0.5,
+} as const;
+
+/** Deliveries per second one fanout invocation keeps to, for a cache capped at `maxEcpuPerSecond`. */
+export function fanoutDeliveriesPerSecond(maxEcpuPerSecond: number): number {
+  return Math.floor(
+    (CACHE_SIZING.fanoutShareOfCap * maxEcpuPerSecond) / CACHE_SIZING.ecpuPerFanoutDelivery,
+  );
+}
 
 export const USER_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 

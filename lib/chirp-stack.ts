@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import {
   FANOUT_FUNCTION,
+  fanoutDeliveriesPerSecond,
   MEDIA_PUBLISHER_FUNCTION,
   MEDIA_SWEEPER_FUNCTION,
   METADATA_TABLE,
@@ -116,6 +117,7 @@ export class ChirpStack extends Stack {
       spec: FANOUT_FUNCTION,
       resources,
       table: resources.tweetsTable,
+      deliveriesPerSecond: fanoutDeliveriesPerSecond(this.cache.maxEcpuPerSecond),
       projectRoot,
     });
     this.transcoder = new Transcoder(this, 'Transcoder', {

@@ -19,6 +19,8 @@ export const LOAD_DRIVER_ENV: Readonly<Record<string, string>> = {
   [ENV.rateLimits]: 'read=1000000/1,write=1000000/1,media_init=1000000/1',
   [ENV.pendingUploadsMax]: '1000000',
   [ENV.uploadBytesPerDay]: String(2 ** 50),
+  // The fanout as fast as the local cache answers (it has no ECPU ceiling to pace for).
+  [ENV.fanoutDeliveriesPerSecond]: '0',
 };
 
 /** APP_PORT overrides: the web app (web/dist). */

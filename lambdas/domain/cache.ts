@@ -310,14 +310,16 @@ export async function tryPipeline(
 
 /**
  * Like tryPipeline, but throws on failure: for callers that must report it (the fanout). A failed
- * attempt is retried (`attempts` in all), since one slow reply past the short command timeout
- * should not fail a whole fanout; every command sent this way must be idempotent.
+ * attempt is retried (`retry.attempts` in all, after growing pauses from `retry.firstDelayMs`
+ * when set), since one slow reply past the short command timeout should not fail a whole fanout;
+ * every command sent this way must be idempotent.
  */
 export async function execPipeline(
   redis: CacheClient,
   build: (pipeline: ChainableCommander) => unknown,
-  attempts = 3,
+  retry: { readonly attempts: number; readonly firstDelayMs?: number } = { attempts: 3 },
 ): Promise<unknown[]> {
+  const { attempts, firstDelayMs = 0 } = retry;
   for (let attempt = 1; ; attempt++) {
     try {
       const pipeline = await readyPipeline(redis);
@@ -331,6 +333,11 @@ export async function execPipeline(
     } catch (error) {
       if (attempt >= attempts) throw error;
       logger.debug('cache pipeline retried', { attempt, error: errorMessage(error) });
+      if (firstDelayMs > 0) {
+        // Exponential, with jitter so retrying chunks of several fanouts do not line up.
+        const delay = firstDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 }

@@ -21,6 +21,10 @@ export interface Deps {
   readonly cdnBaseUrl: string;
   /** Authors with more followers than this are merged at read time instead of fanned out. */
   readonly fanoutMaxFollowers: number;
+  /**
+   * Most timelines the fanout writes per second (CACHE_SIZING); 0 or absent: unpaced.
+   */
+  readonly fanoutDeliveriesPerSecond?: number;
   /** How deep a home timeline goes (LIMITS.timelineMaxEntries unless configured smaller). */
   readonly timelineMaxEntries: number;
   /** Most followees per user. @default LIMITS.maxFolloweesDefault */

@@ -52,6 +52,9 @@ export async function fanoutChange(deps: Deps, change: TweetChange): Promise<voi
       audience,
       [tweetId],
       deps.timelineMaxEntries,
+      {
+        deliveriesPerSecond: deps.fanoutDeliveriesPerSecond ?? 0,
+      },
     );
     countMetric(METRICS.names.fanoutDeliveries, delivered);
     // Not cached (evicted or never read): rebuilt from DynamoDB on the next read.

@@ -2,7 +2,7 @@
  * The domain's dependencies built from the module-scope clients and configuration, once per
  * process. Only entry files import this; a missing variable fails the cold start loudly.
  */
-import { ENV, LIMITS } from '../../app/model';
+import { CACHE_SIZING, ENV, fanoutDeliveriesPerSecond, LIMITS } from '../../app/model';
 import { cdnBaseUrl, dynamo, redis, tables } from '../shared/clients';
 import { intEnv } from '../shared/config';
 import type { Deps } from './deps';
@@ -22,6 +22,10 @@ export function productionDeps(): Deps {
       return cdnBaseUrl();
     },
     fanoutMaxFollowers,
+    fanoutDeliveriesPerSecond: intEnv(
+      ENV.fanoutDeliveriesPerSecond,
+      fanoutDeliveriesPerSecond(CACHE_SIZING.maxEcpuPerSecondDefault),
+    ),
     timelineMaxEntries,
     maxFollowees: intEnv(ENV.maxFollowees, LIMITS.maxFolloweesDefault),
   };

@@ -34,28 +34,58 @@ function pairs(tweetIds: readonly string[]): (string | number)[] {
  */
 const PIPELINE_CHUNK = 500;
 
+export interface FanoutPacing {
+  /** Most timelines written per second (CACHE_SIZING); 0: as fast as the cache answers. */
+  readonly deliveriesPerSecond: number;
+}
+
+/**
+ * How a chunk is retried: a throttled or timed-out chunk is sent again after a growing pause
+ * (0.1, 0.2, 0.4, 0.8 s, each ±50 %), so a cache at its ECPU ceiling has time to catch up, and only
+ * that chunk is repeated; the change fails (and its stream record is retried whole) only after
+ * the last attempt. Re-adding an entry is a no-op, so a repeated chunk writes nothing twice.
+ */
+export const CHUNK_RETRY = { attempts: 5, firstDelayMs: 100 } as const;
+
 async function perTimeline(
   redis: CacheClient,
   userIds: readonly string[],
   command: (pipeline: ChainableCommander, key: string) => unknown,
+  pacing: FanoutPacing = { deliveriesPerSecond: 0 },
 ): Promise<unknown[]> {
+  const rate = pacing.deliveriesPerSecond;
+  // Paced: chunks of a quarter second's deliveries, so the writes spread over each second.
+  const chunk =
+    rate > 0 ? Math.max(1, Math.min(PIPELINE_CHUNK, Math.floor(rate / 4))) : PIPELINE_CHUNK;
+  const started = Date.now();
   const replies: unknown[] = [];
-  for (let i = 0; i < userIds.length; i += PIPELINE_CHUNK) {
+  for (let i = 0; i < userIds.length; i += chunk) {
+    if (rate > 0) {
+      const due = started + (i / rate) * 1000;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
     replies.push(
-      ...(await execPipeline(redis, (pipeline) => {
-        for (const userId of userIds.slice(i, i + PIPELINE_CHUNK)) {
-          command(pipeline, cacheKeys.homeTimeline(userId));
-        }
-      })),
+      ...(await execPipeline(
+        redis,
+        (pipeline) => {
+          for (const userId of userIds.slice(i, i + chunk)) {
+            command(pipeline, cacheKeys.homeTimeline(userId));
+          }
+        },
+        { attempts: CHUNK_RETRY.attempts, firstDelayMs: CHUNK_RETRY.firstDelayMs },
+      )),
     );
   }
   return replies;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Adds tweets to each existing timeline among `userIds` (missing ones stay missing), trimmed to
- * the newest entries; one pipelined script call per timeline. Throws if Redis fails, so the
- * fanout can report the record for retry. Re-adding an entry is a no-op, so retries never
+ * the newest entries; one pipelined script call per timeline, in chunks paced to `pacing` and
+ * each retried on its own (CHUNK_RETRY). Throws if a chunk still fails, so the fanout can report
+ * the record for retry. Re-adding an entry is a no-op, so retries never
  * duplicate. Returns how many timelines existed and got the tweets.
  */
 export async function addToTimelines(
@@ -63,11 +93,15 @@ export async function addToTimelines(
   userIds: readonly string[],
   tweetIds: readonly string[],
   max: number,
+  pacing?: FanoutPacing,
 ): Promise<number> {
   if (tweetIds.length === 0) return 0;
   const args = pairs(tweetIds);
-  const replies = await perTimeline(redis, userIds, (pipeline, key) =>
-    pipeline.timelineAdd(key, max, ...args),
+  const replies = await perTimeline(
+    redis,
+    userIds,
+    (pipeline, key) => pipeline.timelineAdd(key, max, ...args),
+    pacing,
   );
   return replies.filter((reply) => reply === 1).length;
 }

@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV } from '../../app/model';
+import { CACHE_SIZING, ENV } from '../../app/model';
 
 export interface ChirpCacheProps {
   /** Bucket for VPC flow logs. */
@@ -15,7 +15,10 @@ export interface ChirpCacheProps {
   readonly maxAzs?: number;
   /** Upper bound on cached data, a cost ceiling (Valkey serverless bills per GB-hour). @default 5 */
   readonly maxDataStorageGb?: number;
-  /** Upper bound on ElastiCache Processing Units per second, a cost ceiling. @default 10000 */
+  /**
+   * Upper bound on ElastiCache Processing Units per second, a cost ceiling.
+   * @default CACHE_SIZING.maxEcpuPerSecondDefault (100,000: a 10,000-follower fanout in ~9 s)
+   */
   readonly maxEcpuPerSecond?: number;
 }
 
@@ -56,7 +59,7 @@ export class ChirpCache extends Construct {
       .replace(/[^a-z0-9-]/g, '');
     const cacheName = `${baseName}-valkey`;
     this.cacheName = cacheName;
-    this.maxEcpuPerSecond = props.maxEcpuPerSecond ?? 10_000;
+    this.maxEcpuPerSecond = props.maxEcpuPerSecond ?? CACHE_SIZING.maxEcpuPerSecondDefault;
     this.maxDataStorageGb = props.maxDataStorageGb ?? 5;
     const appUserId = `${baseName}-app`;
 

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import type { FunctionSpec } from '../../app/model';
+import { ENV, type FunctionSpec } from '../../app/model';
 import type { ChirpFunction, ChirpResources } from './chirp-function';
 import type { FailureQueue } from './failure-queue';
 import { addStreamConsumer } from './stream-consumer';
@@ -24,6 +24,11 @@ export interface FanoutProps {
    * @default 6 hours
    */
   readonly maxRecordAge?: Duration;
+  /**
+   * Timelines one invocation writes per second, sized from the cache's ECPU cap
+   * (fanoutDeliveriesPerSecond in the app model).
+   */
+  readonly deliveriesPerSecond: number;
   /** @default the repository root */
   readonly projectRoot?: string;
 }
@@ -50,6 +55,7 @@ export class Fanout extends Construct {
       maxBatchingWindow: Duration.seconds(1),
       ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
       maxRecordAge: props.maxRecordAge ?? Duration.hours(6),
+      environment: { [ENV.fanoutDeliveriesPerSecond]: String(props.deliveriesPerSecond) },
       projectRoot: props.projectRoot,
     });
     this.function = consumer.function;

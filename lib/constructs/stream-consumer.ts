@@ -20,6 +20,8 @@ export interface StreamConsumerProps {
   readonly retryAttempts?: number;
   readonly maxRecordAge: Duration;
   readonly filters?: Array<Record<string, unknown>>;
+  /** Extra environment variables of the function. */
+  readonly environment?: Readonly<Record<string, string>>;
   readonly projectRoot?: string;
 }
 
@@ -37,6 +39,7 @@ export function addStreamConsumer(
     spec: props.spec,
     resources: props.resources,
     projectRoot: props.projectRoot,
+    ...(props.environment !== undefined ? { environment: props.environment } : {}),
   });
   const failures = new FailureQueue(scope, 'Failures', { purpose: props.failurePurpose });
   fn.addEventSource(

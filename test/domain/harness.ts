@@ -88,11 +88,15 @@ export function errorCode(result: ParsedResult): unknown {
  * has no SELECT, so no logical databases) and a client built like the production one, connected.
  * The test owns every key in it, so the stack's own stream pump cannot interfere, and it may flush.
  */
-export async function isolatedRedis(): Promise<CacheClient> {
+export async function isolatedRedis(
+  options: { readonly commandTimeoutMs?: number } = {},
+): Promise<CacheClient> {
   const server = new RedisServer(await freePort(), silentLog);
   servers.push(server);
   await server.start();
-  const client = createCacheClient(server.url, { commandTimeoutMs: 1000 });
+  const client = createCacheClient(server.url, {
+    commandTimeoutMs: options.commandTimeoutMs ?? 1000,
+  });
   opened.push(client);
   await awaitReady(client, 10_000);
   if (client.status !== 'ready')

@@ -4,8 +4,10 @@ import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import {
+  CACHE_SIZING,
   EVENT_FUNCTIONS,
   FANOUT_FUNCTION,
+  fanoutDeliveriesPerSecond,
   LIMITS,
   MEDIA_PUBLISHER_FUNCTION,
   MEDIA_SERVING,
@@ -969,6 +971,21 @@ describe('fanout', () => {
       },
     });
     expect(stack.fanout.function.spec).toBe(FANOUT_FUNCTION);
+  });
+
+  it('paces its deliveries to its share of the cache ECPU cap, both sized from the measured ECPU per delivery', () => {
+    template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', {
+      CacheUsageLimits: Match.objectLike({
+        ECPUPerSecond: { Maximum: CACHE_SIZING.maxEcpuPerSecondDefault },
+      }),
+    });
+    const pace = fanoutDeliveriesPerSecond(CACHE_SIZING.maxEcpuPerSecondDefault);
+    expect(environment(stack.fanout.function).FANOUT_DELIVERIES_PER_SECOND).toBe(String(pace));
+    // Within the cap with room for reads, and a 10,000-follower fanout in about 10 s.
+    expect(pace * CACHE_SIZING.ecpuPerFanoutDelivery).toBeLessThanOrEqual(
+      CACHE_SIZING.maxEcpuPerSecondDefault / 2,
+    );
+    expect(LIMITS.fanoutMaxFollowersDefault / pace).toBeLessThanOrEqual(10);
   });
 });
 

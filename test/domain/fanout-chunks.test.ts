@@ -1,0 +1,89 @@
+/**
+ * The fanout's writes against a cache at its ECPU ceiling, on a real redis-server of this file's
+ * own: a chunk that stalls past the client's command timeout (forced with CLIENT PAUSE, which holds
+ * every write as a throttled ElastiCache Serverless holds it) is sent again on its own, after a
+ * pause, and the change completes without its other chunks being repeated; and deliveries keep to
+ * the configured pace (CACHE_SIZING).
+ */
+import { Redis } from 'ioredis';
+import { LIMITS } from '../../app/model';
+import { cacheKeys } from '../../lambdas/domain/cache-keys';
+import { TIMELINE_SENTINEL } from '../../lambdas/domain/cache';
+import { newTweetId } from '../../lambdas/domain/ids';
+import { addToTimelines, CHUNK_RETRY } from '../../lambdas/domain/timeline-store';
+import type { CacheClient } from '../../lambdas/shared/clients';
+import { isolatedRedis } from './harness';
+
+const TIMELINES = 1500;
+const users = Array.from({ length: TIMELINES }, (_, i) => `chunk-reader-${i}`);
+let redis: CacheClient;
+let admin: Redis;
+
+beforeAll(async () => {
+  // The production command timeout (150 ms), which a stalled chunk runs into.
+  redis = await isolatedRedis({ commandTimeoutMs: 150 });
+  const node = redis.nodes('master')[0]!;
+  admin = new Redis({ host: node.options.host, port: node.options.port });
+  for (let i = 0; i < users.length; i += 500) {
+    const pipeline = admin.pipeline();
+    for (const user of users.slice(i, i + 500)) {
+      pipeline.zadd(cacheKeys.homeTimeline(user), '-inf', TIMELINE_SENTINEL);
+    }
+    await pipeline.exec();
+  }
+  // Loads the script, so the counts below are EVALSHA calls only.
+  await addToTimelines(redis, users.slice(0, 1), [newTweetId('author', Date.now() - 60_000)], 800);
+});
+afterAll(() => admin.disconnect());
+
+async function scriptCalls(): Promise<number> {
+  const stats = await admin.info('commandstats');
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+}
+
+async function holding(tweetId: string): Promise<number> {
+  const pipeline = admin.pipeline();
+  for (const user of users) pipeline.zscore(cacheKeys.homeTimeline(user), tweetId);
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.filter(([, score]) => score !== null).length;
+}
+
+describe('fanout chunks', () => {
+  it('retries only the chunk the cache stalled, not the whole change', async () => {
+    const tweetId = newTweetId('author', Date.now() - 30_000);
+    // 2,000 deliveries/s: chunks of 500, so 3 chunks.
+    const chunk = 500;
+    await admin.config('RESETSTAT');
+    // Every write waits 700 ms: the first chunk's attempts time out (150 ms) until it ends; three
+    // attempts back to back (the old retry) all time out within it.
+    await admin.call('CLIENT', 'PAUSE', '700', 'WRITE');
+
+    const delivered = await addToTimelines(redis, users, [tweetId], LIMITS.timelineMaxEntries, {
+      deliveriesPerSecond: 2000,
+    });
+
+    expect(delivered).toBe(TIMELINES);
+    expect(await holding(tweetId)).toBe(TIMELINES);
+    // Redis ran the stalled attempts too, once the pause ended: each one is a whole chunk.
+    const calls = await scriptCalls();
+    const repeats = (calls - TIMELINES) / chunk;
+    expect(Number.isInteger(repeats)).toBe(true);
+    expect(repeats).toBeGreaterThanOrEqual(1);
+    expect(repeats).toBeLessThanOrEqual(CHUNK_RETRY.attempts - 1);
+    // Retrying the whole change would have sent every chunk again.
+    expect(calls).toBeLessThan(2 * TIMELINES);
+  });
+
+  it('keeps to the configured deliveries per second', async () => {
+    const tweetId = newTweetId('author', Date.now() - 20_000);
+    const started = Date.now();
+    // 1,000 a second: chunks of 250 due at 0, 0.25, ... 1.25 s.
+    await addToTimelines(redis, users, [tweetId], LIMITS.timelineMaxEntries, {
+      deliveriesPerSecond: 1000,
+    });
+    const elapsed = Date.now() - started;
+    expect(await holding(tweetId)).toBe(TIMELINES);
+    expect(elapsed).toBeGreaterThanOrEqual(1250);
+    expect(elapsed).toBeLessThan(4000);
+  });
+});
