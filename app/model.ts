@@ -156,8 +156,9 @@ export type RateLimitClass = keyof typeof LIMITS.rateLimits;
  * Cache sizing (docs/operations.md, "Cache sizing"). ElastiCache Serverless bills a simple command
  * 1 ECPU per KB transferred, and a script the higher of its KB and its vCPU time relative to a
  * simple GET. One fanout delivery is one timeline script call: ~175 bytes each way, and, measured
- * against redis-server 7 (bench/fanout-ecpu.ts), 24x a pipelined GET's server CPU when the
- * timeline is below its depth and 44x when the add also trims it. Sized on the larger figure.
+ * against redis-server 7 (bench/fanout-ecpu.ts), 24-28x a pipelined GET's server CPU when the
+ * timeline is below its depth and 42-44x when the add also trims it (but ~1.3x a GET sent on its
+ * own: AWS does not publish its baseline). Sized on the larger figure.
  */
 export const CACHE_SIZING = {
   ecpuPerFanoutDelivery: 44,

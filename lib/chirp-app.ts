@@ -25,6 +25,8 @@ export const CONTEXT = {
   /** Transcoder reserved concurrency; 0 reserves none (default: the model's). */
   transcoderReservedConcurrency: 'transcoderReservedConcurrency',
   alarmEmail: 'alarmEmail',
+  /** Lambda X-Ray mode: passThrough (default) or active (docs/operations.md, "Tracing"). */
+  lambdaTracing: 'lambdaTracing',
   rateLimits: 'rateLimits',
   maxFollowees: 'maxFollowees',
   pendingUploadsMax: 'pendingUploadsMax',
@@ -83,6 +85,7 @@ export function buildChirpApp(app: App): ChirpStack {
       10_000,
     ),
     alarmEmail: stringContext(app, CONTEXT.alarmEmail),
+    lambdaTracing: tracingContext(app),
     limits: Object.fromEntries(
       Object.entries(LIMIT_CONTEXT).flatMap(([key, variable]) => {
         const value = stringContext(app, key);
@@ -92,6 +95,12 @@ export function buildChirpApp(app: App): ChirpStack {
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
+}
+
+function tracingContext(app: App): 'active' | 'passThrough' | undefined {
+  const value = stringContext(app, CONTEXT.lambdaTracing);
+  if (value === undefined || value === 'active' || value === 'passThrough') return value;
+  throw new Error(`Context ${CONTEXT.lambdaTracing} must be active or passThrough, not ${value}`);
 }
 
 function stringContext(app: App, key: string): string | undefined {

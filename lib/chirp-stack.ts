@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import {
   FANOUT_FUNCTION,
@@ -37,6 +38,11 @@ export interface ChirpStackProps extends StackProps {
   readonly transcoderMemoryMb?: number;
   /** 0 reserves none. @default TRANSCODER_RESERVED_CONCURRENCY */
   readonly transcoderReservedConcurrency?: number;
+  /**
+   * Lambda's X-Ray mode: 'active' samples 1 request/s + 5 % of each function's invocations (a
+   * fixed rate, 5 USD per million traces beyond 100,000 a month). @default 'passThrough'
+   */
+  readonly lambdaTracing?: 'active' | 'passThrough';
   /** Email address subscribed to the alarm topic. @default - none */
   readonly alarmEmail?: string;
   /**
@@ -89,6 +95,8 @@ export class ChirpStack extends Stack {
       mediaBucket: this.media.bucket,
       cdnBaseUrl: this.cdn.baseUrl,
       cache: this.cache,
+      tracing:
+        props.lambdaTracing === 'active' ? lambda.Tracing.ACTIVE : lambda.Tracing.PASS_THROUGH,
     };
 
     this.cache.restrictEndpointsTo(

@@ -30,6 +30,14 @@ export interface ChirpResources {
   /** https://<distribution domain>, without a trailing slash. */
   readonly cdnBaseUrl: string;
   readonly cache: ChirpCache;
+  /**
+   * Lambda's X-Ray mode for every function (docs/operations.md, "Tracing"). Lambda samples at a
+   * fixed 1 request/s + 5 % in ACTIVE mode (X-Ray sampling rules do not apply to it), which on a
+   * quiet stack traces nearly every request; PASS_THROUGH records a trace only when a caller
+   * that sampled it passes the header, and none of Chirp's event sources does.
+   * @default lambda.Tracing.PASS_THROUGH
+   */
+  readonly tracing?: lambda.Tracing;
 }
 
 export interface ChirpFunctionProps {
@@ -99,7 +107,7 @@ export class ChirpFunction extends NodejsFunction {
       timeout: Duration.seconds(spec.timeoutSeconds ?? 10),
       ephemeralStorageSize: props.ephemeralStorageSize,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: resources.tracing ?? lambda.Tracing.PASS_THROUGH,
       logGroup,
       role,
       layers: props.layers,
@@ -157,7 +165,7 @@ export class ChirpFunction extends NodejsFunction {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so CDK grants them on "*". No other statement uses a wildcard resource.',
+        'X-Ray tracing (pass-through or active): xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so CDK grants them on "*". No other statement uses a wildcard resource.',
     });
 
     grantAccess(this, spec.access, resources);

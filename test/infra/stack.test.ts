@@ -741,13 +741,14 @@ describe('functions', () => {
     expect(specs).toEqual([...ROUTES, ...EVENT_FUNCTIONS]);
   });
 
-  it('runs every function on nodejs24.x, arm64, with tracing, source maps and its own log group', () => {
+  it('runs every function on nodejs24.x, arm64, X-Ray pass-through, source maps and its own log group', () => {
     for (const fn of allFunctions()) {
       const props = functionResource(fn);
       expect(props).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        TracingConfig: { Mode: 'Active' },
+        // Lambda's active tracing samples at a fixed rate no sampling rule changes (docs/operations.md).
+        TracingConfig: { Mode: 'PassThrough' },
         Handler: 'index.handler',
         LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
         MemorySize: fn.spec.memoryMb ?? 512,
@@ -762,6 +763,20 @@ describe('functions', () => {
       });
     }
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('samples traces actively only when asked (-c lambdaTracing=active), and refuses other modes', () => {
+    const active = synthChirp({ context: { lambdaTracing: 'active' } });
+    try {
+      const modes = resourcesOfType(active.template, 'AWS::Lambda::Function')
+        .filter(([, r]) => r.Properties.TracingConfig !== undefined)
+        .map(([, r]) => (r.Properties.TracingConfig as { Mode: string }).Mode);
+      expect(modes.length).toBe(ROUTES.length + EVENT_FUNCTIONS.length);
+      expect(new Set(modes)).toEqual(new Set(['Active']));
+    } finally {
+      fs.rmSync(active.outdir, { recursive: true, force: true });
+    }
+    expect(() => synthChirp({ context: { lambdaTracing: 'sometimes' } })).toThrow(/lambdaTracing/);
   });
 
   it('uses no AWS-managed basic execution role: each role writes only its own log group', () => {
