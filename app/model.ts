@@ -155,19 +155,21 @@ export type RateLimitClass = keyof typeof LIMITS.rateLimits;
 /**
  * Cache sizing (docs/operations.md, "Cache sizing"). ElastiCache Serverless bills a simple command
  * 1 ECPU per KB transferred, and a script the higher of its KB and its vCPU time relative to a
- * simple GET. One fanout delivery is one timeline script call: ~175 bytes each way, and, measured
- * against redis-server 7 (bench/fanout-ecpu.ts), 24-28x a pipelined GET's server CPU when the
- * timeline is below its depth and 42-44x when the add also trims it (but ~1.3x a GET sent on its
- * own: AWS does not publish its baseline). Sized on the larger figure.
+ * simple GET. One fanout delivery is one timeline script call, measured against redis-server 7
+ * (bench/fanout-ecpu.ts): 175 bytes both ways (1 ECPU by bytes), and up to 1.3x the server CPU
+ * of a GET sent on its own, the way AWS bills a GET (1 ECPU, pipelined or not). Against a
+ * pipelined GET's CPU it would be 28-42x, an upper bound no billing baseline matches. Sized at
+ * 4: the measured 1.3, with a threefold margin for what a local server cannot show.
  */
 export const CACHE_SIZING = {
-  ecpuPerFanoutDelivery: 44,
+  ecpuPerFanoutDelivery: 4,
   /**
-   * A fanout to LIMITS.fanoutMaxFollowersDefault (10,000) timelines should finish within 10 s:
-   * 1,000 deliveries/s, ~44,000 ECPU/s, with half the cache left for reads and other shards'
-   * fanouts: 100,000 ECPU/s. A ceiling, not a charge (ElastiCache bills what is used).
+   * A fanout to LIMITS.fanoutMaxFollowersDefault (10,000) timelines should reach every follower
+   * within the 2 s the product promises: 5,000 deliveries/s, ~20,000 ECPU/s, with half the cache
+   * left for reads and other shards' fanouts: 40,000 ECPU/s. A ceiling, not a charge
+   * (ElastiCache bills what is used).
    */
-  maxEcpuPerSecondDefault: 100_000,
+  maxEcpuPerSecondDefault: 40_000,
   /** Share of the cap one fanout invocation may spend; the rest serves reads and other shards. */
   fanoutShareOfCap: 0.5,
 } as const;

@@ -17,7 +17,7 @@ export interface ChirpCacheProps {
   readonly maxDataStorageGb?: number;
   /**
    * Upper bound on ElastiCache Processing Units per second, a cost ceiling.
-   * @default CACHE_SIZING.maxEcpuPerSecondDefault (100,000: a 10,000-follower fanout in ~9 s)
+   * @default CACHE_SIZING.maxEcpuPerSecondDefault (40,000: a 10,000-follower fanout in 2 s)
    */
   readonly maxEcpuPerSecond?: number;
 }

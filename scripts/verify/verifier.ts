@@ -470,18 +470,27 @@ export async function verifyDeployment(
       return 'sizes, duration and variant types match';
     });
 
+    // Attached media reads `processing` until the media publisher has put its variants on the
+    // CDN, a moment after the transcoder (which the owner's media view above may show first).
     await rec.check('the tweets read with their media ready', async () => {
       const states: string[] = [];
       for (const tweet of [imageTweet, videoTweet]) {
-        const read = unwrap(
-          await author.api.GET('/v1/tweets/{tweet_id}', {
-            params: { path: { tweet_id: tweet.tweet_id } },
-          }),
+        const read = await poll(
+          `tweet ${tweet.tweet_id} with its media ready`,
+          { ...waitTiming, timeoutMs: processingTimeoutMs },
+          async () => {
+            const current = unwrap(
+              await author.api.GET('/v1/tweets/{tweet_id}', {
+                params: { path: { tweet_id: tweet.tweet_id } },
+              }),
+            );
+            if (current.media.length !== 1) {
+              throw new GiveUp(`tweet ${tweet.tweet_id}: ${current.media.length} media`);
+            }
+            return current.media[0]?.status === 'ready' ? current : undefined;
+          },
         );
         states.push(...read.media.map((m) => `${m.media_id} ${m.status}`));
-        if (read.media.length !== 1 || read.media[0]?.status !== 'ready') {
-          throw new Error(`tweet ${tweet.tweet_id}: media ${states.join(', ')}`);
-        }
       }
       return states.join(', ');
     });

@@ -996,11 +996,11 @@ describe('fanout', () => {
     });
     const pace = fanoutDeliveriesPerSecond(CACHE_SIZING.maxEcpuPerSecondDefault);
     expect(environment(stack.fanout.function).FANOUT_DELIVERIES_PER_SECOND).toBe(String(pace));
-    // Within the cap with room for reads, and a 10,000-follower fanout in about 10 s.
+    // Within the cap with room for reads, and a 10,000-follower fanout within the 2 s promise.
     expect(pace * CACHE_SIZING.ecpuPerFanoutDelivery).toBeLessThanOrEqual(
       CACHE_SIZING.maxEcpuPerSecondDefault / 2,
     );
-    expect(LIMITS.fanoutMaxFollowersDefault / pace).toBeLessThanOrEqual(10);
+    expect(LIMITS.fanoutMaxFollowersDefault / pace).toBeLessThanOrEqual(2);
   });
 });
 
