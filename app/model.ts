@@ -60,9 +60,10 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /**
  * Key prefixes inside the media bucket. Only `processed` is ever served by the CDN, and it holds
- * only media attached to a tweet: the transcoder writes to `staged`, the media publisher copies a
- * media's variants to `processed` once it is ready and attached, and deletes them there when its
- * tweet is deleted (docs/media.md, "What the CDN serves").
+ * only attached media (a tweet's, or an avatar): the transcoder writes to `staged`, the media
+ * publisher copies a media's variants to `processed` once it is ready and attached, and deletes
+ * them there when it is detached (tweet deleted, avatar replaced; docs/media.md, "What the CDN
+ * serves").
  */
 export const MEDIA_PREFIXES = {
   /** Client uploads land here via presigned PUT; never served. Key: uploads/{media_id} */

@@ -303,8 +303,8 @@ export interface components {
     };
     /**
      * @description `pending_upload` (waiting for the PUT) → `processing` → `ready` or `failed`. Media attached
-     *     to a tweet shows `processing` until its variants are on the CDN (a moment after the
-     *     transcoder finishes), so a `ready` media's URLs answer.
+     *     to a tweet or used as an avatar shows `processing` until its variants are on the CDN (a
+     *     moment after the transcoder finishes), so a `ready` media's URLs answer.
      * @enum {string}
      */
     MediaStatus: 'pending_upload' | 'processing' | 'ready' | 'failed';
@@ -317,9 +317,9 @@ export interface components {
       /**
        * Format: uri
        * @description CDN URL (`CDN_BASE_URL` + `/` + the processed key). Served only while the media is
-       *     attached to a tweet: before (the owner's view of unattached media) it answers 403, and
-       *     after the tweet is deleted it stops within an hour (docs/media.md). Originals are never
-       *     served.
+       *     attached to a tweet or is a profile's avatar: before (the owner's view of unattached
+       *     media) it answers 403, and after the tweet is deleted (or the avatar replaced) it
+       *     stops within an hour (docs/media.md). Originals are never served.
        */
       url: string;
       /** @enum {string} */

@@ -53,13 +53,14 @@ export function cdnUrl(cdnBaseUrl: string, key: string): string {
 }
 
 /**
- * Attached media is shown ready once its variants are on the CDN (the publisher sets
- * published_at a moment after it became ready and attached); until then it is still processing,
- * so no client gets a URL that does not answer yet.
+ * Attached media (a tweet's, or an avatar) is shown ready once its variants are on the CDN (the
+ * publisher sets published_at a moment after it became ready and attached); until then it is
+ * still processing, so no client gets a URL that does not answer yet.
  */
 function shownStatus(record: MediaRecord): MediaStatus {
+  const attached = record.tweet_id !== undefined || record.avatar_of !== undefined;
   const awaitingPublish =
-    record.status === 'ready' && record.tweet_id !== undefined && record.published_at === undefined;
+    record.status === 'ready' && attached && record.published_at === undefined;
   return awaitingPublish ? 'processing' : record.status;
 }
 

@@ -1,11 +1,12 @@
 /**
  * The media publisher: what the CDN serves follows the media records, through the metadata
- * table's stream (media items only). A media is served while it is ready AND attached to a tweet:
+ * table's stream (media items only). A media is served while it is ready AND attached, to a tweet
+ * (tweet_id) or as a profile's avatar (avatar_of):
  * - it becomes served (ready then attached, or attached then ready, in either order): its staged
  *   variants are copied to the served prefix, then the record is marked `published_at`, which the
  *   API waits for before it shows the media as ready to anyone but its owner's unattached view;
- * - it stops being served (its tweet was deleted: tweet_id removed): the served copies are
- *   deleted at once; edges that cached them keep them at most MEDIA_SERVING.cdnMaxTtlSeconds.
+ * - it stops being served (its tweet was deleted, or the avatar replaced: detached): the served
+ *   copies are deleted at once; edges that cached them keep them at most MEDIA_SERVING.cdnMaxTtlSeconds.
  * Stream records of one item arrive in order, so a publish can never overtake the detach that
  * follows it. Copies and deletes are idempotent, so a retried batch only repeats them.
  */
@@ -30,10 +31,10 @@ export interface PublisherDeps {
 
 type Image = Partial<MediaRecord> | undefined;
 
-/** Whether a record's variants belong on the CDN: ready and attached to a tweet. */
+/** Whether a record's variants belong on the CDN: ready and attached (tweet or avatar). */
 export const isServed = (record: Image): boolean =>
   record !== undefined &&
-  record.tweet_id !== undefined &&
+  (record.tweet_id !== undefined || record.avatar_of !== undefined) &&
   record.status === 'ready' &&
   (record.variants?.length ?? 0) > 0;
 
@@ -59,16 +60,24 @@ export async function applyMediaChange(deps: PublisherDeps, record: DynamoDBReco
       return;
     }
     await markPublished(deps, after);
-    logger.info('media published', { mediaId: after.media_id, tweetId: after.tweet_id });
+    logger.info('media published', {
+      mediaId: after.media_id,
+      tweetId: after.tweet_id,
+      avatarOf: after.avatar_of,
+    });
   } else if (wasServed && !served && before) {
     await withdrawVariants(deps.s3, deps.bucket, servedKeys(before));
-    logger.info('media withdrawn', { mediaId: before.media_id, tweetId: before.tweet_id });
+    logger.info('media withdrawn', {
+      mediaId: before.media_id,
+      tweetId: before.tweet_id,
+      avatarOf: before.avatar_of,
+    });
   }
 }
 
 /**
- * Records that the variants are served, if the media is still attached to that tweet (if not, the
- * detach's own stream record follows and withdraws them).
+ * Records that the variants are served, if the media is still attached (if not, the detach's own
+ * stream record follows and withdraws them; a detached media is never attached again).
  */
 async function markPublished(deps: PublisherDeps, record: Partial<MediaRecord>): Promise<void> {
   try {
@@ -76,13 +85,11 @@ async function markPublished(deps: PublisherDeps, record: Partial<MediaRecord>):
       TableName: deps.metadataTable,
       Key: METADATA_KEYS.media(String(record.media_id)),
       UpdateExpression: 'SET published_at = :now',
-      ConditionExpression: 'tweet_id = :tweet AND #status = :ready',
+      ConditionExpression:
+        '(attribute_exists(tweet_id) OR attribute_exists(avatar_of)) AND ' +
+        'attribute_not_exists(detached_at) AND #status = :ready',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':now': deps.now().toISOString(),
-        ':tweet': record.tweet_id,
-        ':ready': 'ready',
-      },
+      ExpressionAttributeValues: { ':now': deps.now().toISOString(), ':ready': 'ready' },
     });
   } catch (error) {
     if (!isConditionalCheckFailed(error)) throw error;
