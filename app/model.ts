@@ -114,6 +114,18 @@ export const LIMITS = {
   /** Media not attached to a tweet within this time is removed. */
   unattachedMediaTtlSeconds: 24 * 60 * 60,
   uploadUrlExpiresSeconds: 15 * 60,
+  /**
+   * Uploads above this size go to S3 in parts (multipart upload), so a network hiccup costs one
+   * part, not the whole file. Below it one PUT is as fast and needs one URL (docs/media.md).
+   */
+  multipartThresholdBytes: 32 * 1024 * 1024,
+  /**
+   * Size of every part but the last. S3's minimum is 5 MiB; 8 MiB is 64 parts (64 URLs, ~40 KB of
+   * JSON) for the largest video, and ~34 s of a 2 Mbit/s phone uplink, the most a retry repeats.
+   */
+  multipartPartBytes: 8 * 1024 * 1024,
+  /** Part URLs live longer than a single PUT's: 512 MiB at 2 Mbit/s takes ~35 minutes. */
+  multipartUrlExpiresSeconds: 60 * 60,
   timelineMaxEntries: 800,
   pageDefaultLimit: 20,
   pageMaxLimit: 100,
@@ -333,13 +345,20 @@ export interface ItemGrant {
 export interface FunctionAccess {
   readonly tweetsTable?: 'read' | 'write' | 'readWrite';
   readonly metadataTable?: 'read' | 'write' | 'readWrite';
-  /** Presign PUTs under uploads/ (the function itself never touches the bytes). */
+  /**
+   * Presign PUTs under uploads/ (the function itself never touches the bytes); s3:PutObject also
+   * authorizes CreateMultipartUpload, UploadPart and CompleteMultipartUpload there.
+   */
   readonly presignUploads?: boolean;
+  /** List the parts of multipart uploads under uploads/ (s3:ListMultipartUploadParts). */
+  readonly listUploadParts?: boolean;
   /** Read uploads/ and write staged/ (transcoder). */
   readonly processMedia?: boolean;
   /** Copy staged/ to media/ and delete from media/ (the media publisher). */
   readonly publishMedia?: boolean;
-  /** Delete objects under every media prefix (cleanup). */
+  /**
+   * Delete objects under every media prefix and abort multipart uploads under uploads/ (cleanup).
+   */
   readonly deleteMedia?: boolean;
   /**
    * List the bucket, only under the staged and processed prefixes (s3:ListBucket with s3:prefix
@@ -405,6 +424,27 @@ export const ROUTES: readonly RouteSpec[] = [
       ],
     },
     rateLimit: 'media_init',
+  },
+  {
+    id: 'CompleteMediaUpload',
+    method: 'POST',
+    path: '/v1/media/{media_id}/complete',
+    entry: 'lambdas/http/complete-media-upload.ts',
+    access: {
+      metadataTable: 'read',
+      presignUploads: true,
+      listUploadParts: true,
+      cache: true,
+      itemGrants: [
+        {
+          table: 'metadataTable',
+          actions: ['UpdateItem'],
+          partitionKeyPrefix: 'MEDIA#',
+          usedBy: 'media-multipart.ts completeMediaUpload: records that the parts were assembled',
+        },
+      ],
+    },
+    rateLimit: 'write',
   },
   {
     id: 'GetMedia',

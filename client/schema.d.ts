@@ -13,7 +13,9 @@ export interface paths {
     /**
      * Start an upload
      * @description Creates the media record (`pending_upload`) and returns a presigned PUT URL for its bytes,
-     *     valid for 15 minutes. Media not attached to a tweet within 24 hours is removed.
+     *     valid for 15 minutes, or above 32 MiB presigned URLs for its parts, valid for an hour
+     *     (complete them with `POST /v1/media/{media_id}/complete`). Media not attached to a tweet
+     *     within 24 hours is removed.
      */
     post: operations['initMedia'];
     delete?: never;
@@ -37,6 +39,28 @@ export interface paths {
     get: operations['getMedia'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/media/{media_id}/complete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Finish an upload in parts
+     * @description Checks the listed parts against the ones S3 holds and assembles them into the upload;
+     *     processing then starts as after a single PUT. Completing an upload already completed
+     *     returns the media as it is (`200`), so a retry is safe.
+     */
+    post: operations['completeMediaUpload'];
     delete?: never;
     options?: never;
     head?: never;
@@ -275,7 +299,9 @@ export interface components {
        */
       alt_text?: string | null;
     };
-    MediaUpload: {
+    /** @description `upload_method` tells the two apart: `PUT` (one request) or `PARTS`. */
+    MediaUpload: components['schemas']['SinglePutUpload'] | components['schemas']['PartsUpload'];
+    SinglePutUpload: {
       media_id: components['schemas']['MediaId'];
       /** @constant */
       status: 'pending_upload';
@@ -300,6 +326,35 @@ export interface components {
         'if-none-match': '*';
       };
       expires_at: components['schemas']['Timestamp'];
+    };
+    PartsUpload: {
+      media_id: components['schemas']['MediaId'];
+      /** @constant */
+      status: 'pending_upload';
+      /** @constant */
+      upload_method: 'PARTS';
+      /** @description Size of every part but the last (8 MiB). */
+      part_size_bytes: number;
+      /** @description One entry per part, in order; PUT them in any order. */
+      parts: components['schemas']['UploadPart'][];
+      expires_at: components['schemas']['Timestamp'];
+    };
+    UploadPart: {
+      part_number: number;
+      /**
+       * Format: uri
+       * @description Presigned S3 UploadPart URL; its Content-Length is signed.
+       */
+      url: string;
+      /** @description The part's exact length; send it as Content-Length (browsers do so themselves). */
+      size_bytes: number;
+    };
+    CompleteUploadRequest: {
+      parts: {
+        part_number: number;
+        /** @description The `ETag` header S3 returned for the part, quoted or not. */
+        etag: string;
+      }[];
     };
     /**
      * @description `pending_upload` (waiting for the PUT) → `processing` → `ready` or `failed`. Media attached
@@ -529,6 +584,19 @@ export interface components {
       error?: {
         /** @constant */
         code?: 'user_not_found';
+      };
+    };
+    CompleteUploadBadRequestError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @enum {unknown} */
+        code?: 'invalid_request' | 'upload_parts_incomplete';
+      };
+    };
+    CompleteUploadConflictError: components['schemas']['ApiError'] & {
+      error?: {
+        /** @enum {unknown} */
+        code?:
+          'upload_part_missing' | 'upload_part_mismatch' | 'upload_not_found' | 'not_multipart';
       };
     };
     RateLimitedError: components['schemas']['ApiError'] & {
@@ -835,7 +903,7 @@ export interface operations {
     };
     requestBody: components['requestBodies']['InitMedia'];
     responses: {
-      /** @description The media record exists; PUT the bytes to `upload_url`. */
+      /** @description The media record exists; PUT the bytes to `upload_url`, or each part to its URL. */
       201: {
         headers: {
           'apigw-requestid': components['headers']['RequestId'];
@@ -925,6 +993,78 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['MediaNotFoundError'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['InternalError'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  completeMediaUpload: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A media id; anything else is answered `404 media_not_found`. */
+        media_id: components['parameters']['MediaId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CompleteUploadRequest'];
+      };
+    };
+    responses: {
+      /** @description The media, now `pending_upload` until the transcoder claims it, or later. */
+      200: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Media'];
+        };
+      };
+      /**
+       * @description `invalid_request`: the body is not a JSON object with a non-empty `parts` array of
+       *     `{ part_number, etag }`. `upload_parts_incomplete`: the list does not name each part of
+       *     the upload exactly once.
+       */
+      400: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CompleteUploadBadRequestError'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /** @description `media_not_found`: no such media, a malformed id, or someone else's media. */
+      404: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MediaNotFoundError'];
+        };
+      };
+      /**
+       * @description `upload_part_missing`: S3 has not received a listed part (upload it, then complete
+       *     again). `upload_part_mismatch`: S3 holds another part under that number than the
+       *     listed ETag. `upload_not_found`: the upload was aborted (the media expired).
+       *     `not_multipart`: the media was uploaded with a single PUT. Nothing changed.
+       */
+      409: {
+        headers: {
+          'apigw-requestid': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CompleteUploadConflictError'];
         };
       };
       413: components['responses']['PayloadTooLarge'];

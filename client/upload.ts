@@ -1,7 +1,8 @@
 /**
  * The upload flow: POST /v1/media/init, PUT the bytes to the presigned URL with exactly
- * `upload_headers`, create the tweet, then poll each media after `check_after_secs` until it is
- * final. In a browser the PUT goes through XMLHttpRequest, so upload progress is reported.
+ * `upload_headers` (or, for big files, each part to its URL, then POST .../complete), create the
+ * tweet, then poll each media after `check_after_secs` until it is final. In a browser the PUTs go
+ * through XMLHttpRequest, so upload progress is reported.
  */
 import type { components } from './schema';
 import type { Client } from 'openapi-fetch';
@@ -12,6 +13,8 @@ type ChirpClient = Client<paths>;
 
 type Media = components['schemas']['Media'];
 type MediaUpload = components['schemas']['MediaUpload'];
+export type SinglePutUpload = components['schemas']['SinglePutUpload'];
+export type PartsUpload = components['schemas']['PartsUpload'];
 type Tweet = components['schemas']['Tweet'];
 
 export interface UploadProgress {
@@ -42,6 +45,7 @@ export class UploadError extends Error {
 interface Xhr {
   open(method: string, url: string): void;
   setRequestHeader(name: string, value: string): void;
+  getResponseHeader(name: string): string | null;
   send(body: Blob | ArrayBuffer): void;
   abort(): void;
   readonly status: number;
@@ -63,7 +67,7 @@ const inBrowser = (): boolean => browserXhr() !== undefined;
  * The headers to send: exactly `upload_headers`, except that a browser computes Content-Length
  * from the body itself (it refuses a script-set one, with a console error from XMLHttpRequest).
  */
-export function putHeaders(upload: MediaUpload, browser = inBrowser()): Record<string, string> {
+export function putHeaders(upload: SinglePutUpload, browser = inBrowser()): Record<string, string> {
   const headers: Record<string, string> = { ...upload.upload_headers };
   if (browser) delete (headers as Record<string, string | undefined>)['content-length'];
   return headers;
@@ -72,22 +76,22 @@ export function putHeaders(upload: MediaUpload, browser = inBrowser()): Record<s
 const byteLength = (body: UploadBody): number =>
   body instanceof Blob ? body.size : body.byteLength;
 
+/** PUTs with XMLHttpRequest (for its upload progress); resolves with the ETag header. */
 function putWithXhr(
   Request: new () => Xhr,
-  upload: MediaUpload,
+  url: string,
+  headers: Record<string, string>,
   body: UploadBody,
   options: PutOptions,
-): Promise<void> {
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const xhr = new Request();
-    xhr.open(upload.upload_method, upload.upload_url);
-    for (const [name, value] of Object.entries(putHeaders(upload, true))) {
-      xhr.setRequestHeader(name, value);
-    }
+    xhr.open('PUT', url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (event) =>
       options.onProgress?.({ loaded: event.loaded, total: event.total || byteLength(body) });
     xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve();
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.getResponseHeader('ETag') ?? '');
       else reject(new UploadError(xhr.status, xhr.responseText));
     };
     xhr.onerror = () => reject(new UploadError(0, 'network error'));
@@ -99,7 +103,7 @@ function putWithXhr(
 
 /** PUTs the bytes to the presigned URL with exactly the headers it was signed for. */
 export async function putUpload(
-  upload: MediaUpload,
+  upload: SinglePutUpload,
   body: UploadBody,
   options: PutOptions = {},
 ): Promise<void> {
@@ -112,7 +116,7 @@ export async function putUpload(
   }
   const Xhr = browserXhr();
   if (Xhr !== undefined) {
-    await putWithXhr(Xhr, upload, body, options);
+    await putWithXhr(Xhr, upload.upload_url, putHeaders(upload, true), body, options);
     return;
   }
   const response = await fetch(upload.upload_url, {
@@ -133,11 +137,118 @@ export interface MediaFile {
   readonly altText?: string;
 }
 
-/** init + PUT: returns the init answer (the media is then pending_upload or already processing). */
+export interface PartsOptions extends PutOptions {
+  /** Parts in flight at once. @default 4 */
+  readonly concurrency?: number;
+  /** Attempts per part; only the failed part is sent again. @default 4 */
+  readonly attempts?: number;
+  /** First retry delay in ms, doubled per attempt. @default 500 */
+  readonly retryDelayMs?: number;
+  /** A fetch to use instead of the global one outside browsers (tests observe the PUTs). */
+  readonly fetch?: typeof fetch;
+}
+
+/** A part failure worth sending again: the network, a timeout, throttling or S3's 5xx. */
+const retryable = (error: unknown) =>
+  error instanceof UploadError
+    ? error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500
+    : true;
+
+async function putPart(url: string, body: UploadBody, options: PartsOptions): Promise<string> {
+  const Xhr = browserXhr();
+  // A browser sets Content-Length from the body; no other header is signed.
+  if (Xhr !== undefined) return putWithXhr(Xhr, url, {}, body, options);
+  const response = await (options.fetch ?? fetch)(url, {
+    method: 'PUT',
+    headers: { 'content-length': String(byteLength(body)) },
+    body: body as Blob | ArrayBuffer | Uint8Array<ArrayBuffer>,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  }).catch((error: unknown) => {
+    throw new UploadError(0, String(error));
+  });
+  if (!response.ok) throw new UploadError(response.status, await response.text());
+  await response.arrayBuffer();
+  options.onProgress?.({ loaded: byteLength(body), total: byteLength(body) });
+  return response.headers.get('etag') ?? '';
+}
+
+/**
+ * PUTs each part of `body` to its presigned URL, `concurrency` at a time, retrying a failed part
+ * alone (network errors, 408, 429, 5xx) up to `attempts` times, then completes the upload.
+ * Progress counts the bytes of every part (a retried part starts again from zero).
+ */
+export async function putParts(
+  client: ChirpClient,
+  upload: PartsUpload,
+  body: UploadBody,
+  options: PartsOptions = {},
+): Promise<Media> {
+  const total = byteLength(body);
+  const expected = upload.parts.reduce((sum, part) => sum + part.size_bytes, 0);
+  if (total !== expected) {
+    throw new UploadError(0, `the body has ${total} bytes, the upload was signed for ${expected}`);
+  }
+  const loaded = new Map<number, number>();
+  const report = () =>
+    options.onProgress?.({ loaded: [...loaded.values()].reduce((a, b) => a + b, 0), total });
+  const etags = new Map<number, string>();
+  const attempts = options.attempts ?? 4;
+  const queue = [...upload.parts];
+  const worker = async () => {
+    for (let part = queue.shift(); part !== undefined; part = queue.shift()) {
+      const start = (part.part_number - 1) * upload.part_size_bytes;
+      const slice = sliceOf(body, start, start + part.size_bytes);
+      const number = part.part_number;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const etag = await putPart(part.url, slice, {
+            ...options,
+            onProgress: (progress) => {
+              loaded.set(number, progress.loaded);
+              report();
+            },
+          });
+          etags.set(number, etag);
+          break;
+        } catch (error) {
+          loaded.set(number, 0);
+          if (attempt >= attempts || !retryable(error) || options.signal?.aborted === true) {
+            throw error;
+          }
+          await sleep((options.retryDelayMs ?? 500) * 2 ** (attempt - 1), options.signal);
+        }
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency ?? 4, upload.parts.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return unwrap(
+    await client.POST('/v1/media/{media_id}/complete', {
+      params: { path: { media_id: upload.media_id } },
+      body: {
+        parts: upload.parts.map((part) => ({
+          part_number: part.part_number,
+          etag: etags.get(part.part_number) ?? '',
+        })),
+      },
+    }),
+  );
+}
+
+function sliceOf(body: UploadBody, start: number, end: number): UploadBody {
+  if (body instanceof Blob) return body.slice(start, end);
+  if (body instanceof Uint8Array) return body.subarray(start, end);
+  return new Uint8Array(body, start, end - start);
+}
+
+/**
+ * init + PUT (or the parts and complete, for big files): returns the init answer (the media is
+ * then pending_upload or already processing).
+ */
 export async function uploadMedia(
   client: ChirpClient,
   file: MediaFile,
-  options: PutOptions = {},
+  options: PartsOptions = {},
 ): Promise<MediaUpload> {
   const upload = unwrap(
     await client.POST('/v1/media/init', {
@@ -148,7 +259,8 @@ export async function uploadMedia(
       },
     }),
   );
-  await putUpload(upload, file.bytes, options);
+  if (upload.upload_method === 'PARTS') await putParts(client, upload, file.bytes, options);
+  else await putUpload(upload, file.bytes, options);
   return upload;
 }
 

@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     }),
   );
   detail(`media_id ${init.media_id}, status ${init.status}, expires ${init.expires_at}`);
+  if (init.upload_method !== 'PUT') fail(`expected a single PUT for ${image.length} bytes`);
   detail(`upload headers ${JSON.stringify(init.upload_headers)}`);
 
   step('PUT the bytes to the presigned URL, with exactly the upload headers');

@@ -14,6 +14,7 @@ import {
 import { serveHttp, type LocalHttpServer } from './http-server';
 import { bucketCorsXml } from './cors';
 import { fixBucketLevelRequest } from './s3-bucket-paths';
+import { applyMultipartRules } from './s3-multipart';
 import { applyPutRules, servePut } from './s3-put-rules';
 import type { Log } from './log';
 
@@ -159,6 +160,7 @@ export class S3Emulator {
     if (corsXml === undefined)
       await s3rver.store.deleteSubresource(this.options.bucket, undefined, 'cors');
     applyPutRules(s3rver);
+    applyMultipartRules(s3rver);
     const koa = s3rver.callback();
     /** s3rver, with the PUT rules it lacks (s3-put-rules.ts). */
     const serveS3 = (request: IncomingMessage, response: ServerResponse) =>

@@ -1,5 +1,6 @@
 /**
- * POST /v1/media/init: a media record (pending_upload, unattached, expiring) plus a presigned PUT.
+ * POST /v1/media/init: a media record (pending_upload, unattached, expiring) plus a presigned PUT,
+ * or presigned part URLs above LIMITS.multipartThresholdBytes (media-multipart.ts).
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -8,6 +9,12 @@ import { DomainError, invalidRequest } from '../shared/errors';
 import { nowMs, type UploadDeps } from './deps';
 import { isConditionalCheckFailed } from './dynamo';
 import { newMediaId } from './ids';
+import {
+  abortMultipartUpload,
+  presignParts,
+  startMultipartUpload,
+  type UploadPartUrl,
+} from './media-multipart';
 import type { MediaRecord } from './records';
 import { DEFAULT_UPLOAD_QUOTA, releaseUpload, reserveUpload } from './upload-quota';
 import { userText } from './validation';
@@ -55,13 +62,24 @@ export function parseInitMedia(body: Record<string, unknown>): InitMediaInput {
   return { content_type: normalizedType, size_bytes: size, alt_text: altText };
 }
 
-export interface InitMediaResult {
+export type InitMediaResult = SinglePutUpload | PartsUpload;
+
+interface UploadCommon {
   readonly media_id: string;
   readonly status: 'pending_upload';
+  readonly expires_at: string;
+}
+
+export interface SinglePutUpload extends UploadCommon {
   readonly upload_url: string;
   readonly upload_method: 'PUT';
   readonly upload_headers: Record<string, string>;
-  readonly expires_at: string;
+}
+
+export interface PartsUpload extends UploadCommon {
+  readonly upload_method: 'PARTS';
+  readonly part_size_bytes: number;
+  readonly parts: UploadPartUrl[];
 }
 
 /**
@@ -69,7 +87,8 @@ export interface InitMediaResult {
  * uploads/{media_id} that signs Content-Type, Content-Length and If-None-Match: *, so S3 refuses
  * any other type or length and any second upload to the key, valid for
  * LIMITS.uploadUrlExpiresSeconds. The caller's upload quota (pending uploads, bytes per day) is
- * reserved first; a refused reservation writes nothing.
+ * reserved first; a refused reservation writes nothing. Above LIMITS.multipartThresholdBytes the
+ * record carries an S3 multipart upload instead, and the answer one URL per part.
  */
 export async function initMedia(
   deps: UploadDeps,
@@ -80,22 +99,9 @@ export async function initMedia(
   const mediaId = newMediaId(now);
   const createdAt = new Date(now).toISOString();
   const uploadKey = `${MEDIA_PREFIXES.uploads}${mediaId}`;
-  const record: MediaRecord = {
-    ...METADATA_KEYS.media(mediaId),
-    media_id: mediaId,
-    owner_id: ownerId,
-    status: 'pending_upload',
-    content_type: input.content_type,
-    size_bytes: input.size_bytes,
-    alt_text: input.alt_text,
-    upload_key: uploadKey,
-    created_at: createdAt,
-    updated_at: createdAt,
-    expires_at: Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
-    gsi2pk: METADATA_KEYS.unattachedIndex.pk,
-    gsi2sk: createdAt,
-  };
-  const urlExpiresAt = now + LIMITS.uploadUrlExpiresSeconds * 1000;
+  const inParts = input.size_bytes > LIMITS.multipartThresholdBytes;
+  const urlExpiresAt =
+    now + (inParts ? LIMITS.multipartUrlExpiresSeconds : LIMITS.uploadUrlExpiresSeconds) * 1000;
   await reserveUpload(
     deps,
     deps.uploadQuota ?? DEFAULT_UPLOAD_QUOTA,
@@ -105,6 +111,33 @@ export async function initMedia(
     now,
     urlExpiresAt,
   );
+  let uploadId: string | undefined;
+  try {
+    if (inParts) {
+      uploadId = await startMultipartUpload(deps.s3, deps.bucket, uploadKey, input.content_type);
+    }
+  } catch (error) {
+    await releaseUpload(deps, ownerId, mediaId, input.size_bytes, now);
+    throw error;
+  }
+  const record: MediaRecord = {
+    ...METADATA_KEYS.media(mediaId),
+    media_id: mediaId,
+    owner_id: ownerId,
+    status: 'pending_upload',
+    content_type: input.content_type,
+    size_bytes: input.size_bytes,
+    alt_text: input.alt_text,
+    upload_key: uploadKey,
+    ...(uploadId !== undefined
+      ? { upload_id: uploadId, part_count: Math.ceil(input.size_bytes / LIMITS.multipartPartBytes) }
+      : {}),
+    created_at: createdAt,
+    updated_at: createdAt,
+    expires_at: Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
+    gsi2pk: METADATA_KEYS.unattachedIndex.pk,
+    gsi2sk: createdAt,
+  };
   try {
     await deps.dynamo.put({
       TableName: deps.tables.metadata,
@@ -116,8 +149,30 @@ export async function initMedia(
     // then finds our own record. Anything else under this fresh random id is a real conflict.
     if (!isConditionalCheckFailed(error) || !(await isOwnRecord(deps, record))) {
       await releaseUpload(deps, ownerId, mediaId, input.size_bytes, now);
+      if (uploadId !== undefined) {
+        await abortMultipartUpload(deps.s3, deps.bucket, uploadKey, uploadId).catch(() => {
+          // The bucket's lifecycle rule aborts it within a day.
+        });
+      }
       throw error;
     }
+  }
+  if (uploadId !== undefined) {
+    return {
+      media_id: mediaId,
+      status: 'pending_upload',
+      upload_method: 'PARTS',
+      part_size_bytes: LIMITS.multipartPartBytes,
+      parts: await presignParts(
+        deps.s3,
+        deps.bucket,
+        uploadKey,
+        uploadId,
+        input.size_bytes,
+        new Date(now),
+      ),
+      expires_at: new Date(urlExpiresAt).toISOString(),
+    };
   }
   // If-None-Match: * makes the URL one-shot: S3 creates the object once and refuses to replace it.
   const signed = new Set(['content-type', 'content-length', 'if-none-match']);

@@ -101,6 +101,17 @@ export async function getMedia(
   callerId: string,
   mediaId: string,
 ): Promise<MediaObject> {
+  const record = await readMediaRecord(deps, mediaId);
+  const isPublic = record.tweet_id !== undefined || record.avatar_of !== undefined;
+  if (record.owner_id !== callerId && !isPublic) throw mediaNotFound();
+  return renderMedia(record, deps.cdnBaseUrl);
+}
+
+/** The media record (strongly consistent); media_not_found for a malformed or unknown id. */
+export async function readMediaRecord(
+  deps: Pick<Deps, 'dynamo' | 'tables'>,
+  mediaId: string,
+): Promise<MediaRecord> {
   if (!isMediaId(mediaId)) throw mediaNotFound();
   const out = await deps.dynamo.get({
     TableName: deps.tables.metadata,
@@ -109,9 +120,7 @@ export async function getMedia(
   });
   const record = out.Item as MediaRecord | undefined;
   if (record === undefined) throw mediaNotFound();
-  const isPublic = record.tweet_id !== undefined || record.avatar_of !== undefined;
-  if (record.owner_id !== callerId && !isPublic) throw mediaNotFound();
-  return renderMedia(record, deps.cdnBaseUrl);
+  return record;
 }
 
 /** Reads media records by id (strongly consistent), keyed by media_id. */

@@ -33,6 +33,11 @@ export interface MediaRecord {
   readonly alt_text: string | null;
   /** uploads/{media_id} */
   readonly upload_key: string;
+  /** Set for uploads in parts: S3's multipart upload id and the number of parts. */
+  readonly upload_id?: string;
+  readonly part_count?: number;
+  /** When POST /complete assembled the parts (makes a repeated complete a no-op). */
+  upload_completed_at?: string;
   readonly created_at: string;
   updated_at: string;
   /** Set when a tweet attaches it; attached media is public and never expires. */

@@ -6,8 +6,9 @@
  * - media never attached within LIMITS.unattachedMediaTtlSeconds -> objects and record removed.
  *   Removal is two-phase so an attach racing with it cannot win: first a conditional write
  *   (still unattached) marks it failed/`expired`, which the API refuses to attach; then the
- *   objects go; then the record (conditional again). A crash in between leaves the record in
- *   gsi2, so the next sweep finishes the job.
+ *   objects go (and an upload in parts never completed is aborted, freeing its parts); then the
+ *   record (conditional again). A crash in between leaves the record in gsi2, so the next sweep
+ *   finishes the job.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
@@ -15,6 +16,8 @@ import { isConditionalCheckFailed } from '../domain/dynamo';
 import { logger } from '../shared/logger';
 import { markFailed, type StateDeps } from './state';
 import { deleteMediaObjects } from './storage';
+import { abortMultipartUpload } from '../domain/media-multipart';
+import type { MediaRecord } from '../domain/records';
 
 export interface SweeperDeps extends StateDeps {
   readonly s3: S3Client;
@@ -101,9 +104,10 @@ async function removeUnattached(deps: SweeperDeps, mediaId: string): Promise<boo
   const key = METADATA_KEYS.media(mediaId);
   const values = { ':unattached': METADATA_KEYS.unattachedIndex.pk };
   try {
-    await deps.dynamo.update({
+    const marked = await deps.dynamo.update({
       TableName: deps.metadataTable,
       Key: key,
+      ReturnValues: 'ALL_NEW',
       UpdateExpression:
         'SET #status = :failed, failure = :failure, updated_at = :now REMOVE gsi1pk, gsi1sk',
       ConditionExpression: stillUnattached,
@@ -118,6 +122,10 @@ async function removeUnattached(deps: SweeperDeps, mediaId: string): Promise<boo
         },
       },
     });
+    const record = marked.Attributes as MediaRecord | undefined;
+    if (record?.upload_id !== undefined && record.upload_completed_at === undefined) {
+      await abortMultipartUpload(deps.s3, deps.bucket, record.upload_key, record.upload_id);
+    }
     await deleteMediaObjects(deps.s3, deps.bucket, mediaId);
     await deps.dynamo.delete({
       TableName: deps.metadataTable,

@@ -197,10 +197,25 @@ function grantAccess(fn: ChirpFunction, access: FunctionAccess, resources: Chirp
     bucket.grantPut(fn, processed);
     bucket.grantDelete(fn, processed);
   }
+  if (access.listUploadParts) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListMultipartUploadParts'],
+        resources: [bucket.arnForObjects(uploads)],
+      }),
+    );
+  }
   if (access.deleteMedia) {
     bucket.grantDelete(fn, uploads);
     bucket.grantDelete(fn, staged);
     bucket.grantDelete(fn, processed);
+    // An upload in parts never completed holds its parts until aborted.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:AbortMultipartUpload'],
+        resources: [bucket.arnForObjects(uploads)],
+      }),
+    );
   }
   if (access.listMediaObjects) {
     fn.addToRolePolicy(
@@ -277,6 +292,12 @@ function acknowledgeScopedWildcards(
     ack(
       objects(MEDIA_PREFIXES.uploads),
       'Presigned PUT URLs are signed with this role, so it needs s3:PutObject on the upload prefix, where every media id gets its own key; nothing outside uploads/.',
+    );
+  }
+  if (access.listUploadParts) {
+    ack(
+      objects(MEDIA_PREFIXES.uploads),
+      'Completing an upload in parts lists its parts first; every media id has its own key under uploads/.',
     );
   }
   if (access.processMedia) {

@@ -76,3 +76,35 @@ declare module '@20minutes/s3rver/lib/models/error' {
     toXML(): string;
   }
 }
+
+/** s3rver's internals that local/s3-multipart.ts extends (module singletons). */
+declare module '@20minutes/s3rver/lib/controllers/object' {
+  const controller: Record<string, unknown>;
+  export default controller;
+}
+
+declare module '@20minutes/s3rver/lib/routes' {
+  const router: { stack: unknown[] };
+  export default router;
+}
+
+declare module '@20minutes/s3rver/lib/models/event' {
+  import type S3rver from '@20minutes/s3rver';
+  export default class S3Event {
+    constructor(
+      data: { bucket: string; eventType: 'Put' | 'Post' | 'Copy' | 'Delete'; S3Item: unknown },
+      request: { reqHeaders: Record<string, string>; sourceIp: string },
+    );
+    Records: S3rver.EventRecord[];
+  }
+}
+
+declare module '@20minutes/s3rver/lib/models/object' {
+  export default class S3Object {
+    constructor(bucket: string, key: string, content: unknown, metadata: Record<string, unknown>);
+  }
+}
+
+declare module '@20minutes/s3rver/lib/utils' {
+  export function xmlBodyParser(ctx: unknown): Promise<void>;
+}

@@ -93,7 +93,7 @@ describe('CORS, locally as on AWS', () => {
 
   it('S3: the bucket answers the PUT preflight for allowed origins only', async () => {
     const user = newUser('cors-s3');
-    const init = await user.initMedia({
+    const init = await user.initSinglePut({
       content_type: 'image/png',
       size_bytes: 100,
     });

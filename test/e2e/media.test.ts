@@ -13,7 +13,7 @@ describe('POST /v1/media/init', () => {
 
   it('returns a pending media with a presigned PUT that expires within 15 minutes', async () => {
     const before = Date.now();
-    const init = await user.initMedia({
+    const init = await user.initSinglePut({
       content_type: 'image/png',
       size_bytes: 1234,
       alt_text: 'a test image',
@@ -44,7 +44,7 @@ describe('POST /v1/media/init', () => {
 
   it('accepts each type up to its limit', async () => {
     for (const [contentType, max] of Object.entries(LIMITS.mediaTypes)) {
-      const response = await user.initMedia({
+      const response = await user.initSinglePut({
         content_type: contentType,
         size_bytes: max,
       });
@@ -54,18 +54,18 @@ describe('POST /v1/media/init', () => {
 
   it('rejects unsupported types with 415 and oversized media with 413', async () => {
     expectError(
-      await user.initMedia({ content_type: 'image/svg+xml', size_bytes: 100 }),
+      await user.initSinglePut({ content_type: 'image/svg+xml', size_bytes: 100 }),
       415,
       'unsupported_media_type',
     );
     expectError(
-      await user.initMedia({ content_type: 'text/html', size_bytes: 100 }),
+      await user.initSinglePut({ content_type: 'text/html', size_bytes: 100 }),
       415,
       'unsupported_media_type',
     );
     for (const [contentType, max] of Object.entries(LIMITS.mediaTypes)) {
       expectError(
-        await user.initMedia({ content_type: contentType, size_bytes: max + 1 }),
+        await user.initSinglePut({ content_type: contentType, size_bytes: max + 1 }),
         413,
         'media_too_large',
       );
@@ -105,7 +105,7 @@ describe('the presigned upload URL', () => {
   const user = newUser('presigned');
 
   async function fresh(bytes: Buffer): Promise<InitMediaBody> {
-    const init = await user.initMedia({
+    const init = await user.initSinglePut({
       content_type: 'image/png',
       size_bytes: bytes.length,
     });
@@ -159,7 +159,7 @@ describe('the presigned upload URL, as S3 treats it', () => {
   afterAll(() => clients.close());
 
   async function fresh(bytes: Buffer): Promise<InitMediaBody> {
-    const init = await user.initMedia({
+    const init = await user.initSinglePut({
       content_type: 'image/png',
       size_bytes: bytes.length,
     });

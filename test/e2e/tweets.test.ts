@@ -8,7 +8,7 @@ import { generatePng, upload, uploadMedia } from '../support/media';
 const ULID_LIKE_MISSING = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 
 async function initOnly(user: ReturnType<typeof newUser>, contentType = 'image/png', size = 1000) {
-  const init = await user.initMedia({
+  const init = await user.initSinglePut({
     content_type: contentType,
     size_bytes: size,
   });

@@ -71,7 +71,7 @@ async function tweet(user: TestUser, text: string, mediaIds?: string[]): Promise
 }
 
 async function initOnly(user: TestUser): Promise<InitMediaBody> {
-  const response = await user.initMedia({
+  const response = await user.initSinglePut({
     content_type: 'image/png',
     size_bytes: 1000,
   });

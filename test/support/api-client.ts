@@ -12,6 +12,8 @@ import {
   type Media,
   type MediaUpload,
   type Page,
+  type PartsUpload,
+  type SinglePutUpload,
   type Tweet,
 } from '../../client';
 import type { operations } from '../../client/schema';
@@ -114,6 +116,27 @@ export class TestUser {
   // types are the contract's, so a changed contract fails the tests' typecheck.
   initMedia(body: JsonBodyOf<'initMedia'>) {
     return responseOf(this.api.POST('/v1/media/init', { body }));
+  }
+  /** media/init for a size that takes one PUT (at most LIMITS.multipartThresholdBytes). */
+  async initSinglePut(body: JsonBodyOf<'initMedia'>): Promise<ApiResponse<SinglePutUpload>> {
+    const response = await this.initMedia(body);
+    if (response.status === 201 && response.body.upload_method !== 'PUT') {
+      throw new Error(`expected a single PUT upload, got ${response.body.upload_method}`);
+    }
+    return response as ApiResponse<SinglePutUpload>;
+  }
+  /** media/init for a size that takes parts (above LIMITS.multipartThresholdBytes). */
+  async initParts(body: JsonBodyOf<'initMedia'>): Promise<ApiResponse<PartsUpload>> {
+    const response = await this.initMedia(body);
+    if (response.status === 201 && response.body.upload_method !== 'PARTS') {
+      throw new Error(`expected an upload in parts, got ${response.body.upload_method}`);
+    }
+    return response as ApiResponse<PartsUpload>;
+  }
+  completeUpload(media_id: string, body: JsonBodyOf<'completeMediaUpload'>) {
+    return responseOf(
+      this.api.POST('/v1/media/{media_id}/complete', { params: { path: { media_id } }, body }),
+    );
   }
   getMedia(media_id: string) {
     return responseOf(this.api.GET('/v1/media/{media_id}', { params: { path: { media_id } } }));
@@ -220,7 +243,8 @@ export function expectError(
 
 /** The API's objects, as the generated client types them (from openapi.yaml). */
 export type MediaBody = Media;
-export type InitMediaBody = MediaUpload;
+export type InitMediaBody = SinglePutUpload;
+export type AnyUploadBody = MediaUpload;
 export type TweetBody = Tweet;
 export type PageBody = Page;
 

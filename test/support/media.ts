@@ -1,7 +1,7 @@
 /** Media helpers for end-to-end tests: generated images and uploads through presigned URLs. */
 import sharp from 'sharp';
 import { uploadMedia as uploadWithClient } from '../../client';
-import type { InitMediaBody, TestUser } from './api-client';
+import type { AnyUploadBody, InitMediaBody, TestUser } from './api-client';
 
 /** A real PNG of the given size with a gradient-ish fill (so variants are non-trivial). */
 export async function generatePng(width = 96, height = 64): Promise<Buffer> {
@@ -31,11 +31,13 @@ export function upload(
   });
 }
 
-/** media/init + upload through the generated client; returns the init response. */
-export function uploadMedia(
+/** media/init + upload (one PUT) through the generated client; returns the init response. */
+export async function uploadMedia(
   user: TestUser,
   bytes: Buffer,
   contentType = 'image/png',
 ): Promise<InitMediaBody> {
-  return uploadWithClient(user.api, { bytes, contentType });
+  const init: AnyUploadBody = await uploadWithClient(user.api, { bytes, contentType });
+  if (init.upload_method !== 'PUT') throw new Error('expected a single PUT upload');
+  return init;
 }
