@@ -920,6 +920,32 @@ describe('narrow grants', () => {
     },
   );
 
+  it('lets only CompleteMediaUpload list upload parts, and the sweeper abort uploads, under uploads/', () => {
+    const uploads = {
+      'Fn::Join': [
+        '',
+        [{ 'Fn::GetAtt': [logicalId(stack, stack.media.bucket), 'Arn'] }, '/uploads/*'],
+      ],
+    };
+    const holders = (action: string) =>
+      allFunctions()
+        .filter((fn) => statements(fn).some((s) => [s.Action].flat().includes(action)))
+        .map((fn) => fn.spec.id)
+        .sort();
+    expect(holders('s3:ListMultipartUploadParts')).toEqual(['CompleteMediaUpload']);
+    // CDK merges statements on the same resource, so look for the action in any of them.
+    const onUploads = (fn: ChirpFunction, action: string) =>
+      statements(fn).filter(
+        (st) =>
+          [st.Action].flat().includes(action) &&
+          JSON.stringify(st.Resource) === JSON.stringify(uploads),
+      );
+    expect(
+      onUploads(stack.api.functions.get('CompleteMediaUpload')!, 's3:ListMultipartUploadParts'),
+    ).toHaveLength(1);
+    expect(onUploads(stack.mediaSweeper.function, 's3:AbortMultipartUpload')).toHaveLength(1);
+  });
+
   it('lets only the media sweeper list the bucket, and only under the variant prefixes', () => {
     const listers = allFunctions().filter((fn) =>
       statements(fn).some((s) => [s.Action].flat().includes('s3:ListBucket')),
