@@ -44,11 +44,15 @@ describe('POST /v1/media/init', () => {
 
   it('accepts each type up to its limit', async () => {
     for (const [contentType, max] of Object.entries(LIMITS.mediaTypes)) {
-      const response = await user.initSinglePut({
+      const response = await user.initMedia({
         content_type: contentType,
         size_bytes: max,
       });
       expect({ contentType, status: response.status }).toEqual({ contentType, status: 201 });
+      // Above the threshold (videos up to 512 MiB) the upload goes in parts.
+      expect(response.body.upload_method).toBe(
+        max > LIMITS.multipartThresholdBytes ? 'PARTS' : 'PUT',
+      );
     }
   });
 
