@@ -4,7 +4,7 @@
  * DOM types (tsconfig.json here), so it stays out of the Node program's type check.
  */
 import * as Chirp from '../../../client';
-import type { FlowResult } from './result';
+import type { FlowResult, PartsResult } from './result';
 
 /** Runs in the page: the whole flow through the bundled client (global `Chirp`). */
 export async function runFlow(api: string, token: string, text: string): Promise<FlowResult> {
@@ -69,4 +69,32 @@ export async function runFlow(api: string, token: string, text: string): Promise
   };
 }
 
+/** Runs in the page: a 40 MiB file through the client's upload helper, which sends it in parts. */
+export async function runPartsUpload(api: string, token: string): Promise<PartsResult> {
+  const started = performance.now();
+  const bytes = new Uint8Array(40 * 1024 * 1024);
+  for (let offset = 0; offset < bytes.length; offset += 65_536) {
+    crypto.getRandomValues(bytes.subarray(offset, offset + 65_536));
+  }
+  const client = Chirp.createChirpClient({ baseUrl: api, token });
+  const progress: { loaded: number; total: number }[] = [];
+  const upload = await Chirp.uploadMedia(
+    client,
+    { bytes: new Blob([bytes]), contentType: 'video/mp4' },
+    { retryDelayMs: 50, onProgress: (p) => progress.push({ loaded: p.loaded, total: p.total }) },
+  );
+  const media = Chirp.unwrap(
+    await client.GET('/v1/media/{media_id}', { params: { path: { media_id: upload.media_id } } }),
+  );
+  return {
+    mediaId: upload.media_id,
+    method: upload.upload_method,
+    status: media.status,
+    progress,
+    ms: performance.now() - started,
+  };
+}
+
 (globalThis as unknown as { runFlow: typeof runFlow }).runFlow = runFlow;
+(globalThis as unknown as { runPartsUpload: typeof runPartsUpload }).runPartsUpload =
+  runPartsUpload;

@@ -9,3 +9,12 @@ export interface FlowResult {
   readonly timelineIds: string[];
   readonly ms: number;
 }
+
+/** What runPartsUpload hands back. */
+export interface PartsResult {
+  readonly mediaId: string;
+  readonly method: string;
+  readonly status: string;
+  readonly progress: { loaded: number; total: number }[];
+  readonly ms: number;
+}
