@@ -136,25 +136,27 @@ async function completeUpload(ctx: Ctx): Promise<void> {
       etag: String(part.ETag).replace(/"/g, ''),
     }));
   const stored = new Map((await storedParts(dir)).map((part) => [part.number, part]));
-  listed.forEach((part, index) => {
-    if (index > 0 && part.number <= listed[index - 1]!.number) {
-      throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order.');
-    }
-    const found = stored.get(part.number);
-    if (found === undefined || found.etag !== part.etag) {
+  // S3's order: the list itself, then each part's existence, then sizes.
+  if (listed.some((part, index) => index > 0 && part.number <= listed[index - 1]!.number)) {
+    throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order.');
+  }
+  const found = listed.map((part) => {
+    const one = stored.get(part.number);
+    if (one === undefined || one.etag !== part.etag) {
       throw new S3Error(
         'InvalidPart',
         "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
         { UploadId: ctx.query.uploadId ?? '', PartNumber: String(part.number) },
       );
     }
-    if (index < listed.length - 1 && found.size < MIN_PART_BYTES) {
-      throw new S3Error(
-        'EntityTooSmall',
-        'Your proposed upload is smaller than the minimum allowed object size.',
-      );
-    }
+    return one;
   });
+  if (found.slice(0, -1).some((part) => part.size < MIN_PART_BYTES)) {
+    throw new S3Error(
+      'EntityTooSmall',
+      'Your proposed upload is smaller than the minimum allowed object size.',
+    );
+  }
   const { md5, size } = await ctx.store.putObjectMultipart(
     ctx.params.bucket,
     path.basename(dir),

@@ -6,7 +6,14 @@
  * upload aborted by the media sweeper.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { GetObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { uploadMedia, type PartsUpload, type UploadProgress } from '../../client';
@@ -213,5 +220,65 @@ describe('uploads in parts', () => {
     expect(late.status).toBe(404);
     expect(await late.text()).toContain('NoSuchUpload');
     expectError(await user.getMedia(upload.media_id), 404, 'media_not_found');
+  });
+});
+
+describe("the S3 emulator's multipart rules (as S3's)", () => {
+  const Bucket = admin.bucket;
+
+  async function started(Key: string, parts: Buffer[]) {
+    const { UploadId } = await admin.s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const etags: string[] = [];
+    for (const [i, Body] of parts.entries()) {
+      const out = await admin.s3.send(
+        new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body }),
+      );
+      etags.push(out.ETag ?? '');
+    }
+    return { UploadId: UploadId!, etags };
+  }
+
+  const complete = (Key: string, UploadId: string, Parts: { PartNumber: number; ETag: string }[]) =>
+    admin.s3.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } }),
+    );
+
+  it('refuses parts out of order, unknown ETags and small parts, then completes', async () => {
+    const Key = 'uploads/emulator-rules';
+    const big = randomBytes(5 * MiB);
+    const { UploadId, etags } = await started(Key, [big, randomBytes(1000), randomBytes(10)]);
+    const listed = etags.map((ETag, i) => ({ PartNumber: i + 1, ETag }));
+    await expect(complete(Key, UploadId, [listed[1]!, listed[0]!])).rejects.toMatchObject({
+      name: 'InvalidPartOrder',
+    });
+    await expect(
+      complete(Key, UploadId, [listed[0]!, { PartNumber: 2, ETag: etags[2]! }]),
+    ).rejects.toMatchObject({ name: 'InvalidPart' });
+    // Part 2 (1000 bytes) is not the last: below S3's 5 MiB minimum.
+    await expect(complete(Key, UploadId, listed)).rejects.toMatchObject({
+      name: 'EntityTooSmall',
+    });
+    const page = await admin.s3.send(new ListPartsCommand({ Bucket, Key, UploadId, MaxParts: 2 }));
+    expect(page.Parts?.map((p) => p.PartNumber)).toEqual([1, 2]);
+    expect(page.IsTruncated).toBe(true);
+    await complete(Key, UploadId, [listed[0]!, listed[2]!]);
+    const stored = await admin.s3.send(new GetObjectCommand({ Bucket, Key }));
+    expect(Number(stored.ContentLength)).toBe(big.length + 10);
+    // Completed: the upload is gone.
+    await expect(complete(Key, UploadId, listed)).rejects.toMatchObject({ name: 'NoSuchUpload' });
+  });
+
+  it('aborts: its parts are gone and no part can be added', async () => {
+    const Key = 'uploads/emulator-abort';
+    const { UploadId } = await started(Key, [randomBytes(100)]);
+    await admin.s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
+    await expect(
+      admin.s3.send(new ListPartsCommand({ Bucket, Key, UploadId })),
+    ).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    await expect(
+      admin.s3.send(
+        new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: randomBytes(10) }),
+      ),
+    ).rejects.toMatchObject({ name: 'NoSuchUpload' });
   });
 });
