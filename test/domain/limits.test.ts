@@ -206,6 +206,27 @@ describe('upload quotas', () => {
     expect(count(outcomes, '429 too_many_pending_uploads')).toBe(15);
   });
 
+  it('holds for uploads in parts: the slot lasts the part URLs, the bytes count', async () => {
+    const user = newUser('parts-quota');
+    const mib = 1024 * 1024;
+    const deps = { ...uploadDeps(), uploadQuota: { pendingMax: 2, bytesPerDay: 1024 * mib } };
+    const video = (d: typeof deps, who: string) =>
+      initMedia(d, who, { content_type: 'video/mp4', size_bytes: 40 * mib, alt_text: null });
+    await expect(video(deps, user)).resolves.toMatchObject({ upload_method: 'PARTS' });
+    await expect(video(deps, user)).resolves.toMatchObject({ upload_method: 'PARTS' });
+    await expect(video(deps, user)).rejects.toMatchObject({ code: 'too_many_pending_uploads' });
+    // Past a single PUT URL's life but not the part URLs' hour: still pending.
+    const later = Date.now() + (LIMITS.uploadUrlExpiresSeconds + 60) * 1000;
+    await expect(video({ ...deps, now: () => later }, user)).rejects.toMatchObject({
+      code: 'too_many_pending_uploads',
+    });
+    const other = newUser('parts-bytes');
+    const budget = { ...deps, uploadQuota: { pendingMax: 10, bytesPerDay: 100 * mib } };
+    await video(budget, other);
+    await video(budget, other);
+    await expect(video(budget, other)).rejects.toMatchObject({ code: 'upload_budget_exceeded' });
+  });
+
   it('holds the daily byte budget, concurrently, and resets it the next UTC day', async () => {
     const user = newUser('bytes');
     const mib = 1024 * 1024;
