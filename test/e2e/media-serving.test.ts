@@ -133,7 +133,8 @@ describe('what the CDN serves', () => {
   it('never transcodes media to ready once its tweet was deleted while it was pending', async () => {
     const user = newUser('serve-pending');
     const png = await generatePng(40, 30);
-    const init = (await user.initSinglePut({ content_type: 'image/png', size_bytes: png.length })).body;
+    const init = (await user.initSinglePut({ content_type: 'image/png', size_bytes: png.length }))
+      .body;
     const tweet = await user.createTweet({ text: 'pending', media_ids: [init.media_id] });
     expect(tweet.status).toBe(201);
     expect((await user.deleteTweet(tweet.body.tweet_id)).status).toBe(204);
