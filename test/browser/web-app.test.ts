@@ -5,13 +5,14 @@
  * the CDN; bob signs in, finds alice by her handle, follows her (the page shows the follow state
  * the API reports, also after a reload) and sees her tweet with the image loaded; alice deletes it and it leaves bob's
  * timeline; a GIF plays as a muted looping video; axe-core finds no serious or critical
- * violation. Each step's screenshot goes to test-output/web/.
+ * violation; a 40 MiB video goes up in parts (one dropped by the network and retried alone) and
+ * plays from the CDN. Each step's screenshot goes to test-output/web/.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser, HTTPRequest, Page } from 'puppeteer-core';
 import sharp from 'sharp';
-import { animatedGif, tempDir } from '../media/fixtures';
+import { animatedGif, tempDir, testClip } from '../media/fixtures';
 import { appUrl, cdnUrl } from '../support/env';
 import { launchChromium } from './chromium';
 
@@ -317,5 +318,52 @@ describe('the web app, in Chromium', () => {
     expect(state).toEqual({ muted: true, loop: true, controls: false, label: 'alt for a gif' });
     await screenshot(alice, 'alice-gif-playing');
     expect(errors).toEqual([]);
+  });
+
+  it('posts a 40 MiB video in parts, a part dropped by the network retried alone, and plays it', async () => {
+    // A 2 s clip padded to 40 MiB with a top-level `free` box (valid MP4, ignored by decoders),
+    // so the composer's upload goes in parts while the transcoder's work stays small.
+    const clip = testClip(files.file('big.mp4'), { size: '320x240', seconds: 2 });
+    const padding = 40 * 1024 * 1024 - statSync(clip).size;
+    const box = Buffer.alloc(padding);
+    box.writeUInt32BE(padding, 0);
+    box.write('free', 4, 'latin1');
+    appendFileSync(clip, box);
+
+    const partPuts: string[] = [];
+    let dropped = false;
+    await alice.setRequestInterception(true);
+    const onRequest = (request: HTTPRequest) => {
+      const part = new URL(request.url()).searchParams.get('partNumber');
+      if (request.method() === 'PUT' && part !== null) {
+        partPuts.push(part);
+        if (part === '3' && !dropped) {
+          dropped = true;
+          void request.abort('failed');
+          return;
+        }
+      }
+      void request.continue();
+    };
+    alice.on('request', onRequest);
+    try {
+      const tweetId = await post(alice, 'a big video', clip);
+      const video = await alice.waitForSelector(
+        `article[data-tweet-id="${tweetId}"] video[controls]`,
+        { timeout: 60_000 },
+      );
+      await alice.waitForFunction(
+        (element) => (element as unknown as PageMedia).readyState >= 1,
+        { timeout: 30_000 },
+        video,
+      );
+      await screenshot(alice, 'alice-big-video-ready');
+    } finally {
+      alice.off('request', onRequest);
+      await alice.setRequestInterception(false);
+    }
+    expect(dropped).toBe(true);
+    expect(partPuts.sort()).toEqual(['1', '2', '3', '3', '4', '5']);
+    expect(errors.filter((e) => !e.includes('net::ERR_FAILED'))).toEqual([]);
   });
 });
