@@ -256,7 +256,7 @@ export const TWEETS_TABLE: TableSchema = {
  * | item              | pk                           | sk                 | notes |
  * |-------------------|------------------------------|--------------------|-------|
  * | media record      | MEDIA#{media_id}             | MEDIA              | expires_at (TTL) until attached; gsi1 while processing |
- * | user profile      | USER#{user_id}               | PROFILE            | follower_count, following_count; handle, display_name, bio, avatar_media_id once the user called GET /v1/me |
+ * | user profile      | USER#{user_id}               | PROFILE            | follower_count, following_count; handle, display_name, bio, avatar_media_id from the user's first call (any route) |
  * | handle claim      | HANDLE#{lower-case handle}   | HANDLE             | user_id: who holds the handle |
  * | follow edge (out) | USER#{follower}              | FOLLOWS#{followee} | "followees of X" for timeline rebuilds |
  * | follow edge (in)  | USER#{followee}              | FOLLOWER#{follower}| "followers of X" for fanout |
@@ -327,7 +327,7 @@ export const METADATA_KEYS = {
 // ---------------------------------------------------------------------------------------------
 
 /** DynamoDB item actions a code path may need beyond its table-wide access level. */
-export type ItemAction = 'GetItem' | 'BatchGetItem' | 'UpdateItem';
+export type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem';
 
 /**
  * One narrow DynamoDB grant: these actions on one table, optionally only on items whose partition
@@ -394,10 +394,46 @@ export interface RouteSpec extends FunctionSpec {
 }
 
 /**
- * Every HTTP route. Each requires the JWT authorizer; the caller is the token's `sub`. Every route
- * has cache access, for the per-caller rate limit (lambdas/http/limit.ts).
+ * What every route needs to ensure its caller exists (lambdas/http/limit.ts: the first call of a
+ * new user creates their profile and claims a generated handle), beyond its table-wide access.
  */
-export const ROUTES: readonly RouteSpec[] = [
+function ensuresCaller(access: FunctionAccess): FunctionAccess {
+  const usedBy = 'users.ts ensureProfile: the caller exists from their first call';
+  const level = access.metadataTable;
+  const needed: ItemGrant[] = [];
+  if (level !== 'read' && level !== 'readWrite') {
+    needed.push({
+      table: 'metadataTable',
+      actions: ['GetItem'],
+      partitionKeyPrefix: 'USER#',
+      usedBy,
+    });
+  }
+  if (level !== 'write' && level !== 'readWrite') {
+    needed.push(
+      { table: 'metadataTable', actions: ['UpdateItem'], partitionKeyPrefix: 'USER#', usedBy },
+      { table: 'metadataTable', actions: ['PutItem'], partitionKeyPrefix: 'HANDLE#', usedBy },
+    );
+  }
+  const held = access.itemGrants ?? [];
+  const missing = needed.filter(
+    (grant) =>
+      !held.some(
+        (h) =>
+          h.table === grant.table &&
+          h.partitionKeyPrefix === grant.partitionKeyPrefix &&
+          grant.actions.every((action) => h.actions.includes(action)),
+      ),
+  );
+  return missing.length === 0 ? access : { ...access, itemGrants: [...held, ...missing] };
+}
+
+/**
+ * Every HTTP route. Each requires the JWT authorizer; the caller is the token's `sub`. Every route
+ * has cache access, for the per-caller rate limit (lambdas/http/limit.ts), and ensures its
+ * caller's user record exists (ensuresCaller).
+ */
+const DECLARED_ROUTES: readonly RouteSpec[] = [
   {
     id: 'InitMedia',
     method: 'POST',
@@ -530,8 +566,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/v1/me',
     entry: 'lambdas/http/get-me.ts',
-    // Writes: the first call of a new user creates their profile with a generated handle.
-    access: { metadataTable: 'readWrite', cache: true },
+    access: { metadataTable: 'read', cache: true },
     rateLimit: 'read',
   },
   {
@@ -544,10 +579,10 @@ export const ROUTES: readonly RouteSpec[] = [
     rateLimit: 'write',
   },
   {
-    id: 'GetUser',
+    id: 'GetProfile',
     method: 'GET',
-    path: '/v1/users/{handle}',
-    entry: 'lambdas/http/get-user.ts',
+    path: '/v1/profiles/{handle}',
+    entry: 'lambdas/http/get-profile.ts',
     access: { metadataTable: 'read', cache: true },
     rateLimit: 'read',
   },
@@ -560,6 +595,11 @@ export const ROUTES: readonly RouteSpec[] = [
     rateLimit: 'write',
   },
 ];
+
+export const ROUTES: readonly RouteSpec[] = DECLARED_ROUTES.map((route) => ({
+  ...route,
+  access: ensuresCaller(route.access),
+}));
 
 /** Event-driven functions. */
 export const FANOUT_FUNCTION: FunctionSpec = {

@@ -146,8 +146,9 @@ export interface paths {
     };
     /**
      * Your profile
-     * @description The caller's profile. The first call of a new user creates it, with a generated handle
-     *     (the user id when it is a free valid handle, else `user_` and 12 hex digits) and
+     * @description The caller's profile. A user exists from their first authenticated call to any route,
+     *     which creates their profile with a generated handle (the user id when it is a free valid
+     *     handle, else `user_` and 12 hex digits), with
      *     `handle_generated: true` until they choose one with `PUT /v1/me/profile`.
      */
     get: operations['getMe'];
@@ -182,7 +183,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/users/{handle}': {
+  '/v1/profiles/{handle}': {
     parameters: {
       query?: never;
       header?: never;
@@ -194,7 +195,7 @@ export interface paths {
      * @description The user holding this handle (in any case), and whether you follow them. Follow them with
      *     their `user_id`.
      */
-    get: operations['getUser'];
+    get: operations['getProfile'];
     put?: never;
     post?: never;
     delete?: never;
@@ -239,13 +240,15 @@ export interface paths {
     get?: never;
     /**
      * Follow a user
-     * @description Idempotent. The followee's recent tweets are backfilled into your home timeline.
+     * @description Idempotent. The followee's recent tweets are backfilled into your home timeline. Only a
+     *     user who exists (has called the API at least once) can be followed.
      */
     put: operations['followUser'];
     post?: never;
     /**
      * Unfollow a user
-     * @description Idempotent. The followee's tweets leave your home timeline.
+     * @description Idempotent. The followee's tweets leave your home timeline. Unfollowing an id that is no
+     *     user answers 204 as well: you do not follow them, and nothing is written.
      */
     delete: operations['unfollowUser'];
     options?: never;
@@ -735,6 +738,19 @@ export interface components {
       content: {
         'application/json':
           components['schemas']['UploadThrottledError'] | components['schemas']['GatewayMessage'];
+      };
+    };
+    /**
+     * @description `user_not_found`: no user has this id: a user exists from their first authenticated call.
+     *     Nothing was written.
+     */
+    UserNotFound: {
+      headers: {
+        'apigw-requestid': components['headers']['RequestId'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['UserNotFoundError'];
       };
     };
     /**
@@ -1334,7 +1350,7 @@ export interface operations {
       503: components['responses']['ServiceUnavailable'];
     };
   };
-  getUser: {
+  getProfile: {
     parameters: {
       query?: never;
       header?: never;
@@ -1396,6 +1412,7 @@ export interface operations {
       200: components['responses']['Page'];
       400: components['responses']['BadPaging'];
       401: components['responses']['Unauthorized'];
+      404: components['responses']['UserNotFound'];
       413: components['responses']['PayloadTooLarge'];
       429: components['responses']['Throttled'];
       500: components['responses']['InternalError'];
@@ -1417,6 +1434,7 @@ export interface operations {
       204: components['responses']['FollowDone'];
       400: components['responses']['BadFollowee'];
       401: components['responses']['Unauthorized'];
+      404: components['responses']['UserNotFound'];
       413: components['responses']['PayloadTooLarge'];
       422: components['responses']['FollowingLimit'];
       429: components['responses']['Throttled'];

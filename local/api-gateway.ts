@@ -15,6 +15,7 @@ import type { AuthorizedCaller, JwtAuthorizer } from './jwt-authorizer';
 import { LocalFunction } from './lambda-runtime';
 import { serveHttp, type LocalHttpServer } from './http-server';
 import type { Log } from './log';
+import { assertNoRouteConflicts } from './route-conflicts';
 
 /** HTTP API's payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -52,9 +53,14 @@ function compile(spec: RouteSpec, region: string): CompiledRoute {
   };
 }
 
-/** The route table API Gateway builds from the app model's routes. */
-export const compileRoutes = (specs: readonly RouteSpec[], region: string): CompiledRoute[] =>
-  specs.map((spec) => compile(spec, region));
+/**
+ * The route table API Gateway builds from the app model's routes; routes AWS would refuse
+ * (conflicting path variables) are refused here too, before any function starts.
+ */
+export function compileRoutes(specs: readonly RouteSpec[], region: string): CompiledRoute[] {
+  assertNoRouteConflicts(specs);
+  return specs.map((spec) => compile(spec, region));
+}
 
 /**
  * Candidates by method, then by segment count, literal routes first (a stable sort keeps the

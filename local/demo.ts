@@ -93,6 +93,10 @@ async function main(): Promise<void> {
   const bob: ChirpClient = createChirpClient({ baseUrl: apiUrl, token: mintToken(key, bobId) });
   detail(`${aliceToken.slice(0, 40)}...`);
 
+  step(`${aliceId} signs in: GET /v1/me (a user exists from their first call)`);
+  const me = await expectOk('GET /v1/me', alice.GET('/v1/me'));
+  detail(`handle ${me.handle}`);
+
   step(`${bobId} follows ${aliceId}`);
   const follow = await bob
     .PUT('/v1/users/{user_id}/follow', { params: { path: { user_id: aliceId } } })

@@ -166,6 +166,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       image: smallImage,
       runTag,
     };
+    // A user exists from their first call, and only users who exist can be followed or listed:
+    // every soak user calls once before the load starts, as every real user has.
+    const firstCalls = new LoadClient(loadOptions);
+    const answers = await Promise.all(
+      users.map((user) =>
+        firstCalls.callUntilAnswered('me', user, 'GET', '/v1/me', {}, Date.now() + 30_000),
+      ),
+    );
+    if (answers.some((response) => response?.status !== 200)) {
+      throw new Error('a soak user could not make their first call (GET /v1/me)');
+    }
 
     const victim = async (plan: VictimPlan) => {
       for (let attempt = 1; attempt <= 3; attempt++) {

@@ -250,6 +250,11 @@ async function rebuildFigure(
         .reduce((a, t) => (t.tweet_id > a ? t.tweet_id : a), ''),
     })),
   );
+  // Each author makes their first call (only users who exist can be followed).
+  const getMe = await routeHandler('GetMe');
+  for (const author of authors) {
+    expectStatus(await getMe(httpEvent({ routeId: 'GetMe', user: author })), 200, 'get-me');
+  }
   for (const author of authors) {
     expectStatus(
       await followUser(

@@ -86,6 +86,7 @@ async function waitReady(redis: {
 async function followerVisible(api: Api, options: StackFigureOptions): Promise<Row[]> {
   const author = 'bench-star';
   const follower = 'bench-fan';
+  await expectCall(api, author, 'GET', '/v1/me', 200); // the author exists from a first call
   await expectCall(api, follower, 'PUT', `/v1/users/${author}/follow`, 204);
   // The follower's first read builds the timeline; from then on the fanout keeps it current.
   await expectCall(api, follower, 'GET', '/v1/timeline?limit=1', 200);

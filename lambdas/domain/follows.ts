@@ -19,6 +19,7 @@ import {
 } from './dynamo';
 import { isUserId } from './ids';
 import { addToTimeline } from './timeline-store';
+import { userNotFound } from './users';
 import { newestTweetIds } from './timeline-sources';
 
 const TRANSACTION_ATTEMPTS = 6;
@@ -235,12 +236,13 @@ function checkFollowee(userId: string, followee: string): void {
 
 /**
  * Runs a follow-graph transaction. False when a failed edge condition says it was already done
- * (nothing written). Any other failed condition is a refusal: `refusal` names the error.
+ * (nothing written). Any other failed condition is a refusal: `refusal` names the error from the
+ * indexes of the items whose conditions failed.
  */
 async function graphTransaction(
   deps: Deps,
   input: TransactWriteCommandInput,
-  refusal?: () => DomainError,
+  refusal?: (failed: readonly number[]) => DomainError,
 ): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -250,9 +252,10 @@ async function graphTransaction(
       const reasons = cancellationReasons(error);
       if (reasons === undefined) throw error;
       if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
-      if (refusal && reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
-        throw refusal();
-      }
+      const failed = reasons.flatMap((reason, i) =>
+        reason.Code === 'ConditionalCheckFailed' ? [i] : [],
+      );
+      if (refusal && failed.length > 0) throw refusal(failed);
       if (attempt >= TRANSACTION_ATTEMPTS) throw error;
       await sleep(10 * attempt + Math.random() * 40);
     }
@@ -305,6 +308,14 @@ async function settleStaleMark(
   }
 }
 
+/** The followee's counter update, refused (a failed condition) unless their user record exists. */
+function followeeExists(update: ReturnType<typeof counterUpdate>) {
+  return { Update: { ...update.Update, ConditionExpression: 'attribute_exists(handle)' } };
+}
+
+/** Position of the followee's update in the follow transaction. */
+const FOLLOWEE_ITEM = 3;
+
 const maxFollowees = (deps: Deps) => deps.maxFollowees ?? LIMITS.maxFolloweesDefault;
 
 /**
@@ -325,8 +336,9 @@ function followeeCap(update: ReturnType<typeof callerUpdate>, max: number) {
 }
 
 /**
- * PUT /v1/users/{id}/follow. Idempotent: an existing edge makes it a no-op. A user following the
- * most allowed (deps.maxFollowees) gets 422 `following_limit_reached`. Afterwards the
+ * PUT /v1/users/{id}/follow. Idempotent: an existing edge makes it a no-op. A user who never
+ * called the API is 404 `user_not_found` (the transaction's condition: nothing is written). A
+ * user following the most allowed (deps.maxFollowees) gets 422 `following_limit_reached`. Afterwards the
  * followee's recent tweets are backfilled into the caller's timeline if it exists (a missing one
  * is rebuilt, with this followee, on its next read). Celebrities are merged at read time instead.
  */
@@ -353,14 +365,17 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
           },
         },
         followeeCap(callerUpdate(deps, userId, 1, mark), maxFollowees(deps)),
-        counterUpdate(deps, followee, 'follower_count', 1),
+        // Only a user who exists (has called the API) can be followed.
+        followeeExists(counterUpdate(deps, followee, 'follower_count', 1)),
       ],
     },
-    () =>
-      unprocessable(
-        'following_limit_reached',
-        `You follow ${maxFollowees(deps)} accounts already, the most allowed; unfollow some first`,
-      ),
+    (failed) =>
+      failed.includes(FOLLOWEE_ITEM)
+        ? userNotFound()
+        : unprocessable(
+            'following_limit_reached',
+            `You follow ${maxFollowees(deps)} accounts already, the most allowed; unfollow some first`,
+          ),
   );
   // Before the backfill reads the followee's tweets, so every later tweet is fanned out to us.
   // If this fails, the fanout notices the follower set disagrees with follower_count.
@@ -382,7 +397,9 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
 }
 
 /**
- * DELETE /v1/users/{id}/follow. Idempotent. The followee's entries leave the caller's timeline at
+ * DELETE /v1/users/{id}/follow. Idempotent, also for a user who never called the API: there is
+ * no edge to them, so nothing is written and the answer is 204 (no lookup: "not following" is
+ * what the caller asked for). The followee's entries leave the caller's timeline at
  * once: tweet ids name their author, so one script removes them without reading DynamoDB (and
  * the timeline stays warm, unlike dropping it, which would cost a full rebuild on the next read).
  */

@@ -6,10 +6,9 @@
  * concurrency. The avatar is an uploaded image (POST /v1/media/init, the same transcoder); its
  * square `thumb` variants are the avatar.
  */
-import { randomBytes } from 'node:crypto';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { HANDLE_PATTERN, LIMITS, METADATA_KEYS } from '../../app/model';
-import { DomainError, badRequest, invalidRequest, notFound, unprocessable } from '../shared/errors';
+import { LIMITS, METADATA_KEYS } from '../../app/model';
+import { DomainError, badRequest, invalidRequest, unprocessable } from '../shared/errors';
 import { nowMs, type Deps } from './deps';
 import { batchGetAll, cancellationReasons, sleep } from './dynamo';
 import { newestTweetIds } from './timeline-sources';
@@ -19,30 +18,21 @@ import { isMediaId } from './ids';
 import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from './media';
 import type { MediaRecord } from './records';
 import { userText } from './validation';
+import {
+  ensureProfile,
+  hasHandle,
+  isHandle,
+  userNotFound,
+  type ClaimedProfile,
+  type ProfileRecord,
+} from './users';
 
 /** The transcoder's square crop (lambdas/media/settings.ts IMAGE_VARIANTS, fit: cover). */
 export const AVATAR_VARIANT = 'thumb';
 
 const TRANSACTION_ATTEMPTS = 6;
-/** Generated handles tried before giving up (each a fresh random one after the first). */
-const GENERATED_HANDLE_ATTEMPTS = 5;
 
 type Store = Pick<Deps, 'dynamo' | 'tables'>;
-
-/** The profile item's fields this module reads (the follow counters live on it too). */
-export interface ProfileRecord {
-  readonly user_id: string;
-  readonly handle?: string;
-  /** True until the user chooses a handle themselves. */
-  readonly handle_generated?: boolean;
-  readonly display_name?: string;
-  readonly bio?: string;
-  readonly avatar_media_id?: string;
-  readonly follower_count?: number;
-  readonly following_count?: number;
-}
-
-type ClaimedProfile = ProfileRecord & { readonly handle: string };
 
 /** The API's profile object. */
 export interface ProfileObject {
@@ -55,14 +45,8 @@ export interface ProfileObject {
   readonly following_count: number;
 }
 
-export const userNotFound = () => notFound('user_not_found', 'User not found');
-
 const handleTaken = (handle: string) =>
   new DomainError(409, 'handle_taken', `The handle ${handle} is taken`);
-
-export function isHandle(value: unknown): value is string {
-  return typeof value === 'string' && HANDLE_PATTERN.test(value);
-}
 
 /** One metadata item, strongly consistent. */
 async function readItem<T>(deps: Store, key: Record<string, string>): Promise<T | undefined> {
@@ -74,68 +58,8 @@ async function readItem<T>(deps: Store, key: Record<string, string>): Promise<T 
   return out.Item as T | undefined;
 }
 
-const readProfile = (deps: Store, userId: string) =>
-  readItem<ProfileRecord>(deps, METADATA_KEYS.profile(userId));
 const readMedia = (deps: Store, mediaId: string) =>
   readItem<MediaRecord>(deps, METADATA_KEYS.media(mediaId));
-
-const hasHandle = (profile: ProfileRecord | undefined): profile is ClaimedProfile =>
-  typeof profile?.handle === 'string';
-
-/** The user id itself when it is a valid handle, then random ones (ids on AWS are UUIDs). */
-function generatedHandle(userId: string, attempt: number): string {
-  if (attempt === 0 && isHandle(userId)) return userId;
-  return `user_${randomBytes(6).toString('hex')}`;
-}
-
-/**
- * The caller's profile, created with a generated handle on their first call: the user exists from
- * then on. Concurrent first calls create one profile (the profile update's condition), and a
- * generated handle someone holds is never taken from them (the claim's condition).
- */
-export async function ensureProfile(deps: Deps, userId: string): Promise<ClaimedProfile> {
-  for (let attempt = 0; ; attempt++) {
-    const current = await readProfile(deps, userId);
-    if (hasHandle(current)) return current;
-    const handle = generatedHandle(userId, attempt);
-    const now = new Date(nowMs(deps)).toISOString();
-    try {
-      await deps.dynamo.transactWrite({
-        TransactItems: [
-          {
-            Put: {
-              TableName: deps.tables.metadata,
-              Item: { ...METADATA_KEYS.handle(handle), user_id: userId, claimed_at: now },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Update: {
-              TableName: deps.tables.metadata,
-              Key: METADATA_KEYS.profile(userId),
-              UpdateExpression:
-                'SET user_id = :user, handle = :handle, handle_generated = :true, ' +
-                'display_name = :empty, bio = :empty, profile_created_at = :now',
-              ConditionExpression: 'attribute_not_exists(handle)',
-              ExpressionAttributeValues: {
-                ':user': userId,
-                ':handle': handle,
-                ':true': true,
-                ':empty': '',
-                ':now': now,
-              },
-            },
-          },
-        ],
-      });
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      // Cancelled (a taken handle, a concurrent first call, a conflict): read again and retry.
-      if (reasons === undefined || attempt + 1 >= GENERATED_HANDLE_ATTEMPTS) throw error;
-      await sleep(10 * attempt + Math.random() * 20);
-    }
-  }
-}
 
 export interface ProfileUpdate {
   readonly handle?: string;
@@ -457,10 +381,10 @@ export async function getMe(
 }
 
 /**
- * GET /v1/users/{handle}: the user holding the handle (any case), and whether the caller follows
+ * GET /v1/profiles/{handle}: the user holding the handle (any case), and whether the caller follows
  * them. An unknown or malformed handle is 404 `user_not_found`.
  */
-export async function getUserByHandle(
+export async function getProfileByHandle(
   deps: Deps,
   callerId: string,
   handle: string,
@@ -501,7 +425,7 @@ export interface Author {
 }
 
 /**
- * The authors of tweets, by user id: users who have a profile (called GET /v1/me); others are
+ * The authors of tweets, by user id: users who have a profile (from their first call); others are
  * absent. One BatchGet of profiles, one of their avatars.
  */
 export async function loadAuthors(

@@ -30,7 +30,7 @@ export interface TweetObject {
   readonly text: string;
   readonly created_at: string;
   readonly media: MediaObject[];
-  /** Present when the author has a profile (called GET /v1/me). */
+  /** Present when the author has a profile (from their first call). */
   readonly author?: AuthorObject;
 }
 

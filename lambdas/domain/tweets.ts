@@ -20,6 +20,7 @@ import {
 import { isMediaId, newTweetId, parseTweetId, tweetTime } from './ids';
 import { loadMedia } from './media';
 import { loadAuthors } from './profiles';
+import { userExists, userNotFound } from './users';
 import type { MediaRecord, TweetRecord } from './records';
 import {
   cacheTweetCommand,
@@ -473,6 +474,8 @@ export async function listUserTweets(
   const before = parseUserCursor(options.cursor, userId);
   const out = await deps.dynamo.query(newestFirstQuery(deps, userId, before, options.limit + 1));
   const items = (out.Items ?? []) as TweetRecord[];
+  // A user with tweets has called the API, so only an empty page costs a lookup.
+  if (items.length === 0 && !(await userExists(deps, userId))) throw userNotFound();
   const page = items.slice(0, options.limit);
   const known = new Map(page.map((record) => [record.tweet_id, record]));
   const hydrated = await hydrateTweets(deps, [...known.keys()], known);

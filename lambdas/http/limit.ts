@@ -1,11 +1,14 @@
 /**
- * The caller of a route, once their rate limit allows the request: every route entry starts here,
- * before reading its input, so a limited request writes nothing. The route's class comes from the
- * app model by the event's route key; limits from RATE_LIMITS over the model's defaults.
+ * The caller of a route, once their rate limit allows the request and their user record exists:
+ * every route entry starts here, before reading its input, so a limited request writes nothing.
+ * The route's class comes from the app model by the event's route key; limits from RATE_LIMITS
+ * over the model's defaults. A user exists from their first authenticated call (any route): it
+ * creates their profile with a generated handle; a warm function remembers who it has ensured.
  */
 import { ENV, METRICS, ROUTES, type RateLimitClass } from '../../app/model';
+import { KnownUsers } from '../domain/users';
 import { enforceRateLimit, parseRateLimits } from '../domain/rate-limit';
-import { redis } from '../shared/clients';
+import { dynamo, redis, tables } from '../shared/clients';
 import { optionalEnv } from '../shared/config';
 import { countMetric } from '../shared/metrics';
 import { callerId, type HttpEvent } from '../shared/http';
@@ -14,6 +17,8 @@ const limits = parseRateLimits(optionalEnv(ENV.rateLimits));
 const classByRouteKey = new Map<string, RateLimitClass>(
   ROUTES.map((route) => [`${route.method} ${route.path}`, route.rateLimit]),
 );
+/** ~100 bytes each: at most ~1 MB of a function's memory. */
+const callers = new KnownUsers(10_000);
 
 export async function limitedCaller(event: HttpEvent): Promise<string> {
   const userId = callerId(event);
@@ -28,5 +33,6 @@ export async function limitedCaller(event: HttpEvent): Promise<string> {
     countMetric(METRICS.names.rateLimited);
     throw error;
   }
+  await callers.ensure({ dynamo, tables }, userId);
   return userId;
 }

@@ -17,7 +17,7 @@ import { createTweet, getTweet } from '../../lambdas/domain/tweets';
 import { dynamo, redis, type CacheClient } from '../../lambdas/shared/clients';
 import type { DocumentStore } from '../../lambdas/shared/document-store';
 import { Cluster } from 'ioredis';
-import { isolatedRedis, newUser, testDeps } from './harness';
+import { existingUser, isolatedRedis, newUser, testDeps } from './harness';
 
 // A redis-server of this file's own: the e2e outage tests stop the stack's shared one.
 let db: CacheClient;
@@ -86,7 +86,7 @@ describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
 
   it('serves a timeline page and a tweet from Redis alone, and a fanout with one GetItem, once warm', async () => {
     const deps = testDeps({ redis: db });
-    const author = newUser('author');
+    const author = await existingUser('author');
     const reader = newUser('reader');
     await followUser(deps, reader, author);
     expect(tweetIds(await readHomeTimeline(deps, reader, { limit: 10 }))).toEqual([]); // builds it
@@ -116,7 +116,11 @@ describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
   it('merges several celebrities from their cached recent tweets', async () => {
     const deps = testDeps({ redis: db, fanoutMaxFollowers: 0 });
     const reader = newUser('reader');
-    const celebrities = [newUser('celeb'), newUser('celeb'), newUser('celeb')];
+    const celebrities = [
+      await existingUser('celeb'),
+      await existingUser('celeb'),
+      await existingUser('celeb'),
+    ];
     for (const celebrity of celebrities) await followUser(deps, reader, celebrity);
     const ids: string[] = [];
     for (const celebrity of celebrities) ids.push(await tweet(deps, celebrity));

@@ -20,6 +20,7 @@ import type { HttpResult } from '../../lambdas/shared/http';
 export { httpEvent, type EventOptions } from './harness-events';
 import { LIMITS } from '../../app/model';
 import { awaitReady } from '../../lambdas/domain/cache';
+import { ensureProfile } from '../../lambdas/domain/users';
 
 export const CDN = process.env.CDN_BASE_URL ?? 'https://cdn.chirp.test';
 
@@ -62,6 +63,16 @@ export function deadRedis(): CacheClient {
 /** A fresh user id, unique per test run, so tests never see each other's data. */
 export function newUser(prefix = 'u'): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * A fresh user who has called the API (their profile exists, as the route wrapper makes it on a
+ * first call): only such users can be followed.
+ */
+export async function existingUser(prefix = 'u'): Promise<string> {
+  const userId = newUser(prefix);
+  await ensureProfile(testDeps(), userId);
+  return userId;
 }
 
 export interface ParsedResult {

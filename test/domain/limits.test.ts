@@ -30,6 +30,7 @@ import {
   parse,
   testDeps,
   uploadDeps,
+  existingUser,
 } from './harness';
 
 const listTweets = async (caller: string, of: string) =>
@@ -78,7 +79,7 @@ describe('rate limits per caller', () => {
 
   it('one caller over the read budget gets 429 with Retry-After; another caller is unaffected', async () => {
     const alice = newUser('limited');
-    const bob = newUser('unlimited');
+    const bob = await existingUser('unlimited');
     for (let i = 0; i < 5; i++) expect((await listTweets(alice, bob)).status).toBe(200);
     const refused = await listTweets(alice, bob);
     expect(refused.status).toBe(429);
@@ -245,7 +246,7 @@ describe('followee cap', () => {
   it('refuses a follow past the cap with 422 following_limit_reached, even concurrently', async () => {
     const deps = testDeps({ maxFollowees: 3 });
     const user = newUser('follower');
-    const targets = Array.from({ length: 10 }, () => newUser('target'));
+    const targets = await Promise.all(Array.from({ length: 10 }, () => existingUser('target')));
     const outcomes = (
       await Promise.allSettled(targets.map((target) => followUser(deps, user, target)))
     ).map(outcome);

@@ -13,7 +13,7 @@ import { readHomeTimeline } from '../../lambdas/domain/timeline';
 import { createTweet, deleteTweet } from '../../lambdas/domain/tweets';
 import { dynamo, type CacheClient } from '../../lambdas/shared/clients';
 import type { DocumentStore } from '../../lambdas/shared/document-store';
-import { isolatedRedis, newUser, testDeps } from './harness';
+import { existingUser, isolatedRedis, newUser, testDeps } from './harness';
 
 let db: CacheClient;
 let deps: Deps;
@@ -93,7 +93,7 @@ const followeesQueryOf =
 
 describe('home timeline races', () => {
   it('shows a followee whose follow committed while a graph reload was reading the old graph', async () => {
-    const [reader, author] = [newUser('reader'), newUser('author')];
+    const [reader, author] = [newUser('reader'), await existingUser('author')];
     const old = await tweet(author);
     expect(await readAll(reader, 20)).toEqual([]); // built, with the (empty) graph cached
     await db.del(cacheKeys.followGraph(reader)); // the cached graph expired
@@ -109,7 +109,7 @@ describe('home timeline races', () => {
   });
 
   it('leaves no entry of an author unfollowed while a rebuild was reading the old graph', async () => {
-    const [reader, author] = [newUser('reader'), newUser('author')];
+    const [reader, author] = [newUser('reader'), await existingUser('author')];
     await followUser(deps, reader, author);
     const old = await tweet(author);
 
@@ -129,7 +129,11 @@ describe('home timeline races', () => {
   it('pages a full timeline down to its depth after unfollows and deletes removed entries', async () => {
     const small: Deps = { ...deps, timelineMaxEntries: 4 };
     const fanout = createFanoutHandler(small);
-    const [reader, kept, dropped] = [newUser('reader'), newUser('kept'), newUser('dropped')];
+    const [reader, kept, dropped] = [
+      newUser('reader'),
+      await existingUser('kept'),
+      await existingUser('dropped'),
+    ];
     await followUser(small, reader, kept);
     await followUser(small, reader, dropped);
     const keptIds: string[] = [];
@@ -165,7 +169,7 @@ describe('home timeline races', () => {
 
   it('counts only shown entries towards the depth, so a deleted entry still held does not hide the last one', async () => {
     const small: Deps = { ...deps, timelineMaxEntries: 3 };
-    const [reader, author] = [newUser('reader'), newUser('author')];
+    const [reader, author] = [newUser('reader'), await existingUser('author')];
     await followUser(small, reader, author);
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await tweet(author, small));
@@ -179,7 +183,7 @@ describe('home timeline races', () => {
   });
 
   it('rebuilds a timeline whose follow committed but whose response was lost before the cache work', async () => {
-    const [reader, author] = [newUser('reader'), newUser('author')];
+    const [reader, author] = [newUser('reader'), await existingUser('author')];
     const old = await tweet(author);
     expect(await readAll(reader, 20)).toEqual([]);
 

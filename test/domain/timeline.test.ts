@@ -22,6 +22,7 @@ import {
   newUser,
   parse,
   testDeps,
+  existingUser,
 } from './harness';
 
 // This file owns a redis-server: the stack's own stream pump cannot interfere.
@@ -75,7 +76,7 @@ const newestFirst = (ids: string[]) => [...ids].sort().reverse();
 
 describe('fanout', () => {
   it('writes a new tweet into existing timelines only, once, however often the batch is replayed', async () => {
-    const author = newUser('author');
+    const author = await existingUser('author');
     const [reader, absent] = [newUser('reader'), newUser('absent')];
     await followUser(deps, reader, author);
     await followUser(deps, absent, author);
@@ -94,7 +95,7 @@ describe('fanout', () => {
   });
 
   it('keeps followers in a Redis set that follows extend and unfollows drop', async () => {
-    const author = newUser('author');
+    const author = await existingUser('author');
     const [early, late] = [newUser('early'), newUser('late')];
     await followUser(deps, early, author);
     for (const user of [early, late]) expect(await readAll(user, 5)).toEqual([]);
@@ -120,7 +121,7 @@ describe('fanout', () => {
   });
 
   it('reports the first failed record and every later one when Redis is down', async () => {
-    const author = newUser();
+    const author = await existingUser();
     const ids = [await tweet(author), await tweet(author)];
     const broken = createFanoutHandler(testDeps({ redis: deadRedis() }));
     const result = await broken(
@@ -140,7 +141,7 @@ describe('fanout', () => {
 describe('home timeline', () => {
   it('is rebuilt from DynamoDB with every tweet, in order, after Redis lost everything', async () => {
     const reader = newUser('reader');
-    const [b, c] = [newUser('b'), newUser('c')];
+    const [b, c] = [await existingUser('b'), await existingUser('c')];
     await followUser(deps, reader, b);
     await followUser(deps, reader, c);
     const sameMs = Date.now();
@@ -160,7 +161,7 @@ describe('home timeline', () => {
 
   it('lets a forged cursor move only within the caller\u2019s own timeline', async () => {
     const reader = newUser();
-    const followee = newUser();
+    const followee = await existingUser();
     await followUser(deps, reader, followee);
     const own = [await tweet(followee), await tweet(reader)];
     const secret = await tweet(newUser('private'));
@@ -238,8 +239,8 @@ describe('home timeline', () => {
 describe('celebrities', () => {
   it('are merged at read time instead of fanned out', async () => {
     const low = testDeps({ redis: db, fanoutMaxFollowers: 1 });
-    const celebrity = newUser('celeb');
-    const [reader, fan, normal] = [newUser('reader'), newUser('fan'), newUser('normal')];
+    const celebrity = await existingUser('celeb');
+    const [reader, fan, normal] = [newUser('reader'), newUser('fan'), await existingUser('normal')];
     await followUser(low, fan, celebrity);
     await followUser(low, reader, celebrity);
     await followUser(low, reader, normal);
@@ -279,7 +280,7 @@ describe('celebrities', () => {
 describe('follows', () => {
   it('backfill the followee into an existing timeline and unfollow takes them out', async () => {
     const reader = newUser('reader');
-    const followee = newUser('followee');
+    const followee = await existingUser('followee');
     const mine = await tweet(reader);
     const theirs = [await tweet(followee), await tweet(followee), await tweet(followee)];
     expect(await readAll(reader, 10)).toEqual([mine]);
@@ -297,7 +298,7 @@ describe('follows', () => {
 
   it('are idempotent, keep both directions and counters in step, and refuse yourself', async () => {
     const a = newUser();
-    const b = newUser();
+    const b = await existingUser();
     const call = async (h: typeof followHandler, user: string, target: string) =>
       parse(
         await h(
@@ -343,7 +344,7 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
   const expireGraph = (user: string) => db.del(cacheKeys.followGraph(user));
 
   it('still fans the followee out to the new follower and backfills their timeline once the graph is re-read', async () => {
-    const author = newUser('author');
+    const author = await existingUser('author');
     const follower = newUser('follower');
     expect(await readAll(follower, 10)).toEqual([]); // the follower's timeline is built
     const earlier = await tweet(author);
@@ -378,7 +379,7 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
   });
 
   it('stops the fanout to the former follower and rebuilds their timeline without the followee', async () => {
-    const author = newUser('author');
+    const author = await existingUser('author');
     const follower = newUser('follower');
     await followUser(deps, follower, author);
     const mine = await tweet(follower);
@@ -408,7 +409,7 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
 
   it('keeps a newer stale mark than the one a rebuild saw', async () => {
     const user = newUser();
-    const followee = newUser();
+    const followee = await existingUser();
     await followUser(testDeps({ redis: deadRedis() }), user, followee);
     const mark = await staleMark(user);
     expect(typeof mark).toBe('string');
@@ -423,7 +424,7 @@ describe('with Redis down', () => {
   it('every route still answers correctly from DynamoDB', async () => {
     const down = testDeps({ redis: deadRedis() });
     const reader = newUser();
-    const followee = newUser();
+    const followee = await existingUser();
     await followUser(down, reader, followee);
     const ids = [
       await tweet(followee, 'a', down),

@@ -14,6 +14,7 @@ describe('the whole flow', () => {
   const bob = newUser('bob');
 
   it('delivers a tweet with an image to a follower and serves the processed media from the CDN', async () => {
+    await alice.exists(); // alice signs in first: only a user who has called can be followed
     const follow = await bob.api.PUT('/v1/users/{user_id}/follow', {
       params: { path: { user_id: alice.id } },
     });

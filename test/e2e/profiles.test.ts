@@ -1,8 +1,8 @@
 /**
- * Profiles over HTTP on the local stack: a user exists from GET /v1/me with a generated handle;
- * PUT /v1/me/profile sets handle, display name, bio and avatar (uploaded and transcoded like any
- * media); handles are unique case-insensitively, also under concurrent claims; GET
- * /v1/users/{handle} resolves a handle and says whether the caller follows that user.
+ * Profiles over HTTP on the local stack: a user exists from their first call (any route) with a
+ * generated handle; PUT /v1/me/profile sets handle, display name, bio and avatar (uploaded and
+ * transcoded like any media); handles are unique case-insensitively, also under concurrent claims;
+ * GET /v1/profiles/{handle} resolves a handle and says whether the caller follows that user.
  */
 import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -50,7 +50,7 @@ describe('GET /v1/me', () => {
     expect(again.body.handle).toBe(first.body.handle);
     // Anyone can find them by it.
     const other = newUser('finder');
-    const found = await other.user(first.body.handle);
+    const found = await other.profile(first.body.handle);
     expect(found.status).toBe(200);
     expect(found.body.user_id).toBe(user.id);
   });
@@ -99,7 +99,7 @@ describe('PUT /v1/me/profile', () => {
     const me = await user.me();
     expect(me.body).toMatchObject({ handle, bio: 'changed', handle_generated: false });
     // Looked up in any case.
-    const found = await newUser('finder').user(handle.toUpperCase());
+    const found = await newUser('finder').profile(handle.toUpperCase());
     expect(found.status).toBe(200);
     expect(found.body).toMatchObject({ user_id: user.id, handle, following: false });
   });
@@ -164,10 +164,10 @@ describe('PUT /v1/me/profile', () => {
     // A change releases the old handle: bob can take it, and it resolves to him.
     const second = freshHandle('second');
     await claim(alice, second);
-    expectError(await newUser('x').user(first), 404, 'user_not_found');
+    expectError(await newUser('x').profile(first), 404, 'user_not_found');
     await claim(bob, first);
-    expect((await alice.user(first)).body.user_id).toBe(bob.id);
-    expect((await bob.user(second)).body.user_id).toBe(alice.id);
+    expect((await alice.profile(first)).body.user_id).toBe(bob.id);
+    expect((await bob.profile(second)).body.user_id).toBe(alice.id);
   });
 
   it('gives a handle claimed concurrently by many users to exactly one', async () => {
@@ -186,7 +186,7 @@ describe('PUT /v1/me/profile', () => {
       expectError(loser, 409, 'handle_taken');
     }
     const winner = contenders[answers.indexOf(winners[0]!)]!;
-    const found = await newUser('judge').user(handle);
+    const found = await newUser('judge').profile(handle);
     expect(found.body.user_id).toBe(winner.id);
     // The losers kept their generated handles.
     for (const user of contenders.filter((u) => u !== winner)) {
@@ -206,7 +206,7 @@ describe('PUT /v1/me/profile', () => {
     const ready = await eventually(
       'avatar ready',
       async () => {
-        const avatar = (await viewer.user(handle)).body.avatar;
+        const avatar = (await viewer.profile(handle)).body.avatar;
         return avatar?.status === 'ready' ? avatar : undefined;
       },
       30_000,
@@ -285,13 +285,13 @@ describe('PUT /v1/me/profile', () => {
   });
 });
 
-describe('GET /v1/users/{handle}', () => {
+describe('GET /v1/profiles/{handle}', () => {
   it('answers 404 user_not_found for unknown and malformed handles', async () => {
     const user = newUser('looker');
-    expectError(await user.user(freshHandle('nobody')), 404, 'user_not_found');
-    expectError(await user.untyped('GET', '/v1/users/a.b'), 404, 'user_not_found');
+    expectError(await user.profile(freshHandle('nobody')), 404, 'user_not_found');
+    expectError(await user.untyped('GET', '/v1/profiles/a.b'), 404, 'user_not_found');
     expectError(
-      await user.untyped('GET', '/v1/users/%F0%9F%90%A6%F0%9F%90%A6x'),
+      await user.untyped('GET', '/v1/profiles/%F0%9F%90%A6%F0%9F%90%A6x'),
       404,
       'user_not_found',
     );
@@ -301,28 +301,38 @@ describe('GET /v1/users/{handle}', () => {
     const author = newUser('author');
     const reader = newUser('reader');
     const handle = await claim(author);
-    const before = await reader.user(handle);
+    const before = await reader.profile(handle);
     expect(before.body).toMatchObject({ following: false, follower_count: 0 });
     // Following by handle: resolve it, then follow the id.
     expect((await reader.follow(before.body.user_id)).status).toBe(204);
-    expect((await reader.user(handle)).body).toMatchObject({ following: true, follower_count: 1 });
+    expect((await reader.profile(handle)).body).toMatchObject({
+      following: true,
+      follower_count: 1,
+    });
     expect((await reader.me()).body.following_count).toBe(1);
     // Only the caller's own edge counts.
-    expect((await newUser('third').user(handle)).body.following).toBe(false);
+    expect((await newUser('third').profile(handle)).body.following).toBe(false);
     expect((await reader.unfollow(author.id)).status).toBe(204);
-    expect((await reader.user(handle)).body).toMatchObject({ following: false, follower_count: 0 });
+    expect((await reader.profile(handle)).body).toMatchObject({
+      following: false,
+      follower_count: 0,
+    });
   });
 });
 
 describe('tweets show their author', () => {
   it('carries the handle, name and avatar, refreshed when the profile changes', async () => {
     const author = newUser('shown');
-    // No profile yet: no author on the tweet.
+    // The first call (this tweet) created the profile: the tweet shows the generated handle.
     const before = await author.createTweet({ text: 'before my profile' });
-    expect(before.body.author).toBeUndefined();
+    expect(before.body.author).toEqual({
+      handle: expect.stringMatching(/^user_[0-9a-f]{12}$/),
+      display_name: '',
+      avatar_url: null,
+    });
     const handle = await claim(author);
     expect((await author.updateProfile({ display_name: 'Shown Author' })).status).toBe(200);
-    // The tweet cached without an author was dropped by the change.
+    // The tweet cached with the generated handle was dropped by the change.
     expect((await author.getTweet(before.body.tweet_id)).body.author).toEqual({
       handle,
       display_name: 'Shown Author',

@@ -5,6 +5,7 @@
 import {
   errorOf,
   eventually,
+  expectError,
   newUser,
   type ErrorBody,
   type TestUser,
@@ -113,11 +114,12 @@ describe('user timelines', () => {
     expect(defaultPage.body.tweets).toHaveLength(20);
   });
 
-  it('answers an unknown user with an empty page', async () => {
+  it('answers a user without tweets with an empty page, and an unknown id with 404', async () => {
     const reader = newUser('lonely');
-    const page = await reader.userTweets(`nobody-${reader.id}`);
+    const page = await reader.userTweets(reader.id);
     expect(page.status).toBe(200);
     expect(page.body).toEqual({ tweets: [], next_cursor: null });
+    expectError(await reader.userTweets(`nobody-${reader.id}`), 404, 'user_not_found');
   });
 
   it.each(['/v1/timeline', '/v1/users/someone/tweets'])(

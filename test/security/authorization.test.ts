@@ -160,6 +160,7 @@ describe('follow routes act only for the token subject', () => {
     const alice = newUser('authz-f-alice');
     const bob = newUser('authz-f-bob');
     const carol = newUser('authz-f-carol');
+    await carol.exists(); // only a user who has called the API can be followed
     // Untyped: smuggled claims in the query, body and headers are outside the contract.
     const response = await untypedRequest(
       'PUT',
@@ -266,7 +267,7 @@ describe('profiles are edited by their owner only', () => {
       'media_not_found',
     );
     expect((await alice.me()).body).toEqual(aliceBefore);
-    expect((await bob.user(aliceHandle)).body.user_id).toBe(alice.id);
+    expect((await bob.profile(aliceHandle)).body.user_id).toBe(alice.id);
   });
 });
 

@@ -326,7 +326,7 @@ describe('hostile input on every route', () => {
       cases.push({ name: `delete tweet ${id}`, method: 'DELETE', path: `/v1/tweets/${id}` });
       cases.push({ name: `get media ${id}`, method: 'GET', path: `/v1/media/${id}` });
       // No bad id is a handle (3-30 of [A-Za-z0-9_]): each is user_not_found.
-      cases.push({ name: `user by handle ${id}`, method: 'GET', path: `/v1/users/${id}` });
+      cases.push({ name: `user by handle ${id}`, method: 'GET', path: `/v1/profiles/${id}` });
       // '.', '..' (and '%2e%2e', which decodes to it) match the user id pattern
       // [A-Za-z0-9._-]{1,128}: they are legal user ids, so only the others must be refused.
       if (USER_ID_PATTERN.test(decodedOnce(id))) continue;

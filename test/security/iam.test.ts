@@ -104,7 +104,11 @@ describe('each function may do what its synthesized role allows, and nothing els
     });
     await expect(
       as('InitMedia').dynamo.send(
-        new GetCommand({ TableName: tables.metadata, Key: METADATA_KEYS.profile('someone') }),
+        // InitMedia reads USER# (its caller's profile), MEDIA# and QUOTA#; nothing else.
+        new GetCommand({
+          TableName: tables.metadata,
+          Key: METADATA_KEYS.idempotency('someone', 'key'),
+        }),
       ),
     ).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });

@@ -101,15 +101,37 @@ type JsonBodyOf<Op extends keyof operations> = operations[Op] extends {
   : never;
 type QueryOf<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
 
+/** Every TestUser made in this test file, by id. */
+const testUsers = new Map<string, TestUser>();
+
+/**
+ * The user behind an id about to be followed or listed has made their first call (a user exists
+ * from it, as every real user following or listed has), if a TestUser holds the id. Other ids are
+ * left as they are: those are the tests of ids that never called.
+ */
+async function calledBefore(userId: string): Promise<void> {
+  await testUsers.get(userId)?.exists();
+}
+
 /** A user of the API: a unique id per test run and a token for it. */
 export class TestUser {
   readonly token: string;
   /** The generated client, as this user; its responses are checked against the contract. */
   readonly api: ChirpClient;
+  private firstCall: Promise<void> | undefined;
 
   constructor(readonly id: string) {
     this.token = mintToken(id);
     this.api = createChirpClient({ baseUrl: apiUrl(), token: this.token, fetch: contractFetch });
+    testUsers.set(id, this);
+  }
+
+  /** Makes this user's first call (GET /v1/me) once, unless they made one: they exist. */
+  exists(): Promise<void> {
+    this.firstCall ??= this.me().then((response) => {
+      if (response.status !== 200) throw new Error(`GET /v1/me answered ${response.status}`);
+    });
+    return this.firstCall;
   }
 
   // The routes through the generated client, as ApiResponses (see responseOf); the argument
@@ -154,12 +176,14 @@ export class TestUser {
   timeline(query: QueryOf<'getTimeline'> = {}) {
     return responseOf(this.api.GET('/v1/timeline', { params: { query } }));
   }
-  userTweets(user_id: string, query: QueryOf<'listUserTweets'> = {}) {
+  async userTweets(user_id: string, query: QueryOf<'listUserTweets'> = {}) {
+    await calledBefore(user_id);
     return responseOf(
       this.api.GET('/v1/users/{user_id}/tweets', { params: { path: { user_id }, query } }),
     );
   }
-  follow(user_id: string) {
+  async follow(user_id: string) {
+    await calledBefore(user_id);
     return responseOf(
       this.api.PUT('/v1/users/{user_id}/follow', { params: { path: { user_id } } }),
     );
@@ -176,8 +200,8 @@ export class TestUser {
   updateProfile(body: JsonBodyOf<'updateProfile'>) {
     return responseOf(this.api.PUT('/v1/me/profile', { body }));
   }
-  user(handle: string) {
-    return responseOf(this.api.GET('/v1/users/{handle}', { params: { path: { handle } } }));
+  profile(handle: string) {
+    return responseOf(this.api.GET('/v1/profiles/{handle}', { params: { path: { handle } } }));
   }
 
   /** A request the typed client cannot send (see untypedRequest), with this user's token. */

@@ -120,7 +120,7 @@ export function UserPage({
   );
 }
 
-/** A user's page by handle: resolves it (GET /v1/users/{handle}), then shows their page. */
+/** A user's page by handle: resolves it (GET /v1/profiles/{handle}), then shows their page. */
 export function ProfilePage({ api, me, handle }: { api: ChirpClient; me: string; handle: string }) {
   const [profile, setProfile] = useState<User>();
   const [error, setError] = useState<string>();
@@ -129,7 +129,7 @@ export function ProfilePage({ api, me, handle }: { api: ChirpClient; me: string;
     setProfile(undefined);
     setError(undefined);
     api
-      .GET('/v1/users/{handle}', { params: { path: { handle } } })
+      .GET('/v1/profiles/{handle}', { params: { path: { handle } } })
       .then((result) => {
         if (!cancelled) setProfile(unwrap(result));
       })

@@ -1,5 +1,5 @@
-/** GET /v1/users/{handle}: a user by handle, and whether the caller follows them. */
-import { getUserByHandle } from '../domain/profiles';
+/** GET /v1/profiles/{handle}: a user's profile by handle, and whether the caller follows them. */
+import { getProfileByHandle } from '../domain/profiles';
 import { productionDeps } from '../domain/production-deps';
 import { httpHandler, json, pathParam } from '../shared/http';
 import { limitedCaller } from './limit';
@@ -8,5 +8,5 @@ const deps = productionDeps();
 
 export const handler = httpHandler(async (event) => {
   const userId = await limitedCaller(event);
-  return json(200, await getUserByHandle(deps, userId, pathParam(event, 'handle')));
+  return json(200, await getProfileByHandle(deps, userId, pathParam(event, 'handle')));
 });
