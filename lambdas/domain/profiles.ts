@@ -449,19 +449,17 @@ export async function loadAuthors(
   for (const profile of claimed) {
     const avatar =
       profile.avatar_media_id !== undefined ? avatars.get(profile.avatar_media_id) : undefined;
-    const jpeg =
-      avatar === undefined
-        ? undefined
-        : renderAvatar(avatar, deps.cdnBaseUrl).variants.find(
-            (v) => v.content_type === 'image/jpeg',
-          );
+    const shown = avatar === undefined ? undefined : renderAvatar(avatar, deps.cdnBaseUrl);
+    const jpeg = shown?.variants.find((v) => v.content_type === 'image/jpeg');
     authors.set(profile.user_id, {
       object: {
         handle: profile.handle,
         display_name: profile.display_name ?? '',
         avatar_url: jpeg?.url ?? null,
       },
-      avatarChanging: avatar !== undefined && !isFinalStatus(avatar.status),
+      // As shown: a ready avatar awaiting its publish is still processing, so a tweet read in
+      // that moment is cached briefly, not for an hour without the avatar.
+      avatarChanging: shown !== undefined && !isFinalStatus(shown.status),
     });
   }
   return authors;
