@@ -294,7 +294,20 @@ export async function verifyDeployment(
       },
       (token) => `bearer token of ${token.length} characters, sub ${user.userId}`,
     );
-    return { user, api: createChirpClient({ baseUrl: target.apiUrl, token }) };
+    const api = createChirpClient({ baseUrl: target.apiUrl, token });
+    // As an app does after sign-in: the first call creates the user (only then can others follow them).
+    await rec.step(
+      `"${name}" reads their profile (first call creates the user)`,
+      async () => {
+        const { data, response } = await api.GET('/v1/me', {});
+        if (response.status !== 200 || data === undefined) {
+          throw new Error(`GET /v1/me: HTTP ${response.status}`);
+        }
+        return data.handle;
+      },
+      (handle) => `GET /v1/me: 200, handle ${handle}`,
+    );
+    return { user, api };
   };
 
   const upload = async (

@@ -55,6 +55,12 @@ describe('create-tweet', () => {
       text: 'hello world',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       media: [],
+      // The first call created the author's profile; this id is no valid handle, so one is generated.
+      author: {
+        handle: expect.stringMatching(/^user_[0-9a-f]{12}$/),
+        display_name: '',
+        avatar_url: null,
+      },
     });
     const read = await get(newUser(), tweetId);
     expect(read).toMatchObject({ status: 200, body: created.body });
