@@ -8,6 +8,20 @@ export interface AccessLogsProps {
 }
 
 /**
+ * What every private bucket of the stack is (no public access, no ACLs, encrypted, TLS only) and
+ * where its S3 server access logs go: the access-log bucket, under the bucket's own prefix.
+ */
+export const privateLoggedBucketProps = (accessLogsBucket: s3.IBucket, logPrefix: string) =>
+  ({
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    serverAccessLogsBucket: accessLogsBucket,
+    serverAccessLogsPrefix: logPrefix,
+  }) satisfies s3.BucketProps;
+
+/**
  * One private bucket for every access log the stack writes: S3 server access logs, CloudFront
  * standard logs and VPC flow logs, each under its own prefix, expired after the retention.
  */

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { privateLoggedBucketProps } from './access-logs';
 import { MEDIA_PREFIXES, MEDIA_SERVING, UPLOAD_CORS } from '../../app/model';
 
 export interface MediaStorageProps {
@@ -28,12 +29,7 @@ export class MediaStorage extends Construct {
   constructor(scope: Construct, id: string, props: MediaStorageProps) {
     super(scope, id);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: 'media-bucket/',
+      ...privateLoggedBucketProps(props.accessLogsBucket, 'media-bucket/'),
       cors:
         props.corsOrigins.length > 0
           ? [

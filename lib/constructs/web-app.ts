@@ -22,6 +22,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { privateLoggedBucketProps } from './access-logs';
 import { regionalName } from './regional-name';
 import { securityHeaders } from './security-headers';
 
@@ -90,12 +91,7 @@ export class WebApp extends Construct {
   constructor(scope: Construct, id: string, props: WebAppProps) {
     super(scope, id);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: 'web-bucket/',
+      ...privateLoggedBucketProps(props.accessLogsBucket, 'web-bucket/'),
       // Only build output lives here; every deploy writes it again.
       removalPolicy: RemovalPolicy.DESTROY,
     });
