@@ -3,7 +3,7 @@
  * for the fanout's own code: ElastiCache Serverless bills a simple command 1 ECPU per KB
  * transferred (at least 1), and a script or other complex command the higher of its KB
  * transferred and its vCPU time relative to a simple GET/SET. This runs the fanout's
- * addToTimelines (lambdas/domain/timeline-store.ts) against 2,000 built home timelines, twice
+ * addToTimelines (lambdas/core/timelines/store.ts) against 2,000 built home timelines, twice
  * (timelines below their depth, and full ones where every add also trims), and reads the server's
  * INFO commandstats (calls, usec per call) and INFO stats (bytes in and out) around each run, with
  * a pipelined GET of a 100-byte value as the vCPU baseline. The follower set's SMEMBERS (once per
@@ -12,11 +12,11 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LIMITS } from '../app/model';
-import { cacheKeys } from '../lambdas/domain/cache-keys';
-import { newTweetId } from '../lambdas/domain/ids';
-import { addToTimelines } from '../lambdas/domain/timeline-store';
-import { TIMELINE_SENTINEL } from '../lambdas/domain/cache';
-import { createCacheClient } from '../lambdas/shared/clients';
+import { cacheKeys } from '../lambdas/core/cache-keys';
+import { newTweetId } from '../lambdas/core/ids';
+import { addToTimelines } from '../lambdas/core/timelines/store';
+import { TIMELINE_SENTINEL } from '../lambdas/platform/cache';
+import { createCacheClient } from '../lambdas/platform/clients';
 import { silentLog } from '../local/log';
 import { freePort } from '../local/ports';
 import { RedisServer } from '../local/redis-server';

@@ -35,7 +35,7 @@ async function withServices<T>(run: (services: Services) => Promise<T>): Promise
     return await run(services);
   } finally {
     // The handlers' module-scope Redis client would otherwise reconnect forever.
-    const { redis } = await import('../lambdas/shared/clients');
+    const { redis } = await import('../lambdas/platform/clients');
     redis.disconnect();
     await services.stop();
   }

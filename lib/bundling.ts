@@ -3,8 +3,8 @@
  * options, and the benchmark (bench/lib/bundle.ts) builds the very same files to measure them.
  *
  * Each function's asset holds two files: `index.js` (the handler) and `aws-sdk.js`, the DynamoDB
- * SDK bundled on its own from lambdas/shared/aws-sdk.ts. The handler imports the second one only
- * when it first talks to DynamoDB (lambdas/shared/document-store.ts), so a cold start that is
+ * SDK bundled on its own from lambdas/platform/aws-sdk.ts. The handler imports the second one only
+ * when it first talks to DynamoDB (lambdas/platform/document-store.ts), so a cold start that is
  * served from the cache never loads or even compiles the SDK.
  */
 export const FUNCTION_BUNDLE = {
@@ -20,7 +20,7 @@ export const FUNCTION_BUNDLE = {
 
 /** The SDK file: its source, and the name it has next to index.js (as the source imports it). */
 export const SDK_CHUNK = {
-  entry: 'lambdas/shared/aws-sdk.ts',
+  entry: 'lambdas/platform/aws-sdk.ts',
   fileName: 'aws-sdk.js',
   importPath: './aws-sdk.js',
 } as const;

@@ -1,6 +1,6 @@
 /**
  * The application metrics of the local stack's functions, summed since it started: the EMF
- * documents they log (lambdas/shared/metrics.ts), read from their log lines as CloudWatch reads
+ * documents they log (lambdas/platform/metrics.ts), read from their log lines as CloudWatch reads
  * them. Served at
  * GET /_local/metrics on the API port and printed by `npm start` as one line when they change, so
  * a developer sees cache hit ratio, fanout deliveries and limits without AWS.

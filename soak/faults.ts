@@ -76,7 +76,7 @@ export class FaultInjector {
     await this.stack.services.dynamo.start();
     const back = Date.now();
     // A freshly started JVM answers slowly for a while; a client with a 3 s budget per attempt
-    // (lambdas/shared/clients.ts) still sees an outage. The window closes once DynamoDB answers
+    // (lambdas/platform/clients.ts) still sees an outage. The window closes once DynamoDB answers
     // three reads in a row within 1 s each, and the warm-up is reported.
     let fast = 0;
     while (fast < 3 && Date.now() - back < 30_000) {

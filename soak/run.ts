@@ -278,8 +278,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await streamQuiet(stack, 2000, 60_000, log);
 
     // Media the run left alone must be final; the never-retried victim is the sweeper's job.
-    const { dynamo, bucketName, tables, redis } = await import('../lambdas/shared/clients');
-    const { s3 } = await import('../lambdas/shared/s3-client');
+    const { dynamo, bucketName, tables, redis } = await import('../lambdas/platform/clients');
+    const { s3 } = await import('../lambdas/platform/s3-client');
     const pendingMedia = () =>
       [...ledger.media.values()].filter((m) => m.fault !== 'killed_never_retried');
     await waitUntil(
@@ -287,7 +287,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       async () => {
         const statuses = await Promise.all(
           pendingMedia().map(async (m) => {
-            const { getMedia } = await import('../lambdas/media/state');
+            const { getMedia } = await import('../lambdas/core/media/processing');
             return (
               await getMedia(
                 { dynamo, metadataTable: tables.metadata, now: () => new Date() },
@@ -301,7 +301,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       90_000,
       log,
     );
-    const { sweepMedia } = await import('../lambdas/media/sweeper');
+    const { sweepMedia } = await import('../lambdas/transcoder/sweeper');
     // The sweeper's threshold stands in for time: every run is over, so a claim 1 s old is dead.
     const swept = await sweepMedia(
       {
@@ -385,7 +385,7 @@ function handlerLogCapture(file: string) {
 /** The self-check's defect: one acknowledged tweet missing from one follower's home timeline. */
 async function breakOneTimeline(stack: SoakStack, ledger: Ledger, log: (line: string) => void) {
   const { Redis } = await import('ioredis');
-  const { cacheKeys } = await import('../lambdas/domain/cache-keys');
+  const { cacheKeys } = await import('../lambdas/core/cache-keys');
   const redis = new Redis(stack.services.redisUrl, { maxRetriesPerRequest: 1 });
   try {
     for (const [follower, followees] of ledger.follows) {

@@ -10,10 +10,10 @@
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { processImage, type StillFormat } from '../../lambdas/media/image';
-import { readHead, sniffFormat } from '../../lambdas/media/sniff';
-import { TOOL_TIMEOUT_MS, mediaToolsFromEnv } from '../../lambdas/media/settings';
-import { processVideo } from '../../lambdas/media/video';
+import { processImage, type StillFormat } from '../../lambdas/transcoder/image';
+import { readHead, sniffFormat } from '../../lambdas/transcoder/sniff';
+import { TOOL_TIMEOUT_MS, mediaToolsFromEnv } from '../../lambdas/transcoder/settings';
+import { processVideo } from '../../lambdas/transcoder/video';
 
 async function main(): Promise<void> {
   const [kind, input, outDir, warmupArg] = process.argv.slice(2);

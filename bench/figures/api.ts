@@ -4,8 +4,8 @@
  * real entry module, invoked with the event Lambda would pass, against DynamoDB Local and Redis.
  */
 import { METADATA_KEYS } from '../../app/model';
-import { cacheKeys } from '../../lambdas/domain/cache-keys';
-import type { CacheClient } from '../../lambdas/shared/clients';
+import { cacheKeys } from '../../lambdas/core/cache-keys';
+import type { CacheClient } from '../../lambdas/platform/clients';
 import {
   expectStatus,
   fanoutHandler,
@@ -50,10 +50,10 @@ function latencyRatioRows(name: string, baseline: string, pair: { a: Summary; b:
   ];
 }
 
-type Clients = typeof import('../../lambdas/shared/clients');
+type Clients = typeof import('../../lambdas/platform/clients');
 
 export async function apiFigures(options: ApiOptions): Promise<Row[]> {
-  const clients: Clients = await import('../../lambdas/shared/clients');
+  const clients: Clients = await import('../../lambdas/platform/clients');
   const { redis } = clients;
   // The client connects in the background (no offline queue): wait until it is ready.
   if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
@@ -214,7 +214,7 @@ async function rebuildFigure(
 ): Promise<Row[]> {
   const { redis, tables } = clients;
   const dynamo = seedingClient();
-  const { newTweetId } = await import('../../lambdas/domain/ids');
+  const { newTweetId } = await import('../../lambdas/core/ids');
   const followUser = await routeHandler('FollowUser');
   const user = 'bench-follows200';
   const authors = Array.from({ length: options.rebuildFollowees }, (_, i) => `bench-a${i}`);
@@ -294,7 +294,7 @@ async function fanoutFigure(options: ApiOptions, clients: Clients): Promise<Row[
   // Setup, verification and the raw baseline use a connection of their own without the handlers'
   // 150 ms command timeout: a 10,000-command pipeline must not fail for being long.
   // Imported here, not at the top: the handlers' modules read process.env when first loaded.
-  const { awaitReady } = await import('../../lambdas/domain/cache');
+  const { awaitReady } = await import('../../lambdas/platform/cache');
   const redis = clients.createCacheClient(process.env.REDIS_URL ?? '', {
     commandTimeoutMs: 60_000,
   });
@@ -312,7 +312,7 @@ async function fanoutRounds(
   redis: CacheClient,
 ): Promise<Row[]> {
   const dynamo = seedingClient();
-  const { newTweetId, tweetTime } = await import('../../lambdas/domain/ids');
+  const { newTweetId, tweetTime } = await import('../../lambdas/core/ids');
   const fanout = await fanoutHandler();
   const author = 'bench-celeb';
   const n = options.fanoutFollowers;

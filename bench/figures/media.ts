@@ -16,7 +16,7 @@ import {
 import { join, resolve } from 'node:path';
 import { TRANSCODER_MALLOC_ENV } from '../../app/model';
 import { localMediaTools } from '../../local/media-tools';
-import { IMAGE_VARIANTS, JPEG_OPTIONS, WEBP_OPTIONS } from '../../lambdas/media/settings';
+import { IMAGE_VARIANTS, JPEG_OPTIONS, WEBP_OPTIONS } from '../../lambdas/transcoder/settings';
 import { bundleLikeCdk } from '../lib/bundle';
 import { compared, notMeasured, progress, reportOnly, type Row } from '../lib/report';
 import { lastJsonLine, mustRun } from '../lib/process';

@@ -201,7 +201,7 @@ function combine(runs: readonly Cannon[]): Cannon {
 async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Row[]> {
   // The floor's own connection, made by the client library the handlers use (so the ratio
   // measures the API's own work, not a difference between Redis clients).
-  const { createCacheClient } = await import('../../lambdas/shared/clients');
+  const { createCacheClient } = await import('../../lambdas/platform/clients');
   const redis = createCacheClient(process.env.REDIS_URL ?? '', { commandTimeoutMs: 1000 });
   await waitReady(redis);
   const user = 'bench-http';
@@ -322,7 +322,7 @@ export async function stackFigures(options: StackFigureOptions): Promise<Row[]> 
       }
     }
   } finally {
-    const { redis } = await import('../../lambdas/shared/clients');
+    const { redis } = await import('../../lambdas/platform/clients');
     redis.disconnect();
     await stack.stop();
     rmSync(keyDir, { recursive: true, force: true });

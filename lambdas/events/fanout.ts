@@ -1,10 +1,10 @@
 /**
- * DynamoDB stream of the tweets table -> home timelines in Redis (lambdas/domain/fanout.ts).
+ * DynamoDB stream of the tweets table -> home timelines in Redis (lambdas/core/timelines/fanout.ts).
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { createFanoutHandler } from '../domain/fanout';
-import { productionDeps } from '../domain/production-deps';
-import { publishMetrics } from '../shared/metrics';
+import { createFanoutHandler } from '../core/timelines/fanout';
+import { productionDeps } from '../wiring';
+import { publishMetrics } from '../platform/metrics';
 
 const fanout = createFanoutHandler(productionDeps());
 

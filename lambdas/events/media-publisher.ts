@@ -1,11 +1,11 @@
 /**
  * Metadata table stream (media items) -> the served prefix follows each media's state
- * (lambdas/media/publisher.ts).
+ * (lambdas/transcoder/publisher.ts).
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { bucketName, dynamo, tables } from '../shared/clients';
-import { s3 } from '../shared/s3-client';
-import { createPublisherHandler } from '../media/publisher';
+import { bucketName, dynamo, tables } from '../platform/clients';
+import { s3 } from '../platform/s3-client';
+import { createPublisherHandler } from '../transcoder/publisher';
 
 const publish = createPublisherHandler({
   dynamo,

@@ -1,12 +1,12 @@
 /**
  * Scheduled media sweeper (MEDIA_SWEEPER_FUNCTION): fails media stuck in processing and removes
- * media never attached to a tweet. See lambdas/media/sweeper.ts.
+ * media never attached to a tweet. See lambdas/transcoder/sweeper.ts.
  */
-import { bucketName, dynamo, redis, tables } from '../shared/clients';
-import { s3 } from '../shared/s3-client';
+import { bucketName, dynamo, redis, tables } from '../platform/clients';
+import { s3 } from '../platform/s3-client';
 import { METRICS } from '../../app/model';
-import { sweepMedia } from '../media/sweeper';
-import { countMetric, publishMetrics } from '../shared/metrics';
+import { sweepMedia } from '../transcoder/sweeper';
+import { countMetric, publishMetrics } from '../platform/metrics';
 
 export async function handler() {
   const result = await sweepMedia({

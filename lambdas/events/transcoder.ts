@@ -5,14 +5,14 @@
  * are conditional and outputs content-addressed.
  */
 import type { Context } from 'aws-lambda';
-import { bucketName, dynamo, redis, tables } from '../shared/clients';
-import { s3 } from '../shared/s3-client';
-import { logger } from '../shared/logger';
-import { processUpload, type MediaDeps } from '../media/process-upload';
-import { uploadsFromS3Event } from '../media/s3-event';
-import { mediaToolsFromEnv } from '../media/settings';
+import { bucketName, dynamo, redis, tables } from '../platform/clients';
+import { s3 } from '../platform/s3-client';
+import { logger } from '../platform/logger';
+import { processUpload, type MediaDeps } from '../transcoder/process-upload';
+import { uploadsFromS3Event } from '../transcoder/s3-event';
+import { mediaToolsFromEnv } from '../transcoder/settings';
 import { METRICS } from '../../app/model';
-import { emitMetric } from '../shared/metrics';
+import { emitMetric } from '../platform/metrics';
 
 const tools = mediaToolsFromEnv();
 

@@ -1,8 +1,8 @@
 /** POST /v1/media/{media_id}/complete: assembles the parts of an upload in parts. */
-import { completeMediaUpload, parseCompleteUpload } from '../domain/media-multipart';
-import { productionUploadDeps } from '../domain/production-upload-deps';
-import { cdnBaseUrl } from '../shared/clients';
-import { httpHandler, json, jsonBody, pathParam } from '../shared/http';
+import { completeMediaUpload, parseCompleteUpload } from '../core/media/multipart';
+import { productionUploadDeps } from '../wiring-upload';
+import { cdnBaseUrl } from '../platform/clients';
+import { httpHandler, json, jsonBody, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = {

@@ -1,7 +1,7 @@
 /** POST /v1/tweets: a tweet with its media, idempotent under an Idempotency-Key. */
-import { createTweet, parseCreateTweet, parseIdempotencyKey } from '../domain/tweets';
-import { productionDeps } from '../domain/production-deps';
-import { headerValue, httpHandler, jsonBody } from '../shared/http';
+import { createTweet, parseCreateTweet, parseIdempotencyKey } from '../core/tweets/service';
+import { productionDeps } from '../wiring';
+import { headerValue, httpHandler, jsonBody } from '../platform/http';
 import { jsonText } from './respond';
 import { limitedCaller } from './limit';
 

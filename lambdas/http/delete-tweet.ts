@@ -1,7 +1,7 @@
 /** DELETE /v1/tweets/{tweet_id}: the caller's own tweet only. */
-import { deleteTweet } from '../domain/tweets';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, noContent, pathParam } from '../shared/http';
+import { deleteTweet } from '../core/tweets/service';
+import { productionDeps } from '../wiring';
+import { httpHandler, noContent, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = productionDeps();

@@ -1,7 +1,7 @@
 /** PUT /v1/users/{user_id}/follow: idempotent; backfills the caller's timeline. */
-import { followUser } from '../domain/follows';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, noContent, pathParam } from '../shared/http';
+import { followUser } from '../core/follows/service';
+import { productionDeps } from '../wiring';
+import { httpHandler, noContent, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = productionDeps();

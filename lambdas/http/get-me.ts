@@ -1,7 +1,7 @@
 /** GET /v1/me: the caller's profile; their first call creates it with a generated handle. */
-import { getMe } from '../domain/profiles';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, json } from '../shared/http';
+import { getMe } from '../core/users/profiles';
+import { productionDeps } from '../wiring';
+import { httpHandler, json } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = productionDeps();

@@ -1,7 +1,7 @@
 /** GET /v1/media/{media_id}: the media object, for its owner or once attached. */
-import { getMedia } from '../domain/media';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, json, pathParam } from '../shared/http';
+import { getMedia } from '../core/media/service';
+import { productionDeps } from '../wiring';
+import { httpHandler, json, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = productionDeps();

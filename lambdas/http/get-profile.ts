@@ -1,7 +1,7 @@
 /** GET /v1/profiles/{handle}: a user's profile by handle, and whether the caller follows them. */
-import { getProfileByHandle } from '../domain/profiles';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, json, pathParam } from '../shared/http';
+import { getProfileByHandle } from '../core/users/profiles';
+import { productionDeps } from '../wiring';
+import { httpHandler, json, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = productionDeps();

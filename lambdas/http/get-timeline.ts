@@ -1,9 +1,9 @@
 /** GET /v1/timeline?limit=&cursor=: the caller's home timeline. */
-import { readHomeTimeline } from '../domain/timeline';
-import { pageJson } from '../domain/tweets';
-import { pageLimit } from '../domain/validation';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, queryParam } from '../shared/http';
+import { readHomeTimeline } from '../core/timelines/service';
+import { pageJson } from '../core/tweets/service';
+import { pageLimit } from '../core/validation';
+import { productionDeps } from '../wiring';
+import { httpHandler, queryParam } from '../platform/http';
 import { jsonText } from './respond';
 import { limitedCaller } from './limit';
 

@@ -1,7 +1,7 @@
 /** GET /v1/tweets/{tweet_id}: read-through cached, served as the cached JSON on a hit. */
-import { getTweet } from '../domain/tweets';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, pathParam } from '../shared/http';
+import { getTweet } from '../core/tweets/service';
+import { productionDeps } from '../wiring';
+import { httpHandler, pathParam } from '../platform/http';
 import { jsonText } from './respond';
 import { limitedCaller } from './limit';
 

@@ -1,7 +1,7 @@
 /** POST /v1/media/init: a media record and a presigned PUT for its upload. */
-import { initMedia, parseInitMedia } from '../domain/media-upload';
-import { productionUploadDeps } from '../domain/production-upload-deps';
-import { httpHandler, json, jsonBody } from '../shared/http';
+import { initMedia, parseInitMedia } from '../core/media/upload';
+import { productionUploadDeps } from '../wiring-upload';
+import { httpHandler, json, jsonBody } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = productionUploadDeps();

@@ -6,12 +6,12 @@
  * creates their profile with a generated handle; a warm function remembers who it has ensured.
  */
 import { ENV, METRICS, ROUTES, type RateLimitClass } from '../../app/model';
-import { KnownUsers } from '../domain/users';
-import { enforceRateLimit, parseRateLimits } from '../domain/rate-limit';
-import { dynamo, redis, tables } from '../shared/clients';
-import { optionalEnv } from '../shared/config';
-import { countMetric } from '../shared/metrics';
-import { callerId, type HttpEvent } from '../shared/http';
+import { KnownUsers } from '../core/users/users';
+import { enforceRateLimit, parseRateLimits } from '../core/limits/rate-limit';
+import { dynamo, redis, tables } from '../platform/clients';
+import { optionalEnv } from '../platform/config';
+import { countMetric } from '../platform/metrics';
+import { callerId, type HttpEvent } from '../platform/http';
 
 const limits = parseRateLimits(optionalEnv(ENV.rateLimits));
 const classByRouteKey = new Map<string, RateLimitClass>(

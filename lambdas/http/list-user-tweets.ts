@@ -1,8 +1,8 @@
 /** GET /v1/users/{user_id}/tweets?limit=&cursor=: a user's complete history, newest first. */
-import { listUserTweets, pageJson } from '../domain/tweets';
-import { pageLimit, userIdParam } from '../domain/validation';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, pathParam, queryParam } from '../shared/http';
+import { listUserTweets, pageJson } from '../core/tweets/service';
+import { pageLimit, userIdParam } from '../core/validation';
+import { productionDeps } from '../wiring';
+import { httpHandler, pathParam, queryParam } from '../platform/http';
 import { jsonText } from './respond';
 import { limitedCaller } from './limit';
 

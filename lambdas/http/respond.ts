@@ -1,5 +1,5 @@
-/** Response shapes for the route entry files beyond lambdas/shared/http.ts. */
-import type { HttpResult } from '../shared/http';
+/** Response shapes for the route entry files beyond lambdas/platform/http.ts. */
+import type { HttpResult } from '../platform/http';
 
 /** A JSON response whose body is already serialised (cached tweet JSON is served as stored). */
 export function jsonText(statusCode: number, body: string): HttpResult {

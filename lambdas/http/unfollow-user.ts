@@ -1,7 +1,7 @@
 /** DELETE /v1/users/{user_id}/follow: idempotent; the followee leaves the caller's timeline. */
-import { unfollowUser } from '../domain/follows';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, noContent, pathParam } from '../shared/http';
+import { unfollowUser } from '../core/follows/service';
+import { productionDeps } from '../wiring';
+import { httpHandler, noContent, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = productionDeps();

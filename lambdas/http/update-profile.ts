@@ -1,7 +1,7 @@
 /** PUT /v1/me/profile: handle, display name, bio, avatar; only the caller's own profile. */
-import { parseProfileUpdate, updateProfile } from '../domain/profiles';
-import { productionDeps } from '../domain/production-deps';
-import { httpHandler, json, jsonBody } from '../shared/http';
+import { parseProfileUpdate, updateProfile } from '../core/users/profiles';
+import { productionDeps } from '../wiring';
+import { httpHandler, json, jsonBody } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = productionDeps();

@@ -20,7 +20,7 @@ export interface MediaPublisherProps {
 /**
  * What the CDN serves follows the media records: the metadata table's stream, filtered to media
  * items (pk MEDIA#) so follows, idempotency and quota writes never invoke it, drives the media
- * publisher (lambdas/media/publisher.ts). Batches are small and unwindowed: a tweet's media is
+ * publisher (lambdas/transcoder/publisher.ts). Batches are small and unwindowed: a tweet's media is
  * shown processing until it is published, so latency matters more than batching. Failures are
  * outages (S3, DynamoDB); records are retried in order until 6 hours old, then go to a queue.
  */

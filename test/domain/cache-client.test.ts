@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { Redis } from 'ioredis';
-import { awaitReady, tryCommand, tryPipeline } from '../../lambdas/domain/cache';
+import { awaitReady, tryCommand, tryPipeline } from '../../lambdas/platform/cache';
 import {
   createCacheClient,
   redis as sharedRedis,
   type CacheClient,
-} from '../../lambdas/shared/clients';
-import { elastiCacheIamToken } from '../../lambdas/shared/elasticache-iam';
+} from '../../lambdas/platform/clients';
+import { elastiCacheIamToken } from '../../lambdas/platform/elasticache-iam';
 import { ManagedProcess } from '../../local/child-process';
 import { silentLog } from '../../local/log';
 import { freePort, waitFor } from '../../local/ports';

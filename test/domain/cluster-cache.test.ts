@@ -8,14 +8,14 @@
  */
 import './setup-env';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { cacheKeys } from '../../lambdas/domain/cache-keys';
-import type { Deps } from '../../lambdas/domain/deps';
-import { createFanoutHandler } from '../../lambdas/domain/fanout';
-import { followUser } from '../../lambdas/domain/follows';
-import { readHomeTimeline } from '../../lambdas/domain/timeline';
-import { createTweet, getTweet } from '../../lambdas/domain/tweets';
-import { dynamo, redis, type CacheClient } from '../../lambdas/shared/clients';
-import type { DocumentStore } from '../../lambdas/shared/document-store';
+import { cacheKeys } from '../../lambdas/core/cache-keys';
+import type { Deps } from '../../lambdas/core/ports';
+import { createFanoutHandler } from '../../lambdas/core/timelines/fanout';
+import { followUser } from '../../lambdas/core/follows/service';
+import { readHomeTimeline } from '../../lambdas/core/timelines/service';
+import { createTweet, getTweet } from '../../lambdas/core/tweets/service';
+import { dynamo, redis, type CacheClient } from '../../lambdas/platform/clients';
+import type { DocumentStore } from '../../lambdas/platform/document-store';
 import { Cluster } from 'ioredis';
 import { existingUser, isolatedRedis, newUser, testDeps } from './harness';
 

@@ -4,7 +4,7 @@ import { handler as createTweetHandler } from '../../lambdas/http/create-tweet';
 import { handler as getTweetHandler } from '../../lambdas/http/get-tweet';
 import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { METADATA_KEYS } from '../../app/model';
-import { dynamo, tables } from '../../lambdas/shared/clients';
+import { dynamo, tables } from '../../lambdas/platform/clients';
 import { errorCode, httpEvent, newUser, parse } from './harness';
 
 const create = async (user: string, body: unknown, headers: Record<string, string> = {}) =>

@@ -4,7 +4,7 @@
  * the same request, credentials and time.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { elastiCacheIamToken, type AwsCredentials } from '../../lambdas/shared/elasticache-iam';
+import { elastiCacheIamToken, type AwsCredentials } from '../../lambdas/platform/elasticache-iam';
 
 /** RFC 3986 encoding, as SigV4 canonical query strings require. */
 const encode = (value: string) =>

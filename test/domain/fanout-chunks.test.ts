@@ -7,11 +7,11 @@
  */
 import { Redis } from 'ioredis';
 import { LIMITS } from '../../app/model';
-import { cacheKeys } from '../../lambdas/domain/cache-keys';
-import { TIMELINE_SENTINEL } from '../../lambdas/domain/cache';
-import { newTweetId } from '../../lambdas/domain/ids';
-import { addToTimelines, CHUNK_RETRY } from '../../lambdas/domain/timeline-store';
-import type { CacheClient } from '../../lambdas/shared/clients';
+import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { TIMELINE_SENTINEL } from '../../lambdas/platform/cache';
+import { newTweetId } from '../../lambdas/core/ids';
+import { addToTimelines, CHUNK_RETRY } from '../../lambdas/core/timelines/store';
+import type { CacheClient } from '../../lambdas/platform/clients';
 import { isolatedRedis } from './harness';
 
 const TIMELINES = 1500;

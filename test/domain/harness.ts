@@ -9,18 +9,18 @@ import {
   redis,
   tables,
   type CacheClient,
-} from '../../lambdas/shared/clients';
-import { s3 } from '../../lambdas/shared/s3-client';
+} from '../../lambdas/platform/clients';
+import { s3 } from '../../lambdas/platform/s3-client';
 import { silentLog } from '../../local/log';
 import { freePort } from '../../local/ports';
 import { RedisServer } from '../../local/redis-server';
-import type { Deps, UploadDeps } from '../../lambdas/domain/deps';
-import type { HttpResult } from '../../lambdas/shared/http';
+import type { Deps, UploadDeps } from '../../lambdas/core/ports';
+import type { HttpResult } from '../../lambdas/platform/http';
 
 export { httpEvent, type EventOptions } from './harness-events';
 import { LIMITS } from '../../app/model';
-import { awaitReady } from '../../lambdas/domain/cache';
-import { ensureProfile } from '../../lambdas/domain/users';
+import { awaitReady, cacheOver } from '../../lambdas/platform/cache';
+import { ensureProfile } from '../../lambdas/core/users/users';
 
 export const CDN = process.env.CDN_BASE_URL ?? 'https://cdn.chirp.test';
 
@@ -37,10 +37,13 @@ afterAll(async () => {
   await Promise.all(servers.map((server) => server.stop()));
 });
 
+/** Deps on the local services; `redis` (a client) becomes the cache port the stores take. */
 export function testDeps(overrides: Partial<Deps> = {}): Deps {
+  const client = overrides.redis ?? redis;
   return {
     dynamo,
-    redis,
+    redis: client,
+    cache: cacheOver(client),
     tables: { tweets: tables.tweets, metadata: tables.metadata },
     cdnBaseUrl: CDN,
     fanoutMaxFollowers: LIMITS.fanoutMaxFollowersDefault,

@@ -10,11 +10,11 @@ import {
   parseTweetId,
   tweetTime,
   ulid,
-} from '../../lambdas/domain/ids';
-import { createTweet, getTweet } from '../../lambdas/domain/tweets';
-import { readHomeTimeline } from '../../lambdas/domain/timeline';
-import { httpHandler, json } from '../../lambdas/shared/http';
-import { documentStore, type DocumentStore } from '../../lambdas/shared/document-store';
+} from '../../lambdas/core/ids';
+import { createTweet, getTweet } from '../../lambdas/core/tweets/service';
+import { readHomeTimeline } from '../../lambdas/core/timelines/service';
+import { httpHandler, json } from '../../lambdas/platform/http';
+import { documentStore, type DocumentStore } from '../../lambdas/platform/document-store';
 import { errorCode, httpEvent, newUser, parse, testDeps } from './harness';
 
 describe('ids', () => {
@@ -74,7 +74,7 @@ describe('with DynamoDB failing', () => {
     deadClient = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 }),
     );
-    const sdk = await import('../../lambdas/shared/aws-sdk');
+    const sdk = await import('../../lambdas/platform/aws-sdk');
     deadDynamo = documentStore(() => Promise.resolve({ sdk, client: deadClient }));
   });
   afterAll(async () => {
@@ -101,7 +101,7 @@ describe('with DynamoDB failing', () => {
 
 describe('create-tweet transaction token', () => {
   it('turns a resent, already applied transaction into a success, as after an SDK retry', async () => {
-    const { dynamo, tables } = await import('../../lambdas/shared/clients');
+    const { dynamo, tables } = await import('../../lambdas/platform/clients');
     const { TransactWriteCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
     const user = newUser();
     const tweetId = newTweetId(user);

@@ -10,14 +10,18 @@ import { LIMITS, METADATA_KEYS, ROUTES } from '../../app/model';
 import { handler as createTweetHandler } from '../../lambdas/http/create-tweet';
 import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as listUserTweetsHandler } from '../../lambdas/http/list-user-tweets';
-import { followUser } from '../../lambdas/domain/follows';
-import { initMedia } from '../../lambdas/domain/media-upload';
-import { enforceRateLimit, parseRateLimits, rateLimitKey } from '../../lambdas/domain/rate-limit';
-import { readHomeTimeline } from '../../lambdas/domain/timeline';
-import { createTweet } from '../../lambdas/domain/tweets';
-import { DomainError } from '../../lambdas/shared/errors';
-import { createCacheClient, dynamo, redis, tables } from '../../lambdas/shared/clients';
-import { awaitReady } from '../../lambdas/domain/cache';
+import { followUser } from '../../lambdas/core/follows/service';
+import { initMedia } from '../../lambdas/core/media/upload';
+import {
+  enforceRateLimit,
+  parseRateLimits,
+  rateLimitKey,
+} from '../../lambdas/core/limits/rate-limit';
+import { readHomeTimeline } from '../../lambdas/core/timelines/service';
+import { createTweet } from '../../lambdas/core/tweets/service';
+import { DomainError } from '../../lambdas/core/errors';
+import { createCacheClient, dynamo, redis, tables } from '../../lambdas/platform/clients';
+import { awaitReady } from '../../lambdas/platform/cache';
 import { silentLog } from '../../local/log';
 import { freePort } from '../../local/ports';
 import { RedisServer } from '../../local/redis-server';

@@ -4,9 +4,9 @@ import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as getMediaHandler } from '../../lambdas/http/get-media';
 import { handler as createTweetHandler } from '../../lambdas/http/create-tweet';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
-import { renderMedia } from '../../lambdas/domain/media';
-import type { MediaRecord } from '../../lambdas/domain/records';
-import { dynamo, tables } from '../../lambdas/shared/clients';
+import { renderMedia } from '../../lambdas/core/media/service';
+import type { MediaRecord } from '../../lambdas/core/records';
+import { dynamo, tables } from '../../lambdas/platform/clients';
 import { CDN, errorCode, httpEvent, newUser, parse } from './harness';
 
 const init = async (user: string, body: unknown) =>

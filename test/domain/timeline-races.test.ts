@@ -5,14 +5,14 @@
  */
 import './setup-env';
 import { METADATA_KEYS } from '../../app/model';
-import { cacheKeys } from '../../lambdas/domain/cache-keys';
-import type { Deps } from '../../lambdas/domain/deps';
-import { createFanoutHandler } from '../../lambdas/domain/fanout';
-import { followUser, unfollowUser } from '../../lambdas/domain/follows';
-import { readHomeTimeline } from '../../lambdas/domain/timeline';
-import { createTweet, deleteTweet } from '../../lambdas/domain/tweets';
-import { dynamo, type CacheClient } from '../../lambdas/shared/clients';
-import type { DocumentStore } from '../../lambdas/shared/document-store';
+import { cacheKeys } from '../../lambdas/core/cache-keys';
+import type { Deps } from '../../lambdas/core/ports';
+import { createFanoutHandler } from '../../lambdas/core/timelines/fanout';
+import { followUser, unfollowUser } from '../../lambdas/core/follows/service';
+import { readHomeTimeline } from '../../lambdas/core/timelines/service';
+import { createTweet, deleteTweet } from '../../lambdas/core/tweets/service';
+import { dynamo, type CacheClient } from '../../lambdas/platform/clients';
+import type { DocumentStore } from '../../lambdas/platform/document-store';
 import { existingUser, isolatedRedis, newUser, testDeps } from './harness';
 
 let db: CacheClient;

@@ -5,15 +5,20 @@ import { METADATA_KEYS } from '../../app/model';
 import { handler as timelineHandler } from '../../lambdas/http/get-timeline';
 import { handler as followHandler } from '../../lambdas/http/follow-user';
 import { handler as unfollowHandler } from '../../lambdas/http/unfollow-user';
-import { cacheKeys } from '../../lambdas/domain/cache-keys';
-import type { Deps } from '../../lambdas/domain/deps';
-import { createFanoutHandler } from '../../lambdas/domain/fanout';
-import { clearTimelineStale, followUser, unfollowUser } from '../../lambdas/domain/follows';
-import { tweetTime, ulid } from '../../lambdas/domain/ids';
-import { readHomeTimeline } from '../../lambdas/domain/timeline';
-import { addToTimelines } from '../../lambdas/domain/timeline-store';
-import { createTweet, deleteTweet, getTweet, listUserTweets } from '../../lambdas/domain/tweets';
-import { dynamo, tables, type CacheClient } from '../../lambdas/shared/clients';
+import { cacheKeys } from '../../lambdas/core/cache-keys';
+import type { Deps } from '../../lambdas/core/ports';
+import { createFanoutHandler } from '../../lambdas/core/timelines/fanout';
+import { clearTimelineStale, followUser, unfollowUser } from '../../lambdas/core/follows/service';
+import { tweetTime, ulid } from '../../lambdas/core/ids';
+import { readHomeTimeline } from '../../lambdas/core/timelines/service';
+import { addToTimelines } from '../../lambdas/core/timelines/store';
+import {
+  createTweet,
+  deleteTweet,
+  getTweet,
+  listUserTweets,
+} from '../../lambdas/core/tweets/service';
+import { dynamo, tables, type CacheClient } from '../../lambdas/platform/clients';
 import {
   deadRedis,
   errorCode,

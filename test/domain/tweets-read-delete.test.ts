@@ -7,9 +7,9 @@ import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as listHandler } from '../../lambdas/http/list-user-tweets';
 import { handler as timelineHandler } from '../../lambdas/http/get-timeline';
 import { METADATA_KEYS } from '../../app/model';
-import { cacheKeys } from '../../lambdas/domain/cache-keys';
-import { invalidateTweet } from '../../lambdas/domain/tweet-cache';
-import { dynamo, redis, tables } from '../../lambdas/shared/clients';
+import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { invalidateTweet } from '../../lambdas/core/tweets/cache';
+import { dynamo, redis, tables } from '../../lambdas/platform/clients';
 import { errorCode, httpEvent, newUser, parse } from './harness';
 
 const create = async (user: string, body: unknown) =>

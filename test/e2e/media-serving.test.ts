@@ -8,7 +8,7 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ENV, VARIANT_CACHE_CONTROL } from '../../app/model';
 import { startCdn } from '../../local/cdn';
-import { stagedKey } from '../../lambdas/media/storage';
+import { stagedKey } from '../../lambdas/transcoder/storage';
 import { eventually, newUser, type MediaBody, type TestUser } from '../support/api-client';
 import { serviceEnv } from '../support/env';
 import { generatePng, upload, uploadMedia } from '../support/media';

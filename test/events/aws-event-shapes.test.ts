@@ -30,7 +30,7 @@ import { buildEvent } from '../../local/api-gateway';
 import { S3Emulator, S3RVER_CREDENTIALS } from '../../local/s3-emulator';
 import { toAwsRecord } from '../../local/s3-events';
 import { lambdaStreamArn, toLambdaRecord } from '../../local/stream-pump';
-import { uploadsFromS3Event } from '../../lambdas/media/s3-event';
+import { uploadsFromS3Event } from '../../lambdas/transcoder/s3-event';
 import { eventually, newUser } from '../support/api-client';
 import { applyServiceEnv, serviceEnv } from '../support/env';
 import { STACK_ENV } from '../support/stack-info';

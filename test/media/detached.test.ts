@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';
-import { processUpload } from '../../lambdas/media/process-upload';
+import { processUpload } from '../../lambdas/transcoder/process-upload';
 import { twoToneImage } from './fixtures';
 import {
   dynamo,
@@ -70,7 +70,7 @@ describe('media detached by a tweet delete', () => {
 
   it('is failed, not ready, when the delete lands while variants are being written', async () => {
     const { record, tweetId, event } = await attachedUpload('during.png');
-    // Configured as the functions' client (lambdas/shared/s3-client.ts), plus the hook.
+    // Configured as the functions' client (lambdas/platform/s3-client.ts), plus the hook.
     const hooked = new S3Client({
       forcePathStyle: true,
       requestChecksumCalculation: 'WHEN_REQUIRED',

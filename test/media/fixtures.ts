@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { MediaProcessingError } from '../../lambdas/media/failure';
-import type { FfmpegRunner } from '../../lambdas/media/ffmpeg';
+import { MediaProcessingError } from '../../lambdas/transcoder/failure';
+import type { FfmpegRunner } from '../../lambdas/transcoder/ffmpeg';
 import { localMediaTools } from '../../local/media-tools';
 
 /** The layer's ffmpeg configuration built for this machine, with `budgetMs` to finish. */

@@ -13,11 +13,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
-import type { MediaRecord } from '../../lambdas/domain/records';
-import type { MediaDeps } from '../../lambdas/media/process-upload';
-import type { ProcessingRecord } from '../../lambdas/media/state';
-import { dynamo, redis, tables } from '../../lambdas/shared/clients';
-import { s3 } from '../../lambdas/shared/s3-client';
+import type { MediaRecord } from '../../lambdas/core/records';
+import type { MediaDeps } from '../../lambdas/transcoder/process-upload';
+import type { ProcessingRecord } from '../../lambdas/core/media/processing';
+import { dynamo, redis, tables } from '../../lambdas/platform/clients';
+import { s3 } from '../../lambdas/platform/s3-client';
 import { assertLocalMediaToolsBuilt, localMediaTools } from '../../local/media-tools';
 import { tempDir } from './fixtures';
 

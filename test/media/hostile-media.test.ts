@@ -11,10 +11,10 @@ import { bundleLikeCdk } from '../../bench/lib/bundle';
 import { TRANSCODER_MALLOC_ENV } from '../../app/model';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { probe, type FfmpegRunner } from '../../lambdas/media/ffmpeg';
-import { countJpegScans, processImage } from '../../lambdas/media/image';
-import { outputByteLimit, processAnimatedGif, processVideo } from '../../lambdas/media/video';
-import { TOOL_MEMORY_BYTES, VIDEO } from '../../lambdas/media/settings';
+import { probe, type FfmpegRunner } from '../../lambdas/transcoder/ffmpeg';
+import { countJpegScans, processImage } from '../../lambdas/transcoder/image';
+import { outputByteLimit, processAnimatedGif, processVideo } from '../../lambdas/transcoder/video';
+import { TOOL_MEMORY_BYTES, VIDEO } from '../../lambdas/transcoder/settings';
 import { localMediaTools } from '../../local/media-tools';
 import { failureOf, ffmpegFixture, tempDir, testClip, toolRunner } from './fixtures';
 import {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { processImage } from '../../lambdas/media/image';
-import { IMAGE_VARIANTS } from '../../lambdas/media/settings';
+import { processImage } from '../../lambdas/transcoder/image';
+import { IMAGE_VARIANTS } from '../../lambdas/transcoder/settings';
 import {
   exifTags,
   exifTagsOf,

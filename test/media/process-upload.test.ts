@@ -2,13 +2,13 @@ import './setup-env';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createCacheClient } from '../../lambdas/shared/clients';
-import { cacheKeys } from '../../lambdas/domain/cache-keys';
+import { createCacheClient } from '../../lambdas/platform/clients';
+import { cacheKeys } from '../../lambdas/core/cache-keys';
 import { handler as transcoderHandler } from '../../lambdas/events/transcoder';
-import { processUpload, type ProcessOutcome } from '../../lambdas/media/process-upload';
-import { claimForProcessing, markFailed } from '../../lambdas/media/state';
+import { processUpload, type ProcessOutcome } from '../../lambdas/transcoder/process-upload';
+import { claimForProcessing, markFailed } from '../../lambdas/core/media/processing';
 import { VARIANT_CACHE_CONTROL } from '../../app/model';
-import { stagedKey } from '../../lambdas/media/storage';
+import { stagedKey } from '../../lambdas/transcoder/storage';
 import { animatedGif, hlsPlaylist, pngBomb, testClip, twoToneImage } from './fixtures';
 import {
   getRecord,

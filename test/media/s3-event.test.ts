@@ -1,4 +1,4 @@
-import { decodeS3Key, uploadsFromS3Event } from '../../lambdas/media/s3-event';
+import { decodeS3Key, uploadsFromS3Event } from '../../lambdas/transcoder/s3-event';
 
 const record = (key: string, extra: Record<string, unknown> = {}) => ({
   eventVersion: '2.1',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { checkDeclaredType, sniffFormat } from '../../lambdas/media/sniff';
-import { MediaProcessingError } from '../../lambdas/media/failure';
+import { checkDeclaredType, sniffFormat } from '../../lambdas/transcoder/sniff';
+import { MediaProcessingError } from '../../lambdas/transcoder/failure';
 import { animatedGif, hlsPlaylist, pngBomb, tempDir, testClip, twoToneImage } from './fixtures';
 
 const dir = tempDir();

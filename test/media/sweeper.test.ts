@@ -1,6 +1,6 @@
 import './setup-env';
 import { METADATA_KEYS } from '../../app/model';
-import { sweepMedia } from '../../lambdas/media/sweeper';
+import { sweepMedia } from '../../lambdas/transcoder/sweeper';
 import {
   getRecord,
   listKeys,

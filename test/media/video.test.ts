@@ -7,9 +7,9 @@ import {
   probe,
   runTool,
   ToolTimeoutError,
-} from '../../lambdas/media/ffmpeg';
-import { processAnimatedGif, processVideo } from '../../lambdas/media/video';
-import { TOOL_MEMORY_BYTES } from '../../lambdas/media/settings';
+} from '../../lambdas/transcoder/ffmpeg';
+import { processAnimatedGif, processVideo } from '../../lambdas/transcoder/video';
+import { TOOL_MEMORY_BYTES } from '../../lambdas/transcoder/settings';
 import { localMediaTools } from '../../local/media-tools';
 import {
   animatedGif,

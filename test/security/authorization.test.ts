@@ -16,7 +16,7 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
-import { initMedia } from '../../lambdas/domain/media-upload';
+import { initMedia } from '../../lambdas/core/media/upload';
 import { signJwt } from '../../local/jwt';
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from '../../local/jwt';
 import { rawRequest } from '../../soak/http';
@@ -31,7 +31,7 @@ import {
 } from '../support/api-client';
 import { cdnUrl, stackSigningKey } from '../support/env';
 import { stackClients } from './state';
-import { documentStore } from '../../lambdas/shared/document-store';
+import { documentStore } from '../../lambdas/platform/document-store';
 import { generatePng, upload, uploadMedia } from '../support/media';
 
 const clients = stackClients();
@@ -273,7 +273,7 @@ describe('profiles are edited by their owner only', () => {
 
 describe('presigned upload URLs', () => {
   const alice = newUser('authz-upload');
-  const sdk = import('../../lambdas/shared/aws-sdk');
+  const sdk = import('../../lambdas/platform/aws-sdk');
   const deps = (now: number) => ({
     // The upload domain takes a DocumentStore; this one sends through the test's own client.
     dynamo: documentStore(async () => ({ sdk: await sdk, client: dynamo })),

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { LIMITS, USER_ID_PATTERN } from '../../app/model';
-import { encodeCursor } from '../../lambdas/domain/validation';
+import { encodeCursor } from '../../lambdas/core/validation';
 import { errorCode, jsonOf, type RawResponse } from '../../soak/http';
 import {
   CheckedRawClient,

@@ -27,16 +27,16 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { Redis } from 'ioredis';
 import { ENV, LIMITS, METADATA_KEYS } from '../../app/model';
-import { cacheKeys } from '../../lambdas/domain/cache-keys';
-import { initMedia } from '../../lambdas/domain/media-upload';
-import { documentStore } from '../../lambdas/shared/document-store';
+import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { initMedia } from '../../lambdas/core/media/upload';
+import { documentStore } from '../../lambdas/platform/document-store';
 import { newUser, eventually } from '../support/api-client';
 import { invokeFunction, serviceEnv } from '../support/env';
 import { stackClients } from './state';
 
 const admin = stackClients();
 const { tables, bucket } = admin;
-const sdk = import('../../lambdas/shared/aws-sdk');
+const sdk = import('../../lambdas/platform/aws-sdk');
 const opened = [admin];
 const as = (functionId: string) => {
   const clients = stackClients(functionId);

@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { LIMITS } from '../../app/model';
-import { parseInitMedia } from '../../lambdas/domain/media-upload';
-import { parseProfileUpdate } from '../../lambdas/domain/profiles';
-import { parseCreateTweet } from '../../lambdas/domain/tweets';
+import { parseInitMedia } from '../../lambdas/core/media/upload';
+import { parseProfileUpdate } from '../../lambdas/core/users/profiles';
+import { parseCreateTweet } from '../../lambdas/core/tweets/service';
 import {
   ALT_TEXT_MAX_CODE_POINTS,
   AVATAR_TYPES,

@@ -1,7 +1,7 @@
 /**
  * The composer's rules: what the API refuses, refused here first with the API's own words, so a
  * person learns it before uploading anything. The API is the authority (it checks again); these
- * mirror app/model.ts LIMITS and lambdas/domain validation, which the web app may not import.
+ * mirror app/model.ts LIMITS and lambdas/core validation, which the web app may not import.
  * test/web/composer-rules.test.ts runs both on the same inputs and fails if they disagree.
  * Plain TypeScript, no DOM: the unit tests run it in Node.
  */

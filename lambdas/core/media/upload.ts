@@ -1,0 +1,218 @@
+/**
+ * POST /v1/media/init: a media record (pending_upload, unattached, expiring) plus a presigned PUT,
+ * or presigned part URLs above LIMITS.multipartThresholdBytes (media-multipart.ts).
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LIMITS, MEDIA_PREFIXES, METADATA_KEYS } from '../../../app/model';
+import { DomainError, invalidRequest } from '../errors';
+import { nowMs, type UploadDeps } from '../ports';
+import { isConditionalCheckFailed } from '../../platform/dynamo';
+import { newMediaId } from '../ids';
+import {
+  abortMultipartUpload,
+  presignParts,
+  startMultipartUpload,
+  type UploadPartUrl,
+} from './multipart';
+import type { MediaRecord } from '../records';
+import { DEFAULT_UPLOAD_QUOTA, releaseUpload, reserveUpload } from './upload-quota';
+import { userText } from '../validation';
+
+export interface InitMediaInput {
+  readonly content_type: string;
+  readonly size_bytes: number;
+  readonly alt_text: string | null;
+}
+
+/** Validates the POST /v1/media/init body. */
+export function parseInitMedia(body: Record<string, unknown>): InitMediaInput {
+  const contentType = body.content_type;
+  if (typeof contentType !== 'string') throw invalidRequest('content_type must be a string');
+  const normalizedType = contentType.toLowerCase();
+  const maxBytes = Object.hasOwn(LIMITS.mediaTypes, normalizedType)
+    ? LIMITS.mediaTypes[normalizedType]
+    : undefined;
+  if (maxBytes === undefined) {
+    throw new DomainError(
+      415,
+      'unsupported_media_type',
+      `content_type must be one of ${Object.keys(LIMITS.mediaTypes).join(', ')}`,
+    );
+  }
+  const size = body.size_bytes;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) {
+    throw invalidRequest('size_bytes must be a positive integer');
+  }
+  if (size > maxBytes) {
+    throw new DomainError(
+      413,
+      'media_too_large',
+      `${normalizedType} uploads are limited to ${maxBytes} bytes`,
+    );
+  }
+  const alt = body.alt_text;
+  if (alt !== undefined && alt !== null && typeof alt !== 'string') {
+    throw invalidRequest('alt_text must be a string or null');
+  }
+  const altText =
+    typeof alt === 'string'
+      ? userText(alt, 'alt_text', LIMITS.altTextMaxChars, 'invalid_request')
+      : null;
+  return { content_type: normalizedType, size_bytes: size, alt_text: altText };
+}
+
+export type InitMediaResult = SinglePutUpload | PartsUpload;
+
+interface UploadCommon {
+  readonly media_id: string;
+  readonly status: 'pending_upload';
+  readonly expires_at: string;
+}
+
+export interface SinglePutUpload extends UploadCommon {
+  readonly upload_url: string;
+  readonly upload_method: 'PUT';
+  readonly upload_headers: Record<string, string>;
+}
+
+export interface PartsUpload extends UploadCommon {
+  readonly upload_method: 'PARTS';
+  readonly part_size_bytes: number;
+  readonly parts: UploadPartUrl[];
+}
+
+/**
+ * Creates the media record (pending_upload, unattached, expiring) and a presigned PUT for
+ * uploads/{media_id} that signs Content-Type, Content-Length and If-None-Match: *, so S3 refuses
+ * any other type or length and any second upload to the key, valid for
+ * LIMITS.uploadUrlExpiresSeconds. The caller's upload quota (pending uploads, bytes per day) is
+ * reserved first; a refused reservation writes nothing. Above LIMITS.multipartThresholdBytes the
+ * record carries an S3 multipart upload instead, and the answer one URL per part.
+ */
+export async function initMedia(
+  deps: UploadDeps,
+  ownerId: string,
+  input: InitMediaInput,
+): Promise<InitMediaResult> {
+  const now = nowMs(deps);
+  const mediaId = newMediaId(now);
+  const createdAt = new Date(now).toISOString();
+  const uploadKey = `${MEDIA_PREFIXES.uploads}${mediaId}`;
+  const inParts = input.size_bytes > LIMITS.multipartThresholdBytes;
+  const urlExpiresAt =
+    now + (inParts ? LIMITS.multipartUrlExpiresSeconds : LIMITS.uploadUrlExpiresSeconds) * 1000;
+  await reserveUpload(
+    deps,
+    deps.uploadQuota ?? DEFAULT_UPLOAD_QUOTA,
+    ownerId,
+    mediaId,
+    input.size_bytes,
+    now,
+    urlExpiresAt,
+  );
+  let uploadId: string | undefined;
+  try {
+    if (inParts) {
+      uploadId = await startMultipartUpload(deps.s3, deps.bucket, uploadKey, input.content_type);
+    }
+  } catch (error) {
+    await releaseUpload(deps, ownerId, mediaId, input.size_bytes, now);
+    throw error;
+  }
+  const record: MediaRecord = {
+    ...METADATA_KEYS.media(mediaId),
+    media_id: mediaId,
+    owner_id: ownerId,
+    status: 'pending_upload',
+    content_type: input.content_type,
+    size_bytes: input.size_bytes,
+    alt_text: input.alt_text,
+    upload_key: uploadKey,
+    ...(uploadId !== undefined
+      ? { upload_id: uploadId, part_count: Math.ceil(input.size_bytes / LIMITS.multipartPartBytes) }
+      : {}),
+    created_at: createdAt,
+    updated_at: createdAt,
+    expires_at: Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
+    gsi2pk: METADATA_KEYS.unattachedIndex.pk,
+    gsi2sk: createdAt,
+  };
+  try {
+    await deps.dynamo.put({
+      TableName: deps.tables.metadata,
+      Item: record,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+  } catch (error) {
+    // The SDK retries an attempt that timed out or failed after DynamoDB applied it; the retry
+    // then finds our own record. Anything else under this fresh random id is a real conflict.
+    if (!isConditionalCheckFailed(error) || !(await isOwnRecord(deps, record))) {
+      await releaseUpload(deps, ownerId, mediaId, input.size_bytes, now);
+      if (uploadId !== undefined) {
+        await abortMultipartUpload(deps.s3, deps.bucket, uploadKey, uploadId).catch(() => {
+          // The bucket's lifecycle rule aborts it within a day.
+        });
+      }
+      throw error;
+    }
+  }
+  if (uploadId !== undefined) {
+    return {
+      media_id: mediaId,
+      status: 'pending_upload',
+      upload_method: 'PARTS',
+      part_size_bytes: LIMITS.multipartPartBytes,
+      parts: await presignParts(
+        deps.s3,
+        deps.bucket,
+        uploadKey,
+        uploadId,
+        input.size_bytes,
+        new Date(now),
+      ),
+      expires_at: new Date(urlExpiresAt).toISOString(),
+    };
+  }
+  // If-None-Match: * makes the URL one-shot: S3 creates the object once and refuses to replace it.
+  const signed = new Set(['content-type', 'content-length', 'if-none-match']);
+  const uploadUrl = await getSignedUrl(
+    deps.s3,
+    new PutObjectCommand({
+      Bucket: deps.bucket,
+      Key: uploadKey,
+      ContentType: input.content_type,
+      ContentLength: input.size_bytes,
+      IfNoneMatch: '*',
+    }),
+    {
+      expiresIn: LIMITS.uploadUrlExpiresSeconds,
+      signableHeaders: signed,
+      unhoistableHeaders: signed,
+      signingDate: new Date(now),
+    },
+  );
+  return {
+    media_id: mediaId,
+    status: 'pending_upload',
+    upload_url: uploadUrl,
+    upload_method: 'PUT',
+    upload_headers: {
+      'content-type': input.content_type,
+      'content-length': String(input.size_bytes),
+      'if-none-match': '*',
+    },
+    expires_at: new Date(urlExpiresAt).toISOString(),
+  };
+}
+
+/** Whether the stored record at this media id is the one this request wrote. */
+async function isOwnRecord(deps: UploadDeps, record: MediaRecord): Promise<boolean> {
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.metadata,
+    Key: METADATA_KEYS.media(record.media_id),
+    ConsistentRead: true,
+  });
+  const stored = out.Item as MediaRecord | undefined;
+  return stored?.owner_id === record.owner_id && stored.created_at === record.created_at;
+}
