@@ -78,6 +78,31 @@ export const MEDIA_PREFIXES = {
 } as const;
 
 /**
+ * The security headers every CloudFront distribution sends (its response headers policy, each
+ * with override), and the local CDN too. Declared once: lib/constructs/security-headers.ts builds
+ * the policy from it, local/cdn.ts sends securityHeaderValues().
+ */
+export const SECURITY_HEADERS = {
+  /** Two years, as HSTS preload lists require at least one. */
+  hstsMaxAgeSeconds: 730 * 24 * 60 * 60,
+  frameOptions: 'DENY',
+  referrerPolicy: 'strict-origin-when-cross-origin',
+  /** User media is never a document: no scripts, no embedding, a sandbox. */
+  mediaContentSecurityPolicy: "default-src 'none'; sandbox",
+} as const;
+
+/** The headers as they go on the wire, with a distribution's CSP. */
+export function securityHeaderValues(contentSecurityPolicy: string): Record<string, string> {
+  return {
+    'strict-transport-security': `max-age=${SECURITY_HEADERS.hstsMaxAgeSeconds}; includeSubDomains; preload`,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': SECURITY_HEADERS.frameOptions,
+    'referrer-policy': SECURITY_HEADERS.referrerPolicy,
+    'content-security-policy': contentSecurityPolicy,
+  };
+}
+
+/**
  * What the CDN serves and for how long (lib/constructs/media-cdn.ts and local/cdn.ts read it).
  * Variants are immutable, so browsers may keep them a year; CloudFront keeps an object at most
  * `cdnMaxTtlSeconds`, which bounds how long a deleted tweet's media is still served by an edge

@@ -13,19 +13,19 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GetObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import { MEDIA_CDN_CORS, MEDIA_PREFIXES, MEDIA_SERVING } from '../app/model';
+import {
+  MEDIA_CDN_CORS,
+  MEDIA_PREFIXES,
+  MEDIA_SERVING,
+  SECURITY_HEADERS as SECURITY_HEADER_POLICY,
+  securityHeaderValues,
+} from '../app/model';
 import { originMatcher } from './cors';
 import { serveHttp, type LocalHttpServer } from './http-server';
 import type { Log } from './log';
 
-/** The distribution's response headers policy (lib/constructs/media-cdn.ts). */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'strict-transport-security': 'max-age=63072000; includeSubDomains; preload',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'strict-origin-when-cross-origin',
-  'content-security-policy': "default-src 'none'; sandbox",
-};
+/** The distribution's response headers policy (lib/constructs/media-cdn.ts), from the model. */
+const SECURITY_HEADERS = securityHeaderValues(SECURITY_HEADER_POLICY.mediaContentSecurityPolicy);
 
 const ACCESS_DENIED =
   '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';

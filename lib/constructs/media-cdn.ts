@@ -4,7 +4,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { MEDIA_CDN_CORS, MEDIA_PREFIXES, MEDIA_SERVING } from '../../app/model';
+import { MEDIA_CDN_CORS, MEDIA_PREFIXES, MEDIA_SERVING, SECURITY_HEADERS } from '../../app/model';
 import { regionalName } from './regional-name';
 import { securityHeaders } from './security-headers';
 
@@ -71,7 +71,7 @@ export class MediaCdn extends Construct {
       responseHeadersPolicyName: regionalName(this, 128),
       comment: 'Security headers for user media; media is never a document',
       // Even if a hostile file slipped through as HTML or SVG, it could run nothing.
-      securityHeadersBehavior: securityHeaders("default-src 'none'; sandbox"),
+      securityHeadersBehavior: securityHeaders(SECURITY_HEADERS.mediaContentSecurityPolicy),
       corsBehavior:
         corsOrigins.length > 0
           ? {
