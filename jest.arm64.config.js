@@ -3,10 +3,12 @@
  * alone with `npm run test:arm64` because emulation is slow.
  * @type {import('jest').Config}
  */
-const base = require('./jest.config.js');
+const { projects, ...shared } = require('./jest.config.js');
+const integration = projects.find((project) => project.displayName === 'integration');
 
 module.exports = {
-  ...base,
+  ...shared,
+  ...integration,
   displayName: 'arm64',
   testPathIgnorePatterns: ['/node_modules/'],
   testMatch: ['<rootDir>/test/arm64/**/*.test.ts'],

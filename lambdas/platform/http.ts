@@ -11,7 +11,7 @@ import type {
 } from 'aws-lambda';
 import { USER_ID_PATTERN } from '../../app/model';
 import { DomainError, ServiceUnavailableError, invalidRequest, unauthorized } from '../core/errors';
-import { logger } from './logger';
+import { logger, logInvocation } from './logger';
 import { publishMetrics } from './metrics';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -90,7 +90,8 @@ export function queryParam(event: HttpEvent, name: string): string | undefined {
 export function httpHandler(
   route: (event: HttpEvent) => Promise<HttpResult>,
 ): (event: HttpEvent, context?: Context) => Promise<HttpResult> {
-  return async (event) => {
+  return async (event, context) => {
+    logInvocation(context, event.requestContext?.requestId);
     try {
       return await route(event);
     } catch (error) {
