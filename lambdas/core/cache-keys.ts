@@ -8,9 +8,14 @@
  * ids cannot contain braces). Tweet keys have no tag, so they spread over the slots; several are
  * read with a pipeline of GETs, never MGET.
  */
+import { tweetCacheKey } from './tweets/store';
+
 export const cacheKeys = {
-  /** Hydrated tweet JSON (tweet object with media), or a short-lived negative entry. */
-  tweet: (tweetId: string) => `tweet:${tweetId}`,
+  /**
+   * @deprecated The tweets store's key (tweets/store.ts tweetCacheKey); kept here until the
+   * fanout writes its tombstones with tombstoneTweetCommand.
+   */
+  tweet: (tweetId: string) => tweetCacheKey(tweetId),
   /** Home timeline: sorted set of tweet ids scored by creation time (ms). */
   homeTimeline: (userId: string) => `tl:{${userId}}`,
   /**

@@ -1,5 +1,5 @@
 /** GET /v1/me: the caller's profile; their first call creates it with a generated handle. */
-import { getMe } from '../core/users/profiles';
+import { getMe } from '../core/users/service';
 import { productionDeps } from '../wiring';
 import { httpHandler, json } from '../platform/http';
 import { limitedCaller } from './limit';

@@ -1,5 +1,5 @@
 /** GET /v1/profiles/{handle}: a user's profile by handle, and whether the caller follows them. */
-import { getProfileByHandle } from '../core/users/profiles';
+import { getProfileByHandle } from '../core/users/service';
 import { productionDeps } from '../wiring';
 import { httpHandler, json, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';

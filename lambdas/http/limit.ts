@@ -7,13 +7,16 @@
  */
 import { ENV, METRICS, ROUTES, type RateLimitClass } from '../../app/model';
 import { KnownUsers } from '../core/users/users';
-import { enforceRateLimit, parseRateLimits } from '../core/limits/rate-limit';
+import { enforceRateLimit, parseRateLimits } from '../core/limits/service';
+import { cacheOver } from '../platform/cache';
 import { dynamo, redis, tables } from '../platform/clients';
 import { optionalEnv } from '../platform/config';
 import { countMetric } from '../platform/metrics';
 import { callerId, type HttpEvent } from '../platform/http';
 
 const limits = parseRateLimits(optionalEnv(ENV.rateLimits));
+// Built once here until lambdas/wiring.ts hands every entry its ports (issue 18).
+const cache = cacheOver(redis);
 const classByRouteKey = new Map<string, RateLimitClass>(
   ROUTES.map((route) => [`${route.method} ${route.path}`, route.rateLimit]),
 );
@@ -27,7 +30,7 @@ export async function limitedCaller(event: HttpEvent): Promise<string> {
     classByRouteKey.get(event.routeKey) ??
     (event.requestContext.http.method === 'GET' ? 'read' : 'write');
   try {
-    const outcome = await enforceRateLimit(redis, limits, userId, routeClass);
+    const outcome = await enforceRateLimit(cache, limits, userId, routeClass);
     if (outcome === 'unavailable') countMetric(METRICS.names.rateLimiterUnavailable);
   } catch (error) {
     countMetric(METRICS.names.rateLimited);

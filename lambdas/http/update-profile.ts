@@ -1,5 +1,5 @@
 /** PUT /v1/me/profile: handle, display name, bio, avatar; only the caller's own profile. */
-import { parseProfileUpdate, updateProfile } from '../core/users/profiles';
+import { parseProfileUpdate, updateProfile } from '../core/users/service';
 import { productionDeps } from '../wiring';
 import { httpHandler, json, jsonBody } from '../platform/http';
 import { limitedCaller } from './limit';

@@ -12,16 +12,13 @@ import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as listUserTweetsHandler } from '../../lambdas/http/list-user-tweets';
 import { followUser } from '../../lambdas/core/follows/service';
 import { initMedia } from '../../lambdas/core/media/upload';
-import {
-  enforceRateLimit,
-  parseRateLimits,
-  rateLimitKey,
-} from '../../lambdas/core/limits/rate-limit';
+import { enforceRateLimit, parseRateLimits } from '../../lambdas/core/limits/service';
+import { rateLimitKey } from '../../lambdas/core/limits/store';
 import { readHomeTimeline } from '../../lambdas/core/timelines/service';
 import { createTweet } from '../../lambdas/core/tweets/service';
 import { DomainError } from '../../lambdas/core/errors';
 import { createCacheClient, dynamo, redis, tables } from '../../lambdas/platform/clients';
-import { awaitReady } from '../../lambdas/platform/cache';
+import { awaitReady, cacheOver } from '../../lambdas/platform/cache';
 import { silentLog } from '../../local/log';
 import { freePort } from '../../local/ports';
 import { RedisServer } from '../../local/redis-server';
@@ -133,7 +130,7 @@ describe('rate limits per caller', () => {
     const user = newUser('burst');
     const limits = parseRateLimits('write=10/60');
     const results = await Promise.allSettled(
-      Array.from({ length: 30 }, () => enforceRateLimit(redis, limits, user, 'write')),
+      Array.from({ length: 30 }, () => enforceRateLimit(cacheOver(redis), limits, user, 'write')),
     );
     const outcomes = results.map(outcome);
     expect(count(outcomes, 'ok')).toBe(10);
@@ -144,13 +141,14 @@ describe('rate limits per caller', () => {
     const server = new RedisServer(await freePort(), silentLog);
     await server.start();
     const client = createCacheClient(server.url);
+    const cache = cacheOver(client);
     try {
       await awaitReady(client, 10_000);
       const limits = parseRateLimits('write=2/60');
       const user = newUser('outage');
-      expect(await enforceRateLimit(client, limits, user, 'write')).toBe('allowed');
-      expect(await enforceRateLimit(client, limits, user, 'write')).toBe('allowed');
-      await expect(enforceRateLimit(client, limits, user, 'write')).rejects.toMatchObject({
+      expect(await enforceRateLimit(cache, limits, user, 'write')).toBe('allowed');
+      expect(await enforceRateLimit(cache, limits, user, 'write')).toBe('allowed');
+      await expect(enforceRateLimit(cache, limits, user, 'write')).rejects.toMatchObject({
         status: 429,
       });
       expect(await client.get(rateLimitKey(user, 'write'))).not.toBeNull();
@@ -158,7 +156,7 @@ describe('rate limits per caller', () => {
       await server.stop();
       const started = Date.now();
       for (let i = 0; i < 5; i++) {
-        expect(await enforceRateLimit(client, limits, user, 'write')).toBe('unavailable');
+        expect(await enforceRateLimit(cache, limits, user, 'write')).toBe('unavailable');
       }
       expect(Date.now() - started).toBeLessThan(1000);
     } finally {

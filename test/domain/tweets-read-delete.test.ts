@@ -8,7 +8,8 @@ import { handler as listHandler } from '../../lambdas/http/list-user-tweets';
 import { handler as timelineHandler } from '../../lambdas/http/get-timeline';
 import { METADATA_KEYS } from '../../app/model';
 import { cacheKeys } from '../../lambdas/core/cache-keys';
-import { invalidateTweet } from '../../lambdas/core/tweets/cache';
+import { invalidateCachedTweet, tweetCacheKey } from '../../lambdas/core/tweets/store';
+import { cacheOver } from '../../lambdas/platform/cache';
 import { dynamo, redis, tables } from '../../lambdas/platform/clients';
 import { errorCode, httpEvent, newUser, parse } from './harness';
 
@@ -100,7 +101,7 @@ describe('get-tweet', () => {
     const id = `01J00000000000000000000000-${newUser()}`;
     const result = await get(newUser(), id);
     expect([result.status, errorCode(result)]).toEqual([404, 'tweet_not_found']);
-    const ttl = await redis.call('TTL', cacheKeys.tweet(id));
+    const ttl = await redis.call('TTL', tweetCacheKey(id));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(30);
   });
@@ -109,12 +110,12 @@ describe('get-tweet', () => {
     const user = newUser();
     const tweet = await create(user, { text: 'cached' });
     const id = tweet.body.tweet_id as string;
-    await redis.del(cacheKeys.tweet(id));
+    await redis.del(tweetCacheKey(id));
     expect((await get(user, id)).body.text).toBe('cached');
-    expect(await redis.call('TTL', cacheKeys.tweet(id))).toBeGreaterThan(3000);
+    expect(await redis.call('TTL', tweetCacheKey(id))).toBeGreaterThan(3000);
     // A hit is served as stored: prove it by planting a different (valid) entry.
     await redis.set(
-      cacheKeys.tweet(id),
+      tweetCacheKey(id),
       JSON.stringify({ ...tweet.body, text: 'from cache' }),
       'EX',
       60,
@@ -130,7 +131,7 @@ describe('get-tweet', () => {
     expect((await get(user, id)).body.media).toEqual([
       expect.objectContaining({ status: 'pending_upload' }),
     ]);
-    const pttl = await redis.call('PTTL', cacheKeys.tweet(id));
+    const pttl = await redis.call('PTTL', tweetCacheKey(id));
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(1000);
     await markReady(media);
@@ -162,13 +163,13 @@ describe('get-tweet', () => {
     const media = await mediaId(user);
     const id = (await create(user, { text: 'pic', media_ids: [media] })).body.tweet_id as string;
     // Pretend the pending entry lives long, as a racing fill could leave it.
-    const stale = (await redis.get(cacheKeys.tweet(id))) ?? '';
-    await redis.set(cacheKeys.tweet(id), stale, 'EX', 600);
+    const stale = (await redis.get(tweetCacheKey(id))) ?? '';
+    await redis.set(tweetCacheKey(id), stale, 'EX', 600);
     await markReady(media);
     expect(((await get(user, id)).body.media as { status: string }[])[0]?.status).toBe(
       'pending_upload',
     );
-    await invalidateTweet(redis, id);
+    await invalidateCachedTweet(cacheOver(redis), id);
     expect(((await get(user, id)).body.media as { status: string }[])[0]?.status).toBe('ready');
   });
 });

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { LIMITS } from '../../app/model';
 import { parseInitMedia } from '../../lambdas/core/media/upload';
-import { parseProfileUpdate } from '../../lambdas/core/users/profiles';
+import { parseProfileUpdate } from '../../lambdas/core/users/service';
 import { parseCreateTweet } from '../../lambdas/core/tweets/service';
 import {
   ALT_TEXT_MAX_CODE_POINTS,

@@ -3,13 +3,10 @@
  * cache), delete (own tweets only), and a user's complete history paged through DynamoDB.
  */
 import { createHash } from 'node:crypto';
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS, METRICS } from '../../../app/model';
 import { badRequest, invalidRequest, unprocessable } from '../errors';
 import { logger } from '../../platform/logger';
 import { countMetric } from '../../platform/metrics';
-import { cacheKeys } from '../cache-keys';
-import { tryCommand, tryPipeline } from '../../platform/cache';
 import { nowMs, type Deps } from '../ports';
 import {
   cancellationReasons,
@@ -21,21 +18,25 @@ import {
 } from '../../platform/dynamo';
 import { isMediaId, newTweetId, parseTweetId, tweetTime } from '../ids';
 import { loadMedia } from '../media/service';
-import { loadAuthors } from '../users/profiles';
-import { userExists, userNotFound } from '../users/users';
+import { loadAuthors } from '../users/service';
+import { profileHasHandle } from '../users/store';
+import { userNotFound } from '../users/users';
 import type { MediaRecord, TweetRecord } from '../records';
 import {
-  cacheTweetCommand,
-  hydrateTweets,
+  cacheMissingTweet,
+  cacheNewTweet,
+  deleteTweetRecord,
+  fillCachedTweets,
   isNegativeEntry,
-  NEGATIVE_ENTRY,
-  renderTweet,
-  renderTweets,
-  tombstoneTweet,
-  TWEET_NEGATIVE_TTL_SECONDS,
+  readCachedTweet,
+  readIdempotencyRecord,
+  readTweet,
+  readUserTweets,
+  tombstoneCachedTweet,
+  writeNewTweet,
   type TweetJson,
-} from './cache';
-import { newestFirstQuery } from '../timelines/sources';
+} from './store';
+import { hydrateTweets, renderTweet, renderTweets, tweetFill } from './views';
 import { removeFromTimeline } from '../timelines/store';
 import { decodeCursor, encodeCursor, tweetNotFound, userText } from '../validation';
 
@@ -88,12 +89,6 @@ export interface CreateTweetResult {
   readonly tweet: TweetJson;
 }
 
-interface IdempotencyRecord {
-  readonly request_hash: string;
-  readonly tweet_id: string;
-  readonly expires_at: number;
-}
-
 function requestHash(input: CreateTweetInput): string {
   return createHash('sha256')
     .update(JSON.stringify([input.text, input.media_ids]))
@@ -144,7 +139,7 @@ export async function createTweet(
       media_ids: [...input.media_ids],
     };
     try {
-      await deps.dynamo.transactWrite(createTransaction(deps, record, now, hash, idempotencyKey));
+      await writeNewTweet(deps, record, now, hash, idempotencyKey);
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons === undefined) throw error;
@@ -155,86 +150,10 @@ export async function createTweet(
     }
     const attached = new Map<string, MediaRecord>();
     for (const [id, value] of media) attached.set(id, { ...value, tweet_id: tweetId });
-    const tweet = renderTweet(record, attached, deps.cdnBaseUrl, authors);
-    const json = JSON.stringify(tweet);
-    await tryPipeline(deps.redis, 'cache new tweet', (pipeline) =>
-      cacheTweetCommand(pipeline, tweet, json, 'overwrite'),
-    );
-    return done({ status: 201, tweet: json });
+    const fill = tweetFill(renderTweet(record, attached, deps.cdnBaseUrl, authors));
+    await cacheNewTweet(deps.cache, fill);
+    return done({ status: 201, tweet: fill.json });
   });
-}
-
-function createTransaction(
-  deps: Deps,
-  record: TweetRecord,
-  now: number,
-  hash: string,
-  idempotencyKey: string | undefined,
-): TransactWriteCommandInput {
-  const nowIso = new Date(now).toISOString();
-  const nowSeconds = Math.floor(now / 1000);
-  const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
-    {
-      Put: {
-        TableName: deps.tables.tweets,
-        Item: record,
-        ConditionExpression: 'attribute_not_exists(tweet_id)',
-      },
-    },
-  ];
-  for (const mediaId of record.media_ids) {
-    items.push({
-      Update: {
-        TableName: deps.tables.metadata,
-        Key: METADATA_KEYS.media(mediaId),
-        UpdateExpression:
-          'SET tweet_id = :tweet, updated_at = :now REMOVE expires_at, gsi2pk, gsi2sk',
-        ConditionExpression:
-          'attribute_exists(pk) AND owner_id = :owner AND attribute_not_exists(tweet_id) ' +
-          'AND attribute_not_exists(detached_at) AND attribute_not_exists(avatar_of) ' +
-          'AND #status <> :failed',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':tweet': record.tweet_id,
-          ':now': nowIso,
-          ':owner': record.user_id,
-          ':failed': 'failed',
-        },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    });
-  }
-  // The author's newest tweet, so timeline rebuilds read only authors who can contribute
-  // (rebuild-authors.ts).
-  items.push({
-    Update: {
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.profile(record.user_id),
-      UpdateExpression: 'SET user_id = :user, last_tweet_id = :tweet',
-      ExpressionAttributeValues: { ':user': record.user_id, ':tweet': record.tweet_id },
-    },
-  });
-  if (idempotencyKey !== undefined) {
-    const stored: IdempotencyRecord & Record<string, unknown> = {
-      ...METADATA_KEYS.idempotency(record.user_id, idempotencyKey),
-      request_hash: hash,
-      tweet_id: record.tweet_id,
-      created_at: nowIso,
-      expires_at: nowSeconds + LIMITS.idempotencyTtlSeconds,
-    };
-    items.push({
-      Put: {
-        TableName: deps.tables.metadata,
-        Item: stored,
-        // An expired record may linger until TTL removes it; it no longer counts.
-        ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
-        ExpressionAttributeValues: { ':now': nowSeconds },
-      },
-    });
-  }
-  // The SDK retries an attempt that timed out after DynamoDB applied it; the same token makes
-  // that retry a success instead of a cancellation by our own writes. One token per tweet id.
-  return { TransactItems: items, ClientRequestToken: record.tweet_id.slice(0, 26) };
 }
 
 /** The first media rule a set of media records breaks, as the API's error. */
@@ -305,12 +224,7 @@ async function replayIdempotent(
   key: string,
   hash: string,
 ): Promise<CreateTweetResult | undefined> {
-  const out = await deps.dynamo.get({
-    TableName: deps.tables.metadata,
-    Key: METADATA_KEYS.idempotency(userId, key),
-    ConsistentRead: true,
-  });
-  const stored = out.Item as IdempotencyRecord | undefined;
+  const stored = await readIdempotencyRecord(deps, userId, key);
   if (stored === undefined || stored.expires_at < Math.floor(nowMs(deps) / 1000)) return undefined;
   if (stored.request_hash !== hash) {
     throw unprocessable(
@@ -333,35 +247,24 @@ async function replayIdempotent(
  * media, cached; missing ids are cached negatively.
  */
 export async function getTweet(deps: Deps, tweetId: string): Promise<TweetJson> {
-  const key = parseTweetId(tweetId);
-  if (key === undefined) throw tweetNotFound();
-  const cacheKey = cacheKeys.tweet(tweetId);
-  const cached = await tryCommand(deps.redis, 'get tweet', (redis) => redis.get(cacheKey));
+  if (parseTweetId(tweetId) === undefined) throw tweetNotFound();
+  const cached = await readCachedTweet(deps.cache, tweetId);
   const hit = cached !== undefined && cached !== null;
   countMetric(hit ? METRICS.names.cacheHit : METRICS.names.cacheMiss);
   if (hit) {
     if (isNegativeEntry(cached)) throw tweetNotFound();
     return cached;
   }
-  const out = await deps.dynamo.get({
-    TableName: deps.tables.tweets,
-    Key: key,
-    ConsistentRead: true,
-  });
-  const record = out.Item as TweetRecord | undefined;
+  const record = await readTweet(deps, tweetId);
   if (record === undefined) {
-    await tryCommand(deps.redis, 'negative tweet', (redis) =>
-      redis.set(cacheKey, NEGATIVE_ENTRY, 'EX', TWEET_NEGATIVE_TTL_SECONDS, 'NX'),
-    );
+    await cacheMissingTweet(deps.cache, tweetId);
     throw tweetNotFound();
   }
   const [tweet] = await renderTweets(deps, [record]);
   if (tweet === undefined) throw tweetNotFound();
-  const json = JSON.stringify(tweet);
-  await tryPipeline(deps.redis, 'fill tweet', (pipeline) =>
-    cacheTweetCommand(pipeline, tweet, json, 'fill'),
-  );
-  return json;
+  const fill = tweetFill(tweet);
+  await fillCachedTweets(deps.cache, 'fill tweet', [fill]);
+  return fill.json;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,25 +282,12 @@ export async function deleteTweet(deps: Deps, userId: string, tweetId: string): 
   if (key === undefined || key.user_id !== userId) throw tweetNotFound();
   // Read first: the media ids are needed even if the delete below turns out to be an SDK retry
   // of an attempt DynamoDB already applied (its condition then fails on our own delete).
-  const found = await deps.dynamo.get({
-    TableName: deps.tables.tweets,
-    Key: key,
-    ConsistentRead: true,
-  });
-  const record = found.Item as TweetRecord | undefined;
+  const record = await readTweet(deps, tweetId);
   if (record === undefined) throw tweetNotFound();
-  try {
-    await deps.dynamo.delete({
-      TableName: deps.tables.tweets,
-      Key: key,
-      ConditionExpression: 'attribute_exists(tweet_id)',
-    });
-  } catch (error) {
-    // Gone already: our own retried attempt, or a concurrent delete by the same user.
-    if (!isConditionalCheckFailed(error)) throw error;
-  }
+  // False when gone already: our own retried attempt, or a concurrent delete by the same user.
+  await deleteTweetRecord(deps, tweetId);
   await Promise.all([
-    tombstoneTweet(deps.redis, tweetId),
+    tombstoneCachedTweet(deps.cache, tweetId),
     removeFromTimeline(deps.redis, userId, [tweetId]),
     detachMedia(deps, tweetId, record.media_ids ?? []),
   ]);
@@ -468,10 +358,9 @@ export async function listUserTweets(
   options: { limit: number; cursor?: string },
 ): Promise<TweetPage> {
   const before = parseUserCursor(options.cursor, userId);
-  const out = await deps.dynamo.query(newestFirstQuery(deps, userId, before, options.limit + 1));
-  const items = (out.Items ?? []) as TweetRecord[];
+  const items = await readUserTweets(deps, userId, before, options.limit + 1);
   // A user with tweets has called the API, so only an empty page costs a lookup.
-  if (items.length === 0 && !(await userExists(deps, userId))) throw userNotFound();
+  if (items.length === 0 && !(await profileHasHandle(deps, userId))) throw userNotFound();
   const page = items.slice(0, options.limit);
   const known = new Map(page.map((record) => [record.tweet_id, record]));
   const hydrated = await hydrateTweets(deps, [...known.keys()], known);

@@ -4,49 +4,20 @@
  * whose profile has no handle is 404 `user_not_found`.
  */
 import { randomBytes } from 'node:crypto';
-import { HANDLE_PATTERN, METADATA_KEYS } from '../../../app/model';
+import { HANDLE_PATTERN } from '../../../app/model';
 import { notFound } from '../errors';
-import { nowMs, type Deps } from '../ports';
+import type { Deps } from '../ports';
 import { cancellationReasons, sleep } from '../../platform/dynamo';
-
-type Store = Pick<Deps, 'dynamo' | 'tables'>;
+import { createProfile, hasHandle, readProfile, type ClaimedProfile } from './store';
 
 /** Generated handles tried before giving up (each a fresh random one after the first). */
 const GENERATED_HANDLE_ATTEMPTS = 5;
-
-/** The profile item's fields the profile modules read (the follow counters live on it too). */
-export interface ProfileRecord {
-  readonly user_id: string;
-  readonly handle?: string;
-  /** True until the user chooses a handle themselves. */
-  readonly handle_generated?: boolean;
-  readonly display_name?: string;
-  readonly bio?: string;
-  readonly avatar_media_id?: string;
-  readonly follower_count?: number;
-  readonly following_count?: number;
-}
-
-export type ClaimedProfile = ProfileRecord & { readonly handle: string };
 
 export const userNotFound = () => notFound('user_not_found', 'User not found');
 
 export function isHandle(value: unknown): value is string {
   return typeof value === 'string' && HANDLE_PATTERN.test(value);
 }
-
-/** The profile item, strongly consistent. */
-async function readProfile(deps: Store, userId: string): Promise<ProfileRecord | undefined> {
-  const out = await deps.dynamo.get({
-    TableName: deps.tables.metadata,
-    Key: METADATA_KEYS.profile(userId),
-    ConsistentRead: true,
-  });
-  return out.Item as ProfileRecord | undefined;
-}
-
-export const hasHandle = (profile: ProfileRecord | undefined): profile is ClaimedProfile =>
-  typeof profile?.handle === 'string';
 
 /** The user id itself when it is a valid handle, then random ones (ids on AWS are UUIDs). */
 function generatedHandle(userId: string, attempt: number): string {
@@ -67,36 +38,8 @@ export async function ensureProfile(
     const current = await readProfile(deps, userId);
     if (hasHandle(current)) return current;
     const handle = generatedHandle(userId, attempt);
-    const now = new Date(nowMs(deps)).toISOString();
     try {
-      await deps.dynamo.transactWrite({
-        TransactItems: [
-          {
-            Put: {
-              TableName: deps.tables.metadata,
-              Item: { ...METADATA_KEYS.handle(handle), user_id: userId, claimed_at: now },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Update: {
-              TableName: deps.tables.metadata,
-              Key: METADATA_KEYS.profile(userId),
-              UpdateExpression:
-                'SET user_id = :user, handle = :handle, handle_generated = :true, ' +
-                'display_name = :empty, bio = :empty, profile_created_at = :now',
-              ConditionExpression: 'attribute_not_exists(handle)',
-              ExpressionAttributeValues: {
-                ':user': userId,
-                ':handle': handle,
-                ':true': true,
-                ':empty': '',
-                ':now': now,
-              },
-            },
-          },
-        ],
-      });
+      await createProfile(deps, userId, handle);
     } catch (error) {
       const reasons = cancellationReasons(error);
       // Cancelled (a taken handle, a concurrent first call, a conflict): read again and retry.
@@ -130,18 +73,4 @@ export class KnownUsers {
   get size(): number {
     return this.known.size;
   }
-}
-
-/**
- * Whether a user exists (has called the API: their profile has a handle). One GetItem of one
- * attribute.
- */
-export async function userExists(deps: Store, userId: string): Promise<boolean> {
-  const out = await deps.dynamo.get({
-    TableName: deps.tables.metadata,
-    Key: METADATA_KEYS.profile(userId),
-    ProjectionExpression: 'handle',
-    ConsistentRead: true,
-  });
-  return typeof out.Item?.handle === 'string';
 }

@@ -1,37 +1,32 @@
 /**
  * Profiles: a unique handle, a display name, a bio and an avatar, on the user's profile item
- * (which also holds the follow counters). A handle is held by a HANDLE#{lower-case handle} item
- * written with attribute_not_exists in the same transaction as the profile that names it, and a
- * released handle's item is deleted in it: two users can never hold one handle, whatever the
- * concurrency. The avatar is an uploaded image (POST /v1/media/init, the same transcoder); its
- * square `thumb` variants are the avatar.
+ * (which also holds the follow counters; its items are the users store's, store.ts). The avatar is
+ * an uploaded image (POST /v1/media/init, the same transcoder); its square `thumb` variants are
+ * the avatar.
  */
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS } from '../../../app/model';
 import { DomainError, badRequest, invalidRequest, unprocessable } from '../errors';
-import { nowMs, type Deps } from '../ports';
-import {
-  batchGetAll,
-  cancellationReasons,
-  conflicted,
-  done,
-  retryTransaction,
-} from '../../platform/dynamo';
+import type { Deps } from '../ports';
+import { cancellationReasons, conflicted, done, retryTransaction } from '../../platform/dynamo';
 import { newestTweetIds } from '../timelines/sources';
-import { cacheKeys } from '../cache-keys';
-import { tryPipeline } from '../../platform/cache';
+import { invalidateCachedTweets } from '../tweets/store';
 import { isMediaId } from '../ids';
 import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from '../media/service';
 import type { MediaRecord } from '../records';
 import { userText } from '../validation';
+import { ensureProfile, isHandle, userNotFound } from './users';
 import {
-  ensureProfile,
   hasHandle,
-  isHandle,
-  userNotFound,
+  planProfileUpdate,
+  readAuthorProfiles,
+  readHandleOwner,
+  readProfileSeenBy,
+  writeProfileUpdate,
   type ClaimedProfile,
-  type ProfileRecord,
-} from './users';
+  type ProfileUpdate,
+} from './store';
+
+export type { ProfileUpdate } from './store';
 
 /** The transcoder's square crop (lambdas/transcoder/settings.ts IMAGE_VARIANTS, fit: cover). */
 export const AVATAR_VARIANT = 'thumb';
@@ -52,25 +47,14 @@ export interface ProfileObject {
 const handleTaken = (handle: string) =>
   new DomainError(409, 'handle_taken', `The handle ${handle} is taken`);
 
-/** One metadata item, strongly consistent. */
-async function readItem<T>(deps: Store, key: Record<string, string>): Promise<T | undefined> {
+/** A media item, strongly consistent (the media store's item: to be read through core/media). */
+async function readMedia(deps: Store, mediaId: string): Promise<MediaRecord | undefined> {
   const out = await deps.dynamo.get({
     TableName: deps.tables.metadata,
-    Key: key,
+    Key: METADATA_KEYS.media(mediaId),
     ConsistentRead: true,
   });
-  return out.Item as T | undefined;
-}
-
-const readMedia = (deps: Store, mediaId: string) =>
-  readItem<MediaRecord>(deps, METADATA_KEYS.media(mediaId));
-
-export interface ProfileUpdate {
-  readonly handle?: string;
-  readonly display_name?: string;
-  readonly bio?: string;
-  /** null removes the avatar. */
-  readonly avatar_media_id?: string | null;
+  return out.Item as MediaRecord | undefined;
 }
 
 /** Validates a PUT /v1/me/profile body: known fields only are read; at least one is required. */
@@ -140,150 +124,6 @@ function avatarProblem(
   return undefined;
 }
 
-/** The avatar types as expression values (:avatarType0...), for the attach condition. */
-const AVATAR_TYPE_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
-  LIMITS.avatarMediaTypes.map((type, i) => [`:avatarType${i}`, type]),
-);
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-/** The items of one update, each tagged with what its failed condition means. */
-interface PlannedItem {
-  readonly item: TransactItem;
-  readonly onConditionFailed: 'handle_taken' | 'avatar' | 'retry';
-}
-
-function plan(
-  deps: Deps,
-  userId: string,
-  current: ClaimedProfile,
-  update: ProfileUpdate,
-): PlannedItem[] {
-  const table = deps.tables.metadata;
-  const now = nowMs(deps);
-  const nowIso = new Date(now).toISOString();
-  const items: PlannedItem[] = [];
-  const sets = ['profile_updated_at = :now'];
-  const removes: string[] = [];
-  const values: Record<string, unknown> = { ':now': nowIso, ':seenHandle': current.handle };
-  let condition = 'handle = :seenHandle';
-
-  if (update.handle !== undefined && update.handle !== current.handle) {
-    items.push({
-      item: {
-        Put: {
-          TableName: table,
-          Item: { ...METADATA_KEYS.handle(update.handle), user_id: userId, claimed_at: nowIso },
-          // Our own claim may be re-cased (Alice -> alice).
-          ConditionExpression: 'attribute_not_exists(pk) OR user_id = :user',
-          ExpressionAttributeValues: { ':user': userId },
-        },
-      },
-      onConditionFailed: 'handle_taken',
-    });
-    if (update.handle.toLowerCase() !== current.handle.toLowerCase()) {
-      items.push({
-        item: {
-          Delete: {
-            TableName: table,
-            Key: METADATA_KEYS.handle(current.handle),
-            ConditionExpression: 'user_id = :user',
-            ExpressionAttributeValues: { ':user': userId },
-          },
-        },
-        onConditionFailed: 'retry',
-      });
-    }
-  }
-  if (update.handle !== undefined) {
-    sets.push('handle = :handle', 'handle_generated = :false');
-    values[':handle'] = update.handle;
-    values[':false'] = false;
-  }
-  if (update.display_name !== undefined) {
-    sets.push('display_name = :displayName');
-    values[':displayName'] = update.display_name;
-  }
-  if (update.bio !== undefined) {
-    sets.push('bio = :bio');
-    values[':bio'] = update.bio;
-  }
-
-  const oldAvatar = current.avatar_media_id;
-  const newAvatar = update.avatar_media_id;
-  if (newAvatar !== undefined && newAvatar !== (oldAvatar ?? null)) {
-    if (oldAvatar === undefined) {
-      condition += ' AND attribute_not_exists(avatar_media_id)';
-    } else {
-      condition += ' AND avatar_media_id = :seenAvatar';
-      values[':seenAvatar'] = oldAvatar;
-      // Detached like a deleted tweet's media: the sweeper removes it and its variants.
-      items.push({
-        item: {
-          Update: {
-            TableName: table,
-            Key: METADATA_KEYS.media(oldAvatar),
-            UpdateExpression:
-              'SET detached_at = :now, updated_at = :now, gsi2pk = :unattached, ' +
-              'gsi2sk = created_at, expires_at = :expires REMOVE avatar_of',
-            ConditionExpression: 'avatar_of = :user',
-            ExpressionAttributeValues: {
-              ':now': nowIso,
-              ':unattached': METADATA_KEYS.unattachedIndex.pk,
-              ':expires': Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
-              ':user': userId,
-            },
-          },
-        },
-        onConditionFailed: 'retry',
-      });
-    }
-    if (newAvatar === null) {
-      removes.push('avatar_media_id');
-    } else {
-      sets.push('avatar_media_id = :avatar');
-      values[':avatar'] = newAvatar;
-      // Attached like a tweet's media: out of the unattached index, no expiry.
-      items.push({
-        item: {
-          Update: {
-            TableName: table,
-            Key: METADATA_KEYS.media(newAvatar),
-            UpdateExpression:
-              'SET avatar_of = :user, updated_at = :now REMOVE expires_at, gsi2pk, gsi2sk',
-            ConditionExpression:
-              'owner_id = :user AND attribute_not_exists(tweet_id) AND ' +
-              'attribute_not_exists(detached_at) AND attribute_not_exists(avatar_of) AND ' +
-              `#status <> :failed AND content_type IN (${Object.keys(AVATAR_TYPE_VALUES).join(', ')})`,
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':user': userId,
-              ':now': nowIso,
-              ':failed': 'failed',
-              ...AVATAR_TYPE_VALUES,
-            },
-          },
-        },
-        onConditionFailed: 'avatar',
-      });
-    }
-  }
-
-  items.push({
-    item: {
-      Update: {
-        TableName: table,
-        Key: METADATA_KEYS.profile(userId),
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: condition,
-        ExpressionAttributeValues: values,
-      },
-    },
-    onConditionFailed: 'retry',
-  });
-  return items;
-}
-
 /**
  * PUT /v1/me/profile: changes the given fields in one transaction. A new handle is claimed and the
  * old one released in it (409 `handle_taken` if someone holds it); a new avatar is attached and
@@ -305,9 +145,9 @@ export async function updateProfile(
   }
   return retryTransaction(async () => {
     const current = await ensureProfile(deps, userId);
-    const planned = plan(deps, userId, current, update);
+    const planned = planProfileUpdate(deps, userId, current, update);
     try {
-      await deps.dynamo.transactWrite({ TransactItems: planned.map((p) => p.item) });
+      await writeProfileUpdate(deps, planned);
       const { bio: _bio, ...shown } = update;
       if (Object.keys(shown).length > 0) await refreshAuthorTweets(deps, userId);
       return done((await renderProfiles(deps, [updated(current, update)]))[0]!);
@@ -393,24 +233,16 @@ export async function getProfileByHandle(
   handle: string,
 ): Promise<ProfileObject & { following: boolean }> {
   if (!isHandle(handle)) throw userNotFound();
-  const claim = await readItem<{ user_id?: unknown }>(deps, METADATA_KEYS.handle(handle));
-  const userId = claim?.user_id;
-  if (typeof userId !== 'string') throw userNotFound();
-  const edge = METADATA_KEYS.follows(callerId, userId);
-  const items = await batchGetAll(
-    deps.dynamo,
-    deps.tables.metadata,
-    [METADATA_KEYS.profile(userId), edge],
-    { consistent: true },
-  );
-  const profile = items.find((item) => item.sk === 'PROFILE') as ProfileRecord | undefined;
+  const userId = await readHandleOwner(deps, handle);
+  if (userId === undefined) throw userNotFound();
+  const { profile, following } = await readProfileSeenBy(deps, userId, callerId);
   // The claim and the profile change in one transaction; a profile naming another handle was
   // changed after the claim was read.
   if (!hasHandle(profile) || profile.handle.toLowerCase() !== handle.toLowerCase()) {
     throw userNotFound();
   }
   const [rendered] = await renderProfiles(deps, [profile]);
-  return { ...rendered!, following: items.some((item) => item.sk === edge.sk) };
+  return { ...rendered!, following };
 }
 
 /** A tweet's author as tweets show them (`author` on the tweet object). */
@@ -438,13 +270,7 @@ export async function loadAuthors(
   const unique = [...new Set(userIds)];
   const authors = new Map<string, Author>();
   if (unique.length === 0) return authors;
-  const profiles = (await batchGetAll(
-    deps.dynamo,
-    deps.tables.metadata,
-    unique.map((id) => METADATA_KEYS.profile(id)),
-    { consistent: true, projection: 'user_id, handle, display_name, avatar_media_id' },
-  )) as unknown as ProfileRecord[];
-  const claimed = profiles.filter(hasHandle);
+  const claimed = (await readAuthorProfiles(deps, unique)).filter(hasHandle);
   const avatars = await loadMedia(
     deps,
     claimed.flatMap((p) => (p.avatar_media_id !== undefined ? [p.avatar_media_id] : [])),
@@ -477,8 +303,5 @@ export const AUTHOR_REFRESH_TWEETS = 200;
  */
 async function refreshAuthorTweets(deps: Deps, userId: string): Promise<void> {
   const newest = await newestTweetIds(deps, userId, AUTHOR_REFRESH_TWEETS);
-  if (newest.length === 0) return;
-  await tryPipeline(deps.redis, 'refresh author tweets', (pipeline) => {
-    for (const tweetId of newest) pipeline.del(cacheKeys.tweet(tweetId));
-  });
+  await invalidateCachedTweets(deps.cache, 'refresh author tweets', newest);
 }

@@ -1,11 +1,7 @@
 /**
  * Per-caller rate limits, kept in the cache: GCRA (the generic cell rate algorithm, a token bucket
- * that stores one timestamp per caller and class instead of a count and a refill timer), in one
- * Lua script on one key, so concurrent requests of one caller cannot both take the last token.
- *
- * Why a script of our own rather than rate-limiter-flexible: it was written against the project's
- * own Redis client (since replaced by ioredis), and GCRA is nine lines of Lua in one EVAL; the
- * library now fits the client and could replace it.
+ * that stores one timestamp per caller and class instead of a count and a refill timer), spent by
+ * one script of the limits store (store.ts).
  *
  * The cache being down fails open, for reads and writes alike: the limiter protects capacity that
  * is shared, and what a cache outage leaves unguarded is bounded elsewhere. The costly abuses,
@@ -15,8 +11,8 @@
  */
 import { LIMITS, type RateLimitClass } from '../../../app/model';
 import { tooManyRequests } from '../errors';
-import type { CacheClient } from '../../platform/clients';
-import { tryCommand } from '../../platform/cache';
+import type { Cache } from '../cache-port';
+import { takeRateLimitToken } from './store';
 
 export interface RateLimit {
   readonly limit: number;
@@ -25,25 +21,6 @@ export interface RateLimit {
 
 export type RateLimits = Readonly<Record<RateLimitClass, RateLimit>>;
 
-/**
- * KEYS[1] the caller's bucket; ARGV[1] now (ms); ARGV[2] ms per request (period / limit);
- * ARGV[3] period (ms). The stored value is the theoretical arrival time (TAT): when the bucket
- * would be full again. A request is allowed if, after adding its interval, the TAT is at most one
- * period ahead. Returns {1, 0} when allowed, {0, ms until one would be}.
- */
-const GCRA = `
-local now = tonumber(ARGV[1])
-local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or 0), now)
-local next_tat = tat + tonumber(ARGV[2])
-local wait = next_tat - tonumber(ARGV[3]) - now
-if wait > 0 then return {0, wait} end
-redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
-return {1, 0}`;
-
-/** The key of one caller's bucket for one class; the hash tag keeps it in the caller's slot. */
-export const rateLimitKey = (userId: string, routeClass: RateLimitClass) =>
-  `rl:{${userId}}:${routeClass}`;
-
 export type RateLimitOutcome = 'allowed' | 'limited' | 'unavailable';
 
 /**
@@ -51,28 +28,24 @@ export type RateLimitOutcome = 'allowed' | 'limited' | 'unavailable';
  * Retry-After (before anything is written) when it is spent; returns how it decided, for the metrics.
  */
 export async function enforceRateLimit(
-  redis: CacheClient,
+  cache: Pick<Cache, 'run'>,
   limits: RateLimits,
   userId: string,
   routeClass: RateLimitClass,
   nowMs: number = Date.now(),
 ): Promise<RateLimitOutcome> {
   const { limit, periodSeconds } = limits[routeClass];
-  const periodMs = periodSeconds * 1000;
-  const reply = await tryCommand(redis, 'rate limit', (client) =>
-    client.eval(
-      GCRA,
-      1,
-      rateLimitKey(userId, routeClass),
-      Math.floor(nowMs),
-      Math.ceil(periodMs / limit),
-      periodMs,
-    ),
+  const outcome = await takeRateLimitToken(
+    cache,
+    userId,
+    routeClass,
+    limit,
+    periodSeconds * 1000,
+    nowMs,
   );
-  if (!Array.isArray(reply)) return 'unavailable';
-  const [allowed, waitMs] = reply;
-  if (allowed === 1) return 'allowed';
-  const retryAfter = Number(waitMs) / 1000;
+  if (outcome === undefined) return 'unavailable';
+  if (outcome.allowed) return 'allowed';
+  const retryAfter = outcome.waitMs / 1000;
   throw tooManyRequests(
     'rate_limited',
     `Too many requests; retry in ${Math.ceil(retryAfter)} s`,

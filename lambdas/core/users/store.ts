@@ -1,0 +1,345 @@
+/**
+ * The users store: every DynamoDB expression of a user's PROFILE item (handle, display name, bio,
+ * avatar, and the follow counters the follows code keeps on it) and of the HANDLE#{lower-case
+ * handle} items that hold handles. A handle's item is written with attribute_not_exists in the
+ * same transaction as the profile that names it, and a released handle's item is deleted in it:
+ * two users can never hold one handle, whatever the concurrency.
+ */
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { LIMITS, METADATA_KEYS } from '../../../app/model';
+import { nowMs, type Deps, type Tables } from '../ports';
+import { batchGetAll } from '../../platform/dynamo';
+
+type Store = Pick<Deps, 'dynamo' | 'tables'>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** The profile item's fields the profile modules read (the follow counters live on it too). */
+export interface ProfileRecord {
+  readonly user_id: string;
+  readonly handle?: string;
+  /** True until the user chooses a handle themselves. */
+  readonly handle_generated?: boolean;
+  readonly display_name?: string;
+  readonly bio?: string;
+  readonly avatar_media_id?: string;
+  readonly follower_count?: number;
+  readonly following_count?: number;
+}
+
+export type ClaimedProfile = ProfileRecord & { readonly handle: string };
+
+export const hasHandle = (profile: ProfileRecord | undefined): profile is ClaimedProfile =>
+  typeof profile?.handle === 'string';
+
+/** The profile item, strongly consistent. */
+export async function readProfile(deps: Store, userId: string): Promise<ProfileRecord | undefined> {
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.metadata,
+    Key: METADATA_KEYS.profile(userId),
+    ConsistentRead: true,
+  });
+  return out.Item as ProfileRecord | undefined;
+}
+
+/** Whether the user's profile has a handle (they have called the API). One attribute read. */
+export async function profileHasHandle(deps: Store, userId: string): Promise<boolean> {
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.metadata,
+    Key: METADATA_KEYS.profile(userId),
+    ProjectionExpression: 'handle',
+    ConsistentRead: true,
+  });
+  return typeof out.Item?.handle === 'string';
+}
+
+/**
+ * Creates a user's profile with a generated handle and claims the handle, in one transaction:
+ * cancelled when the handle is someone's or the profile has a handle already (a concurrent first
+ * call).
+ */
+export async function createProfile(
+  deps: Pick<Deps, 'dynamo' | 'tables' | 'now'>,
+  userId: string,
+  handle: string,
+): Promise<void> {
+  const now = new Date(nowMs(deps)).toISOString();
+  await deps.dynamo.transactWrite({
+    TransactItems: [
+      {
+        Put: {
+          TableName: deps.tables.metadata,
+          Item: { ...METADATA_KEYS.handle(handle), user_id: userId, claimed_at: now },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Update: {
+          TableName: deps.tables.metadata,
+          Key: METADATA_KEYS.profile(userId),
+          UpdateExpression:
+            'SET user_id = :user, handle = :handle, handle_generated = :true, ' +
+            'display_name = :empty, bio = :empty, profile_created_at = :now',
+          ConditionExpression: 'attribute_not_exists(handle)',
+          ExpressionAttributeValues: {
+            ':user': userId,
+            ':handle': handle,
+            ':true': true,
+            ':empty': '',
+            ':now': now,
+          },
+        },
+      },
+    ],
+  });
+}
+
+/** Who holds a handle (any case), strongly consistent; undefined when nobody. */
+export async function readHandleOwner(deps: Store, handle: string): Promise<string | undefined> {
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.metadata,
+    Key: METADATA_KEYS.handle(handle),
+    ConsistentRead: true,
+  });
+  const userId = (out.Item as { user_id?: unknown } | undefined)?.user_id;
+  return typeof userId === 'string' ? userId : undefined;
+}
+
+/**
+ * A user's profile and whether the caller follows them, in one strongly consistent BatchGet. The
+ * follow edge is the follows' item, read here to save the round trip.
+ */
+export async function readProfileSeenBy(
+  deps: Store,
+  userId: string,
+  callerId: string,
+): Promise<{ profile: ProfileRecord | undefined; following: boolean }> {
+  const edge = METADATA_KEYS.follows(callerId, userId);
+  const items = await batchGetAll(
+    deps.dynamo,
+    deps.tables.metadata,
+    [METADATA_KEYS.profile(userId), edge],
+    { consistent: true },
+  );
+  return {
+    profile: items.find((item) => item.sk === 'PROFILE') as ProfileRecord | undefined,
+    following: items.some((item) => item.sk === edge.sk),
+  };
+}
+
+/** The profiles of tweets' authors (what tweets show of them), in one strongly consistent BatchGet. */
+export async function readAuthorProfiles(
+  deps: Store,
+  userIds: readonly string[],
+): Promise<ProfileRecord[]> {
+  return (await batchGetAll(
+    deps.dynamo,
+    deps.tables.metadata,
+    userIds.map((id) => METADATA_KEYS.profile(id)),
+    { consistent: true, projection: 'user_id, handle, display_name, avatar_media_id' },
+  )) as unknown as ProfileRecord[];
+}
+
+/** A transaction item recording a user's newest tweet on their profile (rebuild-authors.ts). */
+export function lastTweetItem(tables: Tables, userId: string, tweetId: string): TransactItem {
+  return {
+    Update: {
+      TableName: tables.metadata,
+      Key: METADATA_KEYS.profile(userId),
+      UpdateExpression: 'SET user_id = :user, last_tweet_id = :tweet',
+      ExpressionAttributeValues: { ':user': userId, ':tweet': tweetId },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile updates
+// ---------------------------------------------------------------------------------------------
+
+export interface ProfileUpdate {
+  readonly handle?: string;
+  readonly display_name?: string;
+  readonly bio?: string;
+  /** null removes the avatar. */
+  readonly avatar_media_id?: string | null;
+}
+
+/** The avatar types as expression values (:avatarType0...), for the attach condition. */
+const AVATAR_TYPE_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
+  LIMITS.avatarMediaTypes.map((type, i) => [`:avatarType${i}`, type]),
+);
+
+/** The items of one update, each tagged with what its failed condition means. */
+export interface PlannedItem {
+  readonly item: TransactItem;
+  readonly onConditionFailed: 'handle_taken' | 'avatar' | 'retry';
+}
+
+/**
+ * The transaction of one profile update, conditional on the profile as read (`current`): the new
+ * handle claimed and the old one released, the new avatar attached and the old one detached.
+ */
+export function planProfileUpdate(
+  deps: Pick<Deps, 'tables' | 'now'>,
+  userId: string,
+  current: ClaimedProfile,
+  update: ProfileUpdate,
+): PlannedItem[] {
+  const table = deps.tables.metadata;
+  const now = nowMs(deps);
+  const nowIso = new Date(now).toISOString();
+  const items: PlannedItem[] = [];
+  const sets = ['profile_updated_at = :now'];
+  const removes: string[] = [];
+  const values: Record<string, unknown> = { ':now': nowIso, ':seenHandle': current.handle };
+  let condition = 'handle = :seenHandle';
+
+  if (update.handle !== undefined && update.handle !== current.handle) {
+    items.push({
+      item: {
+        Put: {
+          TableName: table,
+          Item: { ...METADATA_KEYS.handle(update.handle), user_id: userId, claimed_at: nowIso },
+          // Our own claim may be re-cased (Alice -> alice).
+          ConditionExpression: 'attribute_not_exists(pk) OR user_id = :user',
+          ExpressionAttributeValues: { ':user': userId },
+        },
+      },
+      onConditionFailed: 'handle_taken',
+    });
+    if (update.handle.toLowerCase() !== current.handle.toLowerCase()) {
+      items.push({
+        item: {
+          Delete: {
+            TableName: table,
+            Key: METADATA_KEYS.handle(current.handle),
+            ConditionExpression: 'user_id = :user',
+            ExpressionAttributeValues: { ':user': userId },
+          },
+        },
+        onConditionFailed: 'retry',
+      });
+    }
+  }
+  if (update.handle !== undefined) {
+    sets.push('handle = :handle', 'handle_generated = :false');
+    values[':handle'] = update.handle;
+    values[':false'] = false;
+  }
+  if (update.display_name !== undefined) {
+    sets.push('display_name = :displayName');
+    values[':displayName'] = update.display_name;
+  }
+  if (update.bio !== undefined) {
+    sets.push('bio = :bio');
+    values[':bio'] = update.bio;
+  }
+
+  const oldAvatar = current.avatar_media_id;
+  const newAvatar = update.avatar_media_id;
+  if (newAvatar !== undefined && newAvatar !== (oldAvatar ?? null)) {
+    if (oldAvatar === undefined) {
+      condition += ' AND attribute_not_exists(avatar_media_id)';
+    } else {
+      condition += ' AND avatar_media_id = :seenAvatar';
+      values[':seenAvatar'] = oldAvatar;
+      items.push({
+        item: detachAvatarItem(table, userId, oldAvatar, now, nowIso),
+        onConditionFailed: 'retry',
+      });
+    }
+    if (newAvatar === null) {
+      removes.push('avatar_media_id');
+    } else {
+      sets.push('avatar_media_id = :avatar');
+      values[':avatar'] = newAvatar;
+      items.push({
+        item: attachAvatarItem(table, userId, newAvatar, nowIso),
+        onConditionFailed: 'avatar',
+      });
+    }
+  }
+
+  items.push({
+    item: {
+      Update: {
+        TableName: table,
+        Key: METADATA_KEYS.profile(userId),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: values,
+      },
+    },
+    onConditionFailed: 'retry',
+  });
+  return items;
+}
+
+/**
+ * The old avatar's MEDIA# item, detached (the media store's item: to be built by
+ * core/media/store.ts).
+ */
+function detachAvatarItem(
+  table: string,
+  userId: string,
+  oldAvatar: string,
+  now: number,
+  nowIso: string,
+): TransactItem {
+  // Detached like a deleted tweet's media: the sweeper removes it and its variants.
+  return {
+    Update: {
+      TableName: table,
+      Key: METADATA_KEYS.media(oldAvatar),
+      UpdateExpression:
+        'SET detached_at = :now, updated_at = :now, gsi2pk = :unattached, ' +
+        'gsi2sk = created_at, expires_at = :expires REMOVE avatar_of',
+      ConditionExpression: 'avatar_of = :user',
+      ExpressionAttributeValues: {
+        ':now': nowIso,
+        ':unattached': METADATA_KEYS.unattachedIndex.pk,
+        ':expires': Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
+        ':user': userId,
+      },
+    },
+  };
+}
+
+/**
+ * The new avatar's MEDIA# item, attached (the media store's item: to be built by
+ * core/media/store.ts).
+ */
+function attachAvatarItem(
+  table: string,
+  userId: string,
+  newAvatar: string,
+  nowIso: string,
+): TransactItem {
+  // Attached like a tweet's media: out of the unattached index, no expiry.
+  return {
+    Update: {
+      TableName: table,
+      Key: METADATA_KEYS.media(newAvatar),
+      UpdateExpression:
+        'SET avatar_of = :user, updated_at = :now REMOVE expires_at, gsi2pk, gsi2sk',
+      ConditionExpression:
+        'owner_id = :user AND attribute_not_exists(tweet_id) AND ' +
+        'attribute_not_exists(detached_at) AND attribute_not_exists(avatar_of) AND ' +
+        `#status <> :failed AND content_type IN (${Object.keys(AVATAR_TYPE_VALUES).join(', ')})`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':user': userId,
+        ':now': nowIso,
+        ':failed': 'failed',
+        ...AVATAR_TYPE_VALUES,
+      },
+    },
+  };
+}
+
+/** Writes a planned profile update (TransactionCanceledException: see cancellationReasons). */
+export async function writeProfileUpdate(
+  deps: Store,
+  planned: readonly PlannedItem[],
+): Promise<void> {
+  await deps.dynamo.transactWrite({ TransactItems: planned.map((p) => p.item) });
+}
