@@ -8,15 +8,13 @@
 import { ENV, METRICS, ROUTES, type RateLimitClass } from '../../app/model';
 import { KnownUsers } from '../core/users/users';
 import { enforceRateLimit, parseRateLimits } from '../core/limits/service';
-import { cacheOver } from '../platform/cache';
-import { dynamo, redis, tables } from '../platform/clients';
+import { productionDeps } from '../wiring';
 import { optionalEnv } from '../platform/config';
 import { countMetric } from '../platform/metrics';
 import { callerId, type HttpEvent } from '../platform/http';
 
 const limits = parseRateLimits(optionalEnv(ENV.rateLimits));
-// Built once here until lambdas/wiring.ts hands every entry its ports (issue 18).
-const cache = cacheOver(redis);
+const deps = productionDeps();
 const classByRouteKey = new Map<string, RateLimitClass>(
   ROUTES.map((route) => [`${route.method} ${route.path}`, route.rateLimit]),
 );
@@ -30,12 +28,12 @@ export async function limitedCaller(event: HttpEvent): Promise<string> {
     classByRouteKey.get(event.routeKey) ??
     (event.requestContext.http.method === 'GET' ? 'read' : 'write');
   try {
-    const outcome = await enforceRateLimit(cache, limits, userId, routeClass);
+    const outcome = await enforceRateLimit(deps.cache, limits, userId, routeClass);
     if (outcome === 'unavailable') countMetric(METRICS.names.rateLimiterUnavailable);
   } catch (error) {
     countMetric(METRICS.names.rateLimited);
     throw error;
   }
-  await callers.ensure({ dynamo, tables }, userId);
+  await callers.ensure(deps, userId);
   return userId;
 }

@@ -18,8 +18,7 @@ import {
 } from '../../platform/dynamo';
 import { isMediaId, newTweetId, parseTweetId, tweetTime } from '../ids';
 import { loadMedia } from '../media/service';
-import { loadAuthors } from '../users/service';
-import { profileHasHandle } from '../users/store';
+import { loadAuthors, profileHasHandle } from '../users/store';
 import { userNotFound } from '../users/users';
 import type { MediaRecord, TweetRecord } from '../records';
 import {
@@ -27,16 +26,20 @@ import {
   cacheNewTweet,
   deleteTweetRecord,
   fillCachedTweets,
+  hydrateTweets,
   isNegativeEntry,
   readCachedTweet,
   readIdempotencyRecord,
   readTweet,
   readUserTweets,
+  renderTweet,
+  renderTweets,
   tombstoneCachedTweet,
+  tweetFill,
   writeNewTweet,
   type TweetJson,
+  type TweetPage,
 } from './store';
-import { hydrateTweets, renderTweet, renderTweets, tweetFill } from './views';
 import { removeFromTimeline } from '../timelines/store';
 import { decodeCursor, encodeCursor, tweetNotFound, userText } from '../validation';
 
@@ -325,10 +328,7 @@ async function detachMedia(deps: Deps, tweetId: string, mediaIds: readonly strin
 // A user's tweets
 // ---------------------------------------------------------------------------------------------
 
-export interface TweetPage {
-  readonly tweets: TweetJson[];
-  readonly next_cursor: string | null;
-}
+export type { TweetPage } from './store';
 
 /** Serialises a page without re-parsing the cached tweet JSON. */
 export function pageJson(page: TweetPage): string {

@@ -11,14 +11,14 @@ import { cancellationReasons, conflicted, done, retryTransaction } from '../../p
 import { newestTweetIds } from '../timelines/sources';
 import { invalidateCachedTweets } from '../tweets/store';
 import { isMediaId } from '../ids';
-import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from '../media/service';
+import { loadMedia, type MediaObject } from '../media/service';
 import type { MediaRecord } from '../records';
 import { userText } from '../validation';
 import { ensureProfile, isHandle, userNotFound } from './users';
 import {
   hasHandle,
   planProfileUpdate,
-  readAuthorProfiles,
+  renderAvatar,
   readHandleOwner,
   readProfileSeenBy,
   writeProfileUpdate,
@@ -27,9 +27,6 @@ import {
 } from './store';
 
 export type { ProfileUpdate } from './store';
-
-/** The transcoder's square crop (lambdas/transcoder/settings.ts IMAGE_VARIANTS, fit: cover). */
-export const AVATAR_VARIANT = 'thumb';
 
 type Store = Pick<Deps, 'dynamo' | 'tables'>;
 
@@ -207,12 +204,6 @@ async function renderProfiles(
   });
 }
 
-/** An avatar is its media object with only the square variants. */
-function renderAvatar(record: MediaRecord, cdnBaseUrl: string): MediaObject {
-  const media = renderMedia(record, cdnBaseUrl);
-  return { ...media, variants: media.variants.filter((v) => v.name === AVATAR_VARIANT) };
-}
-
 /** GET /v1/me: the caller's profile (created on their first call), and whether they chose its handle. */
 export async function getMe(
   deps: Deps,
@@ -243,55 +234,6 @@ export async function getProfileByHandle(
   }
   const [rendered] = await renderProfiles(deps, [profile]);
   return { ...rendered!, following };
-}
-
-/** A tweet's author as tweets show them (`author` on the tweet object). */
-export interface AuthorObject {
-  readonly handle: string;
-  readonly display_name: string;
-  /** The avatar's square JPEG on the CDN once ready, else null. */
-  readonly avatar_url: string | null;
-}
-
-export interface Author {
-  readonly object: AuthorObject;
-  /** The avatar is still pending or processing: tweets showing it are cached briefly. */
-  readonly avatarChanging: boolean;
-}
-
-/**
- * The authors of tweets, by user id: users who have a profile (from their first call); others are
- * absent. One BatchGet of profiles, one of their avatars.
- */
-export async function loadAuthors(
-  deps: Pick<Deps, 'dynamo' | 'tables' | 'cdnBaseUrl'>,
-  userIds: readonly string[],
-): Promise<Map<string, Author>> {
-  const unique = [...new Set(userIds)];
-  const authors = new Map<string, Author>();
-  if (unique.length === 0) return authors;
-  const claimed = (await readAuthorProfiles(deps, unique)).filter(hasHandle);
-  const avatars = await loadMedia(
-    deps,
-    claimed.flatMap((p) => (p.avatar_media_id !== undefined ? [p.avatar_media_id] : [])),
-  );
-  for (const profile of claimed) {
-    const avatar =
-      profile.avatar_media_id !== undefined ? avatars.get(profile.avatar_media_id) : undefined;
-    const shown = avatar === undefined ? undefined : renderAvatar(avatar, deps.cdnBaseUrl);
-    const jpeg = shown?.variants.find((v) => v.content_type === 'image/jpeg');
-    authors.set(profile.user_id, {
-      object: {
-        handle: profile.handle,
-        display_name: profile.display_name ?? '',
-        avatar_url: jpeg?.url ?? null,
-      },
-      // As shown: a ready avatar awaiting its publish is still processing, so a tweet read in
-      // that moment is cached briefly, not for an hour without the avatar.
-      avatarChanging: shown !== undefined && !isFinalStatus(shown.status),
-    });
-  }
-  return authors;
 }
 
 /** Tweets whose cached author a profile change drops at once; older ones age out (1 h). */

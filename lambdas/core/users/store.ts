@@ -9,6 +9,8 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS } from '../../../app/model';
 import { nowMs, type Deps, type Tables } from '../ports';
 import { batchGetAll } from '../../platform/dynamo';
+import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from '../media/service';
+import type { MediaRecord } from '../records';
 
 type Store = Pick<Deps, 'dynamo' | 'tables'>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -137,6 +139,64 @@ export async function readAuthorProfiles(
     userIds.map((id) => METADATA_KEYS.profile(id)),
     { consistent: true, projection: 'user_id, handle, display_name, avatar_media_id' },
   )) as unknown as ProfileRecord[];
+}
+
+/** A tweet's author as tweets show them (`author` on the tweet object). */
+export interface AuthorObject {
+  readonly handle: string;
+  readonly display_name: string;
+  /** The avatar's square JPEG on the CDN once ready, else null. */
+  readonly avatar_url: string | null;
+}
+
+export interface Author {
+  readonly object: AuthorObject;
+  /** The avatar is still pending or processing: tweets showing it are cached briefly. */
+  readonly avatarChanging: boolean;
+}
+
+/**
+ * The authors of tweets, by user id: users who have a profile (from their first call); others are
+ * absent. One BatchGet of profiles, one of their avatars.
+ */
+export async function loadAuthors(
+  deps: Pick<Deps, 'dynamo' | 'tables' | 'cdnBaseUrl'>,
+  userIds: readonly string[],
+): Promise<Map<string, Author>> {
+  const unique = [...new Set(userIds)];
+  const authors = new Map<string, Author>();
+  if (unique.length === 0) return authors;
+  const claimed = (await readAuthorProfiles(deps, unique)).filter(hasHandle);
+  const avatars = await loadMedia(
+    deps,
+    claimed.flatMap((p) => (p.avatar_media_id !== undefined ? [p.avatar_media_id] : [])),
+  );
+  for (const profile of claimed) {
+    const avatar =
+      profile.avatar_media_id !== undefined ? avatars.get(profile.avatar_media_id) : undefined;
+    const shown = avatar === undefined ? undefined : renderAvatar(avatar, deps.cdnBaseUrl);
+    const jpeg = shown?.variants.find((v) => v.content_type === 'image/jpeg');
+    authors.set(profile.user_id, {
+      object: {
+        handle: profile.handle,
+        display_name: profile.display_name ?? '',
+        avatar_url: jpeg?.url ?? null,
+      },
+      // As shown: a ready avatar awaiting its publish is still processing, so a tweet read in
+      // that moment is cached briefly, not for an hour without the avatar.
+      avatarChanging: shown !== undefined && !isFinalStatus(shown.status),
+    });
+  }
+  return authors;
+}
+
+/** The transcoder's square crop (lambdas/transcoder/settings.ts IMAGE_VARIANTS, fit: cover). */
+export const AVATAR_VARIANT = 'thumb';
+
+/** An avatar is its media object with only the square variants. */
+export function renderAvatar(record: MediaRecord, cdnBaseUrl: string): MediaObject {
+  const media = renderMedia(record, cdnBaseUrl);
+  return { ...media, variants: media.variants.filter((v) => v.name === AVATAR_VARIANT) };
 }
 
 /** A transaction item recording a user's newest tweet on their profile (rebuild-authors.ts). */
