@@ -20,7 +20,7 @@ import {
   tombstoneTweetCommand,
   tweetCacheKey,
 } from '../../lambdas/core/tweets/store';
-import { planProfileUpdate } from '../../lambdas/core/users/store';
+import { planProfileUpdate, type ProfileUpdate } from '../../lambdas/core/users/store';
 import type { DocumentStore } from '../../lambdas/platform/document-store';
 
 type SetCall = [key: string, value: string, options: CacheSetOptions];
@@ -134,13 +134,16 @@ describe('the rate limiter', () => {
 });
 
 describe('a profile update', () => {
-  it('claims the new handle, releases the old one and is conditional on the handle read', () => {
-    const planned = planProfileUpdate(
+  const plan = (handle: string, update: ProfileUpdate) =>
+    planProfileUpdate(
       { tables: { tweets: 'tweets', metadata: 'metadata' }, now: () => 0 },
       'u1',
-      { user_id: 'u1', handle: 'Alice' },
-      { handle: 'bob' },
+      { user_id: 'u1', handle },
+      update,
     );
+
+  it('claims the new handle, releases the old one and is conditional on the handle read', () => {
+    const planned = plan('Alice', { handle: 'bob' });
     expect(planned.map((p) => p.onConditionFailed)).toEqual(['handle_taken', 'retry', 'retry']);
     expect(planned[0]?.item.Put?.Item).toMatchObject({
       ...METADATA_KEYS.handle('bob'),
@@ -154,12 +157,7 @@ describe('a profile update', () => {
   });
 
   it('re-cases its own handle without releasing it', () => {
-    const planned = planProfileUpdate(
-      { tables: { tweets: 'tweets', metadata: 'metadata' }, now: () => 0 },
-      'u1',
-      { user_id: 'u1', handle: 'alice' },
-      { handle: 'Alice' },
-    );
+    const planned = plan('alice', { handle: 'Alice' });
     expect(planned.map((p) => Object.keys(p.item)[0])).toEqual(['Put', 'Update']);
   });
 });
