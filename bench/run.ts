@@ -14,6 +14,8 @@ import { mediaFigures } from './figures/media';
 import { formatTable, guarded, progress, writeReport, type Row } from './lib/report';
 import { lastJsonLine, mustRun } from './lib/process';
 import { LOAD_DRIVER_ENV } from '../local/defaults';
+import { ENV } from '../app/model';
+import { costModel, formatCost, mixCalls, recordedCosts } from './lib/cost';
 
 const quick = process.env.BENCH_QUICK === '1';
 const only = new Set(
@@ -28,6 +30,9 @@ async function withServices<T>(run: (services: Services) => Promise<T>): Promise
   const services = await startServices({ dynamoInMemory: true });
   // Handlers build their clients at module scope from process.env, as on Lambda.
   Object.assign(process.env, services.env, LOAD_DRIVER_ENV, {
+    // fanout_scale_100k_vs_1k fans out to 100,000 followers: above the default threshold
+    // (LIMITS.fanoutMaxFollowersDefault) that author's tweets would be merged at read instead.
+    [ENV.fanoutMaxFollowers]: String(Number(process.env.BENCH_SCALE_FOLLOWERS ?? 100_000)),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
     CDN_BASE_URL: process.env.CDN_BASE_URL ?? 'http://127.0.0.1:1/cdn',
   });
@@ -88,6 +93,9 @@ async function main(): Promise<void> {
           fanoutRounds: quick ? 2 : 9,
           rebuildFollowees: 200,
           rebuildRounds: quick ? 5 : 20,
+          scaleFollowers: Number(process.env.BENCH_SCALE_FOLLOWERS ?? 100_000),
+          scaleRounds: quick ? 1 : 3,
+          costCalls: quick ? 20 : 100,
         }),
       )),
     );
@@ -99,8 +107,14 @@ async function main(): Promise<void> {
     initFigures({ buildDir: resolve('bench/results/build'), runs: 20 }),
   );
 
-  writeReport(out, rows);
+  const measured = recordedCosts();
+  const cost =
+    measured.routes.length > 0
+      ? costModel(measured.routes, measured.timelineBytes ?? Number.NaN, mixCalls())
+      : undefined;
+  writeReport(out, rows, cost === undefined ? {} : { cost_model: cost });
   process.stdout.write(`\n${formatTable(rows)}\n\n`);
+  if (cost !== undefined) process.stdout.write(`${formatCost(cost)}\n\n`);
   progress(`wrote ${out} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 

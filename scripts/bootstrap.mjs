@@ -39,6 +39,8 @@ const TOOLS = {
     // Only for generating test fixtures: the transcoder runs the project's own build.
     { name: 'ffmpeg', ok: () => has('ffmpeg') && has('ffprobe'), apt: 'ffmpeg', brew: 'ffmpeg' },
     { name: 'ImageMagick', ok: () => has('identify'), apt: 'imagemagick', brew: 'imagemagick' },
+    // `npm run bench`'s image_variants_vs_vips_cli baseline: libvips's own command-line tool.
+    { name: 'vips', ok: () => has('vips'), apt: 'libvips-tools', brew: 'vips' },
     // Hostile-media fixtures: jpegtran writes the many-scan JPEG, GNU time measures the tools' RSS.
     { name: 'jpegtran', ok: () => has('jpegtran'), apt: 'libjpeg-turbo-progs', brew: 'jpeg-turbo' },
     { name: 'GNU time', ok: () => existsSync('/usr/bin/time'), apt: 'time', brew: 'gnu-time' },

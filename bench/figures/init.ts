@@ -51,6 +51,31 @@ const FUNCTION_ENV: Record<string, string> = {
   NODE_OPTIONS: '--enable-source-maps',
 };
 
+/** The floor's entry: the same libraries and clients as a cached route, nothing of Chirp's. */
+const DEPS_FLOOR_SOURCE = `import { Logger } from '@aws-lambda-powertools/logger';
+import { Cluster } from 'ioredis';
+
+const logger = new Logger();
+const url = new URL(process.env.${ENV.redisUrl} ?? '');
+const redis = new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], {
+  lazyConnect: process.env.${ENV.redisIamUser} !== undefined,
+  enableOfflineQueue: false,
+  scaleReads: 'master',
+  slotsRefreshTimeout: 1000,
+  dnsLookup: (address: string, callback: (error: null, address: string) => void) =>
+    callback(null, address),
+  redisOptions: {
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    username: process.env.${ENV.redisIamUser},
+  },
+});
+redis.on('error', (error: Error) => logger.warn('redis', { error: error.message }));
+
+export const handler = async () => ({ statusCode: 200, body: redis.status });
+`;
+
 async function coldStart(file: string): Promise<ColdStart> {
   const script = resolve(__dirname, '../children/cold-start.cjs');
   return lastJsonLine<ColdStart>(
@@ -95,13 +120,22 @@ export async function initFigures(options: InitOptions): Promise<Row[]> {
   );
   const bare = await bundleLikeCdk(bareEntry, join(dir, 'Bare'));
 
+  // The dependencies' floor: a bundle that imports only the libraries get-tweet starts with
+  // (ioredis, the Powertools logger) and builds the same clients from the same environment: a
+  // Logger, and an ioredis Cluster over TLS with IAM's lazy connection, as createCacheClient does.
+  const depsEntry = join(dir, 'deps-floor.ts');
+  writeFileSync(depsEntry, DEPS_FLOOR_SOURCE);
+  const depsFloor = await bundleLikeCdk(depsEntry, join(dir, 'DepsFloor'));
+
   progress(`cold starts: ${options.runs} fresh Node processes per bundle, interleaved`);
   const handlerRuns: ColdStart[] = [];
   const bareRuns: ColdStart[] = [];
+  const depsRuns: ColdStart[] = [];
   await coldStart(bare.file); // warms the OS file cache for node itself
   for (let i = 0; i < options.runs; i++) {
     handlerRuns.push(await coldStart(getTweet.file));
     bareRuns.push(await coldStart(bare.file));
+    depsRuns.push(await coldStart(depsFloor.file));
   }
   const pick = (runs: ColdStart[], field: 'boot' | 'import' | 'total') =>
     median(runs.map((r) => r[field]));
@@ -119,6 +153,26 @@ export async function initFigures(options: InitOptions): Promise<Row[]> {
         `module load alone ${pick(handlerRuns, 'import').toFixed(1)} ms vs ` +
         `${pick(bareRuns, 'import').toFixed(2)} ms`,
     }),
+    compared({
+      name: 'handler_init_vs_deps_floor',
+      value: pick(handlerRuns, 'total'),
+      unit: 'ms (median)',
+      baseline:
+        'bundle importing only ioredis and the Powertools logger and building the same clients, ms',
+      baselineValue: pick(depsRuns, 'total'),
+      goal: 'ratio <= 1.3',
+      met: (r) => r <= 1.3,
+      note:
+        `process start to handler loaded, median of ${options.runs}; module load alone ` +
+        `${pick(handlerRuns, 'import').toFixed(1)} ms vs ${pick(depsRuns, 'import').toFixed(1)} ms; ` +
+        `bundles ${(getTweet.bytes / 1024).toFixed(0)} KiB vs ${(depsFloor.bytes / 1024).toFixed(0)} KiB`,
+    }),
+    reportOnly(
+      'handler_init_get_tweet_absolute',
+      pick(handlerRuns, 'total'),
+      'ms',
+      'cold start on this machine: process start to handler loaded (median)',
+    ),
     reportOnly(
       'handler_init_get_tweet_import_only',
       pick(handlerRuns, 'import'),

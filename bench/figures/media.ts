@@ -101,12 +101,95 @@ export function imageMagickArgs(input: string, outDir: string): string[] {
   return args;
 }
 
+/**
+ * The variant set with libvips's own command-line tool (Debian's libvips-tools), the way a shell
+ * script would drive it: decode once into an uncompressed .v file at the largest size (with
+ * shrink-on-load and auto-orientation, as the transcoder's sharp call does), each smaller size
+ * resized from the previous .v file, then one `vips copy` per output file at the same qualities,
+ * the two encoders of a size run side by side (one per core, as the transcoder runs them).
+ */
+export async function vipsCli(input: string, outDir: string): Promise<number> {
+  const start = process.hrtime.bigint();
+  const env = { ...process.env, ...TRANSCODER_MALLOC_ENV };
+  let source = input;
+  for (const variant of IMAGE_VARIANTS) {
+    const v = join(outDir, `${variant.name}.v`);
+    const fit =
+      variant.fit === 'inside' ? ['--size', 'down'] : ['--crop', 'centre', '--size', 'both'];
+    await mustRun('vips', ['thumbnail', source, v, String(variant.size), ...fit], { env });
+    source = v;
+  }
+  await Promise.all(
+    IMAGE_VARIANTS.map(async (variant) => {
+      const v = join(outDir, `${variant.name}.v`);
+      // Sizes one after another, the two encoders of each side by side.
+      await vipsQueue.run(() =>
+        Promise.all([
+          mustRun(
+            'vips',
+            [
+              'copy',
+              v,
+              `${join(outDir, `${variant.name}.webp`)}[Q=${WEBP_OPTIONS.quality},effort=${WEBP_OPTIONS.effort},strip]`,
+            ],
+            { env },
+          ),
+          mustRun(
+            'vips',
+            [
+              'copy',
+              v,
+              `${join(outDir, `${variant.name}.jpg`)}[Q=${JPEG_OPTIONS.quality},${JPEG_OPTIONS.progressive ? 'interlace,' : ''}strip]`,
+            ],
+            { env },
+          ),
+        ]),
+      );
+    }),
+  );
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Runs tasks one at a time, in the order they were queued. */
+const vipsQueue = {
+  tail: Promise.resolve() as Promise<unknown>,
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task);
+    this.tail = next.catch(() => undefined);
+    return next;
+  },
+};
+
+/**
+ * Runs, alone and timed, the ffmpeg command of the transcoder's last run that wrote into its
+ * output directory (the transcode, with the poster as a second output), writing into `dir`.
+ */
+async function ffmpegAlone(argsDir: string, transcoderOut: string, dir: string): Promise<number> {
+  const commands = readdirSync(argsDir).map((file) =>
+    readFileSync(join(argsDir, file), 'utf8').split('\0').slice(0, -1),
+  );
+  const transcode = commands.find((args) => args.some((arg) => arg.includes(transcoderOut)));
+  if (transcode === undefined) {
+    throw new Error(`no ffmpeg command wrote into ${transcoderOut} (${commands.length} recorded)`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const args = transcode.map((arg) => arg.split(transcoderOut).join(dir));
+  const out = await mustRun(localMediaTools.ffmpegPath, args);
+  const written = readdirSync(dir).length;
+  rmSync(dir, { recursive: true, force: true });
+  if (written < 2)
+    throw new Error(`the ffmpeg command alone wrote ${written} files (MP4 + poster expected)`);
+  return out.ms;
+}
+
 interface ChildResult {
   readonly ms: number;
   /** The first run in the fresh process (sharp/libvips initialisation included). */
   readonly coldMs: number;
   readonly maxRssMb: number;
   readonly outputs: { name: string; bytes: number }[];
+  /** Where it wrote them (deleted by then). */
+  readonly outDir?: string;
 }
 
 export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
@@ -124,16 +207,20 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
     // GNU time reports ffmpeg's own peak RSS; the transcoder takes the ffmpeg path from FFMPEG_PATH.
     const rssLog = join(work, 'ffmpeg-rss.txt');
     const wrapper = join(work, 'ffmpeg-timed.sh');
+    // Each ffmpeg command the transcoder runs is recorded here (NUL-separated arguments, one file
+    // per command), so video_vs_ffmpeg_cli can run exactly that command on its own.
+    const argsDir = join(work, 'ffmpeg-args');
+    mkdirSync(argsDir);
     const haveTime = existsSync('/usr/bin/time');
-    if (haveTime) {
-      writeFileSync(
-        wrapper,
-        `#!/bin/sh\nexec /usr/bin/time -a -o '${rssLog}' -f '%M' '${localMediaTools.ffmpegPath}' "$@"\n`,
-        { mode: 0o755 },
-      );
-      // The transcoder finds rlimit-exec next to FFMPEG_PATH, as in the layer.
-      symlinkSync(localMediaTools.rlimitExecPath, join(work, 'rlimit-exec'));
-    }
+    const timed = haveTime ? `/usr/bin/time -a -o '${rssLog}' -f '%M' ` : '';
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nprintf '%s\\0' "$@" > "$(mktemp -p '${argsDir}' run.XXXXXX)"\n` +
+        `exec ${timed}'${localMediaTools.ffmpegPath}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    // The transcoder finds rlimit-exec next to FFMPEG_PATH, as in the layer.
+    symlinkSync(localMediaTools.rlimitExecPath, join(work, 'rlimit-exec'));
     const runChild = async (
       kind: 'image' | 'video',
       input: string,
@@ -144,7 +231,7 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
       const env = {
         ...process.env,
         ...TRANSCODER_MALLOC_ENV,
-        FFMPEG_PATH: haveTime && kind === 'video' ? wrapper : localMediaTools.ffmpegPath,
+        FFMPEG_PATH: kind === 'video' ? wrapper : localMediaTools.ffmpegPath,
         FFPROBE_PATH: localMediaTools.ffprobePath,
       };
       const out = await mustRun(
@@ -155,7 +242,7 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
         },
       );
       rmSync(outDir, { recursive: true, force: true });
-      return lastJsonLine<ChildResult>(out);
+      return { ...lastJsonLine<ChildResult>(out), outDir };
     };
 
     // --- image ---------------------------------------------------------------------------
@@ -167,7 +254,11 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
       let rss = 0;
       let variants = 0;
       let magickOutputs = 0;
-      progress(`image: transcoder vs ImageMagick, ${options.imageRuns} interleaved runs each`);
+      const vipsMs: number[] = [];
+      let vipsOutputs = 0;
+      progress(
+        `image: transcoder vs ImageMagick and the vips CLI, ${options.imageRuns} interleaved runs each`,
+      );
       for (let i = 0; i < options.imageRuns; i++) {
         // One untimed warm-up in the same process, as in a warm Lambda; the cold run is reported.
         const result = await runChild('image', image, 1);
@@ -183,9 +274,16 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
         magickMs.push(magick.ms);
         magickOutputs = readdirSync(outDir).length;
         rmSync(outDir, { recursive: true, force: true });
+        const vipsDir = mkdtempSync(join(work, 'vips-'));
+        vipsMs.push(await vipsCli(image, vipsDir));
+        vipsOutputs = readdirSync(vipsDir).filter((f) => !f.endsWith('.v')).length;
+        rmSync(vipsDir, { recursive: true, force: true });
         progress(
-          `  run ${i + 1}: transcoder ${result.ms.toFixed(0)} ms, convert ${magick.ms.toFixed(0)} ms`,
+          `  run ${i + 1}: transcoder ${result.ms.toFixed(0)} ms, convert ${magick.ms.toFixed(0)} ms, vips CLI ${vipsMs.at(-1)?.toFixed(0)} ms`,
         );
+      }
+      if (variants !== vipsOutputs) {
+        throw new Error(`transcoder wrote ${variants} files, the vips CLI ${vipsOutputs}`);
       }
       if (variants !== magickOutputs) {
         throw new Error(`transcoder wrote ${variants} files, ImageMagick ${magickOutputs}`);
@@ -199,9 +297,20 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
           baseline: `ImageMagick convert, same ${variants} outputs, ms`,
           baselineValue: median(magickMs),
           ratio: speedup,
-          goal: 'speedup >= 4',
-          met: (r) => r >= 4,
+          goal: 'speedup >= 5',
+          met: (r) => r >= 5,
           note: `speedup = convert/transcoder; median of ${options.imageRuns}; transcoder warm (after 1 run in its process)`,
+        }),
+        compared({
+          name: 'image_variants_vs_vips_cli',
+          value: median(sharpMs),
+          unit: 'ms',
+          baseline: `vips CLI (libvips-tools): decode once to .v, one command per output, ${variants} outputs, ms`,
+          baselineValue: median(vipsMs),
+          ratio: median(vipsMs) / median(sharpMs),
+          goal: 'speedup >= 1',
+          met: (r) => r >= 1,
+          note: `speedup = vips CLI/transcoder; median of ${options.imageRuns}; the CLI makes no blurhash`,
         }),
         reportOnly(
           'image_variants_cold_process',
@@ -212,20 +321,30 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
         reportOnly('transcoder_image_12mp_peak_rss', rss, 'MiB', 'child process maxRSS'),
       );
     } catch (error) {
-      rows.push(notMeasured('image_variants_vs_imagemagick', 'ms', 'speedup >= 4', String(error)));
+      rows.push(
+        notMeasured('image_variants_vs_imagemagick', 'ms', 'speedup >= 5', String(error)),
+        notMeasured('image_variants_vs_vips_cli', 'ms', 'speedup >= 1', String(error)),
+      );
     }
 
     // --- video ---------------------------------------------------------------------------
     try {
       const video = await videoFixture(options.fixtureDir);
       const times: number[] = [];
+      const cliTimes: number[] = [];
       let rss = 0;
-      progress(`video: 10 s 1080p clip to 720p, ${options.videoRuns} runs`);
+      progress(
+        `video: 10 s 1080p clip to 720p, ${options.videoRuns} runs, each followed by its ffmpeg command alone`,
+      );
       for (let i = 0; i < options.videoRuns; i++) {
+        for (const file of readdirSync(argsDir)) rmSync(join(argsDir, file));
         const result = await runChild('video', video);
         times.push(result.ms);
         rss = Math.max(rss, result.maxRssMb);
-        progress(`  run ${i + 1}: ${result.ms.toFixed(0)} ms`);
+        cliTimes.push(await ffmpegAlone(argsDir, result.outDir ?? '', join(work, `ffmpeg-${i}`)));
+        progress(
+          `  run ${i + 1}: ${result.ms.toFixed(0)} ms, its ffmpeg command alone ${cliTimes.at(-1)?.toFixed(0)} ms`,
+        );
       }
       const seconds = median(times) / 1000;
       const factor = 10 / seconds;
@@ -250,6 +369,18 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
           met: (r) => r >= 2,
           note: `processing ${seconds.toFixed(2)} s (median of ${options.videoRuns})`,
         }),
+        compared({
+          name: 'video_vs_ffmpeg_cli',
+          value: median(times),
+          unit: 'ms',
+          baseline:
+            'the transcode command the transcoder ran (MP4 and poster), run alone with the same ffmpeg, ms',
+          baselineValue: median(cliTimes),
+          ratio: median(cliTimes) / median(times),
+          goal: 'ratio >= 0.9',
+          met: (r) => r >= 0.9,
+          note: `ratio = ffmpeg alone / whole video path; median of ${options.videoRuns}, interleaved`,
+        }),
         reportOnly('transcoder_video_peak_rss_node', rss, 'MiB', 'child process maxRSS'),
         reportOnly(
           'transcoder_video_peak_rss_ffmpeg',
@@ -261,6 +392,7 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
     } catch (error) {
       rows.push(
         notMeasured('video_realtime_factor', 'x realtime', '>= 2x realtime', String(error)),
+        notMeasured('video_vs_ffmpeg_cli', 'ms', 'ratio >= 0.9', String(error)),
       );
     }
   } finally {

@@ -135,9 +135,14 @@ export function toJson(rows: readonly Row[]): BenchReport {
   };
 }
 
-export function writeReport(path: string, rows: readonly Row[]): void {
+/** Writes the JSON; `extra` adds top-level sections beside `results` (the cost model). */
+export function writeReport(
+  path: string,
+  rows: readonly Row[],
+  extra: Record<string, unknown> = {},
+): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(toJson(rows), null, 2)}\n`);
+  writeFileSync(path, `${JSON.stringify({ ...toJson(rows), ...extra }, null, 2)}\n`);
 }
 
 const fmt = (x: number | null): string => {
