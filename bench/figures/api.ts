@@ -260,6 +260,21 @@ async function readFigures(
     true,
   );
 
+  const initMedia = await routeHandler('InitMedia');
+  const initEvent = httpEvent({
+    routeId: 'InitMedia',
+    user: 'bench-uploader',
+    body: { content_type: 'image/jpeg', size_bytes: 3_000_000 },
+  });
+  recordConsumption(
+    COST_ROUTES.initMedia,
+    'InitMedia',
+    await consumption(meter, options.costCalls, async () =>
+      expectStatus(await initMedia(initEvent), 201, 'init-media'),
+    ),
+    true,
+  );
+
   // --- get-timeline, 20 cached tweets ------------------------------------------------------
   rows.push(...(await timelineFigure(options, clients, meter, createTweet, getTimeline)));
   return rows;

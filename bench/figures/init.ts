@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENV, EVENT_FUNCTIONS, ROUTES, TRANSCODER_FUNCTION } from '../../app/model';
 import { bundleLikeCdk, type Bundle } from '../lib/bundle';
-import { compared, progress, reportOnly, type Row } from '../lib/report';
+import { compared, progress, REPORT_ONLY, reportOnly, type Row } from '../lib/report';
 import { lastJsonLine, mustRun } from '../lib/process';
 import { median } from '../lib/stats';
 
@@ -146,8 +146,9 @@ export async function initFigures(options: InitOptions): Promise<Row[]> {
       unit: 'ms (median)',
       baseline: 'bundled constant handler, process start to handler loaded, ms',
       baselineValue: pick(bareRuns, 'total'),
-      goal: 'ratio <= 2',
-      met: (r) => r <= 2,
+      // Reported without a goal since issue #15 (the goal is handler_init_vs_deps_floor's).
+      goal: REPORT_ONLY,
+      met: () => true,
       note:
         `process start to handler loaded, median of ${options.runs}; ` +
         `module load alone ${pick(handlerRuns, 'import').toFixed(1)} ms vs ` +

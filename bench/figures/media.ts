@@ -18,6 +18,7 @@ import { TRANSCODER_MALLOC_ENV } from '../../app/model';
 import { localMediaTools } from '../../local/media-tools';
 import { IMAGE_VARIANTS, JPEG_OPTIONS, WEBP_OPTIONS } from '../../lambdas/transcoder/settings';
 import { bundleLikeCdk } from '../lib/bundle';
+import { ASSUMPTIONS, COST_ROUTES, recordConsumption } from '../lib/cost';
 import { compared, notMeasured, progress, reportOnly, type Row } from '../lib/report';
 import { lastJsonLine, mustRun } from '../lib/process';
 import { median } from '../lib/stats';
@@ -161,19 +162,32 @@ const vipsQueue = {
 };
 
 /**
- * Runs, alone and timed, the ffmpeg command of the transcoder's last run that wrote into its
- * output directory (the transcode, with the poster as a second output), writing into `dir`.
+ * Runs, alone and timed, the transcode command of the transcoder's last run (the one writing
+ * video.mp4, with the poster as a second output) on the upload itself instead of the copy of its
+ * selected streams the transcoder reads (selected.mov: the same streams, no re-encoding), writing
+ * into `dir`.
  */
-async function ffmpegAlone(argsDir: string, transcoderOut: string, dir: string): Promise<number> {
+async function ffmpegAlone(
+  argsDir: string,
+  transcoderOut: string,
+  upload: string,
+  dir: string,
+): Promise<number> {
   const commands = readdirSync(argsDir).map((file) =>
     readFileSync(join(argsDir, file), 'utf8').split('\0').slice(0, -1),
   );
-  const transcode = commands.find((args) => args.some((arg) => arg.includes(transcoderOut)));
+  const transcode = commands.find((args) =>
+    args.some((arg) => arg.endsWith(join(transcoderOut, 'video.mp4'))),
+  );
   if (transcode === undefined) {
-    throw new Error(`no ffmpeg command wrote into ${transcoderOut} (${commands.length} recorded)`);
+    throw new Error(
+      `no ffmpeg command wrote ${transcoderOut}/video.mp4 (${commands.length} recorded)`,
+    );
   }
   mkdirSync(dir, { recursive: true });
-  const args = transcode.map((arg) => arg.split(transcoderOut).join(dir));
+  const args = transcode.map((arg) =>
+    arg.split(join(transcoderOut, 'selected.mov')).join(upload).split(transcoderOut).join(dir),
+  );
   const out = await mustRun(localMediaTools.ffmpegPath, args);
   const written = readdirSync(dir).length;
   rmSync(dir, { recursive: true, force: true });
@@ -256,6 +270,7 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
       let magickOutputs = 0;
       const vipsMs: number[] = [];
       let vipsOutputs = 0;
+      let mediumBytes = Number.NaN;
       progress(
         `image: transcoder vs ImageMagick and the vips CLI, ${options.imageRuns} interleaved runs each`,
       );
@@ -266,6 +281,7 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
         coldMs.push(result.coldMs);
         rss = Math.max(rss, result.maxRssMb);
         variants = result.outputs.length;
+        mediumBytes = result.outputs.find((o) => o.name === 'medium.webp')?.bytes ?? Number.NaN;
         const outDir = mkdtempSync(join(work, 'magick-'));
         // convert gets the same allocator settings as the transcoder (~4 % faster with them).
         const magick = await mustRun('convert', imageMagickArgs(image, outDir), {
@@ -289,6 +305,21 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
         throw new Error(`transcoder wrote ${variants} files, ImageMagick ${magickOutputs}`);
       }
       const speedup = median(magickMs) / median(sharpMs);
+      // The image path's processing at the transcoder's memory (S3 transfers and its DynamoDB
+      // writes are not part of this figure), and the CDN sending the medium WebP per view.
+      recordConsumption(
+        COST_ROUTES.transcodeImage,
+        'Transcoder',
+        {
+          ms: median(sharpMs),
+          rru: 0,
+          wru: 0,
+          ecpu: 0,
+          egressBytes: ASSUMPTIONS.viewsPerMedia * mediumBytes,
+          cdnRequests: ASSUMPTIONS.viewsPerMedia,
+        },
+        false,
+      );
       rows.push(
         compared({
           name: 'image_variants_vs_imagemagick',
@@ -341,7 +372,9 @@ export async function mediaFigures(options: MediaOptions): Promise<Row[]> {
         const result = await runChild('video', video);
         times.push(result.ms);
         rss = Math.max(rss, result.maxRssMb);
-        cliTimes.push(await ffmpegAlone(argsDir, result.outDir ?? '', join(work, `ffmpeg-${i}`)));
+        cliTimes.push(
+          await ffmpegAlone(argsDir, result.outDir ?? '', video, join(work, `ffmpeg-${i}`)),
+        );
         progress(
           `  run ${i + 1}: ${result.ms.toFixed(0)} ms, its ffmpeg command alone ${cliTimes.at(-1)?.toFixed(0)} ms`,
         );
