@@ -263,6 +263,7 @@ export interface CostModel {
     readonly by_route: Record<string, number>;
     readonly cache_storage: number;
     readonly cache_gb: number;
+    readonly timeline_bytes_per_user: number | null;
     readonly total: number;
   };
 }
@@ -284,9 +285,12 @@ export function costModel(
     const calls = (callsPerUserPerDay[route.route] ?? 0) * perMonth;
     byRoute[route.route] = Math.round(((route.usd_per_million.total * calls) / 1e6) * 100) / 100;
   }
+  // Without a measured timeline (its figure failed) only the minimum is counted, and the output
+  // says so (cache_gb is then the minimum).
+  const perUser = Number.isFinite(timelineBytesPerUser) ? timelineBytesPerUser : 0;
   const cacheGb = Math.max(
     PRICES.valkeyMinGb,
-    (users * timelineBytesPerUser * (1 + ASSUMPTIONS.otherCacheShare)) / 1024 ** 3,
+    (users * perUser * (1 + ASSUMPTIONS.otherCacheShare)) / 1024 ** 3,
   );
   const cacheStorage =
     Math.round(cacheGb * PRICES.valkeyGbHour * 24 * ASSUMPTIONS.daysPerMonth * 100) / 100;
@@ -300,6 +304,7 @@ export function costModel(
       by_route: byRoute,
       cache_storage: cacheStorage,
       cache_gb: Math.round(cacheGb * 1000) / 1000,
+      timeline_bytes_per_user: Number.isFinite(timelineBytesPerUser) ? timelineBytesPerUser : null,
       total: Math.round(total * 100) / 100,
     },
   };
@@ -355,7 +360,7 @@ export function formatCost(model: CostModel): string {
     ...Object.entries(model.per_100k_dau_month.by_route).map(
       ([route, usd]) => `  ${route}: $${usd.toFixed(2)}`,
     ),
-    `  cache storage (${model.per_100k_dau_month.cache_gb} GB): $${model.per_100k_dau_month.cache_storage.toFixed(2)}`,
+    `  cache storage (${model.per_100k_dau_month.cache_gb} GB from ${model.per_100k_dau_month.timeline_bytes_per_user ?? 'UNMEASURED (minimum only)'} bytes per timeline): $${model.per_100k_dau_month.cache_storage.toFixed(2)}`,
     `  total: $${model.per_100k_dau_month.total.toFixed(2)} per month`,
   ];
   return lines.join('\n');
