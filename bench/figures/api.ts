@@ -24,6 +24,7 @@ import {
   recordTimelineBytes,
   type Capacity,
   type Consumption,
+  type CountedClient,
   type InfoClient,
 } from '../lib/cost';
 import { batchWriteAll, seedingClient } from '../lib/seed';
@@ -77,6 +78,8 @@ type Clients = typeof import('../../lambdas/platform/clients');
 interface Meter {
   readonly capacity: Capacity;
   readonly admin: InfoClient;
+  /** The handlers' module-scope cache client. */
+  readonly counted: CountedClient;
 }
 
 /**
@@ -92,7 +95,7 @@ async function consumption(
 ): Promise<Consumption> {
   const before = { ...meter.capacity };
   const times: number[] = [];
-  const ecpu = await meterEcpu(meter.admin, async () => {
+  const ecpu = await meterEcpu(meter.admin, meter.counted, async () => {
     for (let i = 0; i < calls; i++) times.push(await timeMs(() => run(i)));
   });
   return {
@@ -118,7 +121,7 @@ export async function apiFigures(options: ApiOptions): Promise<Row[]> {
     commandTimeoutMs: 60_000,
   });
   await awaitReady(admin, 10_000);
-  const meter: Meter = { capacity, admin };
+  const meter: Meter = { capacity, admin, counted: clients.redis as unknown as CountedClient };
   const rows: Row[] = [];
   const part = async (name: string, figures: string[], run: () => Promise<Row[]>) => {
     if (options.only.has(name)) rows.push(...(await guarded(name, figures, run)));

@@ -145,48 +145,60 @@ export function meterCapacity(store: DocumentStore, into: Capacity): void {
   }
 }
 
-interface RedisCounters {
-  readonly calls: Map<string, number>;
-  readonly bytes: number;
-}
-
 /** Any client that can send INFO (the bench's own cluster connection). */
 export interface InfoClient {
   info(section: string): Promise<string>;
 }
 
-async function redisCounters(admin: InfoClient): Promise<RedisCounters> {
-  const stats = (await admin.info('commandstats')) + (await admin.info('stats'));
-  const calls = new Map<string, number>();
-  for (const match of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    calls.set(match[1]!, Number(match[2]));
-  }
+/** The handlers' cache client, whose commands are counted as they are sent. */
+export interface CountedClient {
+  sendCommand(command: { name: string }, ...rest: unknown[]): unknown;
+}
+
+async function netBytes(admin: InfoClient): Promise<number> {
+  const stats = await admin.info('stats');
   const num = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
-  return { calls, bytes: num('total_net_input_bytes') + num('total_net_output_bytes') };
+  return num('total_net_input_bytes') + num('total_net_output_bytes');
 }
 
 /** Commands that run scripts: billed by vCPU time, sized per call like a fanout delivery. */
 const SCRIPT_COMMANDS = new Set(['evalsha', 'eval', 'fcall', 'evalsha_ro', 'fcall_ro']);
-/** The meter's own commands. */
-const IGNORED = new Set(['info', 'ping', 'cluster|slots', 'cluster|shards', 'cluster', 'command']);
+/** The cluster client's own housekeeping. */
+const IGNORED = new Set(['cluster', 'info', 'ping', 'command']);
 
 /**
- * ECPUs of what `run` sent to the cache, estimated from the server's counters: a simple command
- * 1 ECPU (per KB, at least 1), a script CACHE_SIZING.ecpuPerFanoutDelivery (the project's own
- * sizing of a script call, bench:ecpu), and never less than the KB transferred.
+ * ECPUs of what `run` sent to the cache through the handlers' client: its top-level commands are
+ * counted as the client sends them (the server's commandstats would also count the commands a
+ * script runs inside), a simple command 1 ECPU, a script CACHE_SIZING.ecpuPerFanoutDelivery (the
+ * project's own sizing of a script call, bench:ecpu); never less than the KB the server
+ * transferred (INFO stats, both directions).
  */
-export async function meterEcpu(admin: InfoClient, run: () => Promise<void>): Promise<number> {
-  const before = await redisCounters(admin);
-  await run();
-  const after = await redisCounters(admin);
+export async function meterEcpu(
+  admin: InfoClient,
+  client: CountedClient,
+  run: () => Promise<void>,
+): Promise<number> {
   let weighted = 0;
-  for (const [command, calls] of after.calls) {
-    if (IGNORED.has(command)) continue;
-    const delta = calls - (before.calls.get(command) ?? 0);
-    weighted += delta * (SCRIPT_COMMANDS.has(command) ? CACHE_SIZING.ecpuPerFanoutDelivery : 1);
+  const hadOwn = Object.hasOwn(client, 'sendCommand');
+  const own = client.sendCommand;
+  const original = client.sendCommand.bind(client);
+  client.sendCommand = (command, ...rest) => {
+    const name = command.name.toLowerCase();
+    if (!IGNORED.has(name)) {
+      weighted += SCRIPT_COMMANDS.has(name) ? CACHE_SIZING.ecpuPerFanoutDelivery : 1;
+    }
+    return original(command, ...rest);
+  };
+  const before = await netBytes(admin);
+  try {
+    await run();
+  } finally {
+    if (hadOwn) client.sendCommand = own;
+    else delete (client as { sendCommand?: unknown }).sendCommand;
   }
-  // The INFO replies themselves are counted in the byte totals: about 2 x 3 KB per meter call.
-  const kb = Math.max(0, after.bytes - before.bytes - 6 * 1024) / 1024;
+  const after = await netBytes(admin);
+  // The INFO reply itself is counted in the byte totals: about 3 KB.
+  const kb = Math.max(0, after - before - 3 * 1024) / 1024;
   return Math.max(weighted, kb);
 }
 
