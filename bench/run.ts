@@ -27,7 +27,7 @@ const launchEnv = { ...process.env };
 
 /**
  * LOAD_DRIVER_ENV's limits (1,000,000 per second) still hold one caller to 1,000 requests/s:
- * the limiter's emission interval is rounded up to 1 ms (lambdas/core/limits/rate-limit.ts), with a
+ * the limiter's emission interval is rounded up to 1 ms (lambdas/core/limits/store.ts), with a
  * burst of one period (1 s). The same rate over 1,000,000 s allows a burst no run reaches; the
  * limiter's script still runs on every request, as deployed.
  */
