@@ -2,7 +2,8 @@
  * Transcoder: S3 ObjectCreated events under uploads/ -> processUpload for each.
  * Permanent problems end as `failed` media and return normally; an outage throws (after every
  * record had its turn) so Lambda's async retries run the event again. Re-running is safe: claims
- * are conditional and outputs content-addressed.
+ * are conditional and outputs content-addressed. The request id names the claim: Lambda's retries
+ * keep it, so a retry can take over the claim of its own attempt that died.
  */
 import type { Context } from 'aws-lambda';
 import { bucketName, dynamo, redis, tables } from '../platform/clients';
@@ -16,7 +17,10 @@ import { emitMetric } from '../platform/metrics';
 
 const tools = mediaToolsFromEnv();
 
-export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) {
+export async function handler(
+  event: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>,
+) {
   const deps: MediaDeps = {
     dynamo,
     s3,
@@ -26,6 +30,7 @@ export async function handler(event: unknown, context?: Pick<Context, 'getRemain
     tools,
     now: () => new Date(),
     ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {}),
+    ...(context?.awsRequestId !== undefined ? { invocationId: context.awsRequestId } : {}),
   };
   const uploads = uploadsFromS3Event(event);
   const errors: unknown[] = [];

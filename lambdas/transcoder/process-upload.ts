@@ -5,11 +5,15 @@
  * Outcome rules:
  * - the upload's fault (format, size, corrupt, too long, timeouts...): the media ends `failed`
  *   with {code, message} and this returns normally, so Lambda does not retry;
- * - an outage (S3, DynamoDB): this throws, the record stays `processing`, and Lambda's retry
- *   re-claims it; after the last retry the event goes to the on-failure destination and the media
- *   sweeper fails the record (`processing_timeout`), so nothing stays in processing;
+ * - an outage (S3, DynamoDB): this releases its claim (best effort, uncounted) and throws, the
+ *   record stays `processing`, and Lambda's retry claims it again; after the last retry the event
+ *   goes to the on-failure destination and the media sweeper fails the record
+ *   (`processing_timeout`), so nothing stays in processing;
+ * - a delivery that finds another invocation's live claim processes alongside it, uncounted (see
+ *   core/media/processing.ts: only runs that died use up MAX_PROCESSING_ATTEMPTS);
  * - duplicates and late events for final media are ignored.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, mkdir, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +33,7 @@ import {
   getMedia,
   markFailed,
   markReady,
+  releaseClaim,
   TWEET_DELETED,
   type ProcessingRecord,
   type StateDeps,
@@ -51,6 +56,11 @@ export interface MediaDeps extends StateDeps {
   readonly tmpRoot?: string;
   /** Epoch ms at which the runtime stops us (Lambda's deadline). Tools are killed before it. */
   readonly deadline?: number;
+  /**
+   * This invocation's id (Lambda's request id, which its retries of the event keep): a retry may
+   * take over its own earlier claim. @default a new id per call
+   */
+  readonly invocationId?: string;
 }
 
 export interface UploadEvent {
@@ -93,40 +103,58 @@ export async function processUpload(deps: MediaDeps, event: UploadEvent): Promis
   if (!mediaId) return { status: 'ignored', reason: 'not_a_media_upload' };
   if (event.bucket !== deps.bucket) return { status: 'ignored', mediaId, reason: 'other_bucket' };
 
-  const claim = await claimForProcessing(deps, mediaId);
-  if (!claim.claimed) {
-    const record = claim.record;
-    if (!record) return { status: 'ignored', mediaId, reason: 'unknown_media' };
+  const invocationId = deps.invocationId ?? randomUUID();
+  const claim = await claimForProcessing(deps, mediaId, invocationId);
+  const record = claim.record;
+  if (!record) return { status: 'ignored', mediaId, reason: 'unknown_media' };
+  if (claim.outcome === 'refused') {
     if (await failIfDetached(deps, record)) {
       return { status: 'failed', mediaId, kind: mediaKind(record), code: TWEET_DELETED.code };
     }
-    if (record.status === 'processing') {
-      // Claimed and died MAX_PROCESSING_ATTEMPTS times: most likely out of memory or time.
-      const failure = {
-        code: 'processing_error',
-        message: `Processing did not complete after ${MAX_PROCESSING_ATTEMPTS} attempts.`,
-      };
-      if (await markFailed(deps, mediaId, failure)) {
-        return { status: 'failed', mediaId, kind: mediaKind(record), code: failure.code };
-      }
+    return { status: 'ignored', mediaId, reason: 'already_final' };
+  }
+  if (claim.outcome === 'attempts_spent') {
+    // Claimed and died MAX_PROCESSING_ATTEMPTS times: most likely out of memory or time.
+    const failure = {
+      code: 'processing_error',
+      message: `Processing did not complete after ${MAX_PROCESSING_ATTEMPTS} attempts.`,
+    };
+    if (await markFailed(deps, mediaId, failure)) {
+      return { status: 'failed', mediaId, kind: mediaKind(record), code: failure.code };
     }
     return { status: 'ignored', mediaId, reason: 'already_final' };
   }
 
   logger.info('processing media', {
     mediaId,
-    attempt: claim.record.processing_attempts,
+    attempt: record.processing_attempts,
+    // in_progress: another invocation's live claim; this run goes alongside it, uncounted.
+    claim: claim.outcome,
     eventSize: event.size,
   });
+  try {
+    return await processClaimed(deps, record);
+  } catch (error) {
+    // Not the upload's fault (those end failed above): an outage. This run did not die, so its
+    // attempt is given back before Lambda retries the event.
+    if (claim.outcome === 'claimed') {
+      await releaseClaim(deps, mediaId, invocationId).catch(() => false);
+    }
+    throw error;
+  }
+}
+
+async function processClaimed(deps: MediaDeps, record: ProcessingRecord): Promise<ProcessOutcome> {
+  const mediaId = record.media_id;
   let processed: Awaited<ReturnType<typeof processInTempDir>>;
   try {
-    processed = await processInTempDir(deps, claim.record);
+    processed = await processInTempDir(deps, record);
   } catch (error) {
     if (!(error instanceof MediaProcessingError)) throw error;
     const log = error.cause === undefined ? logger.info : logger.error;
     log.call(logger, 'media failed', { mediaId, code: error.code, cause: error.cause });
     await markFailed(deps, mediaId, { code: error.code, message: error.message });
-    return { status: 'failed', mediaId, kind: mediaKind(claim.record), code: error.code };
+    return { status: 'failed', mediaId, kind: mediaKind(record), code: error.code };
   }
   const { media, variants } = processed;
   const done = await markReady(deps, mediaId, {
@@ -139,11 +167,11 @@ export async function processUpload(deps: MediaDeps, event: UploadEvent): Promis
   if (!done) {
     // Its tweet was deleted while it was being processed: it must not become ready.
     if (await failIfDetached(deps, await getMedia(deps, mediaId))) {
-      return { status: 'failed', mediaId, kind: mediaKind(claim.record), code: TWEET_DELETED.code };
+      return { status: 'failed', mediaId, kind: mediaKind(record), code: TWEET_DELETED.code };
     }
     return { status: 'ignored', mediaId, reason: 'already_final' };
   }
-  return { status: 'ready', mediaId, kind: mediaKind(claim.record), variants: variants.length };
+  return { status: 'ready', mediaId, kind: mediaKind(record), variants: variants.length };
 }
 
 /** The metrics' media kind: video or image. */

@@ -3,7 +3,7 @@
  * sizes) live in the app model; these are the transcoder's own.
  */
 import { dirname, isAbsolute, join } from 'node:path';
-import { ENV } from '../../app/model';
+import { ENV, TRANSCODER_FUNCTION } from '../../app/model';
 import { intEnv, optionalEnv } from '../platform/config';
 
 /** Bump when outputs change for the same input, so content-addressed keys change with them. */
@@ -88,8 +88,15 @@ export const TOOL_MAX_ALLOC_BYTES = 256 * 1024 ** 2;
 /** Streams a container may declare (-max_streams): phones write up to ~6 (video, audio, metadata). */
 export const MAX_INPUT_STREAMS = 16;
 
-/** A media record that tries and crashes this many times is failed instead of retried again. */
+/** A media record whose runs die this many times is failed instead of retried again. */
 export const MAX_PROCESSING_ATTEMPTS = 3;
+
+/**
+ * A claim's lease: no run outlives the transcoder's timeout, so a claim older than this belongs to
+ * a run that died, and taking it over counts as an attempt (lambdas/core/media/processing.ts).
+ */
+// (10 s is the default both runtimes give a spec without a timeout.)
+export const PROCESSING_LEASE_SECONDS = TRANSCODER_FUNCTION.timeoutSeconds ?? 10;
 
 export interface MediaTools {
   readonly ffmpegPath: string;

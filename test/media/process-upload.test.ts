@@ -2,11 +2,16 @@ import './setup-env';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
 import { createCacheClient } from '../../lambdas/platform/clients';
 import { cacheKeys } from '../../lambdas/core/cache-keys';
 import { handler as transcoderHandler } from '../../lambdas/events/transcoder';
 import { processUpload, type ProcessOutcome } from '../../lambdas/transcoder/process-upload';
 import { claimForProcessing, markFailed } from '../../lambdas/core/media/processing';
+import {
+  MAX_PROCESSING_ATTEMPTS,
+  PROCESSING_LEASE_SECONDS,
+} from '../../lambdas/transcoder/settings';
 import { VARIANT_CACHE_CONTROL } from '../../app/model';
 import { stagedKey } from '../../lambdas/transcoder/storage';
 import { animatedGif, hlsPlaylist, pngBomb, testClip, twoToneImage } from './fixtures';
@@ -130,18 +135,83 @@ describe('processUpload', () => {
   it('lets a retry take over media left in processing by a run that died', async () => {
     const webp = await fixture('retry.webp', (p) => twoToneImage(300, 200, 'webp', p));
     const { mediaId, event } = await upload('image/webp', webp);
-    const died = await claimForProcessing(h.deps(), mediaId);
-    expect(died.claimed).toBe(true);
+    const died = await claimForProcessing(h.deps(), mediaId, 'invocation-1');
+    expect(died.outcome).toBe('claimed');
+
+    // Lambda's retry of the same invocation: its earlier attempt is over, so it takes over at once.
+    const retry = h.deps({ invocationId: 'invocation-1' });
+    expect(await processUpload(retry, event)).toMatchObject({ status: 'ready' });
+    expect(await getRecord(mediaId)).toMatchObject({ status: 'ready', processing_attempts: 2 });
+  });
+
+  it('lets any delivery take over a claim whose lease ran out (its run died)', async () => {
+    const png = await fixture('lease.png', (p) => twoToneImage(60, 40, 'png', p));
+    const { mediaId, event } = await upload('image/png', png);
+    const longAgo = new Date(Date.now() - (PROCESSING_LEASE_SECONDS + 1) * 1000);
+    await claimForProcessing(h.deps({ now: () => longAgo }), mediaId, 'died-long-ago');
 
     expect(await processUpload(h.deps(), event)).toMatchObject({ status: 'ready' });
     expect(await getRecord(mediaId)).toMatchObject({ status: 'ready', processing_attempts: 2 });
   });
 
-  it('fails media whose runs keep dying instead of retrying forever', async () => {
+  it('does not count duplicate deliveries while a run is alive, so they cannot fail the media', async () => {
+    const png = await fixture('alive.png', (p) => twoToneImage(300, 200, 'png', p));
+    const { mediaId, event } = await upload('image/png', png);
+    expect((await claimForProcessing(h.deps(), mediaId, 'original')).outcome).toBe('claimed');
+
+    // A duplicate, a late redelivery and one more, each a Lambda invocation of its own, while the
+    // original's lease is live: no claim written, nothing counted.
+    for (const duplicate of ['duplicate', 'late-redelivery', 'another']) {
+      const claim = await claimForProcessing(h.deps(), mediaId, duplicate);
+      expect(claim.outcome).toBe('in_progress');
+    }
+    expect(await getRecord(mediaId)).toMatchObject({
+      status: 'processing',
+      claim_id: 'original',
+      processing_attempts: 1,
+    });
+
+    // The original then dies (out of memory), and Lambda retries it: the budget is still there.
+    const retry = h.deps({ invocationId: 'original' });
+    expect(await processUpload(retry, event)).toMatchObject({ status: 'ready' });
+    expect(await getRecord(mediaId)).toMatchObject({ status: 'ready', processing_attempts: 2 });
+  });
+
+  it('lets duplicate deliveries that meet a live claim process alongside it, uncounted', async () => {
+    const png = await fixture('alongside.png', (p) => twoToneImage(300, 200, 'png', p));
+    const { mediaId, event } = await upload('image/png', png);
+    await claimForProcessing(h.deps(), mediaId, 'original-still-running');
+
+    // Four deliveries at once: under the old rule their claims spent the 3 attempts and the
+    // fourth failed the media. Each may process (the claim's run may be dead, e.g. killed and
+    // redelivered at once); the first to finish makes it ready, the others find it final.
+    const outcomes = await Promise.all(
+      Array.from({ length: 4 }, () => processUpload(h.deps(), event)),
+    );
+    expect(outcomes.filter((o) => o.status === 'failed')).toEqual([]);
+    expect(outcomes.filter((o) => o.status === 'ready')).toHaveLength(1);
+    expect(await getRecord(mediaId)).toMatchObject({ status: 'ready', processing_attempts: 1 });
+  });
+
+  it('fails media whose runs really died MAX_PROCESSING_ATTEMPTS times', async () => {
     const png = await fixture('oom.png', (p) => twoToneImage(30, 20, 'png', p));
     const { mediaId, event } = await upload('image/png', png);
-    for (let i = 0; i < 3; i += 1) await claimForProcessing(h.deps(), mediaId);
+    const lease = PROCESSING_LEASE_SECONDS * 1000;
+    const start = Date.now() - 3 * lease - 10_000;
+    const at = (ms: number) => h.deps({ now: () => new Date(start + ms) });
+    expect(MAX_PROCESSING_ATTEMPTS).toBe(3);
 
+    // Run 1 claims and dies; Lambda's retry of that invocation claims and dies too.
+    expect((await claimForProcessing(at(0), mediaId, 'event-a')).outcome).toBe('claimed');
+    expect((await claimForProcessing(at(60_000), mediaId, 'event-a')).outcome).toBe('claimed');
+    // A duplicate within that lease is not a death and does not count.
+    expect((await claimForProcessing(at(61_000), mediaId, 'event-b')).outcome).toBe('in_progress');
+    // Its lease runs out: run 3 (a redrive) takes over and dies.
+    const third = await claimForProcessing(at(60_000 + lease + 1000), mediaId, 'redrive');
+    expect(third.outcome).toBe('claimed');
+    expect(await getRecord(mediaId)).toMatchObject({ processing_attempts: 3 });
+
+    // The next delivery after that lease finds the budget spent.
     expect(await processUpload(h.deps(), event)).toEqual({
       status: 'failed',
       mediaId,
@@ -151,14 +221,41 @@ describe('processUpload', () => {
     expect(await getRecord(mediaId)).toMatchObject({
       status: 'failed',
       failure: { code: 'processing_error' },
+      processing_attempts: 3,
     });
+  });
+
+  it('gives the attempt back when a run catches an outage instead of dying', async () => {
+    const png = await fixture('outage.png', (p) => twoToneImage(60, 40, 'png', p));
+    const { mediaId, event } = await upload('image/png', png);
+    // A real S3 client pointed at a closed port: S3 is unreachable for this run.
+    const deadS3 = new S3Client({
+      endpoint: 'http://127.0.0.1:1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    for (let run = 0; run < MAX_PROCESSING_ATTEMPTS + 1; run += 1) {
+      await expect(processUpload(h.deps({ s3: deadS3 }), event)).rejects.toThrow();
+      expect(await getRecord(mediaId)).toMatchObject({
+        status: 'processing',
+        processing_attempts: 0,
+      });
+    }
+    deadS3.destroy();
+
+    expect(await processUpload(h.deps(), event)).toMatchObject({ status: 'ready' });
+    expect(await getRecord(mediaId)).toMatchObject({ status: 'ready', processing_attempts: 1 });
   });
 
   it('never moves ready or failed media back to processing', async () => {
     const png = await fixture('final.png', (p) => twoToneImage(30, 20, 'png', p));
     const { mediaId, event } = await upload('image/png', png);
     await processUpload(h.deps(), event);
-    expect(await claimForProcessing(h.deps(), mediaId)).toMatchObject({ claimed: false });
+    expect(await claimForProcessing(h.deps(), mediaId, 'late')).toMatchObject({
+      outcome: 'refused',
+    });
     expect(await markFailed(h.deps(), mediaId, { code: 'x', message: 'y' })).toBe(false);
     expect(await getRecord(mediaId)).toMatchObject({ status: 'ready' });
   });
