@@ -26,6 +26,8 @@ import type S3rver from '@20minutes/s3rver';
 import type { DynamoDBStreamEvent, S3Event } from 'aws-lambda';
 import { Redis } from 'ioredis';
 import { ENV } from '../../app/model';
+import { TIMELINE_SENTINEL } from '../../lambdas/platform/cache';
+import { tweetTime } from '../../lambdas/core/ids';
 import { buildEvent } from '../../local/api-gateway';
 import { S3Emulator, S3RVER_CREDENTIALS } from '../../local/s3-emulator';
 import { toAwsRecord } from '../../local/s3-events';
@@ -249,32 +251,43 @@ describe('DynamoDB stream records', () => {
 
   it('AWS’s sample batch, INSERT, MODIFY and REMOVE mixed, is fanned out in order', async () => {
     const user = newUser('stream-sample');
-    const kept = await user.createTweet({ text: 'stays' });
-    const removed = await user.createTweet({ text: 'removed by the sample' });
-    // The author's timeline exists (the fanout adds only to existing timelines) and holds both.
     const timeline = `tl:{${user.id}}`;
-    await eventually('both tweets in the timeline', async () => {
+    // The author's timeline is built before the tweets exist (the fanout adds only to existing
+    // timelines), so the tweets below reach it through the stream pump's fanout.
+    await eventually('the author’s timeline built', async () => {
       await user.timeline();
+      return (await redis.zscore(timeline, TIMELINE_SENTINEL)) !== null ? true : undefined;
+    });
+    const kept = (await user.createTweet({ text: 'stays' })).body.tweet_id;
+    const inserted = (await user.createTweet({ text: 'inserted by the sample' })).body.tweet_id;
+    await eventually('both tweets fanned out', async () => {
       const scores = await Promise.all([
-        redis.zscore(timeline, kept.body.tweet_id),
-        redis.zscore(timeline, removed.body.tweet_id),
+        redis.zscore(timeline, kept),
+        redis.zscore(timeline, inserted),
       ]);
       return scores.every((s) => s !== null) ? true : undefined;
     });
-    // A tweet id the sample inserts (valid shape, same author, later than both).
-    const inserted = `${removed.body.tweet_id.slice(0, 9)}Z${removed.body.tweet_id.slice(10)}`;
+    // Every entry is set up as DynamoDB has it after the sample, so a timeline rebuild at any
+    // moment (another reader) gives the same result, and the handler's own work is what is checked:
+    // - `inserted` is a real tweet taken out of the timeline: only the sample's INSERT puts it back;
+    // - `removed` is in the timeline but not in DynamoDB (as after a delete): only the sample's
+    //   REMOVE takes it out (same author, a few ms after `kept`).
+    const last = kept.charAt(9) === 'Z' ? 'Y' : 'Z';
+    const removed = `${kept.slice(0, 9)}${last}${kept.slice(10)}`;
+    await redis.zrem(timeline, inserted);
+    await redis.zadd(timeline, tweetTime(removed), removed);
     const sample = tweetStreamSample(user.id, [
       { eventName: 'INSERT', tweetId: inserted },
-      { eventName: 'MODIFY', tweetId: kept.body.tweet_id },
-      { eventName: 'REMOVE', tweetId: removed.body.tweet_id },
+      { eventName: 'MODIFY', tweetId: kept },
+      { eventName: 'REMOVE', tweetId: removed },
       { eventName: 'MODIFY', tweetId: inserted },
     ]);
     expect(() => DynamoDBStreamSchema.parse(sample)).not.toThrow();
     const { handler } = await import('../../lambdas/events/fanout');
     await expect(handler(sample)).resolves.toEqual({ batchItemFailures: [] });
     expect(await redis.zscore(timeline, inserted)).not.toBeNull();
-    expect(await redis.zscore(timeline, kept.body.tweet_id)).not.toBeNull();
-    expect(await redis.zscore(timeline, removed.body.tweet_id)).toBeNull();
+    expect(await redis.zscore(timeline, kept)).not.toBeNull();
+    expect(await redis.zscore(timeline, removed)).toBeNull();
   });
 });
 
