@@ -117,11 +117,19 @@ export class LocalFunction<TEvent, TResult> {
     return worker;
   }
 
-  /** Invokes the handler; rejects with its error, or FunctionTimeoutError past the timeout. */
-  invoke(event: TEvent): Promise<TResult> {
+  /**
+   * Invokes the handler; rejects with its error, or FunctionTimeoutError past the timeout.
+   * `requestId`: the retries of one asynchronous event share it, as on Lambda. @default a new one
+   */
+  invoke(event: TEvent, requestId?: string): Promise<TResult> {
     const timeoutSeconds = this.spec.timeoutSeconds ?? 10;
     const id = this.nextId++;
-    const message: InvokeMessage = { id, event, deadline: Date.now() + timeoutSeconds * 1000 };
+    const message: InvokeMessage = {
+      id,
+      event,
+      deadline: Date.now() + timeoutSeconds * 1000,
+      ...(requestId !== undefined ? { requestId } : {}),
+    };
     return new Promise<TResult>((resolveResult, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

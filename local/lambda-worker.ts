@@ -20,6 +20,8 @@ export interface InvokeMessage {
   readonly id: number;
   readonly event: unknown;
   readonly deadline: number;
+  /** The request id, when the caller has one: Lambda keeps it across an async event's retries. */
+  readonly requestId?: string;
 }
 
 export type ResultMessage =
@@ -59,14 +61,14 @@ function unsupported(): never {
   throw new Error('callback-style context methods are not supported; return a promise');
 }
 
-function context(deadline: number): Context {
+function context(deadline: number, requestId: string = randomUUID()): Context {
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: setup.functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: setup.functionArn,
     memoryLimitInMB: setup.memoryLimitInMB,
-    awsRequestId: randomUUID(),
+    awsRequestId: requestId,
     logGroupName: `/aws/lambda/${setup.functionName}`,
     logStreamName,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
@@ -79,7 +81,7 @@ function context(deadline: number): Context {
 parentPort?.on('message', (message: InvokeMessage) => {
   const reply = (result: ResultMessage) => parentPort?.postMessage(result);
   load()
-    .then((handler) => handler(message.event, context(message.deadline)))
+    .then((handler) => handler(message.event, context(message.deadline, message.requestId)))
     .then(
       (result) => reply({ id: message.id, ok: true, result }),
       (error: unknown) => {

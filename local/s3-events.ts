@@ -78,7 +78,7 @@ export function createS3EventDelivery(options: { region: string; log: Log }): S3
     onEvent: (raw) => {
       if (!wantedByTranscoder(raw)) return;
       const record = toAwsRecord(raw, options.region);
-      const delivery = invokeAsync(() => transcoder.invoke({ Records: [record] }), {
+      const delivery = invokeAsync((id) => transcoder.invoke({ Records: [record] }, id), {
         describe: `transcoder for ${raw.s3.object.key}`,
         log: options.log,
       });

@@ -126,7 +126,7 @@ export async function startSoakStack(options: SoakStackOptions): Promise<SoakSta
     const deliverUpload = (raw: S3rver.EventRecord) => {
       if (!wantedByTranscoder(raw)) return;
       const record = toAwsRecord(raw, services.region);
-      const delivery = invokeAsync(() => transcoder.invoke({ Records: [record] }), {
+      const delivery = invokeAsync((id) => transcoder.invoke({ Records: [record] }, id), {
         describe: `transcoder for ${raw.s3.object.key}`,
         log,
       }).then((ok) => {

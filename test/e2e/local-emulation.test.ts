@@ -9,6 +9,7 @@ import {
   shapeResponse,
   type EventInput,
 } from '../../local/api-gateway';
+import { invokeAsync } from '../../local/async-invoke';
 import { encodeEventKey, toAwsRecord, wantedByTranscoder } from '../../local/s3-events';
 import { lambdaStreamArn, toLambdaRecord } from '../../local/stream-pump';
 import { ROUTES } from '../../app/model';
@@ -212,6 +213,32 @@ describe('S3 notifications', () => {
       }),
     ).toBe(false);
     expect(wantedByTranscoder({ ...raw, eventName: 'ObjectRemoved:Delete' })).toBe(false);
+  });
+});
+
+describe('asynchronous invocation', () => {
+  it('retries a failed event twice under one request id, as Lambda does, then gives up', async () => {
+    const requestIds: string[] = [];
+    const logged: string[] = [];
+    const delivered = await invokeAsync(
+      async (requestId) => {
+        requestIds.push(requestId);
+        throw new Error('still down');
+      },
+      { baseDelayMs: 1, describe: 'event', log: (line) => logged.push(line) },
+    );
+    expect(delivered).toBe(false);
+    expect(requestIds).toHaveLength(3);
+    expect(new Set(requestIds).size).toBe(1);
+    expect(logged.at(-1)).toMatch(/failed after 3 attempts/);
+
+    const other: string[] = [];
+    await invokeAsync(async (requestId) => void other.push(requestId), {
+      describe: 'another event',
+      log: () => undefined,
+    });
+    expect(other).toHaveLength(1);
+    expect(other[0]).not.toBe(requestIds[0]);
   });
 });
 
