@@ -3,10 +3,11 @@
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { createFanoutHandler } from '../core/timelines/fanout';
-import { productionDeps } from '../wiring';
+import { FANOUT_FUNCTION } from '../../app/model';
+import { functionDeps } from '../wiring';
 import { publishMetrics } from '../platform/metrics';
 
-const fanout = createFanoutHandler(productionDeps());
+const fanout = createFanoutHandler(functionDeps(FANOUT_FUNCTION.id));
 
 export async function handler(event: DynamoDBStreamEvent) {
   try {

@@ -1,14 +1,14 @@
 /** POST /v1/media/{media_id}/complete: assembles the parts of an upload in parts. */
 import { completeMediaUpload, parseCompleteUpload } from '../core/media/multipart';
-import { productionUploadDeps } from '../wiring-upload';
-import { cdnBaseUrl } from '../platform/clients';
+import { cdnBase } from '../wiring';
+import { uploadDeps } from '../wiring-s3';
 import { httpHandler, json, jsonBody, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
 const deps = {
-  ...productionUploadDeps(),
+  ...uploadDeps('CompleteMediaUpload'),
   get cdnBaseUrl() {
-    return cdnBaseUrl();
+    return cdnBase();
   },
 };
 

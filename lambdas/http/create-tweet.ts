@@ -1,11 +1,11 @@
 /** POST /v1/tweets: a tweet with its media, idempotent under an Idempotency-Key. */
 import { createTweet, parseCreateTweet, parseIdempotencyKey } from '../core/tweets/service';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { headerValue, httpHandler, jsonBody } from '../platform/http';
 import { jsonText } from './respond';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('CreateTweet');
 
 export const handler = httpHandler(async (event) => {
   const userId = await limitedCaller(event);

@@ -1,10 +1,10 @@
 /** DELETE /v1/tweets/{tweet_id}: the caller's own tweet only. */
 import { deleteTweet } from '../core/tweets/service';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { httpHandler, noContent, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('DeleteTweet');
 
 export const handler = httpHandler(async (event) => {
   const userId = await limitedCaller(event);

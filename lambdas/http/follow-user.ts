@@ -1,10 +1,10 @@
 /** PUT /v1/users/{user_id}/follow: idempotent; backfills the caller's timeline. */
 import { followUser } from '../core/follows/service';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { httpHandler, noContent, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('FollowUser');
 
 export const handler = httpHandler(async (event) => {
   const userId = await limitedCaller(event);

@@ -1,10 +1,10 @@
 /** GET /v1/me: the caller's profile; their first call creates it with a generated handle. */
 import { getMe } from '../core/users/service';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { httpHandler, json } from '../platform/http';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('GetMe');
 
 export const handler = httpHandler(async (event) => {
   const userId = await limitedCaller(event);

@@ -1,10 +1,10 @@
 /** GET /v1/media/{media_id}: the media object, for its owner or once attached. */
 import { getMedia } from '../core/media/service';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { httpHandler, json, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('GetMedia');
 
 export const handler = httpHandler(async (event) => {
   const userId = await limitedCaller(event);

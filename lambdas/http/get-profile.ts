@@ -1,10 +1,10 @@
 /** GET /v1/profiles/{handle}: a user's profile by handle, and whether the caller follows them. */
 import { getProfileByHandle } from '../core/users/service';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { httpHandler, json, pathParam } from '../platform/http';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('GetProfile');
 
 export const handler = httpHandler(async (event) => {
   const userId = await limitedCaller(event);

@@ -2,12 +2,12 @@
 import { readHomeTimeline } from '../core/timelines/service';
 import { pageJson } from '../core/tweets/service';
 import { pageLimit } from '../core/validation';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { httpHandler, queryParam } from '../platform/http';
 import { jsonText } from './respond';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('GetTimeline');
 
 export const handler = httpHandler(async (event) => {
   const userId = await limitedCaller(event);

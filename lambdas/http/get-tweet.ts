@@ -1,11 +1,11 @@
 /** GET /v1/tweets/{tweet_id}: read-through cached, served as the cached JSON on a hit. */
 import { getTweet } from '../core/tweets/service';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { httpHandler, pathParam } from '../platform/http';
 import { jsonText } from './respond';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('GetTweet');
 
 export const handler = httpHandler(async (event) => {
   await limitedCaller(event);

@@ -8,13 +8,13 @@
 import { ENV, METRICS, ROUTES, type RateLimitClass } from '../../app/model';
 import { KnownUsers } from '../core/users/users';
 import { enforceRateLimit, parseRateLimits } from '../core/limits/service';
-import { productionDeps } from '../wiring';
+import { routeEdgeDeps } from '../wiring';
 import { optionalEnv } from '../platform/config';
 import { countMetric } from '../platform/metrics';
 import { callerId, type HttpEvent } from '../platform/http';
 
 const limits = parseRateLimits(optionalEnv(ENV.rateLimits));
-const deps = productionDeps();
+const deps = routeEdgeDeps();
 const classByRouteKey = new Map<string, RateLimitClass>(
   ROUTES.map((route) => [`${route.method} ${route.path}`, route.rateLimit]),
 );

@@ -1,12 +1,12 @@
 /** GET /v1/users/{user_id}/tweets?limit=&cursor=: a user's complete history, newest first. */
 import { listUserTweets, pageJson } from '../core/tweets/service';
 import { pageLimit, userIdParam } from '../core/validation';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { httpHandler, pathParam, queryParam } from '../platform/http';
 import { jsonText } from './respond';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('ListUserTweets');
 
 export const handler = httpHandler(async (event) => {
   await limitedCaller(event);

@@ -1,10 +1,10 @@
 /** PUT /v1/me/profile: handle, display name, bio, avatar; only the caller's own profile. */
 import { parseProfileUpdate, updateProfile } from '../core/users/service';
-import { productionDeps } from '../wiring';
+import { functionDeps } from '../wiring';
 import { httpHandler, json, jsonBody } from '../platform/http';
 import { limitedCaller } from './limit';
 
-const deps = productionDeps();
+const deps = functionDeps('UpdateProfile');
 
 export const handler = httpHandler(async (event) => {
   const userId = await limitedCaller(event);
