@@ -12,10 +12,11 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LIMITS } from '../app/model';
-import { cacheKeys } from '../lambdas/core/cache-keys';
+import { TIMELINE_SENTINEL, timelineKeys } from '../lambdas/core/timelines/store-keys';
+import { followKeys } from '../lambdas/core/follows/store-cache';
 import { newTweetId } from '../lambdas/core/ids';
 import { addToTimelines } from '../lambdas/core/timelines/store';
-import { TIMELINE_SENTINEL } from '../lambdas/platform/cache';
+import { cacheOver } from '../lambdas/platform/cache';
 import { createCacheClient } from '../lambdas/platform/clients';
 import { silentLog } from '../local/log';
 import { freePort } from '../local/ports';
@@ -81,7 +82,7 @@ async function main() {
       await admin.flushall();
       for (const user of users) {
         const pipeline = admin.pipeline();
-        const key = cacheKeys.homeTimeline(user);
+        const key = timelineKeys.homeTimeline(user);
         pipeline.zadd(key, '-inf', TIMELINE_SENTINEL);
         const pairs: (string | number)[] = [];
         for (let i = 0; i < entries; i++) pairs.push(Date.UTC(2026, 0, 1) + i * 1000, tweetAt(i));
@@ -91,7 +92,7 @@ async function main() {
     };
     const deliver = (i: number) => () =>
       addToTimelines(
-        client,
+        { cache: cacheOver(client) },
         users,
         [tweetAt(LIMITS.timelineMaxEntries + i)],
         LIMITS.timelineMaxEntries,
@@ -122,7 +123,7 @@ async function main() {
       for (let i = 0; i < 20_000; i++) await admin.get('ecpu-get');
     });
 
-    const followerKey = cacheKeys.followers(author);
+    const followerKey = followKeys.followers(author);
     const ids = Array.from({ length: FOLLOWERS_IN_SET }, (_, i) => `user-${i}-${'x'.repeat(20)}`);
     for (let i = 0; i < ids.length; i += 1000)
       await admin.sadd(followerKey, ...ids.slice(i, i + 1000));

@@ -385,13 +385,13 @@ function handlerLogCapture(file: string) {
 /** The self-check's defect: one acknowledged tweet missing from one follower's home timeline. */
 async function breakOneTimeline(stack: SoakStack, ledger: Ledger, log: (line: string) => void) {
   const { Redis } = await import('ioredis');
-  const { cacheKeys } = await import('../lambdas/core/cache-keys');
+  const { timelineKeys } = await import('../lambdas/core/timelines/store-keys');
   const redis = new Redis(stack.services.redisUrl, { maxRetriesPerRequest: 1 });
   try {
     for (const [follower, followees] of ledger.follows) {
       for (const tweet of ledger.tweets.values()) {
         if (tweet.outcome !== 'acked' || !followees.has(tweet.author)) continue;
-        const key = cacheKeys.homeTimeline(follower);
+        const key = timelineKeys.homeTimeline(follower);
         // Only a built timeline is trusted by readers; a missing one would simply be rebuilt.
         const removed = await redis.zrem(key, tweet.tweetId ?? '');
         if (removed === 1) {

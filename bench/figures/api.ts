@@ -6,6 +6,8 @@
 import { ulid } from 'ulidx';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import { followKeys } from '../../lambdas/core/follows/store-cache';
 import type { CacheClient } from '../../lambdas/platform/clients';
 import {
   expectStatus,
@@ -311,7 +313,7 @@ async function timelineFigure(
   const first = await check();
   const page = JSON.parse(first.body ?? '{}') as { tweets: unknown[] };
   if (page.tweets.length !== 20) throw new Error(`timeline page has ${page.tweets.length} tweets`);
-  const key = cacheKeys.homeTimeline(reader);
+  const key = timelineKeys.homeTimeline(reader);
   // The cache runs in cluster mode, where MGET needs keys of one slot: the floor reads copies of
   // the 20 cached tweets under keys sharing the reader's hash tag, so it stays one ZREVRANGE and
   // one MGET (the handler reads the real keys with a pipeline of GETs).
@@ -413,7 +415,7 @@ async function rebuildFigure(
   const event = httpEvent({ routeId: 'GetTimeline', user, query: { limit: '20' } });
   const samples: number[] = [];
   for (let round = 0; round < options.rebuildRounds; round++) {
-    await redis.del(cacheKeys.homeTimeline(user));
+    await redis.del(timelineKeys.homeTimeline(user));
     samples.push(
       await timeMs(async () => {
         const result = expectStatus(await getTimeline(event), 200, 'get-timeline rebuild');
@@ -422,7 +424,7 @@ async function rebuildFigure(
       }),
     );
   }
-  const built = (await redis.call('ZCARD', cacheKeys.homeTimeline(user))) as number;
+  const built = (await redis.call('ZCARD', timelineKeys.homeTimeline(user))) as number;
   const stats = summarize(samples);
   recordConsumption(
     COST_ROUTES.timelineRebuild,
@@ -562,17 +564,18 @@ async function fanoutRounds(
 
   // Every follower has a built home timeline (fanout only writes to existing ones).
   const create = redis.pipeline();
-  for (const follower of followers) create.zadd(cacheKeys.homeTimeline(follower), '-inf', 'built');
+  for (const follower of followers)
+    create.zadd(timelineKeys.homeTimeline(follower), '-inf', 'built');
   await create.exec();
 
   const verify = async (tweetId: string) => {
     const check = redis.pipeline();
     for (const follower of followers)
-      check.call('ZSCORE', cacheKeys.homeTimeline(follower), tweetId);
+      check.call('ZSCORE', timelineKeys.homeTimeline(follower), tweetId);
     const results = (await check.exec()) ?? [];
     const written = results.filter(([error, score]) => !error && score !== null).length;
     if (written !== n) {
-      const cached = await redis.call('SCARD', cacheKeys.followers(author));
+      const cached = await redis.call('SCARD', followKeys.followers(author));
       throw new Error(
         `fanout wrote ${written} of ${n} timelines (cached follower set: ${cached} members)`,
       );
@@ -597,8 +600,8 @@ async function fanoutRounds(
     const elapsed = await timeMs(async () => {
       const pipeline = redis.pipeline();
       for (const follower of followers) {
-        pipeline.zadd(cacheKeys.homeTimeline(follower), score, tweetId);
-        pipeline.call('ZREMRANGEBYRANK', cacheKeys.homeTimeline(follower), 0, -801);
+        pipeline.zadd(timelineKeys.homeTimeline(follower), score, tweetId);
+        pipeline.call('ZREMRANGEBYRANK', timelineKeys.homeTimeline(follower), 0, -801);
       }
       const results = (await pipeline.exec()) ?? [];
       if (results.some(([error]) => error)) throw new Error('the raw pipeline failed');

@@ -37,6 +37,7 @@ export interface CacheBatch {
   sismember(key: string, member: string): this;
   smembers(key: string): this;
   zadd(key: string, score: string | number, member: string): this;
+  zrem(key: string, ...members: string[]): this;
   run(script: CacheScript, keys: readonly string[], args: readonly CacheArg[]): this;
 }
 

@@ -4,7 +4,7 @@
  * command deadline, nothing queued while down) makes a dead Redis cost milliseconds, not the
  * Lambda timeout.
  */
-import type { ChainableCommander, Result } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Cache, CacheArg, CacheBatch, CacheScript } from '../core/cache-port';
 import { connected, type CacheClient } from './clients';
 import { logger } from './logger';
@@ -15,217 +15,12 @@ interface LuaScript {
   readonly numberOfKeys: number;
 }
 
-/** Members at score -inf mark a home timeline's state; they are never tweet ids. */
-export const TIMELINE_SENTINEL = 'built';
-export const TIMELINE_BUILDING_PREFIX = 'building:';
 /**
- * `floor:{score}`: the timeline was cut at its depth, and holds every entry newer than that score
- * (ms) and none at or below it; a reader past its last entry goes on in DynamoDB. No floor: the
- * timeline holds every entry there is.
+ * Scripts defined on the raw client for the legacy helpers below (ioredis defineCommand: EVAL the
+ * first time on a connection, EVALSHA after, EVAL again on NOSCRIPT). None left: the stores own
+ * their scripts as CacheScript objects and run them through the port (cacheOver).
  */
-export const TIMELINE_FLOOR_PREFIX = 'floor:';
-/** Home timelines not read for this long are evicted and rebuilt on the next read. */
-export const TIMELINE_TTL_SECONDS = 3 * 24 * 60 * 60;
-
-/**
- * Lua shared by the timeline scripts: the markers (one ZRANGE, which also tells whether the key
- * exists: every timeline has one), the floor among them, and the trim to `max` entries that raises
- * it. Scores are compared as numbers (ms), never member strings (Lua compares those by locale).
- */
-const TIMELINE_FLOOR_LUA = `
-local function markers_of(key)
-  return redis.call('ZRANGE', key, '-inf', '-inf', 'BYSCORE')
-end
-local function floor_in(markers)
-  for _, member in ipairs(markers) do
-    if string.sub(member, 1, ${TIMELINE_FLOOR_PREFIX.length}) == '${TIMELINE_FLOOR_PREFIX}' then
-      return tonumber(string.sub(member, ${TIMELINE_FLOOR_PREFIX.length + 1})), member
-    end
-  end
-  return nil, nil
-end
-local function raise_floor(key, score)
-  local old, member = floor_in(markers_of(key))
-  if old ~= nil and old >= tonumber(score) then return end
-  if member ~= nil then redis.call('ZREM', key, member) end
-  redis.call('ZADD', key, '-inf', '${TIMELINE_FLOOR_PREFIX}' .. score)
-  redis.call('ZREMRANGEBYSCORE', key, '(-inf', score)
-end
-local function add_above(key, floor, from)
-  for i = from, #ARGV, 2 do
-    if floor == nil or tonumber(ARGV[i]) > floor then redis.call('ZADD', key, ARGV[i], ARGV[i + 1]) end
-  end
-end
-local function trim(key, max, marker_count)
-  local excess = redis.call('ZCARD', key) - marker_count - max
-  if excess <= 0 then return end
-  local cut = redis.call('ZRANGE', key, marker_count, marker_count + excess - 1, 'WITHSCORES')
-  raise_floor(key, cut[#cut])
-end
-`;
-
-/**
- * Adds entries to an existing home timeline (none at or below its floor) and trims it to the
- * newest `max` real entries. A missing timeline stays missing: a partial timeline must never look
- * complete, and the next read rebuilds it from DynamoDB. Single key, so it is cluster-safe.
- * KEYS[1] timeline; ARGV[1] max; ARGV[2..] score, member pairs.
- */
-const TIMELINE_ADD = {
-  lua: `${TIMELINE_FLOOR_LUA}
-local markers = markers_of(KEYS[1])
-if #markers == 0 then return 0 end
-add_above(KEYS[1], floor_in(markers), 2)
-trim(KEYS[1], tonumber(ARGV[1]), #markers)
-return 1`,
-  numberOfKeys: 1,
-} satisfies LuaScript;
-
-/**
- * Completes a rebuild started with a `building:{token}` marker: only if that marker is still there
- * (so a FLUSHALL, an eviction or an unfollow during the rebuild cannot leave a timeline that misses
- * tweets fanned out meanwhile, or holds an unfollowed author's), adds the entries, marks the
- * timeline built and trims it. A rebuild that read `max` entries may have left older ones unread:
- * its oldest score becomes the floor.
- * KEYS[1] timeline; ARGV[1] marker; ARGV[2] sentinel; ARGV[3] max; ARGV[4] ttl; ARGV[5..] pairs.
- */
-const TIMELINE_FINISH_BUILD = {
-  lua: `${TIMELINE_FLOOR_LUA}
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
-add_above(KEYS[1], floor_in(markers_of(KEYS[1])), 5)
-redis.call('ZADD', KEYS[1], '-inf', ARGV[2])
-redis.call('ZREM', KEYS[1], ARGV[1])
-trim(KEYS[1], tonumber(ARGV[3]), #markers_of(KEYS[1]))
-local given = (#ARGV - 4) / 2
-if given > 0 and given >= tonumber(ARGV[3]) then
-  local lowest = ARGV[5]
-  for i = 7, #ARGV, 2 do
-    if tonumber(ARGV[i]) < tonumber(lowest) then lowest = ARGV[i] end
-  end
-  raise_floor(KEYS[1], lowest)
-end
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-return 1`,
-  numberOfKeys: 1,
-} satisfies LuaScript;
-
-/**
- * Removes every entry of one author from a timeline: tweet ids end in `-{user_id}` after the
- * 26-character ULID, so the author is read from the id itself, with no DynamoDB read. A timeline
- * still being rebuilt is dropped instead: its rebuild may have read the author as followed, and
- * must not finish (the next read rebuilds it).
- * KEYS[1] timeline; ARGV[1] the author's user id; ARGV[2] the built sentinel.
- */
-const TIMELINE_REMOVE_AUTHOR = {
-  lua: `
-if redis.call('ZSCORE', KEYS[1], ARGV[2]) == false then return redis.call('DEL', KEYS[1]) end
-local suffix = '-' .. ARGV[1]
-local removed = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if #member == 26 + #suffix and string.sub(member, 27) == suffix then
-    removed = removed + redis.call('ZREM', KEYS[1], member)
-  end
-end
-return removed`,
-  numberOfKeys: 1,
-} satisfies LuaScript;
-
-/**
- * Caches a value loaded from DynamoDB only if the placeholder set before the load is still there:
- * a write that invalidated the key meanwhile (DEL), a newer load, or a restart of Redis voids it.
- * KEYS[1] key; ARGV[1] placeholder; ARGV[2] value; ARGV[3] ttl in seconds.
- */
-const FILL_IF_PLACEHOLDER = {
-  lua: `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-return 1`,
-  numberOfKeys: 1,
-} satisfies LuaScript;
-
-/**
- * Completes a follower-set rebuild started with a `#building:{token}` member, if that member is
- * still there (an unfollow or a flush meanwhile drops the set, and the next fanout rebuilds it).
- * KEYS[1] set; ARGV[1] marker; ARGV[2] built marker; ARGV[3] ttl; ARGV[4..] followers.
- */
-const FOLLOWERS_FINISH_BUILD = {
-  lua: `
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
-for i = 4, #ARGV, 1000 do
-  redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
-end
-redis.call('SADD', KEYS[1], ARGV[2])
-redis.call('SREM', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1`,
-  numberOfKeys: 1,
-} satisfies LuaScript;
-
-/** Adds a follower to a cached follower set that exists (built or being built). */
-const FOLLOWERS_ADD = {
-  lua: `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('SADD', KEYS[1], ARGV[1])`,
-  numberOfKeys: 1,
-} satisfies LuaScript;
-
-/**
- * One page of a home timeline in one command. Both keys are the same user's and share a hash tag
- * (cache-keys.ts), so the script runs in cluster mode (ElastiCache Serverless) without CROSSSLOT.
- * Ties at the cursor's score are returned whole, for
- * the client to filter by id (Lua string comparison depends on the server's locale).
- * KEYS[1] timeline; KEYS[2] companion key to GET; ARGV[1] sentinel; ARGV[2] ttl; ARGV[3] count;
- * ARGV[4] the cursor's score, or '' for the first page.
- * Returns {built (0/1), ties, entries below the cursor's score (or the newest), companion value,
- * floored (0/1): entries older than the timeline's last are in DynamoDB only}.
- */
-const TIMELINE_PAGE = {
-  lua: `${TIMELINE_FLOOR_LUA}
-local markers = markers_of(KEYS[1])
-local built = 0
-for _, member in ipairs(markers) do
-  if member == ARGV[1] then built = 1 end
-end
-local ties = {}
-local rest
-if ARGV[4] == '' then
-  rest = redis.call('ZRANGE', KEYS[1], '+inf', '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[3])
-else
-  ties = redis.call('ZRANGE', KEYS[1], ARGV[4], ARGV[4], 'BYSCORE')
-  rest = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[4], '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[3])
-end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-local floored = floor_in(markers) and 1 or 0
-return {built, ties, rest, redis.call('GET', KEYS[2]), floored}`,
-  numberOfKeys: 2,
-} satisfies LuaScript;
-
-/**
- * The scripts, by what they do. Each becomes a command of the client and its pipelines (ioredis
- * defineCommand): EVAL the first time on a connection, EVALSHA after, EVAL again on NOSCRIPT.
- */
-const SCRIPTS = {
-  timelineAdd: TIMELINE_ADD,
-  timelineFinishBuild: TIMELINE_FINISH_BUILD,
-  timelineRemoveAuthor: TIMELINE_REMOVE_AUTHOR,
-  followersFinishBuild: FOLLOWERS_FINISH_BUILD,
-  followersAdd: FOLLOWERS_ADD,
-  timelinePage: TIMELINE_PAGE,
-  fillIfPlaceholder: FILL_IF_PLACEHOLDER,
-} as const;
-
-type ScriptArg = string | number;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    timelineAdd(key: string, ...args: ScriptArg[]): Result<number, Context>;
-    timelineFinishBuild(key: string, ...args: ScriptArg[]): Result<number, Context>;
-    timelineRemoveAuthor(key: string, ...args: ScriptArg[]): Result<number, Context>;
-    followersFinishBuild(key: string, ...args: ScriptArg[]): Result<number, Context>;
-    followersAdd(key: string, ...args: ScriptArg[]): Result<number, Context>;
-    timelinePage(key: string, ...args: ScriptArg[]): Result<unknown[], Context>;
-    fillIfPlaceholder(key: string, ...args: ScriptArg[]): Result<number, Context>;
-  }
-}
+const SCRIPTS: Readonly<Record<string, LuaScript>> = {};
 
 const scripted = new WeakSet<CacheClient>();
 
@@ -398,31 +193,45 @@ function scriptCommand(redis: CacheClient, script: CacheScript): string {
 
 type Commander = ChainableCommander & Record<string, (...args: CacheArg[]) => unknown>;
 
-/** A CacheBatch that queues its commands on an ioredis pipeline. */
-function batchOn(redis: CacheClient, pipeline: ChainableCommander): CacheBatch {
+/**
+ * Records a batch's commands, to queue them on a pipeline afterwards: the batch's scripts must be
+ * defined on the client before the pipeline is made, since an ioredis pipeline copies the client's
+ * scripts when created (a script first defined after that is missing from it).
+ */
+function recordBatch(
+  redis: CacheClient,
+  build: (batch: CacheBatch) => void,
+): (pipeline: ChainableCommander) => void {
+  const steps: ((pipeline: Commander) => unknown)[] = [];
+  const queue = (step: (pipeline: Commander) => unknown) => (steps.push(step), batch);
   const batch: CacheBatch = {
-    get: (key) => (pipeline.get(key), batch),
+    get: (key) => queue((pipeline) => pipeline.get(key)),
     set: (key, value, { ttl, onlyIfAbsent }) => {
       const [unit, amount] =
         'seconds' in ttl ? (['EX', ttl.seconds] as const) : (['PX', ttl.ms] as const);
-      if (onlyIfAbsent === true) pipeline.set(key, value, unit as 'EX', amount, 'NX');
-      else pipeline.set(key, value, unit as 'EX', amount);
-      return batch;
+      return queue((pipeline) =>
+        onlyIfAbsent === true
+          ? pipeline.set(key, value, unit as 'EX', amount, 'NX')
+          : pipeline.set(key, value, unit as 'EX', amount),
+      );
     },
-    del: (...keys) => (pipeline.del(...keys), batch),
-    exists: (key) => (pipeline.exists(key), batch),
-    expire: (key, seconds) => (pipeline.expire(key, seconds), batch),
-    sadd: (key, ...members) => (pipeline.sadd(key, ...members), batch),
-    sismember: (key, member) => (pipeline.sismember(key, member), batch),
-    smembers: (key) => (pipeline.smembers(key), batch),
-    zadd: (key, score, member) => (pipeline.zadd(key, score, member), batch),
+    del: (...keys) => queue((pipeline) => pipeline.del(...keys)),
+    exists: (key) => queue((pipeline) => pipeline.exists(key)),
+    expire: (key, seconds) => queue((pipeline) => pipeline.expire(key, seconds)),
+    sadd: (key, ...members) => queue((pipeline) => pipeline.sadd(key, ...members)),
+    sismember: (key, member) => queue((pipeline) => pipeline.sismember(key, member)),
+    smembers: (key) => queue((pipeline) => pipeline.smembers(key)),
+    zadd: (key, score, member) => queue((pipeline) => pipeline.zadd(key, score, member)),
+    zrem: (key, ...members) => queue((pipeline) => pipeline.zrem(key, ...members)),
     run: (script, keys, args) => {
       const name = scriptCommand(redis, script);
-      (pipeline as Commander)[name]!(...keys, ...args);
-      return batch;
+      return queue((pipeline) => pipeline[name]!(...keys, ...args));
     },
   };
-  return batch;
+  build(batch);
+  return (pipeline) => {
+    for (const step of steps) step(pipeline as Commander);
+  };
 }
 
 /**
@@ -431,7 +240,7 @@ function batchOn(redis: CacheClient, pipeline: ChainableCommander): CacheBatch {
  */
 export function cacheOver(redis: CacheClient): Cache {
   const batch: Cache['batch'] = async (what, build) =>
-    tryPipeline(redis, what, (pipeline) => build(batchOn(redis, pipeline)));
+    tryPipeline(redis, what, recordBatch(redis, build));
   return {
     get: (what, key) => tryCommand(redis, what, (client) => client.get(key)),
     getMany: (what, keys) => tryGetMany(redis, what, keys),
@@ -457,8 +266,7 @@ export function cacheOver(redis: CacheClient): Cache {
         ]!(...keys, ...args),
       ),
     batch,
-    batchOrThrow: (build, retry) =>
-      execPipeline(redis, (pipeline) => build(batchOn(redis, pipeline)), retry),
+    batchOrThrow: (build, retry) => execPipeline(redis, recordBatch(redis, build), retry),
     whenReady: (timeoutMs) => awaitReady(redis, timeoutMs),
   };
 }

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { Redis } from 'ioredis';
-import { awaitReady, tryCommand, tryPipeline } from '../../lambdas/platform/cache';
+import { awaitReady, cacheOver, tryCommand, tryPipeline } from '../../lambdas/platform/cache';
+import { TIMELINE_ADD } from '../../lambdas/core/timelines/store';
 import {
   createCacheClient,
   redis as sharedRedis,
@@ -73,7 +74,8 @@ describe('the cache client', () => {
     await awaitReady(redis, 5000);
     const key = 'tl:{reader}';
     await redis.zadd(key, '-inf', 'built');
-    const add = () => tryPipeline(redis, 'add', (pipeline) => pipeline.timelineAdd(key, 5, 1, 'a'));
+    const add = () =>
+      cacheOver(redis).batch('add', (batch) => batch.run(TIMELINE_ADD, [key], [5, 1, 'a']));
     expect(await add()).toEqual([1]);
     await admin(port).script('FLUSH');
     expect(await add()).toEqual([1]);

@@ -7,8 +7,8 @@
  */
 import { Redis } from 'ioredis';
 import { LIMITS } from '../../app/model';
-import { cacheKeys } from '../../lambdas/core/cache-keys';
-import { TIMELINE_SENTINEL } from '../../lambdas/platform/cache';
+import { TIMELINE_SENTINEL, timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import { cacheOver } from '../../lambdas/platform/cache';
 import { newTweetId } from '../../lambdas/core/ids';
 import { addToTimelines, CHUNK_RETRY } from '../../lambdas/core/timelines/store';
 import type { CacheClient } from '../../lambdas/platform/clients';
@@ -27,12 +27,17 @@ beforeAll(async () => {
   for (let i = 0; i < users.length; i += 500) {
     const pipeline = admin.pipeline();
     for (const user of users.slice(i, i + 500)) {
-      pipeline.zadd(cacheKeys.homeTimeline(user), '-inf', TIMELINE_SENTINEL);
+      pipeline.zadd(timelineKeys.homeTimeline(user), '-inf', TIMELINE_SENTINEL);
     }
     await pipeline.exec();
   }
   // Loads the script, so the counts below are EVALSHA calls only.
-  await addToTimelines(redis, users.slice(0, 1), [newTweetId('author', Date.now() - 60_000)], 800);
+  await addToTimelines(
+    { cache: cacheOver(redis) },
+    users.slice(0, 1),
+    [newTweetId('author', Date.now() - 60_000)],
+    800,
+  );
 });
 afterAll(() => admin.disconnect());
 
@@ -43,7 +48,7 @@ async function scriptCalls(): Promise<number> {
 
 async function holding(tweetId: string): Promise<number> {
   const pipeline = admin.pipeline();
-  for (const user of users) pipeline.zscore(cacheKeys.homeTimeline(user), tweetId);
+  for (const user of users) pipeline.zscore(timelineKeys.homeTimeline(user), tweetId);
   const replies = (await pipeline.exec()) ?? [];
   return replies.filter(([, score]) => score !== null).length;
 }
@@ -59,9 +64,15 @@ describe('fanout chunks', () => {
     // attempts back to back (the old retry) all time out within it.
     await admin.call('CLIENT', 'PAUSE', '700', 'WRITE');
 
-    const delivered = await addToTimelines(redis, users, [tweetId], LIMITS.timelineMaxEntries, {
-      deliveriesPerSecond: 1000,
-    });
+    const delivered = await addToTimelines(
+      { cache: cacheOver(redis) },
+      users,
+      [tweetId],
+      LIMITS.timelineMaxEntries,
+      {
+        deliveriesPerSecond: 1000,
+      },
+    );
 
     expect(delivered).toBe(TIMELINES);
     expect(await holding(tweetId)).toBe(TIMELINES);
@@ -79,7 +90,7 @@ describe('fanout chunks', () => {
     const tweetId = newTweetId('author', Date.now() - 20_000);
     const started = Date.now();
     // 1,000 a second: chunks of 250 due at 0, 0.25, ... 1.25 s.
-    await addToTimelines(redis, users, [tweetId], LIMITS.timelineMaxEntries, {
+    await addToTimelines({ cache: cacheOver(redis) }, users, [tweetId], LIMITS.timelineMaxEntries, {
       deliveriesPerSecond: 1000,
     });
     const elapsed = Date.now() - started;

@@ -5,7 +5,8 @@
  */
 import './setup-env';
 import { METADATA_KEYS } from '../../app/model';
-import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import { followKeys } from '../../lambdas/core/follows/store-cache';
 import type { Deps } from '../../lambdas/core/ports';
 import { createFanoutHandler } from '../../lambdas/core/timelines/fanout';
 import { followUser, unfollowUser } from '../../lambdas/core/follows/service';
@@ -96,7 +97,7 @@ describe('home timeline races', () => {
     const [reader, author] = [newUser('reader'), await existingUser('author')];
     const old = await tweet(author);
     expect(await readAll(reader, 20)).toEqual([]); // built, with the (empty) graph cached
-    await db.del(cacheKeys.followGraph(reader)); // the cached graph expired
+    await db.del(followKeys.followGraph(reader)); // the cached graph expired
 
     const gate = holdReply(dynamo, followeesQueryOf(reader));
     const racing = readHomeTimeline({ ...deps, dynamo: gate.store }, reader, { limit: 20 });
@@ -123,7 +124,7 @@ describe('home timeline races', () => {
 
     expect(await readAll(reader, 20)).toEqual([]);
     // Not merely hidden by the read's author filter: the entry is not in the timeline at all.
-    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)).not.toContain(old);
+    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)).not.toContain(old);
   });
 
   it('pages a full timeline down to its depth after unfollows and deletes removed entries', async () => {
@@ -178,7 +179,7 @@ describe('home timeline races', () => {
     // Deleted, but its REMOVE has not reached this timeline yet (or a racing rebuild re-added it).
     const deleted = ids[3] ?? '';
     await deleteTweet(small, author, deleted);
-    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(reader), deleted)).not.toBeNull();
+    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(reader), deleted)).not.toBeNull();
     expect(await readAll(reader, 2, small)).toEqual(newestFirst(ids.slice(0, 3)));
   });
 
@@ -200,7 +201,7 @@ describe('home timeline races', () => {
     await expect(followUser({ ...deps, dynamo: lossy }, reader, author)).rejects.toThrow(
       'injected',
     );
-    await db.del(cacheKeys.followGraph(reader)); // the cached graph expired
+    await db.del(followKeys.followGraph(reader)); // the cached graph expired
 
     expect(await readAll(reader, 20)).toEqual([old]);
   });

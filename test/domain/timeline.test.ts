@@ -6,9 +6,12 @@ import { handler as timelineHandler } from '../../lambdas/http/get-timeline';
 import { handler as followHandler } from '../../lambdas/http/follow-user';
 import { handler as unfollowHandler } from '../../lambdas/http/unfollow-user';
 import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import { followKeys } from '../../lambdas/core/follows/store-cache';
 import type { Deps } from '../../lambdas/core/ports';
 import { createFanoutHandler } from '../../lambdas/core/timelines/fanout';
-import { clearTimelineStale, followUser, unfollowUser } from '../../lambdas/core/follows/service';
+import { followUser, unfollowUser } from '../../lambdas/core/follows/service';
+import { clearTimelineStale } from '../../lambdas/core/follows/store';
 import { tweetTime, ulid } from '../../lambdas/core/ids';
 import { readHomeTimeline } from '../../lambdas/core/timelines/service';
 import { addToTimelines } from '../../lambdas/core/timelines/store';
@@ -89,14 +92,17 @@ describe('fanout', () => {
     const id = await tweet(author);
     const event = streamEvent([{ kind: 'INSERT', tweetId: id }]);
     for (let i = 0; i < 3; i++) expect(await fanout(event)).toEqual({ batchItemFailures: [] });
-    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built', id]);
-    expect(await db.exists(cacheKeys.homeTimeline(absent))).toBe(0);
+    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)).toEqual([
+      'built',
+      id,
+    ]);
+    expect(await db.exists(timelineKeys.homeTimeline(absent))).toBe(0);
     expect(await readAll(reader, 20)).toEqual([id]);
 
     expect(await fanout(streamEvent([{ kind: 'REMOVE', tweetId: id }]))).toEqual({
       batchItemFailures: [],
     });
-    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built']);
+    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)).toEqual(['built']);
   });
 
   it('keeps followers in a Redis set that follows extend and unfollows drop', async () => {
@@ -106,7 +112,7 @@ describe('fanout', () => {
     for (const user of [early, late]) expect(await readAll(user, 5)).toEqual([]);
     const first = await tweet(author);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: first }]));
-    const key = cacheKeys.followers(author);
+    const key = followKeys.followers(author);
     expect(((await db.call('SMEMBERS', key)) as string[]).sort()).toEqual(['#built', early]);
     const ttl = await db.call('TTL', key);
     expect(ttl).toBeGreaterThan(0);
@@ -160,7 +166,7 @@ describe('home timeline', () => {
     expect(await readAll(reader, 4)).toEqual(expected);
     await db.call('FLUSHDB');
     expect(await readAll(reader, 3)).toEqual(expected);
-    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(reader), 'built')).toBe('-inf');
+    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(reader), 'built')).toBe('-inf');
     expect(await readAll(reader, 100)).toEqual(expected);
   });
 
@@ -207,7 +213,7 @@ describe('home timeline', () => {
     expect(await readAll(reader, 10)).toEqual([gone, keep]);
     // Delete with another client: this timeline still holds the id until the fanout runs.
     await deleteTweet(testDeps(), reader, gone);
-    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(reader), gone)).not.toBeNull();
+    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(reader), gone)).not.toBeNull();
     await db.del(cacheKeys.tweet(gone));
     expect(await readAll(reader, 10)).toEqual([keep]);
   });
@@ -219,10 +225,10 @@ describe('home timeline', () => {
     // earlier time would give them all one millisecond).
     const start = Date.now() + 60_000;
     const ids = Array.from({ length: 850 }, (_, i) => `${ulid(start + i)}-ghost`);
-    await addToTimelines(db, [reader], ids, deps.timelineMaxEntries);
+    await addToTimelines(deps, [reader], ids, deps.timelineMaxEntries);
     // 800 entries and two markers: built, and the floor the trim raised to the newest cut entry.
-    expect(await db.call('ZCARD', cacheKeys.homeTimeline(reader))).toBe(802);
-    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, 2)).toEqual([
+    expect(await db.call('ZCARD', timelineKeys.homeTimeline(reader))).toBe(802);
+    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, 2)).toEqual([
       'built',
       `floor:${tweetTime(ids[49] ?? '')}`,
       ids[50],
@@ -262,17 +268,17 @@ describe('celebrities', () => {
     ).toEqual({
       batchItemFailures: [],
     });
-    const stored = (await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)) as string[];
+    const stored = (await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)) as string[];
     expect(stored.filter((id) => id.endsWith(celebrity))).toEqual([]);
     expect(stored.filter((id) => id.endsWith(normal)).length).toBe(2);
     expect(await readAll(reader, 1, low)).toEqual(newestFirst(ids));
     expect(await readAll(reader, 10, low)).toEqual(newestFirst(ids));
     // Rebuilt without the celebrity's entries, which are still merged in.
-    await db.del(cacheKeys.homeTimeline(reader));
+    await db.del(timelineKeys.homeTimeline(reader));
     expect(await readAll(reader, 3, low)).toEqual(newestFirst(ids));
     expect(
-      ((await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)) as string[]).filter((id) =>
-        id.endsWith(celebrity),
+      ((await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)) as string[]).filter(
+        (id) => id.endsWith(celebrity),
       ),
     ).toEqual([]);
     // A new celebrity tweet shows without any fanout to followers.
@@ -290,14 +296,17 @@ describe('follows', () => {
     const theirs = [await tweet(followee), await tweet(followee), await tweet(followee)];
     expect(await readAll(reader, 10)).toEqual([mine]);
     await followUser(deps, reader, followee);
-    expect(await db.call('ZCARD', cacheKeys.homeTimeline(reader))).toBe(5);
+    expect(await db.call('ZCARD', timelineKeys.homeTimeline(reader))).toBe(5);
     expect(await readAll(reader, 10)).toEqual(newestFirst([mine, ...theirs]));
     await unfollowUser(deps, reader, followee);
-    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(reader), 0, -1)).toEqual(['built', mine]);
+    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)).toEqual([
+      'built',
+      mine,
+    ]);
     expect(await readAll(reader, 10)).toEqual([mine]);
     // A fanout already under way when the unfollow landed writes one more entry: never shown.
     const late = await tweet(followee);
-    await addToTimelines(db, [reader], [late], deps.timelineMaxEntries);
+    await addToTimelines(deps, [reader], [late], deps.timelineMaxEntries);
     expect(await readAll(reader, 10)).toEqual([mine]);
   });
 
@@ -346,7 +355,7 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
       )
     ).Item?.timeline_stale_at as unknown;
   // The follow graph is cached for 60 s; dropping it stands in for waiting out its TTL.
-  const expireGraph = (user: string) => db.del(cacheKeys.followGraph(user));
+  const expireGraph = (user: string) => db.del(followKeys.followGraph(user));
 
   it('still fans the followee out to the new follower and backfills their timeline once the graph is re-read', async () => {
     const author = await existingUser('author');
@@ -354,12 +363,12 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
     expect(await readAll(follower, 10)).toEqual([]); // the follower's timeline is built
     const earlier = await tweet(author);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: earlier }])); // caches the follower set
-    expect(await db.call('SMEMBERS', cacheKeys.followers(author))).toEqual(['#built']);
+    expect(await db.call('SMEMBERS', followKeys.followers(author))).toEqual(['#built']);
 
     await followUser(testDeps({ redis: deadRedis() }), follower, author);
     // Redis never heard of the follow; DynamoDB holds the edge and the mark.
-    expect(await db.call('SMEMBERS', cacheKeys.followers(author))).toEqual(['#built']);
-    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(follower), earlier)).toBeNull();
+    expect(await db.call('SMEMBERS', followKeys.followers(author))).toEqual(['#built']);
+    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(follower), earlier)).toBeNull();
     expect(typeof (await staleMark(follower))).toBe('string');
 
     // The fanout sees the set disagree with follower_count and rebuilds it from DynamoDB.
@@ -367,15 +376,15 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
     expect(await fanout(streamEvent([{ kind: 'INSERT', tweetId: later }]))).toEqual({
       batchItemFailures: [],
     });
-    expect(((await db.call('SMEMBERS', cacheKeys.followers(author))) as string[]).sort()).toEqual([
+    expect(((await db.call('SMEMBERS', followKeys.followers(author))) as string[]).sort()).toEqual([
       '#built',
       follower,
     ]);
-    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(follower), later)).not.toBeNull();
+    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(follower), later)).not.toBeNull();
 
     await expireGraph(follower);
     expect(await readAll(follower, 10)).toEqual([later, earlier]);
-    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(follower), 0, -1)).toEqual([
+    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(follower), 0, -1)).toEqual([
       'built',
       earlier,
       later,
@@ -391,7 +400,7 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
     const before = await tweet(author);
     expect(await readAll(follower, 10)).toEqual([before, mine]);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: before }]));
-    expect(((await db.call('SMEMBERS', cacheKeys.followers(author))) as string[]).sort()).toEqual([
+    expect(((await db.call('SMEMBERS', followKeys.followers(author))) as string[]).sort()).toEqual([
       '#built',
       follower,
     ]);
@@ -400,12 +409,12 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
     expect(typeof (await staleMark(follower))).toBe('string');
     const after = await tweet(author);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: after }]));
-    expect(await db.call('SMEMBERS', cacheKeys.followers(author))).toEqual(['#built']);
-    expect(await db.call('ZSCORE', cacheKeys.homeTimeline(follower), after)).toBeNull();
+    expect(await db.call('SMEMBERS', followKeys.followers(author))).toEqual(['#built']);
+    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(follower), after)).toBeNull();
 
     await expireGraph(follower);
     expect(await readAll(follower, 10)).toEqual([mine]);
-    expect(await db.call('ZRANGE', cacheKeys.homeTimeline(follower), 0, -1)).toEqual([
+    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(follower), 0, -1)).toEqual([
       'built',
       mine,
     ]);

@@ -28,6 +28,7 @@ import {
 import { Redis } from 'ioredis';
 import { ENV, LIMITS, METADATA_KEYS } from '../../app/model';
 import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { followKeys } from '../../lambdas/core/follows/store-cache';
 import { initMedia } from '../../lambdas/core/media/upload';
 import { documentStore } from '../../lambdas/platform/document-store';
 import { newUser, eventually } from '../support/api-client';
@@ -240,7 +241,7 @@ describe('grants the code paths need (each fails without its grant in app/model.
         ExpressionAttributeValues: { ':user': bob.id, ':at': new Date().toISOString() },
       }),
     );
-    await redis.del(cacheKeys.followGraph(bob.id));
+    await redis.del(followKeys.followGraph(bob.id));
 
     expect((await bob.timeline()).status).toBe(200);
 

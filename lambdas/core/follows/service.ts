@@ -1,72 +1,39 @@
 /**
- * The follow graph: both edge directions and the profile counters change in one transaction, so
- * "followers of X" (fanout) and "followees of X" (timeline rebuilds) never disagree.
+ * The follow graph's use cases: follow, unfollow, a user's follow graph for timeline reads, and an
+ * author's followers for the fanout. Both edge directions and the profile counters change in one
+ * transaction (store.ts); the caches are in store-cache.ts.
  */
-import { randomBytes } from 'node:crypto';
-import type { TransactWriteCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { LIMITS, METADATA_KEYS } from '../../../app/model';
-import { DomainError, invalidRequest, unprocessable } from '../errors';
-import { logger } from '../../platform/logger';
-import { cacheKeys } from '../cache-keys';
-import { TIMELINE_SENTINEL, tryCommand, tryPipeline } from '../../platform/cache';
+import { LIMITS } from '../../../app/model';
+import { invalidRequest, unprocessable } from '../errors';
 import { nowMs, type Deps } from '../ports';
-import {
-  batchGetAll,
-  cancellationReasons,
-  isConditionalCheckFailed,
-  queryAll,
-  conflicted,
-  done,
-  retryTransaction,
-} from '../../platform/dynamo';
 import { isUserId } from '../ids';
-import { addToTimeline } from '../timelines/store';
+import { addToTimeline, queueRemoveAuthor, timelineExists } from '../timelines/store';
 import { userNotFound } from '../users/users';
 import { newestTweetIds } from '../timelines/sources';
+import {
+  clearTimelineStale,
+  deleteFollow,
+  followerCount,
+  followers,
+  followees,
+  markTimelineStale,
+  newStaleMark,
+  readGraphProfiles,
+  writeFollow,
+} from './store';
+import {
+  cachedFollowers,
+  fillFollowGraph,
+  finishFollowerSetBuild,
+  placeFollowGraphPlaceholder,
+  recordFollowInCache,
+  recordUnfollowInCache,
+  startFollowerSetBuild,
+  type CachedFollowGraph,
+} from './store-cache';
 
-/** How long a user's follow graph (followees, celebrities among them) is cached. */
-export const FOLLOW_GRAPH_TTL_SECONDS = 60;
 /** Above this many followees, timeline reads do not filter entries by author (too big to cache). */
 const FOLLOWEE_FILTER_MAX = 2000;
-/** What the graph key holds while a load reads DynamoDB; never parses as a graph. */
-const GRAPH_LOADING_PREFIX = 'loading:';
-
-type Source = Pick<Deps, 'dynamo' | 'tables'>;
-
-/** The other ends of a user's edges of one direction (strongly consistent). */
-async function edgeTargets(deps: Source, userId: string, prefix: string): Promise<string[]> {
-  const items = await queryAll(deps.dynamo, {
-    TableName: deps.tables.metadata,
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': METADATA_KEYS.profile(userId).pk, ':prefix': prefix },
-    ProjectionExpression: 'sk',
-    ConsistentRead: true,
-  });
-  return items.map((item) => String(item.sk).slice(prefix.length));
-}
-
-/** Users `userId` follows. */
-export const followees = (deps: Source, userId: string) =>
-  edgeTargets(deps, userId, METADATA_KEYS.followsPrefix);
-
-/** Everyone who follows `userId`, read from DynamoDB (the fanout caches it in Redis). */
-export const followers = (deps: Source, userId: string) =>
-  edgeTargets(deps, userId, METADATA_KEYS.followerPrefix);
-
-/** follower_count of one user (0 when they have no profile yet), strongly consistent. */
-export async function followerCount(
-  deps: Pick<Deps, 'dynamo' | 'tables'>,
-  userId: string,
-): Promise<number> {
-  const out = await deps.dynamo.get({
-    TableName: deps.tables.metadata,
-    Key: METADATA_KEYS.profile(userId),
-    ProjectionExpression: 'follower_count',
-    ConsistentRead: true,
-  });
-  const count = out.Item?.follower_count;
-  return typeof count === 'number' ? count : 0;
-}
 
 /** Whether an author's tweets are merged at read time instead of fanned out. */
 export async function isCelebrity(
@@ -90,12 +57,6 @@ export interface FollowGraph {
   readonly timelineStaleAt?: string;
 }
 
-/** The cached form: followees is null when the user follows too many to filter entries by. */
-export interface CachedFollowGraph {
-  readonly followees: string[] | null;
-  readonly celebrities: string[];
-}
-
 /**
  * Reads who `userId` follows and which of them are celebrities, and caches it briefly. The user's
  * own profile is read in the same BatchGet, for its stale-timeline mark.
@@ -107,127 +68,60 @@ export interface CachedFollowGraph {
  * showing an unfollowed author) for the cache's whole lifetime.
  */
 export async function loadFollowGraph(deps: Deps, userId: string): Promise<FollowGraph> {
-  const graphKey = cacheKeys.followGraph(userId);
-  const placeholder = GRAPH_LOADING_PREFIX + randomBytes(8).toString('hex');
-  const placed = await tryCommand(deps.redis, 'follow graph placeholder', (redis) =>
-    redis.set(graphKey, placeholder, 'EX', FOLLOW_GRAPH_TTL_SECONDS),
-  );
+  const placeholder = await placeFollowGraphPlaceholder(deps, userId);
   const following = await followees(deps, userId);
-  const ownPk = METADATA_KEYS.profile(userId).pk;
-  const profiles = await batchGetAll(
-    deps.dynamo,
-    deps.tables.metadata,
-    [userId, ...following].map((id) => METADATA_KEYS.profile(id)),
-    { projection: 'pk, follower_count, timeline_stale_at, last_tweet_id', consistent: true },
-  );
+  const profiles = await readGraphProfiles(deps, [userId, ...following]);
   const lastTweetIds = new Map<string, string>();
-  for (const item of profiles) {
-    if (typeof item.last_tweet_id === 'string') {
-      lastTweetIds.set(String(item.pk).slice('USER#'.length), item.last_tweet_id);
-    }
+  for (const profile of profiles) {
+    if (profile.lastTweetId !== undefined) lastTweetIds.set(profile.userId, profile.lastTweetId);
   }
-  const staleAt = profiles.find((item) => item.pk === ownPk)?.timeline_stale_at;
+  const staleAt = profiles.find((profile) => profile.userId === userId)?.timelineStaleAt;
   const celebrities = profiles
     .filter(
-      (item) =>
-        item.pk !== ownPk &&
-        typeof item.follower_count === 'number' &&
-        item.follower_count > deps.fanoutMaxFollowers,
+      (profile) =>
+        profile.userId !== userId &&
+        profile.followerCount !== undefined &&
+        profile.followerCount > deps.fanoutMaxFollowers,
     )
-    .map((item) => String(item.pk).slice('USER#'.length))
+    .map((profile) => profile.userId)
     .sort();
   const cached: CachedFollowGraph = {
     followees: following.length <= FOLLOWEE_FILTER_MAX ? following : null,
     celebrities,
   };
-  if (placed !== undefined) {
-    await tryCommand(deps.redis, 'cache follow graph', (redis) =>
-      redis.fillIfPlaceholder(
-        graphKey,
-        placeholder,
-        JSON.stringify(cached),
-        FOLLOW_GRAPH_TTL_SECONDS,
-      ),
-    );
-  }
+  if (placeholder !== undefined) await fillFollowGraph(deps, userId, placeholder, cached);
   return {
     followees: following,
     celebrities,
     lastTweetIds,
-    ...(typeof staleAt === 'string' ? { timelineStaleAt: staleAt } : {}),
+    ...(staleAt !== undefined ? { timelineStaleAt: staleAt } : {}),
   };
 }
 
 /**
- * Updates the stale-timeline mark on a user's profile. Never throws: a failure leaves the mark as
- * it was (a conditional check failing is expected and not logged).
+ * Followers to fan an author's tweet out to, or 'celebrity' when the author has too many (their
+ * tweets are merged at read time). Throws if Redis fails, so the fanout is retried.
+ *
+ * A Redis set rebuilt from DynamoDB on a miss, so a fanout to 10,000 followers is one SMEMBERS, not
+ * pages of DynamoDB reads. A follow or unfollow whose Redis write was lost to a blip (while the set
+ * survived) would leave it wrong, so every use checks its size against the author's follower_count
+ * in DynamoDB (one strongly consistent GetItem; the follow transaction changes the edges and the
+ * count together) and rebuilds it on a mismatch. Residual: a lost add and a lost drop of the same
+ * author's set cancel out in the count; the fixed (never refreshed) 15-minute lifetime bounds that.
  */
-async function updateStaleMark(
-  deps: Deps,
-  userId: string,
-  update: Pick<
-    UpdateCommandInput,
-    'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'
-  >,
-): Promise<void> {
-  try {
-    await deps.dynamo.update({
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.profile(userId),
-      ...update,
-    });
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return;
-    logger.error('could not update the stale-timeline mark', {
-      userId,
-      update: update.UpdateExpression,
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
-}
-
-/** A unique stale-timeline mark, so clearing one never clears a later one made the same ms. */
-const newStaleMark = (deps: Deps) =>
-  `${new Date(nowMs(deps)).toISOString()}#${randomBytes(4).toString('hex')}`;
-
-/**
- * Records durably that a follow or unfollow's Redis work failed, so the caller's timeline (which
- * may lack a backfill, or hold an unfollowed author's entries) is rebuilt when their follow graph
- * is next read from DynamoDB (within FOLLOW_GRAPH_TTL_SECONDS). Redis itself cannot hold this: it
- * just failed. If this write fails too, the follow still stands; the gap is logged.
- */
-const markTimelineStale = (deps: Deps, userId: string) =>
-  updateStaleMark(deps, userId, {
-    UpdateExpression: 'SET user_id = :user, timeline_stale_at = :mark',
-    ExpressionAttributeValues: { ':user': userId, ':mark': newStaleMark(deps) },
-  });
-
-/**
- * Clears the stale-timeline mark once the timeline has been rebuilt from a follow graph read that
- * saw it; only if it still holds the value read, so a newer failure's mark survives (and the next
- * graph read rebuilds again). Failing to clear it costs only another rebuild.
- */
-export const clearTimelineStale = (deps: Deps, userId: string, staleAt: string) =>
-  updateStaleMark(deps, userId, {
-    UpdateExpression: 'REMOVE timeline_stale_at',
-    ConditionExpression: 'timeline_stale_at = :seen',
-    ExpressionAttributeValues: { ':seen': staleAt },
-  });
-
-/** Parses a cached follow graph; anything malformed counts as a miss. */
-export function parseFollowGraph(raw: string | null | undefined): CachedFollowGraph | undefined {
-  if (raw === null || raw === undefined) return undefined;
-  try {
-    const value = JSON.parse(raw) as Partial<CachedFollowGraph> | null;
-    const { followees, celebrities } = value ?? {};
-    const validList = (list: unknown) => Array.isArray(list) && list.every(isUserId);
-    if ((followees === null || validList(followees)) && validList(celebrities)) {
-      return { followees: followees ?? null, celebrities: celebrities ?? [] };
-    }
-  } catch {
-    // fall through: a miss
-  }
-  return undefined;
+export async function fanoutFollowers(deps: Deps, author: string): Promise<string[] | 'celebrity'> {
+  const [cached, count] = await Promise.all([
+    cachedFollowers(deps, author),
+    followerCount(deps, author),
+  ]);
+  if (count > deps.fanoutMaxFollowers) return 'celebrity';
+  if (cached !== undefined && cached.length === count) return cached;
+  // Missing, half-built, or disagreeing with DynamoDB: rebuild. A wrong set is dropped first (its
+  // stale members must go), which also voids any rebuild under way.
+  const marker = await startFollowerSetBuild(deps, author, cached !== undefined);
+  const list = await followers(deps, author);
+  await finishFollowerSetBuild(deps, author, marker, list);
+  return list;
 }
 
 function checkFollowee(userId: string, followee: string): void {
@@ -236,64 +130,13 @@ function checkFollowee(userId: string, followee: string): void {
 }
 
 /**
- * Runs a follow-graph transaction. False when a failed edge condition says it was already done
- * (nothing written). Any other failed condition is a refusal: `refusal` names the error from the
- * indexes of the items whose conditions failed.
- */
-async function graphTransaction(
-  deps: Deps,
-  input: TransactWriteCommandInput,
-  refusal?: (failed: readonly number[]) => DomainError,
-): Promise<boolean> {
-  return retryTransaction(async () => {
-    try {
-      await deps.dynamo.transactWrite(input);
-      return done(true);
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons === undefined) throw error;
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return done(false);
-      const failed = reasons.flatMap((reason, i) =>
-        reason.Code === 'ConditionalCheckFailed' ? [i] : [],
-      );
-      if (refusal && failed.length > 0) throw refusal(failed);
-      return conflicted(error);
-    }
-  });
-}
-
-function counterUpdate(deps: Deps, userId: string, field: string, delta: number) {
-  return {
-    Update: {
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.profile(userId),
-      UpdateExpression: 'SET user_id = :user ADD #field :delta',
-      ExpressionAttributeNames: { '#field': field },
-      ExpressionAttributeValues: { ':user': userId, ':delta': delta },
-    },
-  };
-}
-
-/**
- * The caller's side of a follow or unfollow: its following_count, and a stale-timeline mark set in
- * the same transaction. The mark is cleared once the Redis work is done; if the function dies or
- * loses DynamoDB's reply in between, the mark stands, and the next follow-graph read rebuilds the
- * timeline, so the edge and the timeline can never disagree for longer than the graph's cache.
- */
-function callerUpdate(deps: Deps, userId: string, delta: number, mark: string) {
-  return {
-    Update: {
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.profile(userId),
-      UpdateExpression: 'SET user_id = :user, timeline_stale_at = :mark ADD following_count :delta',
-      ExpressionAttributeValues: { ':user': userId, ':delta': delta, ':mark': mark },
-    },
-  };
-}
-
-/**
  * After the Redis work of a follow or unfollow: clears the transaction's mark if the work was done,
  * or marks the timeline stale if it failed (the mark is there already if the transaction wrote).
+ *
+ * The mark records durably that a follow or unfollow's Redis work failed, so the caller's timeline
+ * (which may lack a backfill, or hold an unfollowed author's entries) is rebuilt when their follow
+ * graph is next read from DynamoDB (within FOLLOW_GRAPH_TTL_SECONDS). Redis itself cannot hold
+ * this: it just failed. If this write fails too, the follow still stands; the gap is logged.
  */
 async function settleStaleMark(
   deps: Deps,
@@ -308,32 +151,7 @@ async function settleStaleMark(
   }
 }
 
-/** The followee's counter update, refused (a failed condition) unless their user record exists. */
-function followeeExists(update: ReturnType<typeof counterUpdate>) {
-  return { Update: { ...update.Update, ConditionExpression: 'attribute_exists(handle)' } };
-}
-
-/** Position of the followee's update in the follow transaction. */
-const FOLLOWEE_ITEM = 3;
-
 const maxFollowees = (deps: Deps) => deps.maxFollowees ?? LIMITS.maxFolloweesDefault;
-
-/**
- * The caller's update of a follow, refused (a failed condition) once they follow the most allowed.
- * Checked in the transaction that adds the edge, so concurrent follows cannot pass the cap.
- */
-function followeeCap(update: ReturnType<typeof callerUpdate>, max: number) {
-  return {
-    Update: {
-      ...update.Update,
-      ConditionExpression: 'attribute_not_exists(following_count) OR following_count < :max',
-      ExpressionAttributeValues: {
-        ...update.Update.ExpressionAttributeValues,
-        ':max': max,
-      },
-    },
-  };
-}
 
 /**
  * PUT /v1/users/{id}/follow. Idempotent: an existing edge makes it a no-op. A user who never
@@ -345,55 +163,32 @@ function followeeCap(update: ReturnType<typeof callerUpdate>, max: number) {
 export async function followUser(deps: Deps, userId: string, followee: string): Promise<void> {
   checkFollowee(userId, followee);
   const createdAt = new Date(nowMs(deps)).toISOString();
-  const edge = { follower_id: userId, followee_id: followee, created_at: createdAt };
   const mark = newStaleMark(deps);
-  const written = await graphTransaction(
-    deps,
-    {
-      TransactItems: [
-        {
-          Put: {
-            TableName: deps.tables.metadata,
-            Item: { ...METADATA_KEYS.follows(userId, followee), ...edge },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-        {
-          Put: {
-            TableName: deps.tables.metadata,
-            Item: { ...METADATA_KEYS.follower(followee, userId), ...edge },
-          },
-        },
-        followeeCap(callerUpdate(deps, userId, 1, mark), maxFollowees(deps)),
-        // Only a user who exists (has called the API) can be followed.
-        followeeExists(counterUpdate(deps, followee, 'follower_count', 1)),
-      ],
-    },
-    (failed) =>
-      failed.includes(FOLLOWEE_ITEM)
-        ? userNotFound()
-        : unprocessable(
-            'following_limit_reached',
-            `You follow ${maxFollowees(deps)} accounts already, the most allowed; unfollow some first`,
-          ),
-  );
+  const written = await writeFollow(deps, userId, followee, {
+    createdAt,
+    staleMark: mark,
+    maxFollowees: maxFollowees(deps),
+  });
+  if (written === 'followee_missing') throw userNotFound();
+  if (written === 'at_most_followees') {
+    throw unprocessable(
+      'following_limit_reached',
+      `You follow ${maxFollowees(deps)} accounts already, the most allowed; unfollow some first`,
+    );
+  }
   // Before the backfill reads the followee's tweets, so every later tweet is fanned out to us.
   // If this fails, the fanout notices the follower set disagrees with follower_count.
-  const cachesUpdated = await tryPipeline(deps.redis, 'follow caches', (pipeline) =>
-    pipeline.del(cacheKeys.followGraph(userId)).followersAdd(cacheKeys.followers(followee), userId),
-  );
+  const cachesUpdated = await recordFollowInCache(deps, userId, followee);
   // Also when the edge already existed: a retried PUT repairs a backfill that Redis dropped.
   // A timeline being rebuilt exists too: the backfill lands in it, whatever graph it read.
-  const exists = await tryCommand(deps.redis, 'timeline exists', (redis) =>
-    redis.exists(cacheKeys.homeTimeline(userId)),
-  );
+  const exists = await timelineExists(deps, userId);
   let backfilled = true;
-  if (exists === 1 && !(await isCelebrity(deps, followee))) {
+  if (exists === true && !(await isCelebrity(deps, followee))) {
     const newest = await newestTweetIds(deps, followee, deps.timelineMaxEntries);
-    backfilled = await addToTimeline(deps.redis, userId, newest, deps.timelineMaxEntries);
+    backfilled = await addToTimeline(deps, userId, newest, deps.timelineMaxEntries);
   }
-  const redisDone = cachesUpdated !== undefined && exists !== undefined && backfilled;
-  await settleStaleMark(deps, userId, redisDone, written ? mark : undefined);
+  const redisDone = cachesUpdated && exists !== undefined && backfilled;
+  await settleStaleMark(deps, userId, redisDone, written === 'written' ? mark : undefined);
 }
 
 /**
@@ -406,30 +201,11 @@ export async function followUser(deps: Deps, userId: string, followee: string): 
 export async function unfollowUser(deps: Deps, userId: string, followee: string): Promise<void> {
   checkFollowee(userId, followee);
   const mark = newStaleMark(deps);
-  const written = await graphTransaction(deps, {
-    TransactItems: [
-      {
-        Delete: {
-          TableName: deps.tables.metadata,
-          Key: METADATA_KEYS.follows(userId, followee),
-          ConditionExpression: 'attribute_exists(pk)',
-        },
-      },
-      {
-        Delete: { TableName: deps.tables.metadata, Key: METADATA_KEYS.follower(followee, userId) },
-      },
-      callerUpdate(deps, userId, -1, mark),
-      counterUpdate(deps, followee, 'follower_count', -1),
-    ],
-  });
+  const written = await deleteFollow(deps, userId, followee, mark);
   // Also when the edge was already gone: a retried DELETE repairs a cleanup Redis dropped.
-  const cleaned = await tryPipeline(deps.redis, 'unfollow cleanup', (pipeline) =>
-    pipeline
-      .del(cacheKeys.followGraph(userId))
-      // Dropped, not edited: a rebuild racing this unfollow then cannot put the follower back.
-      .del(cacheKeys.followers(followee))
-      // A timeline being rebuilt is dropped, for the same reason.
-      .timelineRemoveAuthor(cacheKeys.homeTimeline(userId), followee, TIMELINE_SENTINEL),
+  // A timeline being rebuilt is dropped, for the same reason as the follower set.
+  const cleaned = await recordUnfollowInCache(deps, userId, followee, (batch) =>
+    queueRemoveAuthor(batch, userId, followee),
   );
-  await settleStaleMark(deps, userId, cleaned !== undefined, written ? mark : undefined);
+  await settleStaleMark(deps, userId, cleaned, written ? mark : undefined);
 }

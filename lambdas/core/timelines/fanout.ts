@@ -8,13 +8,10 @@
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '../../platform/logger';
-import { cacheKeys } from '../cache-keys';
-import { awaitReady, execPipeline } from '../../platform/cache';
 import type { Deps } from '../ports';
-import { fanoutFollowers } from '../follows/follower-cache';
-import { parseTweetId, tweetTime } from '../ids';
-import { addToTimelines, removeFromTimelines } from './store';
-import { NEGATIVE_ENTRY, TWEET_TOMBSTONE_TTL_SECONDS } from '../tweets/cache';
+import { fanoutFollowers } from '../follows/service';
+import { parseTweetId } from '../ids';
+import { addToTimelines, removeFromTimelines, updateAuthorCaches } from './store';
 import { METRICS } from '../../../app/model';
 import { countMetric } from '../../platform/metrics';
 
@@ -28,38 +25,18 @@ export interface TweetChange {
 export async function fanoutChange(deps: Deps, change: TweetChange): Promise<void> {
   const { author, tweetId } = change;
   const audience = await fanoutFollowers(deps, author);
-  const celebrity = audience === 'celebrity';
   // The author's own timeline and caches first, in one round trip.
-  await execPipeline(deps.redis, (own) => {
-    if (change.kind === 'insert') {
-      own.timelineAdd(
-        cacheKeys.homeTimeline(author),
-        deps.timelineMaxEntries,
-        tweetTime(tweetId),
-        tweetId,
-      );
-    } else {
-      own.zrem(cacheKeys.homeTimeline(author), tweetId);
-      own.set(cacheKeys.tweet(tweetId), NEGATIVE_ENTRY, 'EX', TWEET_TOMBSTONE_TTL_SECONDS);
-    }
-    if (celebrity) own.del(cacheKeys.recentTweets(author));
-  });
+  await updateAuthorCaches(deps, change, audience === 'celebrity');
   // Celebrities' tweets are merged at read time; deleted ones are skipped when hydrated.
   if (audience === 'celebrity') return;
   if (change.kind === 'insert') {
-    const delivered = await addToTimelines(
-      deps.redis,
-      audience,
-      [tweetId],
-      deps.timelineMaxEntries,
-      {
-        deliveriesPerSecond: deps.fanoutDeliveriesPerSecond ?? 0,
-      },
-    );
+    const delivered = await addToTimelines(deps, audience, [tweetId], deps.timelineMaxEntries, {
+      deliveriesPerSecond: deps.fanoutDeliveriesPerSecond ?? 0,
+    });
     countMetric(METRICS.names.fanoutDeliveries, delivered);
     // Not cached (evicted or never read): rebuilt from DynamoDB on the next read.
     countMetric(METRICS.names.fanoutTimelinesSkipped, audience.length - delivered);
-  } else await removeFromTimelines(deps.redis, audience, [tweetId]);
+  } else await removeFromTimelines(deps, audience, [tweetId]);
 }
 
 /**
@@ -130,7 +107,7 @@ export function createFanoutHandler(
 ): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
   return async (event) => {
     const records = event.Records ?? [];
-    await awaitReady(deps.redis, REDIS_READY_WAIT_MS);
+    await deps.cache.whenReady(REDIS_READY_WAIT_MS);
     const failedFrom = await fanoutBatch(deps, records.map(tweetChange));
     if (failedFrom === undefined) return { batchItemFailures: [] };
     return {

@@ -9,20 +9,20 @@
 import { LIMITS, METRICS } from '../../../app/model';
 import { countMetric } from '../../platform/metrics';
 import { invalidRequest } from '../errors';
-import { cacheKeys } from '../cache-keys';
-import { tryGetMany, tryPipeline } from '../../platform/cache';
 import type { Deps } from '../ports';
-import {
-  clearTimelineStale,
-  loadFollowGraph,
-  parseFollowGraph,
-  type CachedFollowGraph,
-  type FollowGraph,
-} from '../follows/service';
+import { loadFollowGraph, type FollowGraph } from '../follows/service';
+import { clearTimelineStale } from '../follows/store';
+import type { CachedFollowGraph } from '../follows/store-cache';
 import { parseTweetId } from '../ids';
 import { authorsToRead } from './rebuild-authors';
 import { mergeNewest, mergeNewestFirst, newestTweetIds } from './sources';
-import { finishBuild, readStoredPage, startBuild } from './store';
+import {
+  fillRecentTweets,
+  finishBuild,
+  readRecentTweets,
+  readStoredPage,
+  startBuild,
+} from './store';
 import { hydrateTweets } from '../tweets/cache';
 import type { TweetPage } from '../tweets/service';
 import { decodeCursor, encodeCursor } from '../validation';
@@ -30,8 +30,6 @@ import { decodeCursor, encodeCursor } from '../validation';
 const HOME_CURSOR_VERSION = 'h1';
 /** Newest ids cached per celebrity; enough for any first page (limit + 1). */
 const RECENT_MAX = LIMITS.pageMaxLimit + 1;
-/** Short: a celebrity's new tweet must show within 2 s; the fanout also drops the entry. */
-const RECENT_TTL_SECONDS = 2;
 
 interface HomeCursor {
   /** Entries already served; the timeline ends at deps.timelineMaxEntries. */
@@ -72,14 +70,8 @@ export async function readHomeTimeline(
   if (want <= 0) return { tweets: [], next_cursor: null };
   const before = cursor?.before;
 
-  const stored = await readStoredPage(
-    deps.redis,
-    userId,
-    before,
-    want + 1,
-    cacheKeys.followGraph(userId),
-  );
-  let graph: CachedFollowGraph | undefined = parseFollowGraph(stored?.companion);
+  const stored = await readStoredPage(deps, userId, before, want + 1);
+  let graph: CachedFollowGraph | undefined = stored?.followGraph;
   let stale = false;
   if (stored?.built === true && graph === undefined) {
     const loaded = await loadFollowGraph(deps, userId);
@@ -107,7 +99,7 @@ export async function readHomeTimeline(
     }
   } else {
     // Missing, half-built or stale (or Redis down): read the source of truth.
-    const marker = stored === undefined ? undefined : await startBuild(deps.redis, userId, stale);
+    const marker = stored === undefined ? undefined : await startBuild(deps, userId, stale);
     // Read after the marker is set: a follow committed before it is in this graph, and fanout
     // after it lands in the key.
     const loaded = await loadFollowGraph(deps, userId);
@@ -116,7 +108,7 @@ export async function readHomeTimeline(
     const authors = authorsToRead(fannedOutAuthors(userId, loaded), loaded.lastTweetIds, MAX);
     if (marker !== undefined) {
       const rebuilt = await mergeNewest(deps, authors, MAX);
-      await finishBuild(deps.redis, userId, marker, rebuilt, MAX);
+      await finishBuild(deps, userId, marker, rebuilt, MAX);
       candidates = rebuilt.filter((id) => before === undefined || id < before).slice(0, want + 1);
       // Any failure marked before that graph read is covered by this rebuild (if finishing it
       // failed, the timeline is not built, so the next read rebuilds it anyway).
@@ -180,17 +172,16 @@ async function celebrityTweetIds(
   count: number,
   before: string | undefined,
 ): Promise<string[]> {
-  const keys = authors.map((author) => cacheKeys.recentTweets(author));
-  const cached = await tryGetMany(deps.redis, 'get recent', keys);
+  const cached = await readRecentTweets(deps, authors);
   const lists: string[][] = [];
   const uncovered: string[] = [];
-  const fills: [string, string][] = [];
+  const fills: [string, string[]][] = [];
   await Promise.all(
     authors.map(async (author, index) => {
-      let recent = parseIdList(cached?.[index]);
+      let recent = cached[index];
       if (recent === undefined) {
         recent = await newestTweetIds(deps, author, RECENT_MAX);
-        fills.push([keys[index] ?? '', JSON.stringify(recent)]);
+        fills.push([author, recent]);
       }
       const below = before === undefined ? recent : recent.filter((id) => id < before);
       // Complete when the cache holds the author's whole history or enough ids below `before`.
@@ -198,22 +189,7 @@ async function celebrityTweetIds(
       else uncovered.push(author);
     }),
   );
-  if (fills.length > 0) {
-    await tryPipeline(deps.redis, 'fill recent', (pipeline) => {
-      for (const [key, value] of fills) pipeline.set(key, value, 'EX', RECENT_TTL_SECONDS);
-    });
-  }
+  await fillRecentTweets(deps, fills);
   if (uncovered.length > 0) lists.push(await mergeNewest(deps, uncovered, count, before));
   return mergeNewestFirst(lists, count);
-}
-
-function parseIdList(raw: string | null | undefined): string[] | undefined {
-  if (raw === null || raw === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (Array.isArray(value) && value.every((id) => typeof id === 'string')) return value;
-  } catch {
-    // a miss
-  }
-  return undefined;
 }

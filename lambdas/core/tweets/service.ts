@@ -291,7 +291,7 @@ export async function deleteTweet(deps: Deps, userId: string, tweetId: string): 
   await deleteTweetRecord(deps, tweetId);
   await Promise.all([
     tombstoneCachedTweet(deps.cache, tweetId),
-    removeFromTimeline(deps.redis, userId, [tweetId]),
+    removeFromTimeline(deps, userId, [tweetId]),
     detachMedia(deps, tweetId, record.media_ids ?? []),
   ]);
 }
