@@ -1,7 +1,7 @@
 /**
- * The follow graph's use cases: follow, unfollow, a user's follow graph for timeline reads, and an
- * author's followers for the fanout. Both edge directions and the profile counters change in one
- * transaction (store.ts); the caches are in store-cache.ts.
+ * Follow and unfollow. Both edge directions and the profile counters change in one transaction
+ * (store.ts); the caches are in store-cache.ts. A user's follow graph for timeline reads and an
+ * author's followers for the fanout are read through the store (loadFollowGraph, fanoutFollowers).
  */
 import { LIMITS } from '../../../app/model';
 import { invalidRequest, unprocessable } from '../errors';
@@ -14,26 +14,11 @@ import {
   clearTimelineStale,
   deleteFollow,
   followerCount,
-  followers,
-  followees,
   markTimelineStale,
   newStaleMark,
-  readGraphProfiles,
   writeFollow,
 } from './store';
-import {
-  cachedFollowers,
-  fillFollowGraph,
-  finishFollowerSetBuild,
-  placeFollowGraphPlaceholder,
-  recordFollowInCache,
-  recordUnfollowInCache,
-  startFollowerSetBuild,
-  type CachedFollowGraph,
-} from './store-cache';
-
-/** Above this many followees, timeline reads do not filter entries by author (too big to cache). */
-const FOLLOWEE_FILTER_MAX = 2000;
+import { recordFollowInCache, recordUnfollowInCache } from './store-cache';
 
 /** Whether an author's tweets are merged at read time instead of fanned out. */
 export async function isCelebrity(
@@ -41,87 +26,6 @@ export async function isCelebrity(
   userId: string,
 ): Promise<boolean> {
   return (await followerCount(deps, userId)) > deps.fanoutMaxFollowers;
-}
-
-export interface FollowGraph {
-  readonly followees: string[];
-  /** The followees with too many followers to be fanned out; merged when timelines are read. */
-  readonly celebrities: string[];
-  /** Newest tweet id of the user and each followee who has tweeted (rebuild-authors.ts). */
-  readonly lastTweetIds: ReadonlyMap<string, string>;
-  /**
-   * Set when a follow or unfollow by this user could not update their cached home timeline
-   * (`timeline_stale_at` on their profile): the timeline must be rebuilt from DynamoDB, then the
-   * mark cleared with clearTimelineStale.
-   */
-  readonly timelineStaleAt?: string;
-}
-
-/**
- * Reads who `userId` follows and which of them are celebrities, and caches it briefly. The user's
- * own profile is read in the same BatchGet, for its stale-timeline mark.
- *
- * The cache is filled only if no follow or unfollow invalidated it while DynamoDB was read: a
- * placeholder goes in first, and the fill replaces only that placeholder (a follow's DEL, a newer
- * load or a Redis restart removes it). Without this, a load that read the graph just before a
- * follow committed could cache the old graph after the follow dropped it, hiding the followee (or
- * showing an unfollowed author) for the cache's whole lifetime.
- */
-export async function loadFollowGraph(deps: Deps, userId: string): Promise<FollowGraph> {
-  const placeholder = await placeFollowGraphPlaceholder(deps, userId);
-  const following = await followees(deps, userId);
-  const profiles = await readGraphProfiles(deps, [userId, ...following]);
-  const lastTweetIds = new Map<string, string>();
-  for (const profile of profiles) {
-    if (profile.lastTweetId !== undefined) lastTweetIds.set(profile.userId, profile.lastTweetId);
-  }
-  const staleAt = profiles.find((profile) => profile.userId === userId)?.timelineStaleAt;
-  const celebrities = profiles
-    .filter(
-      (profile) =>
-        profile.userId !== userId &&
-        profile.followerCount !== undefined &&
-        profile.followerCount > deps.fanoutMaxFollowers,
-    )
-    .map((profile) => profile.userId)
-    .sort();
-  const cached: CachedFollowGraph = {
-    followees: following.length <= FOLLOWEE_FILTER_MAX ? following : null,
-    celebrities,
-  };
-  if (placeholder !== undefined) await fillFollowGraph(deps, userId, placeholder, cached);
-  return {
-    followees: following,
-    celebrities,
-    lastTweetIds,
-    ...(staleAt !== undefined ? { timelineStaleAt: staleAt } : {}),
-  };
-}
-
-/**
- * Followers to fan an author's tweet out to, or 'celebrity' when the author has too many (their
- * tweets are merged at read time). Throws if Redis fails, so the fanout is retried.
- *
- * A Redis set rebuilt from DynamoDB on a miss, so a fanout to 10,000 followers is one SMEMBERS, not
- * pages of DynamoDB reads. A follow or unfollow whose Redis write was lost to a blip (while the set
- * survived) would leave it wrong, so every use checks its size against the author's follower_count
- * in DynamoDB (one strongly consistent GetItem; the follow transaction changes the edges and the
- * count together) and rebuilds it on a mismatch. Residual: a lost add and a lost drop of the same
- * author's set cancel out in the count; the fixed (never refreshed) 15-minute lifetime bounds that.
- */
-export async function fanoutFollowers(deps: Deps, author: string): Promise<string[] | 'celebrity'> {
-  const [cached, count] = await Promise.all([
-    cachedFollowers(deps, author),
-    followerCount(deps, author),
-  ]);
-  if (count > deps.fanoutMaxFollowers) return 'celebrity';
-  if (cached !== undefined && cached.length === count) return cached;
-  // Missing, half-built, or disagreeing with DynamoDB: rebuild. A wrong set is dropped first (its
-  // stale members must go), which also voids any rebuild under way.
-  const marker = await startFollowerSetBuild(deps, author, cached !== undefined);
-  const list = await followers(deps, author);
-  await finishFollowerSetBuild(deps, author, marker, list);
-  return list;
 }
 
 function checkFollowee(userId: string, followee: string): void {

@@ -4,7 +4,8 @@
  * users' counters, so "followers of X" (fanout) and "followees of X" (timeline rebuilds) never
  * disagree. The counters and the stale-timeline mark live on the PROFILE item (core/users): the
  * functions here that touch it are named for it (cross-aggregate writes, kept in these
- * transactions for atomicity). Redis: store-cache.ts.
+ * transactions for atomicity). Redis: store-cache.ts. The reads other aggregates make of the graph
+ * (loadFollowGraph, fanoutFollowers) are at the end: they combine the cache and the table.
  */
 import { randomBytes } from 'node:crypto';
 import type { TransactWriteCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -20,6 +21,14 @@ import {
   queryAll,
   retryTransaction,
 } from '../../platform/dynamo';
+import {
+  cachedFollowers,
+  fillFollowGraph,
+  finishFollowerSetBuild,
+  placeFollowGraphPlaceholder,
+  startFollowerSetBuild,
+  type CachedFollowGraph,
+} from './store-cache';
 
 type Source = Pick<Deps, 'dynamo' | 'tables'>;
 
@@ -301,4 +310,92 @@ export async function deleteFollow(
     ],
   });
   return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads for other aggregates: a user's follow graph (timeline reads), an author's followers (fanout)
+// ---------------------------------------------------------------------------------------------
+
+/** Above this many followees, timeline reads do not filter entries by author (too big to cache). */
+const FOLLOWEE_FILTER_MAX = 2000;
+
+export interface FollowGraph {
+  readonly followees: string[];
+  /** The followees with too many followers to be fanned out; merged when timelines are read. */
+  readonly celebrities: string[];
+  /** Newest tweet id of the user and each followee who has tweeted (rebuild-authors.ts). */
+  readonly lastTweetIds: ReadonlyMap<string, string>;
+  /**
+   * Set when a follow or unfollow by this user could not update their cached home timeline
+   * (`timeline_stale_at` on their profile): the timeline must be rebuilt from DynamoDB, then the
+   * mark cleared with clearTimelineStale.
+   */
+  readonly timelineStaleAt?: string;
+}
+
+/**
+ * Reads who `userId` follows and which of them are celebrities, and caches it briefly. The user's
+ * own profile is read in the same BatchGet, for its stale-timeline mark.
+ *
+ * The cache is filled only if no follow or unfollow invalidated it while DynamoDB was read: a
+ * placeholder goes in first, and the fill replaces only that placeholder (a follow's DEL, a newer
+ * load or a Redis restart removes it). Without this, a load that read the graph just before a
+ * follow committed could cache the old graph after the follow dropped it, hiding the followee (or
+ * showing an unfollowed author) for the cache's whole lifetime.
+ */
+export async function loadFollowGraph(deps: Deps, userId: string): Promise<FollowGraph> {
+  const placeholder = await placeFollowGraphPlaceholder(deps, userId);
+  const following = await followees(deps, userId);
+  const profiles = await readGraphProfiles(deps, [userId, ...following]);
+  const lastTweetIds = new Map<string, string>();
+  for (const profile of profiles) {
+    if (profile.lastTweetId !== undefined) lastTweetIds.set(profile.userId, profile.lastTweetId);
+  }
+  const staleAt = profiles.find((profile) => profile.userId === userId)?.timelineStaleAt;
+  const celebrities = profiles
+    .filter(
+      (profile) =>
+        profile.userId !== userId &&
+        profile.followerCount !== undefined &&
+        profile.followerCount > deps.fanoutMaxFollowers,
+    )
+    .map((profile) => profile.userId)
+    .sort();
+  const cached: CachedFollowGraph = {
+    followees: following.length <= FOLLOWEE_FILTER_MAX ? following : null,
+    celebrities,
+  };
+  if (placeholder !== undefined) await fillFollowGraph(deps, userId, placeholder, cached);
+  return {
+    followees: following,
+    celebrities,
+    lastTweetIds,
+    ...(staleAt !== undefined ? { timelineStaleAt: staleAt } : {}),
+  };
+}
+
+/**
+ * Followers to fan an author's tweet out to, or 'celebrity' when the author has too many (their
+ * tweets are merged at read time). Throws if Redis fails, so the fanout is retried.
+ *
+ * A Redis set rebuilt from DynamoDB on a miss, so a fanout to 10,000 followers is one SMEMBERS, not
+ * pages of DynamoDB reads. A follow or unfollow whose Redis write was lost to a blip (while the set
+ * survived) would leave it wrong, so every use checks its size against the author's follower_count
+ * in DynamoDB (one strongly consistent GetItem; the follow transaction changes the edges and the
+ * count together) and rebuilds it on a mismatch. Residual: a lost add and a lost drop of the same
+ * author's set cancel out in the count; the fixed (never refreshed) 15-minute lifetime bounds that.
+ */
+export async function fanoutFollowers(deps: Deps, author: string): Promise<string[] | 'celebrity'> {
+  const [cached, count] = await Promise.all([
+    cachedFollowers(deps, author),
+    followerCount(deps, author),
+  ]);
+  if (count > deps.fanoutMaxFollowers) return 'celebrity';
+  if (cached !== undefined && cached.length === count) return cached;
+  // Missing, half-built, or disagreeing with DynamoDB: rebuild. A wrong set is dropped first (its
+  // stale members must go), which also voids any rebuild under way.
+  const marker = await startFollowerSetBuild(deps, author, cached !== undefined);
+  const list = await followers(deps, author);
+  await finishFollowerSetBuild(deps, author, marker, list);
+  return list;
 }

@@ -9,7 +9,7 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '../../platform/logger';
 import type { Deps } from '../ports';
-import { fanoutFollowers } from '../follows/service';
+import { fanoutFollowers } from '../follows/store';
 import { parseTweetId } from '../ids';
 import { addToTimelines, removeFromTimelines, updateAuthorCaches } from './store';
 import { METRICS } from '../../../app/model';
