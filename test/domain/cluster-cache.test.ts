@@ -8,7 +8,7 @@
  */
 import './setup-env';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { tweetCacheKey } from '../../lambdas/core/tweets/store';
 import type { Deps } from '../../lambdas/core/ports';
 import { createFanoutHandler } from '../../lambdas/core/timelines/fanout';
 import { followUser } from '../../lambdas/core/follows/service';
@@ -78,7 +78,7 @@ describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
     expect(redis).toBeInstanceOf(Cluster);
     expect(await db.call('INFO', 'cluster')).toMatch(/^cluster_enabled:1\r?$/m);
     expect(await db.call('CLUSTER', 'INFO')).toMatch(/^cluster_state:ok\r?$/m);
-    await expect(db.call('MGET', cacheKeys.tweet('a'), cacheKeys.tweet('b'))).rejects.toThrow(
+    await expect(db.call('MGET', tweetCacheKey('a'), tweetCacheKey('b'))).rejects.toThrow(
       /CROSSSLOT/,
     );
     await expect(db.call('SELECT', 1)).rejects.toThrow(/SELECT is not allowed in cluster mode/);

@@ -5,7 +5,7 @@ import { METADATA_KEYS } from '../../app/model';
 import { handler as timelineHandler } from '../../lambdas/http/get-timeline';
 import { handler as followHandler } from '../../lambdas/http/follow-user';
 import { handler as unfollowHandler } from '../../lambdas/http/unfollow-user';
-import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { tweetCacheKey } from '../../lambdas/core/tweets/store';
 import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
 import { followKeys } from '../../lambdas/core/follows/store-cache';
 import type { Deps } from '../../lambdas/core/ports';
@@ -214,7 +214,7 @@ describe('home timeline', () => {
     // Delete with another client: this timeline still holds the id until the fanout runs.
     await deleteTweet(testDeps(), reader, gone);
     expect(await db.call('ZSCORE', timelineKeys.homeTimeline(reader), gone)).not.toBeNull();
-    await db.del(cacheKeys.tweet(gone));
+    await db.del(tweetCacheKey(gone));
     expect(await readAll(reader, 10)).toEqual([keep]);
   });
 

@@ -22,8 +22,7 @@ import {
   readStoredPage,
   startBuild,
 } from './store';
-import { hydrateTweets } from '../tweets/cache';
-import type { TweetPage } from '../tweets/service';
+import { hydrateTweets, type TweetPage } from '../tweets/store';
 import { decodeCursor, encodeCursor } from '../validation';
 
 const HOME_CURSOR_VERSION = 'h1';

@@ -20,8 +20,7 @@ import { followKeys, parseFollowGraph, type CachedFollowGraph } from '../follows
 import { tweetTime } from '../ids';
 import { TIMELINE_SENTINEL, timelineKeys } from './store-keys';
 import { logger } from '../../platform/logger';
-import { cacheKeys } from '../cache-keys';
-import { NEGATIVE_ENTRY, TWEET_TOMBSTONE_TTL_SECONDS } from '../tweets/cache';
+import { tombstoneTweetCommand } from '../tweets/store';
 
 type CacheDeps = Pick<Deps, 'cache'>;
 
@@ -342,11 +341,7 @@ export async function updateAuthorCaches(
       );
     } else {
       own.zrem(timelineKeys.homeTimeline(author), tweetId);
-      // The tweets aggregate's key and entry (tweets/cache.ts), written here to stay in this
-      // round trip.
-      own.set(cacheKeys.tweet(tweetId), NEGATIVE_ENTRY, {
-        ttl: { seconds: TWEET_TOMBSTONE_TTL_SECONDS },
-      });
+      tombstoneTweetCommand(own, tweetId);
     }
     if (celebrity) own.del(timelineKeys.recentTweets(author));
   });
