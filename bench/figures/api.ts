@@ -433,7 +433,7 @@ async function rebuildFigure(
       meter,
       Math.min(10, options.rebuildRounds),
       async () => {
-        await redis.del(cacheKeys.homeTimeline(user));
+        await redis.del(timelineKeys.homeTimeline(user));
         expectStatus(await getTimeline(event), 200, 'get-timeline rebuild');
       },
       1, // the harness's DEL
@@ -463,22 +463,22 @@ async function timelineBytesFigure(redis: CacheClient, user: string): Promise<Ro
   const want = LIMITS.timelineMaxEntries + 1; // the entries and the `built` marker
   for (let attempt = 0; ; attempt++) {
     await getTimelineOnce(user);
-    const count = (await redis.call('ZCARD', cacheKeys.homeTimeline(user))) as number;
+    const count = (await redis.call('ZCARD', timelineKeys.homeTimeline(user))) as number;
     if (count >= want) break;
     if (attempt === 5) {
       const sample = (await redis.call(
         'ZRANGE',
-        cacheKeys.homeTimeline(user),
+        timelineKeys.homeTimeline(user),
         0,
         -1,
         'WITHSCORES',
       )) as string[];
       throw new Error(`no full timeline after 5 rebuilds (${count} entries: ${sample.join(' ')})`);
     }
-    await redis.del(cacheKeys.homeTimeline(user));
+    await redis.del(timelineKeys.homeTimeline(user));
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  const keys = [cacheKeys.homeTimeline(user), cacheKeys.followGraph(user)];
+  const keys = [timelineKeys.homeTimeline(user), followKeys.followGraph(user)];
   const sizes: number[] = [];
   for (const key of keys) {
     const bytes = (await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) as number | null;
@@ -650,7 +650,7 @@ async function fanoutRounds(
 /**
  * An author whose followers are already cached, as a warm system has them: the profile's
  * follower_count in DynamoDB, the follower set in Redis marked built
- * (lambdas/core/follows/follower-cache.ts), and every follower's home timeline built. Seeding the set in Redis instead
+ * (lambdas/core/follows/store-cache.ts), and every follower's home timeline built. Seeding the set in Redis instead
  * of 100,000 follower edges in DynamoDB Local keeps the figure inside the run's 10 minutes; the
  * fanout's path (count check, SMEMBERS, timeline writes) is the same.
  */
@@ -660,7 +660,7 @@ async function seedCachedAuthor(
   author: string,
   followers: readonly string[],
 ): Promise<void> {
-  const { FOLLOWER_SET_TTL_SECONDS } = await import('../../lambdas/core/follows/follower-cache');
+  const { FOLLOWER_SET_TTL_SECONDS } = await import('../../lambdas/core/follows/store-cache');
   await batchWriteAll(seedingClient(), tables.metadata, [
     {
       ...METADATA_KEYS.profile(author),
@@ -669,13 +669,14 @@ async function seedCachedAuthor(
       following_count: 0,
     },
   ]);
-  const set = cacheKeys.followers(author);
+  const set = followKeys.followers(author);
   await redis.del(set);
   const CHUNK = 10_000;
   for (let i = 0; i < followers.length; i += CHUNK) {
     const chunk = followers.slice(i, i + CHUNK);
     const pipeline = redis.pipeline().sadd(set, ...chunk);
-    for (const follower of chunk) pipeline.zadd(cacheKeys.homeTimeline(follower), '-inf', 'built');
+    for (const follower of chunk)
+      pipeline.zadd(timelineKeys.homeTimeline(follower), '-inf', 'built');
     await pipeline.exec();
   }
   await redis.pipeline().sadd(set, '#built').expire(set, FOLLOWER_SET_TTL_SECONDS).exec();
@@ -691,7 +692,7 @@ async function delivered(
   for (let i = 0; i < followers.length; i += 10_000) {
     const check = redis.pipeline();
     for (const follower of followers.slice(i, i + 10_000)) {
-      check.call('ZSCORE', cacheKeys.homeTimeline(follower), tweetId);
+      check.call('ZSCORE', timelineKeys.homeTimeline(follower), tweetId);
     }
     count += ((await check.exec()) ?? []).filter(
       ([error, score]) => !error && score !== null,
