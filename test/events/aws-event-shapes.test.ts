@@ -26,7 +26,7 @@ import type S3rver from '@20minutes/s3rver';
 import type { DynamoDBStreamEvent, S3Event } from 'aws-lambda';
 import { Redis } from 'ioredis';
 import { ENV } from '../../app/model';
-import { TIMELINE_SENTINEL } from '../../lambdas/platform/cache';
+import { TIMELINE_SENTINEL } from '../../lambdas/core/timelines/store-keys';
 import { tweetTime } from '../../lambdas/core/ids';
 import { buildEvent } from '../../local/api-gateway';
 import { S3Emulator, S3RVER_CREDENTIALS } from '../../local/s3-emulator';
