@@ -323,14 +323,16 @@ export const TABLES = [TWEETS_TABLE, METADATA_TABLE] as const;
 
 /** Key builders for the metadata table, shared by every reader and writer. */
 export const METADATA_KEYS = {
+  /** A user's partition: their profile and their follow edges. */
+  userPartition: (userId: string) => `USER#${userId}`,
   media: (mediaId: string) => ({ pk: `MEDIA#${mediaId}`, sk: 'MEDIA' }),
-  profile: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
+  profile: (userId: string) => ({ pk: METADATA_KEYS.userPartition(userId), sk: 'PROFILE' }),
   follows: (follower: string, followee: string) => ({
-    pk: `USER#${follower}`,
+    pk: METADATA_KEYS.userPartition(follower),
     sk: `FOLLOWS#${followee}`,
   }),
   follower: (followee: string, follower: string) => ({
-    pk: `USER#${followee}`,
+    pk: METADATA_KEYS.userPartition(followee),
     sk: `FOLLOWER#${follower}`,
   }),
   idempotency: (userId: string, key: string) => ({

@@ -67,7 +67,6 @@ export function functionDeps(id: string): Deps {
   }
   return {
     ...tablesFor(id),
-    redis,
     cache: cacheFor(id),
     // Read on use: functions that never render media (fanout, follows) need not carry it.
     get cdnBaseUrl() {

@@ -1,10 +1,10 @@
 /**
- * What the domain needs from the outside world. Entry files pass the module-scope clients from
- * lambdas/platform/clients.ts; tests pass clients pointed at the local services (or at a dead Redis).
+ * The ports the stores take (DynamoDB, the cache, tables, a clock) and the settings the services
+ * read. lambdas/wiring.ts builds them from each function's access list; tests build them on the
+ * local services (or on a dead Redis). Services pass them along to stores and never use them.
  */
 import type { DocumentStore } from '../platform/document-store';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { CacheClient } from '../platform/clients';
 import type { Cache } from './cache-port';
 import type { UploadQuota } from './media/upload-quota';
 
@@ -15,10 +15,6 @@ export interface Tables {
 
 export interface Deps {
   readonly dynamo: DocumentStore;
-  /**
-   * @deprecated The raw client, until every store takes `cache` (issue 18); do not add uses.
-   */
-  readonly redis: CacheClient;
   /** The cache port: every failure is a miss (lambdas/core/cache-port.ts). */
   readonly cache: Cache;
   readonly tables: Tables;

@@ -9,7 +9,7 @@ import { nowMs, type Deps } from '../ports';
 import { isUserId } from '../ids';
 import { addToTimeline, queueRemoveAuthor, timelineExists } from '../timelines/store';
 import { userNotFound } from '../users/users';
-import { newestTweetIds } from '../timelines/sources';
+import { newestTweetIds } from '../tweets/store-sources';
 import {
   clearTimelineStale,
   deleteFollow,

@@ -2,22 +2,18 @@
  * The follow graph in DynamoDB: a follow is two edge items, `FOLLOWS#{followee}` under the
  * follower and `FOLLOWER#{follower}` under the followee, written in one transaction with both
  * users' counters, so "followers of X" (fanout) and "followees of X" (timeline rebuilds) never
- * disagree. The counters and the stale-timeline mark live on the PROFILE item (core/users): the
- * functions here that touch it are named for it (cross-aggregate writes, kept in these
- * transactions for atomicity). Redis: store-cache.ts. The reads other aggregates make of the graph
+ * disagree. The counters and the stale-timeline mark live on the PROFILE item: the users' store
+ * builds those items (followerCountItem, followingCountItem) and this store puts them in its
+ * transactions, for atomicity. Redis: store-cache.ts. The reads other aggregates make of the graph
  * (loadFollowGraph, fanoutFollowers) are at the end: they combine the cache and the table.
  */
-import { randomBytes } from 'node:crypto';
-import type { TransactWriteCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../../app/model';
-import { logger } from '../../platform/logger';
-import { nowMs, type Deps } from '../ports';
+import type { Deps } from '../ports';
 import {
-  batchGetAll,
   cancellationReasons,
   conflicted,
   done,
-  isConditionalCheckFailed,
   queryAll,
   retryTransaction,
 } from '../../platform/dynamo';
@@ -29,6 +25,18 @@ import {
   startFollowerSetBuild,
   type CachedFollowGraph,
 } from './store-cache';
+import {
+  followeeCap,
+  followeeExists,
+  followerCount,
+  followerCountItem,
+  followingCountItem,
+  readGraphProfiles,
+} from '../users/store';
+
+// The graph's fields on the profile item (users' store), as the graph's users know them.
+export { followerCount };
+export { clearTimelineStale, markTimelineStale, newStaleMark } from '../users/store';
 
 type Source = Pick<Deps, 'dynamo' | 'tables'>;
 
@@ -37,7 +45,7 @@ async function edgeTargets(deps: Source, userId: string, prefix: string): Promis
   const items = await queryAll(deps.dynamo, {
     TableName: deps.tables.metadata,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': METADATA_KEYS.profile(userId).pk, ':prefix': prefix },
+    ExpressionAttributeValues: { ':pk': METADATA_KEYS.userPartition(userId), ':prefix': prefix },
     ProjectionExpression: 'sk',
     ConsistentRead: true,
   });
@@ -51,102 +59,6 @@ export const followees = (deps: Source, userId: string) =>
 /** Everyone who follows `userId`, read from DynamoDB (the fanout caches it in Redis). */
 export const followers = (deps: Source, userId: string) =>
   edgeTargets(deps, userId, METADATA_KEYS.followerPrefix);
-
-/** follower_count of one user (0 when they have no profile yet), strongly consistent. */
-export async function followerCount(deps: Source, userId: string): Promise<number> {
-  const out = await deps.dynamo.get({
-    TableName: deps.tables.metadata,
-    Key: METADATA_KEYS.profile(userId),
-    ProjectionExpression: 'follower_count',
-    ConsistentRead: true,
-  });
-  const count = out.Item?.follower_count;
-  return typeof count === 'number' ? count : 0;
-}
-
-/** What a follow-graph load needs of a user's profile. */
-export interface GraphProfile {
-  readonly userId: string;
-  readonly followerCount?: number;
-  /** The stale-timeline mark (`timeline_stale_at`), when set. */
-  readonly timelineStaleAt?: string;
-  /** The user's newest tweet id (`last_tweet_id`), once they have tweeted. */
-  readonly lastTweetId?: string;
-}
-
-const USER_PK_PREFIX = 'USER#';
-
-/** The profiles of several users in one strongly consistent BatchGet (missing ones left out). */
-export async function readGraphProfiles(
-  deps: Source,
-  userIds: readonly string[],
-): Promise<GraphProfile[]> {
-  const items = await batchGetAll(
-    deps.dynamo,
-    deps.tables.metadata,
-    userIds.map((id) => METADATA_KEYS.profile(id)),
-    { projection: 'pk, follower_count, timeline_stale_at, last_tweet_id', consistent: true },
-  );
-  return items.map((item) => ({
-    userId: String(item.pk).slice(USER_PK_PREFIX.length),
-    ...(typeof item.follower_count === 'number' ? { followerCount: item.follower_count } : {}),
-    ...(typeof item.timeline_stale_at === 'string'
-      ? { timelineStaleAt: item.timeline_stale_at }
-      : {}),
-    ...(typeof item.last_tweet_id === 'string' ? { lastTweetId: item.last_tweet_id } : {}),
-  }));
-}
-
-/**
- * Updates the stale-timeline mark on a user's profile. Never throws: a failure leaves the mark as
- * it was (a conditional check failing is expected and not logged).
- */
-async function updateStaleMark(
-  deps: Source,
-  userId: string,
-  update: Pick<
-    UpdateCommandInput,
-    'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'
-  >,
-): Promise<void> {
-  try {
-    await deps.dynamo.update({
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.profile(userId),
-      ...update,
-    });
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return;
-    logger.error('could not update the stale-timeline mark', {
-      userId,
-      update: update.UpdateExpression,
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
-}
-
-/** A unique stale-timeline mark, so clearing one never clears a later one made the same ms. */
-export const newStaleMark = (deps: Pick<Deps, 'now'>) =>
-  `${new Date(nowMs(deps)).toISOString()}#${randomBytes(4).toString('hex')}`;
-
-/** Sets a new stale-timeline mark on a user's profile (never throws; a failure is logged). */
-export const markTimelineStale = (deps: Source & Pick<Deps, 'now'>, userId: string) =>
-  updateStaleMark(deps, userId, {
-    UpdateExpression: 'SET user_id = :user, timeline_stale_at = :mark',
-    ExpressionAttributeValues: { ':user': userId, ':mark': newStaleMark(deps) },
-  });
-
-/**
- * Clears the stale-timeline mark once the timeline has been rebuilt from a follow graph read that
- * saw it; only if it still holds the value read, so a newer failure's mark survives (and the next
- * graph read rebuilds again). Failing to clear it costs only another rebuild.
- */
-export const clearTimelineStale = (deps: Source, userId: string, staleAt: string) =>
-  updateStaleMark(deps, userId, {
-    UpdateExpression: 'REMOVE timeline_stale_at',
-    ConditionExpression: 'timeline_stale_at = :seen',
-    ExpressionAttributeValues: { ':seen': staleAt },
-  });
 
 /** A failed condition's refusal, by the indexes of the transaction items whose checks failed. */
 type Refusal<R> = (failed: readonly number[]) => R;
@@ -176,62 +88,6 @@ async function graphTransaction<R>(
       return conflicted(error);
     }
   });
-}
-
-/**
- * The followee's side of a follow or unfollow on their PROFILE item (owned by core/users; written
- * in the edge transaction): follower_count by `delta`.
- */
-function followerCountItem(deps: Source, userId: string, delta: number) {
-  return {
-    Update: {
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.profile(userId),
-      UpdateExpression: 'SET user_id = :user ADD #field :delta',
-      ExpressionAttributeNames: { '#field': 'follower_count' },
-      ExpressionAttributeValues: { ':user': userId, ':delta': delta },
-    },
-  };
-}
-
-/**
- * The caller's side of a follow or unfollow on their PROFILE item (owned by core/users): its
- * following_count, and a stale-timeline mark set in the same transaction. The mark is cleared once
- * the Redis work is done; if the function dies or loses DynamoDB's reply in between, the mark
- * stands, and the next follow-graph read rebuilds the timeline, so the edge and the timeline can
- * never disagree for longer than the graph's cache.
- */
-function followingCountItem(deps: Source, userId: string, delta: number, mark: string) {
-  return {
-    Update: {
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.profile(userId),
-      UpdateExpression: 'SET user_id = :user, timeline_stale_at = :mark ADD following_count :delta',
-      ExpressionAttributeValues: { ':user': userId, ':delta': delta, ':mark': mark },
-    },
-  };
-}
-
-/** The followee's counter update, refused (a failed condition) unless their user record exists. */
-function followeeExists(update: ReturnType<typeof followerCountItem>) {
-  return { Update: { ...update.Update, ConditionExpression: 'attribute_exists(handle)' } };
-}
-
-/**
- * The caller's update of a follow, refused (a failed condition) once they follow the most allowed.
- * Checked in the transaction that adds the edge, so concurrent follows cannot pass the cap.
- */
-function followeeCap(update: ReturnType<typeof followingCountItem>, max: number) {
-  return {
-    Update: {
-      ...update.Update,
-      ConditionExpression: 'attribute_not_exists(following_count) OR following_count < :max',
-      ExpressionAttributeValues: {
-        ...update.Update.ExpressionAttributeValues,
-        ':max': max,
-      },
-    },
-  };
 }
 
 /** Position of the followee's update in the follow transaction. */

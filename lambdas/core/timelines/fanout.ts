@@ -11,7 +11,12 @@ import { logger } from '../../platform/logger';
 import type { Deps } from '../ports';
 import { fanoutFollowers } from '../follows/store';
 import { parseTweetId } from '../ids';
-import { addToTimelines, removeFromTimelines, updateAuthorCaches } from './store';
+import {
+  addToTimelines,
+  removeFromTimelines,
+  updateAuthorCaches,
+  whenTimelinesReachable,
+} from './store';
 import { METRICS } from '../../../app/model';
 import { countMetric } from '../../platform/metrics';
 
@@ -107,7 +112,7 @@ export function createFanoutHandler(
 ): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
   return async (event) => {
     const records = event.Records ?? [];
-    await deps.cache.whenReady(REDIS_READY_WAIT_MS);
+    await whenTimelinesReachable(deps, REDIS_READY_WAIT_MS);
     const failedFrom = await fanoutBatch(deps, records.map(tweetChange));
     if (failedFrom === undefined) return { batchItemFailures: [] };
     return {

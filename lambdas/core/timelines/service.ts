@@ -14,7 +14,7 @@ import { clearTimelineStale, loadFollowGraph, type FollowGraph } from '../follow
 import type { CachedFollowGraph } from '../follows/store-cache';
 import { parseTweetId } from '../ids';
 import { authorsToRead } from './rebuild-authors';
-import { mergeNewest, mergeNewestFirst, newestTweetIds } from './sources';
+import { mergeNewest, mergeNewestFirst, newestTweetIds } from '../tweets/store-sources';
 import {
   fillRecentTweets,
   finishBuild,

@@ -470,3 +470,10 @@ function parseIdList(raw: string | null | undefined): string[] | undefined {
   }
   return undefined;
 }
+
+/**
+ * Waits until the cache is connected, for at most `timeoutMs`: the fanout, whose failures are
+ * retried, should not count a cold start's connection as one.
+ */
+export const whenTimelinesReachable = (deps: Pick<Deps, 'cache'>, timeoutMs: number) =>
+  deps.cache.whenReady(timeoutMs);

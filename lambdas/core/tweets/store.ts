@@ -25,7 +25,7 @@ import { parseTweetId } from '../ids';
 import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from '../media/service';
 import type { MediaRecord, TweetRecord } from '../records';
 import { lastTweetItem, loadAuthors, type Author, type AuthorObject } from '../users/store';
-import { newestFirstQuery } from '../timelines/sources';
+import { newestFirstQuery } from './store-sources';
 
 type Store = Pick<Deps, 'dynamo' | 'tables'>;
 

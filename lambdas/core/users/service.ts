@@ -8,7 +8,7 @@ import { LIMITS, METADATA_KEYS } from '../../../app/model';
 import { DomainError, badRequest, invalidRequest, unprocessable } from '../errors';
 import type { Deps } from '../ports';
 import { cancellationReasons, conflicted, done, retryTransaction } from '../../platform/dynamo';
-import { newestTweetIds } from '../timelines/sources';
+import { newestTweetIds } from '../tweets/store-sources';
 import { invalidateCachedTweets } from '../tweets/store';
 import { isMediaId } from '../ids';
 import { loadMedia, type MediaObject } from '../media/service';

@@ -6,11 +6,15 @@
  * two users can never hold one handle, whatever the concurrency.
  */
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS } from '../../../app/model';
+import { logger } from '../../platform/logger';
 import { nowMs, type Deps, type Tables } from '../ports';
-import { batchGetAll } from '../../platform/dynamo';
+import { batchGetAll, isConditionalCheckFailed } from '../../platform/dynamo';
 import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from '../media/service';
 import type { MediaRecord } from '../records';
+import { followEdgeKey } from '../follows/store-keys';
 
 type Store = Pick<Deps, 'dynamo' | 'tables'>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -115,7 +119,7 @@ export async function readProfileSeenBy(
   userId: string,
   callerId: string,
 ): Promise<{ profile: ProfileRecord | undefined; following: boolean }> {
-  const edge = METADATA_KEYS.follows(callerId, userId);
+  const edge = followEdgeKey(callerId, userId);
   const items = await batchGetAll(
     deps.dynamo,
     deps.tables.metadata,
@@ -402,4 +406,163 @@ export async function writeProfileUpdate(
   planned: readonly PlannedItem[],
 ): Promise<void> {
   await deps.dynamo.transactWrite({ TransactItems: planned.map((p) => p.item) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The follow graph's fields of the profile (counters, stale-timeline mark): core/follows writes
+// them in its edge transactions with these items, and reads them for follow-graph loads.
+// ---------------------------------------------------------------------------------------------
+
+type GraphStore = Pick<Deps, 'dynamo' | 'tables'>;
+
+/** follower_count of one user (0 when they have no profile yet), strongly consistent. */
+export async function followerCount(deps: GraphStore, userId: string): Promise<number> {
+  const out = await deps.dynamo.get({
+    TableName: deps.tables.metadata,
+    Key: METADATA_KEYS.profile(userId),
+    ProjectionExpression: 'follower_count',
+    ConsistentRead: true,
+  });
+  const count = out.Item?.follower_count;
+  return typeof count === 'number' ? count : 0;
+}
+
+/** What a follow-graph load needs of a user's profile. */
+export interface GraphProfile {
+  readonly userId: string;
+  readonly followerCount?: number;
+  /** The stale-timeline mark (`timeline_stale_at`), when set. */
+  readonly timelineStaleAt?: string;
+  /** The user's newest tweet id (`last_tweet_id`), once they have tweeted. */
+  readonly lastTweetId?: string;
+}
+
+const USER_PK_PREFIX = 'USER#';
+
+/** The profiles of several users in one strongly consistent BatchGet (missing ones left out). */
+export async function readGraphProfiles(
+  deps: GraphStore,
+  userIds: readonly string[],
+): Promise<GraphProfile[]> {
+  const items = await batchGetAll(
+    deps.dynamo,
+    deps.tables.metadata,
+    userIds.map((id) => METADATA_KEYS.profile(id)),
+    { projection: 'pk, follower_count, timeline_stale_at, last_tweet_id', consistent: true },
+  );
+  return items.map((item) => ({
+    userId: String(item.pk).slice(USER_PK_PREFIX.length),
+    ...(typeof item.follower_count === 'number' ? { followerCount: item.follower_count } : {}),
+    ...(typeof item.timeline_stale_at === 'string'
+      ? { timelineStaleAt: item.timeline_stale_at }
+      : {}),
+    ...(typeof item.last_tweet_id === 'string' ? { lastTweetId: item.last_tweet_id } : {}),
+  }));
+}
+
+/**
+ * Updates the stale-timeline mark on a user's profile. Never throws: a failure leaves the mark as
+ * it was (a conditional check failing is expected and not logged).
+ */
+async function updateStaleMark(
+  deps: GraphStore,
+  userId: string,
+  update: Pick<
+    UpdateCommandInput,
+    'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'
+  >,
+): Promise<void> {
+  try {
+    await deps.dynamo.update({
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.profile(userId),
+      ...update,
+    });
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return;
+    logger.error('could not update the stale-timeline mark', {
+      userId,
+      update: update.UpdateExpression,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/** A unique stale-timeline mark, so clearing one never clears a later one made the same ms. */
+export const newStaleMark = (deps: Pick<Deps, 'now'>) =>
+  `${new Date(nowMs(deps)).toISOString()}#${randomBytes(4).toString('hex')}`;
+
+/** Sets a new stale-timeline mark on a user's profile (never throws; a failure is logged). */
+export const markTimelineStale = (deps: GraphStore & Pick<Deps, 'now'>, userId: string) =>
+  updateStaleMark(deps, userId, {
+    UpdateExpression: 'SET user_id = :user, timeline_stale_at = :mark',
+    ExpressionAttributeValues: { ':user': userId, ':mark': newStaleMark(deps) },
+  });
+
+/**
+ * Clears the stale-timeline mark once the timeline has been rebuilt from a follow graph read that
+ * saw it; only if it still holds the value read, so a newer failure's mark survives (and the next
+ * graph read rebuilds again). Failing to clear it costs only another rebuild.
+ */
+export const clearTimelineStale = (deps: GraphStore, userId: string, staleAt: string) =>
+  updateStaleMark(deps, userId, {
+    UpdateExpression: 'REMOVE timeline_stale_at',
+    ConditionExpression: 'timeline_stale_at = :seen',
+    ExpressionAttributeValues: { ':seen': staleAt },
+  });
+
+/**
+ * The followee's side of a follow or unfollow on their PROFILE item (written in core/follows' edge
+ * transaction): follower_count by `delta`.
+ */
+export function followerCountItem(deps: GraphStore, userId: string, delta: number) {
+  return {
+    Update: {
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.profile(userId),
+      UpdateExpression: 'SET user_id = :user ADD #field :delta',
+      ExpressionAttributeNames: { '#field': 'follower_count' },
+      ExpressionAttributeValues: { ':user': userId, ':delta': delta },
+    },
+  };
+}
+
+/**
+ * The caller's side of a follow or unfollow on their PROFILE item (written in core/follows' edge transaction): its
+ * following_count, and a stale-timeline mark set in the same transaction. The mark is cleared once
+ * the Redis work is done; if the function dies or loses DynamoDB's reply in between, the mark
+ * stands, and the next follow-graph read rebuilds the timeline, so the edge and the timeline can
+ * never disagree for longer than the graph's cache.
+ */
+export function followingCountItem(deps: GraphStore, userId: string, delta: number, mark: string) {
+  return {
+    Update: {
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.profile(userId),
+      UpdateExpression: 'SET user_id = :user, timeline_stale_at = :mark ADD following_count :delta',
+      ExpressionAttributeValues: { ':user': userId, ':delta': delta, ':mark': mark },
+    },
+  };
+}
+
+/** The followee's counter update, refused (a failed condition) unless their user record exists. */
+export function followeeExists(update: ReturnType<typeof followerCountItem>) {
+  return { Update: { ...update.Update, ConditionExpression: 'attribute_exists(handle)' } };
+}
+
+/**
+ * The caller's update of a follow, refused (a failed condition) once they follow the most allowed.
+ * Checked in the transaction that adds the edge, so concurrent follows cannot pass the cap.
+ */
+export function followeeCap(update: ReturnType<typeof followingCountItem>, max: number) {
+  return {
+    Update: {
+      ...update.Update,
+      ConditionExpression: 'attribute_not_exists(following_count) OR following_count < :max',
+      ExpressionAttributeValues: {
+        ...update.Update.ExpressionAttributeValues,
+        ':max': max,
+      },
+    },
+  };
 }

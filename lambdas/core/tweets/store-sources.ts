@@ -1,7 +1,7 @@
 /**
- * Reading timelines from the source of truth: the newest tweet ids of several authors, merged.
- * Used to rebuild an evicted timeline, to serve pages while Redis is down, and for authors merged
- * at read time.
+ * The tweets table read newest first (part of the tweets store): the newest tweet ids of several
+ * authors, merged. Timelines use it to rebuild an evicted timeline, to serve pages while Redis is
+ * down, and for authors merged at read time.
  */
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LIMITS } from '../../../app/model';
