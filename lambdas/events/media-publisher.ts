@@ -13,10 +13,7 @@ const publish = createPublisherHandler({
   get bucket() {
     return bucketName();
   },
-  get metadataTable() {
-    return tables.metadata;
-  },
-  now: () => new Date(),
+  tables,
 });
 
 export async function handler(event: DynamoDBStreamEvent) {

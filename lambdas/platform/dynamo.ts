@@ -99,6 +99,16 @@ export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** A conditional write's output, or undefined when its condition failed; other errors throw. */
+export async function conditionalWrite<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return undefined;
+    throw error;
+  }
+}
+
 export { sleep };
 
 /** Attempts of a transaction that conflicts with concurrent writers, before giving up. */

@@ -14,19 +14,16 @@ import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamo
 import type { S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { MEDIA_PUBLISHER_FUNCTION, METADATA_KEYS } from '../../app/model';
-import { isConditionalCheckFailed } from '../platform/dynamo';
-import type { MediaRecord } from '../core/records';
-import type { DocumentStore } from '../platform/document-store';
+import { MEDIA_PUBLISHER_FUNCTION } from '../../app/model';
+import { nowMs } from '../core/ports';
+import { markPublished, type MediaRecord, type MediaStoreDeps } from '../core/media/store';
 import { logger } from '../platform/logger';
 import { publishVariants, withdrawVariants } from './storage';
 
-export interface PublisherDeps {
-  readonly dynamo: DocumentStore;
+export interface PublisherDeps extends MediaStoreDeps {
   readonly s3: S3Client;
   readonly bucket: string;
-  readonly metadataTable: string;
-  readonly now: () => Date;
+  readonly now?: () => number;
 }
 
 type Image = Partial<MediaRecord> | undefined;
@@ -59,7 +56,9 @@ export async function applyMediaChange(deps: PublisherDeps, record: DynamoDBReco
       logger.error('staged variants missing: media not published', { mediaId: after.media_id });
       return;
     }
-    await markPublished(deps, after);
+    // Still attached, or its detach's own stream record follows and withdraws them (a detached
+    // media is never attached again).
+    await markPublished(deps, String(after.media_id), nowMs(deps));
     logger.info('media published', {
       mediaId: after.media_id,
       tweetId: after.tweet_id,
@@ -72,27 +71,6 @@ export async function applyMediaChange(deps: PublisherDeps, record: DynamoDBReco
       tweetId: before.tweet_id,
       avatarOf: before.avatar_of,
     });
-  }
-}
-
-/**
- * Records that the variants are served, if the media is still attached (if not, the detach's own
- * stream record follows and withdraws them; a detached media is never attached again).
- */
-async function markPublished(deps: PublisherDeps, record: Partial<MediaRecord>): Promise<void> {
-  try {
-    await deps.dynamo.update({
-      TableName: deps.metadataTable,
-      Key: METADATA_KEYS.media(String(record.media_id)),
-      UpdateExpression: 'SET published_at = :now',
-      ConditionExpression:
-        '(attribute_exists(tweet_id) OR attribute_exists(avatar_of)) AND ' +
-        'attribute_not_exists(detached_at) AND #status = :ready',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':now': deps.now().toISOString(), ':ready': 'ready' },
-    });
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
   }
 }
 

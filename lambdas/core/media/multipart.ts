@@ -18,11 +18,11 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { LIMITS, METADATA_KEYS } from '../../../app/model';
+import { LIMITS } from '../../../app/model';
 import { DomainError, invalidRequest } from '../errors';
 import { nowMs, type UploadDeps } from '../ports';
 import { readMediaRecord, renderMedia, type MediaObject } from './service';
-import type { MediaRecord } from '../records';
+import { markUploadCompleted, type MediaRecord } from './store';
 import { mediaNotFound } from '../validation';
 
 export interface UploadPartUrl {
@@ -202,14 +202,7 @@ export async function completeMediaUpload(
       return alreadyDone(deps, callerId, mediaId);
     throw error;
   }
-  const completedAt = new Date(nowMs(deps)).toISOString();
-  await deps.dynamo.update({
-    TableName: deps.tables.metadata,
-    Key: METADATA_KEYS.media(mediaId),
-    UpdateExpression: 'SET upload_completed_at = if_not_exists(upload_completed_at, :now)',
-    ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeValues: { ':now': completedAt },
-  });
+  const completedAt = await markUploadCompleted(deps, mediaId, nowMs(deps));
   return renderMedia({ ...record, upload_completed_at: completedAt }, deps.cdnBaseUrl);
 }
 

@@ -1,14 +1,18 @@
 /**
  * Media records as the API shows them: rendering a record as the API's media object, reading one
- * (GET /v1/media/{id}) and loading many for tweets. The transcoder (lambdas/transcoder/) uses
- * renderMedia too, so every media object has one shape. Starting an upload lives in
- * media-upload.ts, so tweet reads never load the S3 presigner.
+ * (GET /v1/media/{id}) and loading many for tweets and profiles, so every media object has one
+ * shape. Starting an upload lives in
+ * upload.ts, so tweet reads never load the S3 presigner. The records are read through store.ts.
  */
-import { METADATA_KEYS } from '../../../app/model';
 import type { Deps } from '../ports';
-import { batchGetAll } from '../../platform/dynamo';
 import { isMediaId } from '../ids';
-import type { MediaFailure, MediaRecord, MediaStatus } from '../records';
+import {
+  findMedia,
+  findMediaBatch,
+  type MediaFailure,
+  type MediaRecord,
+  type MediaStatus,
+} from './store';
 import { mediaNotFound } from '../validation';
 
 export interface MediaVariantObject {
@@ -113,12 +117,7 @@ export async function readMediaRecord(
   mediaId: string,
 ): Promise<MediaRecord> {
   if (!isMediaId(mediaId)) throw mediaNotFound();
-  const out = await deps.dynamo.get({
-    TableName: deps.tables.metadata,
-    Key: METADATA_KEYS.media(mediaId),
-    ConsistentRead: true,
-  });
-  const record = out.Item as MediaRecord | undefined;
+  const record = await findMedia(deps, mediaId);
   if (record === undefined) throw mediaNotFound();
   return record;
 }
@@ -128,20 +127,5 @@ export async function loadMedia(
   deps: Pick<Deps, 'dynamo' | 'tables'>,
   mediaIds: readonly string[],
 ): Promise<Map<string, MediaRecord>> {
-  const unique = [...new Set(mediaIds)];
-  const items =
-    unique.length === 0
-      ? []
-      : await batchGetAll(
-          deps.dynamo,
-          deps.tables.metadata,
-          unique.map((id) => METADATA_KEYS.media(id)),
-          { consistent: true },
-        );
-  const byId = new Map<string, MediaRecord>();
-  for (const item of items) {
-    const record = item as unknown as MediaRecord;
-    byId.set(record.media_id, record);
-  }
-  return byId;
+  return findMediaBatch(deps, mediaIds);
 }

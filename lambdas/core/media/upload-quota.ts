@@ -1,6 +1,6 @@
 /**
- * Upload quotas per user, kept in DynamoDB (one item per user, METADATA_KEYS.uploadQuota), so they
- * hold whether or not the cache is up:
+ * Upload quotas per user, kept in DynamoDB (one item per user, store-quota.ts), so they hold
+ * whether or not the cache is up:
  * - at most `pendingMax` media waiting for their upload: a map from media id to the expiry of its
  *   presigned URL. A slot frees itself when that URL expires (after which no upload can start);
  * - at most `bytesPerDay` bytes declared per UTC day (S3 holds each upload to its declared size).
@@ -10,11 +10,18 @@
  * the item read, to tell a full quota from a quota that needs creating, a new day, or expired
  * slots to prune, each repaired by a conditional write before trying again.
  */
-import { LIMITS, METADATA_KEYS } from '../../../app/model';
+import { LIMITS } from '../../../app/model';
 import { ServiceUnavailableError, tooManyRequests } from '../errors';
 import { logger } from '../../platform/logger';
 import type { UploadDeps } from '../ports';
-import { isConditionalCheckFailed, sleep } from '../../platform/dynamo';
+import { sleep } from '../../platform/dynamo';
+import {
+  readQuota,
+  removeQuotaSlots,
+  returnQuotaSlot,
+  startQuotaDay,
+  takeQuotaSlot,
+} from './store-quota';
 
 export interface UploadQuota {
   readonly pendingMax: number;
@@ -25,12 +32,6 @@ export const DEFAULT_UPLOAD_QUOTA: UploadQuota = {
   pendingMax: LIMITS.pendingUploadsMaxDefault,
   bytesPerDay: LIMITS.uploadBytesPerDayDefault,
 };
-
-interface QuotaItem {
-  readonly pending?: Record<string, number>;
-  readonly bytes_day?: string;
-  readonly bytes_used?: number;
-}
 
 type QuotaDeps = Pick<UploadDeps, 'dynamo' | 'tables'>;
 
@@ -55,38 +56,22 @@ export async function reserveUpload(
   nowMs: number,
   urlExpiresAtMs: number,
 ): Promise<void> {
-  const key = METADATA_KEYS.uploadQuota(userId);
   const today = utcDay(nowMs);
+  const reservation = {
+    mediaId,
+    sizeBytes,
+    expiresAtSeconds: Math.ceil(urlExpiresAtMs / 1000),
+    today,
+    pendingMax: quota.pendingMax,
+    bytesPerDay: quota.bytesPerDay,
+  };
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    try {
-      await deps.dynamo.update({
-        TableName: deps.tables.metadata,
-        Key: key,
-        UpdateExpression: 'SET pending.#media = :expires ADD bytes_used :size',
-        ConditionExpression: 'size(pending) < :max AND bytes_day = :today AND bytes_used <= :left',
-        ExpressionAttributeNames: { '#media': mediaId },
-        ExpressionAttributeValues: {
-          ':expires': Math.ceil(urlExpiresAtMs / 1000),
-          ':size': sizeBytes,
-          ':max': quota.pendingMax,
-          ':today': today,
-          ':left': quota.bytesPerDay - sizeBytes,
-        },
-      });
-      return;
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
-    const out = await deps.dynamo.get({
-      TableName: deps.tables.metadata,
-      Key: key,
-      ConsistentRead: true,
-    });
-    const item = (out.Item ?? {}) as QuotaItem;
+    if (await takeQuotaSlot(deps, userId, reservation)) return;
+    const item = await readQuota(deps, userId);
     // An SDK retry of an update DynamoDB had applied: the reservation is ours already.
     if (item.pending?.[mediaId] !== undefined) return;
     if (item.pending === undefined || item.bytes_day !== today) {
-      await startDay(deps, userId, today);
+      await startQuotaDay(deps, userId, today);
       continue;
     }
     if ((item.bytes_used ?? 0) + sizeBytes > quota.bytesPerDay) {
@@ -113,7 +98,7 @@ export async function reserveUpload(
         soonest - nowSeconds,
       );
     }
-    await prune(deps, key, expired.slice(0, PRUNE_MAX));
+    await removeQuotaSlots(deps, userId, expired.slice(0, PRUNE_MAX));
   }
   throw new ServiceUnavailableError('upload quota contended; retry');
 }
@@ -126,55 +111,13 @@ export async function releaseUpload(
   sizeBytes: number,
   nowMs: number,
 ): Promise<void> {
-  try {
-    await deps.dynamo.update({
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.uploadQuota(userId),
-      UpdateExpression: 'REMOVE pending.#media ADD bytes_used :refund',
-      ConditionExpression: 'bytes_day = :today',
-      ExpressionAttributeNames: { '#media': mediaId },
-      ExpressionAttributeValues: { ':refund': -sizeBytes, ':today': utcDay(nowMs) },
-    });
-  } catch (error) {
-    // A new day started meanwhile (nothing to refund), or DynamoDB failed: the slot then frees
-    // itself when its URL expires.
-    if (!isConditionalCheckFailed(error)) {
+  // A new day started meanwhile (false: nothing to refund), or DynamoDB failed: the slot then
+  // frees itself when its URL expires.
+  await returnQuotaSlot(deps, userId, { mediaId, sizeBytes, today: utcDay(nowMs) }).catch(
+    (error: unknown) => {
       logger.warn('upload reservation not released', { userId, mediaId, error: String(error) });
-    }
-  }
-}
-
-/** Creates the quota item, or resets its byte count for a new day (once, whoever gets there). */
-async function startDay(deps: QuotaDeps, userId: string, today: string): Promise<void> {
-  try {
-    await deps.dynamo.update({
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.uploadQuota(userId),
-      UpdateExpression:
-        'SET user_id = :user, pending = if_not_exists(pending, :empty), bytes_day = :today, bytes_used = :zero',
-      ConditionExpression: 'attribute_not_exists(bytes_day) OR bytes_day <> :today',
-      ExpressionAttributeValues: { ':user': userId, ':empty': {}, ':today': today, ':zero': 0 },
-    });
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
-  }
-}
-
-/** Removes slots whose URLs expired; removing one already gone is a no-op. */
-async function prune(
-  deps: QuotaDeps,
-  key: Record<string, string>,
-  mediaIds: readonly string[],
-): Promise<void> {
-  const names = Object.fromEntries(mediaIds.map((id, i) => [`#m${i}`, id]));
-  await deps.dynamo.update({
-    TableName: deps.tables.metadata,
-    Key: key,
-    UpdateExpression: `REMOVE ${Object.keys(names)
-      .map((name) => `pending.${name}`)
-      .join(', ')}`,
-    ExpressionAttributeNames: names,
-  });
+    },
+  );
 }
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -4,10 +4,9 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { LIMITS, MEDIA_PREFIXES, METADATA_KEYS } from '../../../app/model';
+import { LIMITS, MEDIA_PREFIXES } from '../../../app/model';
 import { DomainError, invalidRequest } from '../errors';
 import { nowMs, type UploadDeps } from '../ports';
-import { isConditionalCheckFailed } from '../../platform/dynamo';
 import { newMediaId } from '../ids';
 import {
   abortMultipartUpload,
@@ -15,7 +14,7 @@ import {
   startMultipartUpload,
   type UploadPartUrl,
 } from './multipart';
-import type { MediaRecord } from '../records';
+import { insertMedia } from './store';
 import { DEFAULT_UPLOAD_QUOTA, releaseUpload, reserveUpload } from './upload-quota';
 import { userText } from '../validation';
 
@@ -97,7 +96,6 @@ export async function initMedia(
 ): Promise<InitMediaResult> {
   const now = nowMs(deps);
   const mediaId = newMediaId(now);
-  const createdAt = new Date(now).toISOString();
   const uploadKey = `${MEDIA_PREFIXES.uploads}${mediaId}`;
   const inParts = input.size_bytes > LIMITS.multipartThresholdBytes;
   const urlExpiresAt =
@@ -120,42 +118,32 @@ export async function initMedia(
     await releaseUpload(deps, ownerId, mediaId, input.size_bytes, now);
     throw error;
   }
-  const record: MediaRecord = {
-    ...METADATA_KEYS.media(mediaId),
-    media_id: mediaId,
-    owner_id: ownerId,
-    status: 'pending_upload',
-    content_type: input.content_type,
-    size_bytes: input.size_bytes,
-    alt_text: input.alt_text,
-    upload_key: uploadKey,
-    ...(uploadId !== undefined
-      ? { upload_id: uploadId, part_count: Math.ceil(input.size_bytes / LIMITS.multipartPartBytes) }
-      : {}),
-    created_at: createdAt,
-    updated_at: createdAt,
-    expires_at: Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
-    gsi2pk: METADATA_KEYS.unattachedIndex.pk,
-    gsi2sk: createdAt,
-  };
   try {
-    await deps.dynamo.put({
-      TableName: deps.tables.metadata,
-      Item: record,
-      ConditionExpression: 'attribute_not_exists(pk)',
+    await insertMedia(deps, {
+      mediaId,
+      ownerId,
+      contentType: input.content_type,
+      sizeBytes: input.size_bytes,
+      altText: input.alt_text,
+      uploadKey,
+      ...(uploadId !== undefined
+        ? {
+            parts: {
+              uploadId,
+              count: Math.ceil(input.size_bytes / LIMITS.multipartPartBytes),
+            },
+          }
+        : {}),
+      nowMs: now,
     });
   } catch (error) {
-    // The SDK retries an attempt that timed out or failed after DynamoDB applied it; the retry
-    // then finds our own record. Anything else under this fresh random id is a real conflict.
-    if (!isConditionalCheckFailed(error) || !(await isOwnRecord(deps, record))) {
-      await releaseUpload(deps, ownerId, mediaId, input.size_bytes, now);
-      if (uploadId !== undefined) {
-        await abortMultipartUpload(deps.s3, deps.bucket, uploadKey, uploadId).catch(() => {
-          // The bucket's lifecycle rule aborts it within a day.
-        });
-      }
-      throw error;
+    await releaseUpload(deps, ownerId, mediaId, input.size_bytes, now);
+    if (uploadId !== undefined) {
+      await abortMultipartUpload(deps.s3, deps.bucket, uploadKey, uploadId).catch(() => {
+        // The bucket's lifecycle rule aborts it within a day.
+      });
     }
+    throw error;
   }
   if (uploadId !== undefined) {
     return {
@@ -204,15 +192,4 @@ export async function initMedia(
     },
     expires_at: new Date(urlExpiresAt).toISOString(),
   };
-}
-
-/** Whether the stored record at this media id is the one this request wrote. */
-async function isOwnRecord(deps: UploadDeps, record: MediaRecord): Promise<boolean> {
-  const out = await deps.dynamo.get({
-    TableName: deps.tables.metadata,
-    Key: METADATA_KEYS.media(record.media_id),
-    ConsistentRead: true,
-  });
-  const stored = out.Item as MediaRecord | undefined;
-  return stored?.owner_id === record.owner_id && stored.created_at === record.created_at;
 }
