@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { CompleteMultipartUploadCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LIMITS } from '../app/model';
-import { presignParts, startMultipartUpload } from '../lambdas/core/media/multipart';
+import { presignParts, startMultipartUpload } from '../lambdas/core/media/store-uploads';
 import { S3_BUCKET_NAME, S3Emulator, S3RVER_CREDENTIALS } from '../local/s3-emulator';
 
 const SIZE = 100 * 1024 * 1024;

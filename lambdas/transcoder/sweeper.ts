@@ -16,7 +16,7 @@ import { isConditionalCheckFailed } from '../platform/dynamo';
 import { logger } from '../platform/logger';
 import { markFailed, type StateDeps } from '../core/media/processing';
 import { deleteMediaObjects } from './storage';
-import { abortMultipartUpload } from '../core/media/multipart';
+import { abortMultipartUpload } from '../core/media/store-uploads';
 import type { MediaRecord } from '../core/records';
 
 export interface SweeperDeps extends StateDeps {

@@ -8,100 +8,13 @@
  * Abandoned uploads are aborted by the media sweeper (with the record) and by the bucket's
  * AbortIncompleteMultipartUpload lifecycle rule.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  ListPartsCommand,
-  UploadPartCommand,
-  type Part,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { LIMITS } from '../../../app/model';
+import type { Part } from '@aws-sdk/client-s3';
 import { DomainError, invalidRequest } from '../errors';
 import { nowMs, type UploadDeps } from '../ports';
 import { readMediaRecord, renderMedia, type MediaObject } from './service';
 import { markUploadCompleted, type MediaRecord } from './store';
+import { completeMultipartUpload, listUploadedParts, partSizes } from './store-uploads';
 import { mediaNotFound } from '../validation';
-
-export interface UploadPartUrl {
-  readonly part_number: number;
-  readonly url: string;
-  readonly size_bytes: number;
-}
-
-/** Part sizes for an upload of `sizeBytes`: full parts, then the remainder. */
-export function partSizes(sizeBytes: number, partBytes = LIMITS.multipartPartBytes): number[] {
-  const count = Math.ceil(sizeBytes / partBytes);
-  return Array.from({ length: count }, (_, i) =>
-    i < count - 1 ? partBytes : sizeBytes - partBytes * (count - 1),
-  );
-}
-
-/** Starts the multipart upload of `key`; returns S3's upload id. */
-export async function startMultipartUpload(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  contentType: string,
-): Promise<string> {
-  const out = await s3.send(
-    new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
-  );
-  if (out.UploadId === undefined) throw new Error('CreateMultipartUpload returned no UploadId');
-  return out.UploadId;
-}
-
-/** Aborts a multipart upload; one already gone (completed or aborted) is fine. */
-export async function abortMultipartUpload(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  uploadId: string,
-): Promise<void> {
-  try {
-    await s3.send(
-      new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
-    );
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
-  }
-}
-
-/** One presigned UploadPart URL per part, each signing its exact Content-Length. */
-export async function presignParts(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  uploadId: string,
-  sizeBytes: number,
-  signingDate: Date,
-): Promise<UploadPartUrl[]> {
-  const signed = new Set(['content-length']);
-  return Promise.all(
-    partSizes(sizeBytes).map(async (size, i) => ({
-      part_number: i + 1,
-      size_bytes: size,
-      url: await getSignedUrl(
-        s3,
-        new UploadPartCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          PartNumber: i + 1,
-          ContentLength: size,
-        }),
-        {
-          expiresIn: LIMITS.multipartUrlExpiresSeconds,
-          signableHeaders: signed,
-          unhoistableHeaders: signed,
-          signingDate,
-        },
-      ),
-    })),
-  );
-}
 
 export interface CompletedPart {
   readonly part_number: number;
@@ -165,7 +78,7 @@ export async function completeMediaUpload(
   const key = record.upload_key;
   let stored: Map<number, Part>;
   try {
-    stored = await listParts(deps.s3, deps.bucket, key, uploadId);
+    stored = await listUploadedParts(deps.s3, deps.bucket, key, uploadId);
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchUpload')
       return alreadyDone(deps, callerId, mediaId);
@@ -186,15 +99,12 @@ export async function completeMediaUpload(
     }
   }
   try {
-    await deps.s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: deps.bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: {
-          Parts: expected.map((_, i) => ({ PartNumber: i + 1, ETag: stored.get(i + 1)?.ETag })),
-        },
-      }),
+    await completeMultipartUpload(
+      deps.s3,
+      deps.bucket,
+      key,
+      uploadId,
+      expected.map((_, i) => ({ PartNumber: i + 1, ETag: stored.get(i + 1)?.ETag })),
     );
   } catch (error) {
     // A concurrent complete won the race: the object exists, or is being assembled.
@@ -230,29 +140,4 @@ async function alreadyDone(
     return renderMedia(record, deps.cdnBaseUrl);
   }
   throw partRefused('upload_not_found', 'The upload was aborted or has expired; start a new one');
-}
-
-async function listParts(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  uploadId: string,
-): Promise<Map<number, Part>> {
-  const parts = new Map<number, Part>();
-  let marker: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListPartsCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        PartNumberMarker: marker,
-      }),
-    );
-    for (const part of page.Parts ?? []) {
-      if (part.PartNumber !== undefined) parts.set(part.PartNumber, part);
-    }
-    marker = page.IsTruncated === true ? page.NextPartNumberMarker : undefined;
-  } while (marker !== undefined);
-  return parts;
 }

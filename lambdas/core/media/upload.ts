@@ -1,9 +1,7 @@
 /**
  * POST /v1/media/init: a media record (pending_upload, unattached, expiring) plus a presigned PUT,
- * or presigned part URLs above LIMITS.multipartThresholdBytes (media-multipart.ts).
+ * or presigned part URLs above LIMITS.multipartThresholdBytes (multipart.ts).
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LIMITS, MEDIA_PREFIXES } from '../../../app/model';
 import { DomainError, invalidRequest } from '../errors';
 import { nowMs, type UploadDeps } from '../ports';
@@ -11,9 +9,10 @@ import { newMediaId } from '../ids';
 import {
   abortMultipartUpload,
   presignParts,
+  presignUploadPut,
   startMultipartUpload,
   type UploadPartUrl,
-} from './multipart';
+} from './store-uploads';
 import { insertMedia } from './store';
 import { DEFAULT_UPLOAD_QUOTA, releaseUpload, reserveUpload } from './upload-quota';
 import { userText } from '../validation';
@@ -163,33 +162,18 @@ export async function initMedia(
     };
   }
   // If-None-Match: * makes the URL one-shot: S3 creates the object once and refuses to replace it.
-  const signed = new Set(['content-type', 'content-length', 'if-none-match']);
-  const uploadUrl = await getSignedUrl(
+  const put = await presignUploadPut(
     deps.s3,
-    new PutObjectCommand({
-      Bucket: deps.bucket,
-      Key: uploadKey,
-      ContentType: input.content_type,
-      ContentLength: input.size_bytes,
-      IfNoneMatch: '*',
-    }),
-    {
-      expiresIn: LIMITS.uploadUrlExpiresSeconds,
-      signableHeaders: signed,
-      unhoistableHeaders: signed,
-      signingDate: new Date(now),
-    },
+    deps.bucket,
+    { key: uploadKey, contentType: input.content_type, sizeBytes: input.size_bytes },
+    new Date(now),
   );
   return {
     media_id: mediaId,
     status: 'pending_upload',
-    upload_url: uploadUrl,
+    upload_url: put.url,
     upload_method: 'PUT',
-    upload_headers: {
-      'content-type': input.content_type,
-      'content-length': String(input.size_bytes),
-      'if-none-match': '*',
-    },
+    upload_headers: put.headers,
     expires_at: new Date(urlExpiresAt).toISOString(),
   };
 }
