@@ -4,7 +4,7 @@ import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as getMediaHandler } from '../../lambdas/http/get-media';
 import { handler as createTweetHandler } from '../../lambdas/http/create-tweet';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
-import { renderMedia } from '../../lambdas/core/media/service';
+import { renderMedia } from '../../lambdas/core/media/render';
 import type { MediaRecord } from '../../lambdas/core/records';
 import { dynamo, tables } from '../../lambdas/platform/clients';
 import { CDN, errorCode, httpEvent, newUser, parse } from './harness';

@@ -11,7 +11,8 @@
 import type { Part } from '@aws-sdk/client-s3';
 import { DomainError, invalidRequest } from '../errors';
 import { nowMs, type UploadDeps } from '../ports';
-import { readMediaRecord, renderMedia, type MediaObject } from './service';
+import { renderMedia, type MediaObject } from './render';
+import { readMediaRecord } from './service';
 import { markUploadCompleted, type MediaRecord } from './store';
 import { completeMultipartUpload, listUploadedParts, partSizes } from './store-uploads';
 import { mediaNotFound } from '../validation';

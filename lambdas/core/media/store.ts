@@ -14,7 +14,6 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS } from '../../../app/model';
 import type { DocumentStore } from '../../platform/document-store';
 import { batchGetAll, conditionalWrite, isConditionalCheckFailed } from '../../platform/dynamo';
-import type { Tables } from '../ports';
 
 export type MediaStatus = 'pending_upload' | 'processing' | 'ready' | 'failed';
 
@@ -89,7 +88,7 @@ export interface ProcessingRecord extends MediaRecord {
 /** What the media store needs: the document store and the metadata table's name. */
 export interface MediaStoreDeps {
   readonly dynamo: DocumentStore;
-  readonly tables: Pick<Tables, 'metadata'>;
+  readonly tables: { readonly metadata: string };
 }
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -118,7 +117,7 @@ export async function findMedia(
 }
 
 /** Media records by id (strongly consistent), keyed by media_id; unknown ids are absent. */
-export async function findMediaBatch(
+export async function loadMedia(
   deps: MediaStoreDeps,
   mediaIds: readonly string[],
 ): Promise<Map<string, MediaRecord>> {

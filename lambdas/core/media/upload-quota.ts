@@ -13,7 +13,6 @@
 import { LIMITS } from '../../../app/model';
 import { ServiceUnavailableError, tooManyRequests } from '../errors';
 import { logger } from '../../platform/logger';
-import type { UploadDeps } from '../ports';
 import { sleep } from '../../platform/dynamo';
 import {
   readQuota,
@@ -22,6 +21,7 @@ import {
   startQuotaDay,
   takeQuotaSlot,
 } from './store-quota';
+import type { MediaStoreDeps } from './store';
 
 export interface UploadQuota {
   readonly pendingMax: number;
@@ -32,8 +32,6 @@ export const DEFAULT_UPLOAD_QUOTA: UploadQuota = {
   pendingMax: LIMITS.pendingUploadsMaxDefault,
   bytesPerDay: LIMITS.uploadBytesPerDayDefault,
 };
-
-type QuotaDeps = Pick<UploadDeps, 'dynamo' | 'tables'>;
 
 /**
  * Each failed attempt repairs one thing (create, new day, prune) or lost a race to a concurrent
@@ -48,7 +46,7 @@ const PRUNE_MAX = 50;
  * Throws 429 `too_many_pending_uploads` or `upload_budget_exceeded`, with Retry-After.
  */
 export async function reserveUpload(
-  deps: QuotaDeps,
+  deps: MediaStoreDeps,
   quota: UploadQuota,
   userId: string,
   mediaId: string,
@@ -105,7 +103,7 @@ export async function reserveUpload(
 
 /** Gives back a reservation whose media record could not be written. Never throws. */
 export async function releaseUpload(
-  deps: QuotaDeps,
+  deps: MediaStoreDeps,
   userId: string,
   mediaId: string,
   sizeBytes: number,

@@ -3,7 +3,7 @@
  * cache), delete (own tweets only), and a user's complete history paged through DynamoDB.
  */
 import { createHash } from 'node:crypto';
-import { LIMITS, METADATA_KEYS, METRICS } from '../../../app/model';
+import { LIMITS, METRICS } from '../../../app/model';
 import { badRequest, invalidRequest, unprocessable } from '../errors';
 import { logger } from '../../platform/logger';
 import { countMetric } from '../../platform/metrics';
@@ -12,15 +12,14 @@ import {
   cancellationReasons,
   conflicted,
   done,
-  isConditionalCheckFailed,
   retryTransaction,
   type CancellationReason,
 } from '../../platform/dynamo';
 import { isMediaId, newTweetId, parseTweetId, tweetTime } from '../ids';
-import { loadMedia } from '../media/service';
 import { loadAuthors, profileHasHandle } from '../users/store';
 import { userNotFound } from '../users/users';
-import type { MediaRecord, TweetRecord } from '../records';
+import { detachFromTweet, loadMedia, type MediaRecord } from '../media/store';
+import type { TweetRecord } from '../records';
 import {
   cacheMissingTweet,
   cacheNewTweet,
@@ -300,24 +299,8 @@ async function detachMedia(deps: Deps, tweetId: string, mediaIds: readonly strin
   const now = nowMs(deps);
   await Promise.all(
     mediaIds.map(async (mediaId) => {
-      try {
-        await deps.dynamo.update({
-          TableName: deps.tables.metadata,
-          Key: METADATA_KEYS.media(mediaId),
-          UpdateExpression:
-            'SET detached_at = :now, updated_at = :now, gsi2pk = :unattached, ' +
-            'gsi2sk = created_at, expires_at = :expires REMOVE tweet_id',
-          ConditionExpression: 'tweet_id = :tweet',
-          ExpressionAttributeValues: {
-            ':now': new Date(now).toISOString(),
-            ':unattached': METADATA_KEYS.unattachedIndex.pk,
-            ':expires': Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
-            ':tweet': tweetId,
-          },
-        });
-      } catch (error) {
+      if (!(await detachFromTweet(deps, { mediaId, tweetId }, now))) {
         // Already detached, or already swept: nothing left to do.
-        if (!isConditionalCheckFailed(error)) throw error;
         logger.debug('media already detached', { mediaId, tweetId });
       }
     }),

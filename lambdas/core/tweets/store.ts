@@ -22,8 +22,9 @@ import type { Deps } from '../ports';
 import { batchGetAll, isConditionalCheckFailed } from '../../platform/dynamo';
 import { countMetric } from '../../platform/metrics';
 import { parseTweetId } from '../ids';
-import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from '../media/service';
-import type { MediaRecord, TweetRecord } from '../records';
+import { isFinalStatus, renderMedia, type MediaObject } from '../media/render';
+import { attachToTweetItem, loadMedia, type MediaRecord } from '../media/store';
+import type { TweetRecord } from '../records';
 import { lastTweetItem, loadAuthors, type Author, type AuthorObject } from '../users/store';
 import { newestFirstQuery } from './store-sources';
 
@@ -400,7 +401,9 @@ function createTransaction(
     },
   ];
   for (const mediaId of record.media_ids) {
-    items.push(attachMediaItem(deps, record, mediaId, nowIso));
+    items.push(
+      attachToTweetItem(deps, { mediaId, tweetId: record.tweet_id, ownerId: record.user_id }, now),
+    );
   }
   // The author's newest tweet, so timeline rebuilds read only authors who can contribute
   // (rebuild-authors.ts).
@@ -426,36 +429,4 @@ function createTransaction(
   // The SDK retries an attempt that timed out after DynamoDB applied it; the same token makes
   // that retry a success instead of a cancellation by our own writes. One token per tweet id.
   return { TransactItems: items, ClientRequestToken: record.tweet_id.slice(0, 26) };
-}
-
-/**
- * The MEDIA# item of a tweet's media, attached (media store's item: to be built by
- * core/media/store.ts).
- */
-function attachMediaItem(
-  deps: Store,
-  record: TweetRecord,
-  mediaId: string,
-  nowIso: string,
-): NonNullable<TransactWriteCommandInput['TransactItems']>[number] {
-  return {
-    Update: {
-      TableName: deps.tables.metadata,
-      Key: METADATA_KEYS.media(mediaId),
-      UpdateExpression:
-        'SET tweet_id = :tweet, updated_at = :now REMOVE expires_at, gsi2pk, gsi2sk',
-      ConditionExpression:
-        'attribute_exists(pk) AND owner_id = :owner AND attribute_not_exists(tweet_id) ' +
-        'AND attribute_not_exists(detached_at) AND attribute_not_exists(avatar_of) ' +
-        'AND #status <> :failed',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':tweet': record.tweet_id,
-        ':now': nowIso,
-        ':owner': record.user_id,
-        ':failed': 'failed',
-      },
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    },
-  };
 }

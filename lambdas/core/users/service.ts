@@ -4,15 +4,15 @@
  * an uploaded image (POST /v1/media/init, the same transcoder); its square `thumb` variants are
  * the avatar.
  */
-import { LIMITS, METADATA_KEYS } from '../../../app/model';
+import { LIMITS } from '../../../app/model';
 import { DomainError, badRequest, invalidRequest, unprocessable } from '../errors';
 import type { Deps } from '../ports';
 import { cancellationReasons, conflicted, done, retryTransaction } from '../../platform/dynamo';
 import { newestTweetIds } from '../tweets/store-sources';
 import { invalidateCachedTweets } from '../tweets/store';
 import { isMediaId } from '../ids';
-import { loadMedia, type MediaObject } from '../media/service';
-import type { MediaRecord } from '../records';
+import type { MediaObject } from '../media/render';
+import { findMedia, loadMedia, type MediaRecord } from '../media/store';
 import { userText } from '../validation';
 import { ensureProfile, isHandle, userNotFound } from './users';
 import {
@@ -44,15 +44,7 @@ export interface ProfileObject {
 const handleTaken = (handle: string) =>
   new DomainError(409, 'handle_taken', `The handle ${handle} is taken`);
 
-/** A media item, strongly consistent (the media store's item: to be read through core/media). */
-async function readMedia(deps: Store, mediaId: string): Promise<MediaRecord | undefined> {
-  const out = await deps.dynamo.get({
-    TableName: deps.tables.metadata,
-    Key: METADATA_KEYS.media(mediaId),
-    ConsistentRead: true,
-  });
-  return out.Item as MediaRecord | undefined;
-}
+const readMedia = (deps: Store, mediaId: string) => findMedia(deps, mediaId);
 
 /** Validates a PUT /v1/me/profile body: known fields only are read; at least one is required. */
 export function parseProfileUpdate(body: Record<string, unknown>): ProfileUpdate {

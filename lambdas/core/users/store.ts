@@ -8,12 +8,12 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { LIMITS, METADATA_KEYS } from '../../../app/model';
+import { METADATA_KEYS } from '../../../app/model';
 import { logger } from '../../platform/logger';
 import { nowMs, type Deps, type Tables } from '../ports';
 import { batchGetAll, isConditionalCheckFailed } from '../../platform/dynamo';
-import { isFinalStatus, loadMedia, renderMedia, type MediaObject } from '../media/service';
-import type { MediaRecord } from '../records';
+import { isFinalStatus, renderMedia, type MediaObject } from '../media/render';
+import { attachAvatarItem, detachAvatarItem, loadMedia, type MediaRecord } from '../media/store';
 import { followEdgeKey } from '../follows/store-keys';
 
 type Store = Pick<Deps, 'dynamo' | 'tables'>;
@@ -227,11 +227,6 @@ export interface ProfileUpdate {
   readonly avatar_media_id?: string | null;
 }
 
-/** The avatar types as expression values (:avatarType0...), for the attach condition. */
-const AVATAR_TYPE_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
-  LIMITS.avatarMediaTypes.map((type, i) => [`:avatarType${i}`, type]),
-);
-
 /** The items of one update, each tagged with what its failed condition means. */
 export interface PlannedItem {
   readonly item: TransactItem;
@@ -307,7 +302,7 @@ export function planProfileUpdate(
       condition += ' AND avatar_media_id = :seenAvatar';
       values[':seenAvatar'] = oldAvatar;
       items.push({
-        item: detachAvatarItem(table, userId, oldAvatar, now, nowIso),
+        item: detachAvatarItem(deps, { mediaId: oldAvatar, userId }, now),
         onConditionFailed: 'retry',
       });
     }
@@ -317,7 +312,7 @@ export function planProfileUpdate(
       sets.push('avatar_media_id = :avatar');
       values[':avatar'] = newAvatar;
       items.push({
-        item: attachAvatarItem(table, userId, newAvatar, nowIso),
+        item: attachAvatarItem(deps, { mediaId: newAvatar, userId }, now),
         onConditionFailed: 'avatar',
       });
     }
@@ -336,68 +331,6 @@ export function planProfileUpdate(
     onConditionFailed: 'retry',
   });
   return items;
-}
-
-/**
- * The old avatar's MEDIA# item, detached (the media store's item: to be built by
- * core/media/store.ts).
- */
-function detachAvatarItem(
-  table: string,
-  userId: string,
-  oldAvatar: string,
-  now: number,
-  nowIso: string,
-): TransactItem {
-  // Detached like a deleted tweet's media: the sweeper removes it and its variants.
-  return {
-    Update: {
-      TableName: table,
-      Key: METADATA_KEYS.media(oldAvatar),
-      UpdateExpression:
-        'SET detached_at = :now, updated_at = :now, gsi2pk = :unattached, ' +
-        'gsi2sk = created_at, expires_at = :expires REMOVE avatar_of',
-      ConditionExpression: 'avatar_of = :user',
-      ExpressionAttributeValues: {
-        ':now': nowIso,
-        ':unattached': METADATA_KEYS.unattachedIndex.pk,
-        ':expires': Math.floor(now / 1000) + LIMITS.unattachedMediaTtlSeconds,
-        ':user': userId,
-      },
-    },
-  };
-}
-
-/**
- * The new avatar's MEDIA# item, attached (the media store's item: to be built by
- * core/media/store.ts).
- */
-function attachAvatarItem(
-  table: string,
-  userId: string,
-  newAvatar: string,
-  nowIso: string,
-): TransactItem {
-  // Attached like a tweet's media: out of the unattached index, no expiry.
-  return {
-    Update: {
-      TableName: table,
-      Key: METADATA_KEYS.media(newAvatar),
-      UpdateExpression:
-        'SET avatar_of = :user, updated_at = :now REMOVE expires_at, gsi2pk, gsi2sk',
-      ConditionExpression:
-        'owner_id = :user AND attribute_not_exists(tweet_id) AND ' +
-        'attribute_not_exists(detached_at) AND attribute_not_exists(avatar_of) AND ' +
-        `#status <> :failed AND content_type IN (${Object.keys(AVATAR_TYPE_VALUES).join(', ')})`,
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':user': userId,
-        ':now': nowIso,
-        ':failed': 'failed',
-        ...AVATAR_TYPE_VALUES,
-      },
-    },
-  };
 }
 
 /** Writes a planned profile update (TransactionCanceledException: see cancellationReasons). */
