@@ -287,13 +287,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       async () => {
         const statuses = await Promise.all(
           pendingMedia().map(async (m) => {
-            const { getMedia } = await import('../lambdas/core/media/processing');
-            return (
-              await getMedia(
-                { dynamo, metadataTable: tables.metadata, now: () => new Date() },
-                m.mediaId,
-              )
-            )?.status;
+            const { findMedia } = await import('../lambdas/core/media/store');
+            return (await findMedia({ dynamo, tables }, m.mediaId))?.status;
           }),
         );
         return statuses.every((s) => s === 'ready' || s === 'failed');
@@ -302,15 +297,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       log,
     );
     const { sweepMedia } = await import('../lambdas/transcoder/sweeper');
+    const { cacheOver } = await import('../lambdas/platform/cache');
+    const { invalidateCachedTweet } = await import('../lambdas/core/tweets/store');
+    const cache = cacheOver(redis);
     // The sweeper's threshold stands in for time: every run is over, so a claim 1 s old is dead.
     const swept = await sweepMedia(
       {
         dynamo,
         s3,
         bucket: bucketName(),
-        metadataTable: tables.metadata,
-        redis,
-        now: () => new Date(),
+        tables,
+        onMediaChanged: (tweetId) => invalidateCachedTweet(cache, tweetId),
       },
       { stuckAfterSeconds: 1 },
     );

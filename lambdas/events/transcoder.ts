@@ -7,6 +7,8 @@
  */
 import type { Context } from 'aws-lambda';
 import { bucketName, dynamo, redis, tables } from '../platform/clients';
+import { cacheOver } from '../platform/cache';
+import { invalidateCachedTweet } from '../core/tweets/store';
 import { s3 } from '../platform/s3-client';
 import { logger } from '../platform/logger';
 import { processUpload, type MediaDeps } from '../transcoder/process-upload';
@@ -16,6 +18,9 @@ import { METRICS } from '../../app/model';
 import { emitMetric } from '../platform/metrics';
 
 const tools = mediaToolsFromEnv();
+// A media change shows in its tweet at once (issue 18: the wiring will pass this hook).
+const cache = cacheOver(redis);
+const onMediaChanged = (tweetId: string) => invalidateCachedTweet(cache, tweetId);
 
 export async function handler(
   event: unknown,
@@ -24,11 +29,10 @@ export async function handler(
   const deps: MediaDeps = {
     dynamo,
     s3,
-    redis,
-    metadataTable: tables.metadata,
+    tables,
+    onMediaChanged,
     bucket: bucketName(),
     tools,
-    now: () => new Date(),
     ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {}),
     ...(context?.awsRequestId !== undefined ? { invocationId: context.awsRequestId } : {}),
   };

@@ -10,7 +10,7 @@
  *   goes to the on-failure destination and the media sweeper fails the record
  *   (`processing_timeout`), so nothing stays in processing;
  * - a delivery that finds another invocation's live claim processes alongside it, uncounted (see
- *   core/media/processing.ts: only runs that died use up MAX_PROCESSING_ATTEMPTS);
+ *   state.ts: only runs that died use up MAX_PROCESSING_ATTEMPTS);
  * - duplicates and late events for final media are ignored.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LIMITS, MEDIA_PREFIXES } from '../../app/model';
-import type { MediaVariant } from '../core/records';
 import { logger } from '../platform/logger';
 import { asPermanent, mediaFailure, MediaProcessingError } from './failure';
 import type { FfmpegRunner } from './ffmpeg';
@@ -30,14 +29,13 @@ import { checkDeclaredType, readHead, sniffFormat } from './sniff';
 import {
   claimForProcessing,
   failIfDetached,
-  getMedia,
   markFailed,
   markReady,
   releaseClaim,
   TWEET_DELETED,
-  type ProcessingRecord,
   type StateDeps,
-} from '../core/media/processing';
+} from './state';
+import { findMedia, type MediaVariant, type ProcessingRecord } from '../core/media/store';
 import {
   downloadUpload,
   headUpload,
@@ -166,7 +164,7 @@ async function processClaimed(deps: MediaDeps, record: ProcessingRecord): Promis
   });
   if (!done) {
     // Its tweet was deleted while it was being processed: it must not become ready.
-    if (await failIfDetached(deps, await getMedia(deps, mediaId))) {
+    if (await failIfDetached(deps, await findMedia(deps, mediaId))) {
       return { status: 'failed', mediaId, kind: mediaKind(record), code: TWEET_DELETED.code };
     }
     return { status: 'ignored', mediaId, reason: 'already_final' };

@@ -93,7 +93,7 @@ export const MAX_PROCESSING_ATTEMPTS = 3;
 
 /**
  * A claim's lease: no run outlives the transcoder's timeout, so a claim older than this belongs to
- * a run that died, and taking it over counts as an attempt (lambdas/core/media/processing.ts).
+ * a run that died, and taking it over counts as an attempt (lambdas/transcoder/state.ts).
  */
 // (10 s is the default both runtimes give a spec without a timeout.)
 export const PROCESSING_LEASE_SECONDS = TRANSCODER_FUNCTION.timeoutSeconds ?? 10;

@@ -11,13 +11,18 @@
  *   finishes the job.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LIMITS, METADATA_KEYS } from '../../app/model';
-import { isConditionalCheckFailed } from '../platform/dynamo';
+import { LIMITS } from '../../app/model';
 import { logger } from '../platform/logger';
-import { markFailed, type StateDeps } from '../core/media/processing';
-import { deleteMediaObjects } from './storage';
+import { nowMs } from '../core/ports';
+import {
+  deleteUnattached,
+  markExpired,
+  mediaInIndexBefore,
+  type MediaFailure,
+} from '../core/media/store';
 import { abortMultipartUpload } from '../core/media/store-uploads';
-import type { MediaRecord } from '../core/records';
+import { markFailed, type StateDeps } from './state';
+import { deleteMediaObjects } from './storage';
 
 export interface SweeperDeps extends StateDeps {
   readonly s3: S3Client;
@@ -39,44 +44,15 @@ export interface SweepResult {
   readonly removed: number;
 }
 
-const MEDIA_PK = /^MEDIA#(.+)$/;
-
-async function* olderThan(
-  deps: SweeperDeps,
-  index: { readonly name: string; readonly pk: string },
-  cutoff: string,
-) {
-  const n = index.name;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.dynamo.query({
-      TableName: deps.metadataTable,
-      IndexName: n,
-      KeyConditionExpression: `${n}pk = :pk AND ${n}sk < :cutoff`,
-      ExpressionAttributeValues: { ':pk': index.pk, ':cutoff': cutoff },
-      ExclusiveStartKey: startKey,
-    });
-    for (const item of page.Items ?? []) {
-      const mediaId = MEDIA_PK.exec(String(item.pk))?.[1];
-      if (mediaId) yield { mediaId, sortKey: String(item[`${n}sk`]) };
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-}
-
 export async function sweepMedia(deps: SweeperDeps, options: SweepOptions = {}) {
-  const now = deps.now().getTime();
+  const now = nowMs(deps);
   const stuckCutoff = new Date(now - (options.stuckAfterSeconds ?? 900) * 1000).toISOString();
   const unattachedCutoff = new Date(
     now - (options.unattachedAfterSeconds ?? LIMITS.unattachedMediaTtlSeconds) * 1000,
   ).toISOString();
 
   let timedOut = 0;
-  for await (const { mediaId, sortKey } of olderThan(
-    deps,
-    METADATA_KEYS.processingIndex,
-    stuckCutoff,
-  )) {
+  for await (const { mediaId, sortKey } of mediaInIndexBefore(deps, 'processing', stuckCutoff)) {
     const failure = {
       code: 'processing_timeout',
       message: 'Processing did not finish in time. Try uploading the file again.',
@@ -86,11 +62,7 @@ export async function sweepMedia(deps: SweeperDeps, options: SweepOptions = {}) 
   }
 
   let removed = 0;
-  for await (const { mediaId } of olderThan(
-    deps,
-    METADATA_KEYS.unattachedIndex,
-    unattachedCutoff,
-  )) {
+  for await (const { mediaId } of mediaInIndexBefore(deps, 'unattached', unattachedCutoff)) {
     if (await removeUnattached(deps, mediaId)) removed += 1;
   }
   const result: SweepResult = { timedOut, removed };
@@ -98,44 +70,18 @@ export async function sweepMedia(deps: SweeperDeps, options: SweepOptions = {}) 
   return result;
 }
 
-const stillUnattached = 'attribute_not_exists(tweet_id) AND gsi2pk = :unattached';
+/** What media removed for never being attached ends as, until its record goes. */
+const EXPIRED: MediaFailure = {
+  code: 'expired',
+  message: 'The media was not attached to a tweet in time and was removed.',
+};
 
 async function removeUnattached(deps: SweeperDeps, mediaId: string): Promise<boolean> {
-  const key = METADATA_KEYS.media(mediaId);
-  const values = { ':unattached': METADATA_KEYS.unattachedIndex.pk };
-  try {
-    const marked = await deps.dynamo.update({
-      TableName: deps.metadataTable,
-      Key: key,
-      ReturnValues: 'ALL_NEW',
-      UpdateExpression:
-        'SET #status = :failed, failure = :failure, updated_at = :now REMOVE gsi1pk, gsi1sk',
-      ConditionExpression: stillUnattached,
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ...values,
-        ':failed': 'failed',
-        ':now': deps.now().toISOString(),
-        ':failure': {
-          code: 'expired',
-          message: 'The media was not attached to a tweet in time and was removed.',
-        },
-      },
-    });
-    const record = marked.Attributes as MediaRecord | undefined;
-    if (record?.upload_id !== undefined && record.upload_completed_at === undefined) {
-      await abortMultipartUpload(deps.s3, deps.bucket, record.upload_key, record.upload_id);
-    }
-    await deleteMediaObjects(deps.s3, deps.bucket, mediaId);
-    await deps.dynamo.delete({
-      TableName: deps.metadataTable,
-      Key: key,
-      ConditionExpression: stillUnattached,
-      ExpressionAttributeValues: values,
-    });
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return false;
-    throw error;
+  const record = await markExpired(deps, mediaId, EXPIRED, nowMs(deps));
+  if (record === undefined) return false; // attached meanwhile, or removed already
+  if (record.upload_id !== undefined && record.upload_completed_at === undefined) {
+    await abortMultipartUpload(deps.s3, deps.bucket, record.upload_key, record.upload_id);
   }
+  await deleteMediaObjects(deps.s3, deps.bucket, mediaId);
+  return deleteUnattached(deps, mediaId);
 }

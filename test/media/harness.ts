@@ -13,10 +13,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
-import type { MediaRecord } from '../../lambdas/core/records';
+import type { MediaRecord, ProcessingRecord } from '../../lambdas/core/media/store';
+import { invalidateCachedTweet } from '../../lambdas/core/tweets/store';
 import type { MediaDeps } from '../../lambdas/transcoder/process-upload';
-import type { ProcessingRecord } from '../../lambdas/core/media/processing';
-import { dynamo, redis, tables } from '../../lambdas/platform/clients';
+import { dynamo, redis, tables, type CacheClient } from '../../lambdas/platform/clients';
+import { cacheOver } from '../../lambdas/platform/cache';
 import { s3 } from '../../lambdas/platform/s3-client';
 import { assertLocalMediaToolsBuilt, localMediaTools } from '../../local/media-tools';
 import { tempDir } from './fixtures';
@@ -32,7 +33,8 @@ export interface MediaHarness {
   readonly tmp: ReturnType<typeof tempDir>;
   /** Every ffmpeg/ffprobe command line the pipeline ran, one per line. */
   toolCalls(): string[];
-  deps(overrides?: Partial<MediaDeps>): MediaDeps;
+  /** The transcoder's deps; its tweet cache hook drops tweets from `redis` (the stack's). */
+  deps(overrides?: Partial<MediaDeps> & { readonly redis?: CacheClient }): MediaDeps;
   close(): void;
 }
 
@@ -56,11 +58,11 @@ export async function mediaHarness(): Promise<MediaHarness> {
     bucket,
     tmp,
     toolCalls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []),
-    deps: (overrides = {}) => ({
+    deps: ({ redis: client = redis, ...overrides } = {}) => ({
       dynamo,
       s3,
-      redis,
-      metadataTable: tables.metadata,
+      tables,
+      onMediaChanged: (tweetId) => invalidateCachedTweet(cacheOver(client), tweetId),
       bucket,
       tools: {
         ffmpegPath: tools.file('ffmpeg'),
@@ -69,7 +71,6 @@ export async function mediaHarness(): Promise<MediaHarness> {
         maxVideoSeconds: 140,
       },
       tmpRoot: tmp.path,
-      now: () => new Date(),
       ...overrides,
     }),
     close: () => {

@@ -7,7 +7,7 @@ import { createCacheClient } from '../../lambdas/platform/clients';
 import { cacheKeys } from '../../lambdas/core/cache-keys';
 import { handler as transcoderHandler } from '../../lambdas/events/transcoder';
 import { processUpload, type ProcessOutcome } from '../../lambdas/transcoder/process-upload';
-import { claimForProcessing, markFailed } from '../../lambdas/core/media/processing';
+import { claimForProcessing, markFailed } from '../../lambdas/transcoder/state';
 import {
   MAX_PROCESSING_ATTEMPTS,
   PROCESSING_LEASE_SECONDS,
@@ -147,7 +147,7 @@ describe('processUpload', () => {
   it('lets any delivery take over a claim whose lease ran out (its run died)', async () => {
     const png = await fixture('lease.png', (p) => twoToneImage(60, 40, 'png', p));
     const { mediaId, event } = await upload('image/png', png);
-    const longAgo = new Date(Date.now() - (PROCESSING_LEASE_SECONDS + 1) * 1000);
+    const longAgo = Date.now() - (PROCESSING_LEASE_SECONDS + 1) * 1000;
     await claimForProcessing(h.deps({ now: () => longAgo }), mediaId, 'died-long-ago');
 
     expect(await processUpload(h.deps(), event)).toMatchObject({ status: 'ready' });
@@ -198,7 +198,7 @@ describe('processUpload', () => {
     const { mediaId, event } = await upload('image/png', png);
     const lease = PROCESSING_LEASE_SECONDS * 1000;
     const start = Date.now() - 3 * lease - 10_000;
-    const at = (ms: number) => h.deps({ now: () => new Date(start + ms) });
+    const at = (ms: number) => h.deps({ now: () => start + ms });
     expect(MAX_PROCESSING_ATTEMPTS).toBe(3);
 
     // Run 1 claims and dies; Lambda's retry of that invocation claims and dies too.

@@ -83,6 +83,10 @@ export interface MediaRecord {
 export interface ProcessingRecord extends MediaRecord {
   /** Claims so far: a run that keeps dying (out of memory, killed) is failed, not retried forever. */
   processing_attempts?: number;
+  /** The invocation (Lambda request id) holding the current claim; removed when it is released. */
+  claim_id?: string;
+  /** ISO time after which the claim's run is certainly over (claim + the transcoder's timeout). */
+  lease_until?: string;
 }
 
 /** What the media store needs: the document store and the metadata table's name. */
@@ -358,6 +362,189 @@ export async function detachFromTweet(
     ),
   );
   return detached !== undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transcoder's state machine (lambdas/transcoder/state.ts says when each applies)
+// ---------------------------------------------------------------------------------------------
+
+/** A claim: who makes it, how long its run may live, and how many claims a media may take. */
+export interface Claim {
+  /** The invocation claiming (Lambda's request id, which its retries of an event keep). */
+  readonly invocationId: string;
+  readonly leaseSeconds: number;
+  readonly maxAttempts: number;
+}
+
+/**
+ * pending_upload -> processing, or processing -> processing when the claim before is over (its
+ * lease ran out, it is this same invocation's, or it was released), unless detached or claimed
+ * `maxAttempts` times already: records the claim (claim_id, lease_until), sets the gsi1 keys
+ * (PROCESSING / claim time) and counts it. Returns the claimed record, or undefined when refused.
+ */
+export async function claimMedia(
+  deps: MediaStoreDeps,
+  mediaId: string,
+  claim: Claim,
+  nowMs: number,
+): Promise<ProcessingRecord | undefined> {
+  const claimed = await conditionalWrite(
+    deps.dynamo.update({
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.media(mediaId),
+      UpdateExpression:
+        'SET #status = :processing, updated_at = :now, gsi1pk = :pk, gsi1sk = :now, ' +
+        'claim_id = :me, lease_until = :leaseUntil, ' +
+        'processing_attempts = if_not_exists(processing_attempts, :zero) + :one',
+      ConditionExpression:
+        'attribute_exists(pk) AND attribute_not_exists(detached_at) AND ' +
+        '(#status = :pending OR (#status = :processing AND (claim_id = :me OR ' +
+        'attribute_not_exists(claim_id) OR attribute_not_exists(lease_until) OR ' +
+        'lease_until <= :now))) AND ' +
+        '(attribute_not_exists(processing_attempts) OR processing_attempts < :max)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':processing': 'processing',
+        ':pending': 'pending_upload',
+        ':now': iso(nowMs),
+        ':me': claim.invocationId,
+        ':leaseUntil': iso(nowMs + claim.leaseSeconds * 1000),
+        ':pk': METADATA_KEYS.processingIndex.pk,
+        ':zero': 0,
+        ':one': 1,
+        ':max': claim.maxAttempts,
+      },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return claimed?.Attributes as ProcessingRecord | undefined;
+}
+
+/**
+ * Ends this invocation's claim without counting it (its run is over and did not die): removes
+ * claim_id and lease_until and gives the attempt back. Returns whether it did.
+ */
+export async function releaseMediaClaim(
+  deps: MediaStoreDeps,
+  mediaId: string,
+  invocationId: string,
+  nowMs: number,
+): Promise<boolean> {
+  const released = await conditionalWrite(
+    deps.dynamo.update({
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.media(mediaId),
+      UpdateExpression:
+        'SET processing_attempts = processing_attempts - :one, updated_at = :now ' +
+        'REMOVE claim_id, lease_until',
+      ConditionExpression:
+        '#status = :processing AND claim_id = :me AND processing_attempts > :zero',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':processing': 'processing',
+        ':me': invocationId,
+        ':now': iso(nowMs),
+        ':one': 1,
+        ':zero': 0,
+      },
+    }),
+  );
+  return released !== undefined;
+}
+
+/** What processing found out about a media, written when it becomes ready. */
+export interface ReadyFields {
+  readonly width: number;
+  readonly height: number;
+  readonly duration_ms?: number;
+  readonly blurhash: string;
+  readonly variants: readonly MediaVariant[];
+}
+
+/**
+ * processing -> ready, unless detached meanwhile; out of gsi1. Returns the record as it now is,
+ * or undefined when refused (another run finished it, or its tweet was deleted).
+ */
+export async function markMediaReady(
+  deps: MediaStoreDeps,
+  mediaId: string,
+  fields: ReadyFields,
+  nowMs: number,
+): Promise<ProcessingRecord | undefined> {
+  const values: Record<string, unknown> = {
+    ':ready': 'ready',
+    ':processing': 'processing',
+    ':now': iso(nowMs),
+    ':width': fields.width,
+    ':height': fields.height,
+    ':blurhash': fields.blurhash,
+    ':variants': fields.variants,
+    ':null': null,
+  };
+  let set =
+    'SET #status = :ready, updated_at = :now, width = :width, height = :height, ' +
+    'blurhash = :blurhash, variants = :variants, failure = :null';
+  if (fields.duration_ms !== undefined) {
+    set += ', duration_ms = :duration';
+    values[':duration'] = fields.duration_ms;
+  }
+  return finalUpdate(deps, mediaId, {
+    UpdateExpression: `${set} REMOVE gsi1pk, gsi1sk`,
+    ConditionExpression: '#status = :processing AND attribute_not_exists(detached_at)',
+    ExpressionAttributeValues: values,
+  });
+}
+
+/**
+ * pending_upload|processing -> failed; out of gsi1. With `onlyIfStartedAt`, only if no run has
+ * claimed it since that claim time. Returns the record as it now is, or undefined when refused.
+ */
+export async function markMediaFailed(
+  deps: MediaStoreDeps,
+  mediaId: string,
+  failure: MediaFailure,
+  nowMs: number,
+  options: { readonly onlyIfStartedAt?: string } = {},
+): Promise<ProcessingRecord | undefined> {
+  const values: Record<string, unknown> = {
+    ':failed': 'failed',
+    ':processing': 'processing',
+    ':pending': 'pending_upload',
+    ':now': iso(nowMs),
+    ':failure': { code: failure.code, message: failure.message },
+  };
+  let condition = '(#status = :processing OR #status = :pending)';
+  if (options.onlyIfStartedAt !== undefined) {
+    condition += ' AND gsi1sk = :startedAt';
+    values[':startedAt'] = options.onlyIfStartedAt;
+  }
+  return finalUpdate(deps, mediaId, {
+    UpdateExpression:
+      'SET #status = :failed, updated_at = :now, failure = :failure REMOVE gsi1pk, gsi1sk',
+    ConditionExpression: condition,
+    ExpressionAttributeValues: values,
+  });
+}
+
+async function finalUpdate(
+  deps: MediaStoreDeps,
+  mediaId: string,
+  update: {
+    UpdateExpression: string;
+    ConditionExpression: string;
+    ExpressionAttributeValues: Record<string, unknown>;
+  },
+): Promise<ProcessingRecord | undefined> {
+  const updated = await conditionalWrite(
+    deps.dynamo.update({
+      TableName: deps.tables.metadata,
+      Key: METADATA_KEYS.media(mediaId),
+      ...update,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return updated?.Attributes as ProcessingRecord | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
