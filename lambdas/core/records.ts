@@ -1,11 +1,8 @@
 /**
  * Stored shapes shared by the API handlers and the fanout. Keys are built with METADATA_KEYS from
- * the app model; attribute names are snake_case as in the API. The media record is in
+ * the app model; attribute names are snake_case as in the API. The media record's are in
  * media/store.ts.
  */
-
-/** The media item's shapes live with its store; re-exported for the tweets' and profiles' modules. */
-export type { MediaFailure, MediaRecord, MediaStatus, MediaVariant } from './media/store';
 
 /** Item in the tweets table. */
 export interface TweetRecord {

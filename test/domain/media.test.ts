@@ -5,7 +5,7 @@ import { handler as getMediaHandler } from '../../lambdas/http/get-media';
 import { handler as createTweetHandler } from '../../lambdas/http/create-tweet';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { renderMedia } from '../../lambdas/core/media/render';
-import type { MediaRecord } from '../../lambdas/core/records';
+import type { MediaRecord } from '../../lambdas/core/media/store';
 import { dynamo, tables } from '../../lambdas/platform/clients';
 import { CDN, errorCode, httpEvent, newUser, parse } from './harness';
 
