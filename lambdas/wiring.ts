@@ -37,12 +37,14 @@ export function cacheFor(id: string): Cache {
 }
 let sharedCache: Cache | undefined;
 
-/** The table port, for a function granted a table. */
+/** The table port, for a function granted a table or items of one (itemGrants). */
 export function tablesFor(id: string): { readonly dynamo: DocumentStore; readonly tables: Tables } {
   const { access } = functionSpec(id);
-  if (access.tweetsTable === undefined && access.metadataTable === undefined) {
-    throw new Error(`${id} has no table access in app/model.ts`);
-  }
+  const granted =
+    access.tweetsTable !== undefined ||
+    access.metadataTable !== undefined ||
+    (access.itemGrants?.length ?? 0) > 0;
+  if (!granted) throw new Error(`${id} has no table access in app/model.ts`);
   return { dynamo, tables };
 }
 

@@ -3,18 +3,11 @@
  * (lambdas/transcoder/publisher.ts).
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { bucketName, dynamo, tables } from '../platform/clients';
-import { s3 } from '../platform/s3-client';
+import { MEDIA_PUBLISHER_FUNCTION } from '../../app/model';
 import { createPublisherHandler } from '../transcoder/publisher';
+import { mediaBucketDeps } from '../wiring-s3';
 
-const publish = createPublisherHandler({
-  dynamo,
-  s3,
-  get bucket() {
-    return bucketName();
-  },
-  tables,
-});
+const publish = createPublisherHandler(mediaBucketDeps(MEDIA_PUBLISHER_FUNCTION.id));
 
 export async function handler(event: DynamoDBStreamEvent) {
   return publish(event);

@@ -6,32 +6,25 @@
  * keep it, so a retry can take over the claim of its own attempt that died.
  */
 import type { Context } from 'aws-lambda';
-import { bucketName, dynamo, redis, tables } from '../platform/clients';
-import { cacheOver } from '../platform/cache';
-import { invalidateCachedTweet } from '../core/tweets/store';
-import { s3 } from '../platform/s3-client';
+import { mediaBucketDeps, onMediaChangedFor } from '../wiring-s3';
 import { logger } from '../platform/logger';
 import { processUpload, type MediaDeps } from '../transcoder/process-upload';
 import { uploadsFromS3Event } from '../transcoder/s3-event';
 import { mediaToolsFromEnv } from '../transcoder/settings';
-import { METRICS } from '../../app/model';
+import { METRICS, TRANSCODER_FUNCTION } from '../../app/model';
 import { emitMetric } from '../platform/metrics';
 
 const tools = mediaToolsFromEnv();
-// A media change shows in its tweet at once (issue 18: the wiring will pass this hook).
-const cache = cacheOver(redis);
-const onMediaChanged = (tweetId: string) => invalidateCachedTweet(cache, tweetId);
+const ports = mediaBucketDeps(TRANSCODER_FUNCTION.id);
+const onMediaChanged = onMediaChangedFor(TRANSCODER_FUNCTION.id);
 
 export async function handler(
   event: unknown,
   context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>,
 ) {
   const deps: MediaDeps = {
-    dynamo,
-    s3,
-    tables,
+    ...ports,
     onMediaChanged,
-    bucket: bucketName(),
     tools,
     ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {}),
     ...(context?.awsRequestId !== undefined ? { invocationId: context.awsRequestId } : {}),
