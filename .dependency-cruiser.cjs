@@ -43,7 +43,7 @@ module.exports = {
       name: 'only-the-wiring-builds-clients',
       comment: 'Clients are built once, by the wiring, from the function’s access list.',
       severity: 'error',
-      from: { path: '^lambdas/', pathNot: '^lambdas/(wiring[.]ts|platform/)' },
+      from: { path: '^lambdas/', pathNot: '^lambdas/(wiring(-s3)?[.]ts|platform/)' },
       to: { path: '^lambdas/platform/(clients|s3-client|cache)[.]ts$' },
     },
     {

@@ -5,7 +5,7 @@
  */
 import { ulid } from 'ulidx';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
-import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { tweetCacheKey } from '../../lambdas/core/tweets/store';
 import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
 import { followKeys } from '../../lambdas/core/follows/store-cache';
 import type { CacheClient } from '../../lambdas/platform/clients';
@@ -319,7 +319,7 @@ async function timelineFigure(
   // one MGET (the handler reads the real keys with a pipeline of GETs).
   const floorKey = (id: string) => `bench-floor:{${reader}}:${id}`;
   for (const id of (await redis.call('ZREVRANGE', key, 0, 19)) as string[]) {
-    const value = await redis.get(cacheKeys.tweet(id));
+    const value = await redis.get(tweetCacheKey(id));
     if (value !== null) await redis.set(floorKey(id), value);
   }
   const floor = async () => {

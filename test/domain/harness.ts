@@ -38,17 +38,16 @@ afterAll(async () => {
 });
 
 /** Deps on the local services; `redis` (a client) becomes the cache port the stores take. */
-export function testDeps(overrides: Partial<Deps> = {}): Deps {
-  const client = overrides.redis ?? redis;
+export function testDeps(overrides: Partial<Deps> & { readonly redis?: CacheClient } = {}): Deps {
+  const { redis: client = redis, ...rest } = overrides;
   return {
     dynamo,
-    redis: client,
     cache: cacheOver(client),
     tables: { tweets: tables.tweets, metadata: tables.metadata },
     cdnBaseUrl: CDN,
     fanoutMaxFollowers: LIMITS.fanoutMaxFollowersDefault,
     timelineMaxEntries: LIMITS.timelineMaxEntries,
-    ...overrides,
+    ...rest,
   };
 }
 

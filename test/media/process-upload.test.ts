@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createCacheClient } from '../../lambdas/platform/clients';
-import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { tweetCacheKey } from '../../lambdas/core/tweets/store';
 import { handler as transcoderHandler } from '../../lambdas/events/transcoder';
 import { processUpload, type ProcessOutcome } from '../../lambdas/transcoder/process-upload';
 import { claimForProcessing, markFailed } from '../../lambdas/transcoder/state';
@@ -58,7 +58,7 @@ describe('processUpload', () => {
   it('turns a JPEG into ready variants with immutable cache headers and invalidates its tweet', async () => {
     const jpeg = await fixture('photo.jpg', (p) => twoToneImage(1600, 1200, 'jpeg', p));
     const tweetId = `tweet-${newId()}`;
-    await redis.set(cacheKeys.tweet(tweetId), '{"stale":true}');
+    await redis.set(tweetCacheKey(tweetId), '{"stale":true}');
     const { mediaId, event } = await upload('image/jpeg', jpeg, { tweetId });
 
     const outcome = await processUpload(h.deps(), event);
@@ -69,7 +69,7 @@ describe('processUpload', () => {
     expect(record.gsi1pk).toBeUndefined();
     expect(record.gsi1sk).toBeUndefined();
     expect(record.blurhash).toEqual(expect.any(String));
-    expect(await redis.exists(cacheKeys.tweet(tweetId))).toBe(0);
+    expect(await redis.exists(tweetCacheKey(tweetId))).toBe(0);
     const variants = record.variants!;
     expect(
       variants.map((v) => `${v.name}/${v.content_type}/${v.width}x${v.height}`).sort(),

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { Redis } from 'ioredis';
 import { ENV, LIMITS, METADATA_KEYS } from '../../app/model';
-import { cacheKeys } from '../../lambdas/core/cache-keys';
+import { tweetCacheKey } from '../../lambdas/core/tweets/store';
 import { followKeys } from '../../lambdas/core/follows/store-cache';
 import { initMedia } from '../../lambdas/core/media/upload';
 import { documentStore } from '../../lambdas/platform/document-store';
@@ -221,7 +221,7 @@ describe('grants the code paths need (each fails without its grant in app/model.
     const idempotencyKey = `k-${mediaId()}`;
     const first = await alice.createTweet({ text: 'once' }, idempotencyKey);
     expect(first.status).toBe(201);
-    await redis.del(cacheKeys.tweet(first.body.tweet_id));
+    await redis.del(tweetCacheKey(first.body.tweet_id));
 
     const replay = await alice.createTweet({ text: 'once' }, idempotencyKey);
 

@@ -44,7 +44,6 @@ const noDynamo = new Proxy({} as DocumentStore, {
 function depsWith(cache: Partial<Cache>): Deps {
   return {
     dynamo: noDynamo,
-    redis: undefined as never,
     cache: cache as Cache,
     tables: { tweets: 'tweets', metadata: 'metadata' },
     cdnBaseUrl: 'https://cdn.test',
