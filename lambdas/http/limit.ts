@@ -1,6 +1,8 @@
 /**
  * The caller of a route, once their rate limit allows the request and their user record exists:
  * every route entry starts here, before reading its input, so a limited request writes nothing.
+ * A read route may send its first cache read (which writes nothing) in the same tick as the
+ * limiter (`limitedRead`): the two round trips overlap instead of adding up.
  * The route's class comes from the app model by the event's route key; limits from RATE_LIMITS
  * over the model's defaults. A user exists from their first authenticated call (any route): it
  * creates their profile with a generated handle; a warm function remembers who it has ensured.
@@ -36,4 +38,22 @@ export async function limitedCaller(event: HttpEvent): Promise<string> {
   }
   await callers.ensure(deps, userId);
   return userId;
+}
+
+/**
+ * `limitedCaller` with the route's first read sent in the same tick as the limiter. `firstRead`
+ * must write nothing (a cache GET): its result is handed back only once the caller is allowed and
+ * ensured, so whatever the route does with it (a fill on a miss) comes after the limiter; a
+ * limited caller gets the 429 and the read's result, or its error, is dropped.
+ */
+export async function limitedRead<T>(
+  event: HttpEvent,
+  firstRead: () => Promise<T>,
+): Promise<{ readonly userId: string; readonly first: T }> {
+  const caller = limitedCaller(event);
+  const read = Promise.resolve().then(firstRead);
+  // Settled below only if the caller is allowed: mark it handled so a 429 leaves no stray rejection.
+  read.catch(() => undefined);
+  const userId = await caller;
+  return { userId, first: await read };
 }

@@ -8,6 +8,7 @@ import './tight-limits-env';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS, ROUTES } from '../../app/model';
 import { handler as createTweetHandler } from '../../lambdas/http/create-tweet';
+import { handler as getTweetHandler } from '../../lambdas/http/get-tweet';
 import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as listUserTweetsHandler } from '../../lambdas/http/list-user-tweets';
 import { followUser } from '../../lambdas/core/follows/service';
@@ -16,6 +17,7 @@ import { enforceRateLimit, parseRateLimits } from '../../lambdas/core/limits/ser
 import { rateLimitKey } from '../../lambdas/core/limits/store';
 import { readHomeTimeline } from '../../lambdas/core/timelines/service';
 import { createTweet } from '../../lambdas/core/tweets/service';
+import { tweetCacheKey } from '../../lambdas/core/tweets/store';
 import { DomainError } from '../../lambdas/core/errors';
 import { createCacheClient, dynamo, redis, tables } from '../../lambdas/platform/clients';
 import { awaitReady, cacheOver } from '../../lambdas/platform/cache';
@@ -90,6 +92,77 @@ describe('rate limits per caller', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(12);
     expect((await listTweets(bob, alice)).status).toBe(200);
+  });
+
+  it('a refused read writes nothing: its cache read went out with the limiter, no fill follows', async () => {
+    const reader = newUser('peeker');
+    const author = await existingUser('peeked');
+    // A well-formed id no tweet has: an allowed read caches it negatively (a fill).
+    const missing = (n: number) => `01ARZ3NDEKTSV4RRFFQ69G5F${n}0-${author}`;
+    const read = async (id: string) =>
+      parse(
+        await getTweetHandler(
+          httpEvent('GET /v1/tweets/{tweet_id}', {
+            user: reader,
+            pathParameters: { tweet_id: id },
+          }),
+        ),
+      );
+    for (let i = 0; i < 5; i++) expect((await read(missing(i))).status).toBe(404);
+    expect(await redis.get(tweetCacheKey(missing(0)))).not.toBeNull();
+    const refused = await read(missing(9));
+    expect([refused.status, errorCode(refused)]).toEqual([429, 'rate_limited']);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(await redis.get(tweetCacheKey(missing(9)))).toBeNull();
+    // A refused first call creates no user either.
+    const stranger = newUser('stranger');
+    await redis.set(rateLimitKey(stranger, 'read'), String((Date.now() + 3_600_000) * 1000));
+    const strangerRead = parse(
+      await getTweetHandler(
+        httpEvent('GET /v1/tweets/{tweet_id}', {
+          user: stranger,
+          pathParameters: { tweet_id: missing(8) },
+        }),
+      ),
+    );
+    expect(strangerRead.status).toBe(429);
+    expect(await redis.get(tweetCacheKey(missing(8)))).toBeNull();
+    const profile = await dynamo.send(
+      new GetCommand({
+        TableName: tables.metadata,
+        Key: METADATA_KEYS.profile(stranger),
+        ConsistentRead: true,
+      }),
+    );
+    expect(profile.Item).toBeUndefined();
+  });
+
+  it('holds a limit finer than 1 ms per request (1,000,000 per second)', async () => {
+    const user = newUser('fast');
+    const limits = parseRateLimits('read=1000000/1');
+    const now = Date.now();
+    // All at one instant: a limit of 1,000,000 per second allows a burst of 1,000,000; an
+    // interval rounded up to 1 ms allowed 1,000.
+    // A refusal throws (429); a command the loaded host times out answers 'unavailable'.
+    let allowed = 0;
+    for (let batch = 0; batch < 15; batch++) {
+      const outcomes = await Promise.all(
+        Array.from({ length: 100 }, () =>
+          enforceRateLimit(cacheOver(redis), limits, user, 'read', now),
+        ),
+      );
+      allowed += count(outcomes, 'allowed');
+    }
+    expect(allowed).toBeGreaterThan(1000);
+    // And the interval still counts: 2 per second refuses the third at one instant.
+    const slow = newUser('slow');
+    const two = parseRateLimits('read=2/1');
+    await enforceRateLimit(cacheOver(redis), two, slow, 'read', now);
+    await enforceRateLimit(cacheOver(redis), two, slow, 'read', now);
+    await expect(enforceRateLimit(cacheOver(redis), two, slow, 'read', now)).rejects.toMatchObject({
+      status: 429,
+      retryAfterSeconds: 1,
+    });
   });
 
   it('a refused write writes nothing', async () => {

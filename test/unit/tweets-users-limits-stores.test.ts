@@ -109,18 +109,21 @@ describe('the rate limiter', () => {
       },
     }) as Pick<Cache, 'run'>;
 
-  it("runs the GCRA script on the caller's bucket with now, interval and period", async () => {
+  it("runs the GCRA script on the caller's bucket with now, interval and period, in µs", async () => {
     const calls: unknown[][] = [];
     expect(await enforceRateLimit(cacheAnswering([1, 0], calls), limits, 'bob', 'write', 5)).toBe(
       'allowed',
     );
-    expect(calls).toEqual([[1, ['rl:{bob}:write'], [5, 2500, 10_000]]]);
+    expect(calls).toEqual([[1, ['rl:{bob}:write'], [5000, 2_500_000, 10_000_000]]]);
   });
 
   it('refuses with 429 rate_limited and the wait, in whole seconds up, as Retry-After', async () => {
-    const refusal = await enforceRateLimit(cacheAnswering([0, 1500]), limits, 'bob', 'write').catch(
-      (error: unknown) => error,
-    );
+    const refusal = await enforceRateLimit(
+      cacheAnswering([0, 1_500_000]),
+      limits,
+      'bob',
+      'write',
+    ).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(DomainError);
     expect(refusal).toMatchObject({ status: 429, code: 'rate_limited', retryAfterSeconds: 2 });
   });

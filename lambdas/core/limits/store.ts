@@ -10,10 +10,12 @@ import type { RateLimitClass } from '../../../app/model';
 import type { Cache, CacheScript } from '../cache-port';
 
 /**
- * KEYS[1] the caller's bucket; ARGV[1] now (ms); ARGV[2] ms per request (period / limit);
- * ARGV[3] period (ms). The stored value is the theoretical arrival time (TAT): when the bucket
+ * KEYS[1] the caller's bucket; ARGV[1] now (µs); ARGV[2] µs per request (period / limit, rounded
+ * up); ARGV[3] period (µs). The stored value is the theoretical arrival time (TAT): when the bucket
  * would be full again. A request is allowed if, after adding its interval, the TAT is at most one
- * period ahead. Returns {1, 0} when allowed, {0, ms until one would be}.
+ * period ahead. Returns {1, 0} when allowed, {0, µs until one would be}. Microseconds, not
+ * milliseconds: an interval rounded up to 1 ms held a 1,000,000/1 s limit to 1,000 requests/s.
+ * Times in µs (~1.8e15) stay exact in Lua's doubles (below 2^53).
  */
 const GCRA = {
   name: 'rateLimitGcra',
@@ -23,7 +25,7 @@ local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or 0), now)
 local next_tat = tat + tonumber(ARGV[2])
 local wait = next_tat - tonumber(ARGV[3]) - now
 if wait > 0 then return {0, wait} end
-redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
+redis.call('SET', KEYS[1], next_tat, 'PX', math.ceil((next_tat - now) / 1000))
 return {1, 0}`,
   numberOfKeys: 1,
 } as const satisfies CacheScript;
@@ -51,9 +53,9 @@ export async function takeRateLimitToken(
     'rate limit',
     GCRA,
     [rateLimitKey(userId, routeClass)],
-    [Math.floor(nowMs), Math.ceil(periodMs / limit), periodMs],
+    [Math.floor(nowMs * 1000), Math.ceil((periodMs * 1000) / limit), periodMs * 1000],
   );
   if (!Array.isArray(reply)) return undefined;
-  const [allowed, waitMs] = reply as [unknown, unknown];
-  return allowed === 1 ? { allowed: true } : { allowed: false, waitMs: Number(waitMs) };
+  const [allowed, waitUs] = reply as [unknown, unknown];
+  return allowed === 1 ? { allowed: true } : { allowed: false, waitMs: Number(waitUs) / 1000 };
 }

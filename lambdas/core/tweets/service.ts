@@ -244,13 +244,33 @@ async function replayIdempotent(
 // Read
 // ---------------------------------------------------------------------------------------------
 
+/** The cache's answer for one tweet (see readCachedTweet), read ahead by GET /v1/tweets/{id}. */
+export interface PeekedTweet {
+  readonly cached: Awaited<ReturnType<typeof readCachedTweet>>;
+}
+
+/**
+ * The tweet's cache entry alone, writing nothing: sent with the rate limiter in one tick, then
+ * handed to getTweet. An id that cannot exist reads nothing (getTweet answers 404 for it).
+ */
+export async function peekCachedTweet(deps: Deps, tweetId: string): Promise<PeekedTweet> {
+  return {
+    cached: parseTweetId(tweetId) === undefined ? null : await readCachedTweet(deps.cache, tweetId),
+  };
+}
+
 /**
  * GET /v1/tweets/{id}: the cached JSON on a hit; on a miss one strongly consistent GetItem plus the
- * media, cached; missing ids are cached negatively.
+ * media, cached; missing ids are cached negatively. `peeked`: the cache's answer when the caller
+ * read it already (peekCachedTweet).
  */
-export async function getTweet(deps: Deps, tweetId: string): Promise<TweetJson> {
+export async function getTweet(
+  deps: Deps,
+  tweetId: string,
+  peeked?: PeekedTweet,
+): Promise<TweetJson> {
   if (parseTweetId(tweetId) === undefined) throw tweetNotFound();
-  const cached = await readCachedTweet(deps.cache, tweetId);
+  const cached = peeked !== undefined ? peeked.cached : await readCachedTweet(deps.cache, tweetId);
   const hit = cached !== undefined && cached !== null;
   countMetric(hit ? METRICS.names.cacheHit : METRICS.names.cacheMiss);
   if (hit) {
