@@ -48,10 +48,10 @@ export async function limitedCaller(event: HttpEvent): Promise<string> {
  */
 export async function limitedRead<T>(
   event: HttpEvent,
-  firstRead: () => Promise<T>,
+  firstRead: (userId: string) => Promise<T>,
 ): Promise<{ readonly userId: string; readonly first: T }> {
   const caller = limitedCaller(event);
-  const read = Promise.resolve().then(firstRead);
+  const read = Promise.resolve().then(() => firstRead(callerId(event)));
   // Settled below only if the caller is allowed: mark it handled so a 429 leaves no stray rejection.
   read.catch(() => undefined);
   const userId = await caller;

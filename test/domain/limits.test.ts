@@ -9,6 +9,8 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, METADATA_KEYS, ROUTES } from '../../app/model';
 import { handler as createTweetHandler } from '../../lambdas/http/create-tweet';
 import { handler as getTweetHandler } from '../../lambdas/http/get-tweet';
+import { handler as getTimelineHandler } from '../../lambdas/http/get-timeline';
+import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
 import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as listUserTweetsHandler } from '../../lambdas/http/list-user-tweets';
 import { followUser } from '../../lambdas/core/follows/service';
@@ -135,6 +137,17 @@ describe('rate limits per caller', () => {
       }),
     );
     expect(profile.Item).toBeUndefined();
+    // Nor builds their home timeline: its page script went out with the limiter, the build not.
+    const timeline = parse(
+      await getTimelineHandler(httpEvent('GET /v1/timeline', { user: stranger })),
+    );
+    expect([timeline.status, errorCode(timeline)]).toEqual([429, 'rate_limited']);
+    expect(await redis.exists(timelineKeys.homeTimeline(stranger))).toBe(0);
+    const allowed = newUser('allowed');
+    expect(
+      parse(await getTimelineHandler(httpEvent('GET /v1/timeline', { user: allowed }))).status,
+    ).toBe(200);
+    expect(await redis.exists(timelineKeys.homeTimeline(allowed))).toBe(1);
   });
 
   it('holds a limit finer than 1 ms per request (1,000,000 per second)', async () => {

@@ -36,6 +36,38 @@ interface HomeCursor {
   readonly before: string;
 }
 
+export interface HomePageOptions {
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** Where a page starts and how many entries it wants; a bad cursor is a 400. */
+function homePageRequest(deps: Deps, options: HomePageOptions) {
+  const MAX = deps.timelineMaxEntries;
+  const cursor = parseHomeCursor(options.cursor, MAX);
+  const served = cursor?.served ?? 0;
+  return { served, want: Math.min(options.limit, MAX - served), before: cursor?.before };
+}
+
+/** The page script's answer, read ahead by GET /v1/timeline (see peekHomeTimeline). */
+export interface PeekedHomePage {
+  readonly stored: Awaited<ReturnType<typeof readStoredPage>>;
+}
+
+/**
+ * The stored page alone, as readHomeTimeline's first read: sent with the rate limiter in one
+ * tick, then handed to readHomeTimeline. It writes no data (the script refreshes the timeline's
+ * expiry, nothing else), so a limited caller's read ahead changes nothing they could see.
+ */
+export async function peekHomeTimeline(
+  deps: Deps,
+  userId: string,
+  options: HomePageOptions,
+): Promise<PeekedHomePage> {
+  const { want, before } = homePageRequest(deps, options);
+  return { stored: want <= 0 ? undefined : await readStoredPage(deps, userId, before, want + 1) };
+}
+
 /**
  * A home cursor positions a read inside the caller's own timeline only; a forged one can skip
  * around in it, never reach anyone else's data.
@@ -59,16 +91,15 @@ function parseHomeCursor(raw: string | undefined, max: number): HomeCursor | und
 export async function readHomeTimeline(
   deps: Deps,
   userId: string,
-  options: { limit: number; cursor?: string },
+  options: HomePageOptions,
+  peeked?: PeekedHomePage,
 ): Promise<TweetPage> {
   const MAX = deps.timelineMaxEntries;
-  const cursor = parseHomeCursor(options.cursor, MAX);
-  const served = cursor?.served ?? 0;
-  const want = Math.min(options.limit, MAX - served);
+  const { served, want, before } = homePageRequest(deps, options);
   if (want <= 0) return { tweets: [], next_cursor: null };
-  const before = cursor?.before;
 
-  const stored = await readStoredPage(deps, userId, before, want + 1);
+  const stored =
+    peeked !== undefined ? peeked.stored : await readStoredPage(deps, userId, before, want + 1);
   let graph: CachedFollowGraph | undefined = stored?.followGraph;
   let stale = false;
   if (stored?.built === true && graph === undefined) {
