@@ -10,7 +10,11 @@ import { LIMITS } from '../../app/model';
 import { TIMELINE_SENTINEL, timelineKeys } from '../../lambdas/core/timelines/store-keys';
 import { cacheOver } from '../../lambdas/platform/cache';
 import { newTweetId } from '../../lambdas/core/ids';
-import { addToTimelines, CHUNK_RETRY } from '../../lambdas/core/timelines/store';
+import {
+  addToTimelines,
+  CHUNK_RETRY,
+  UNPACED_CHUNKS_IN_FLIGHT,
+} from '../../lambdas/core/timelines/store';
 import type { CacheClient } from '../../lambdas/platform/clients';
 import { isolatedRedis } from './harness';
 
@@ -97,5 +101,33 @@ describe('fanout chunks', () => {
     expect(await holding(tweetId)).toBe(TIMELINES);
     expect(elapsed).toBeGreaterThanOrEqual(1250);
     expect(elapsed).toBeLessThan(4000);
+  });
+
+  it('keeps a few chunks in flight when unpaced, and every timeline gets the tweet', async () => {
+    const tweetId = newTweetId('author', Date.now() - 10_000);
+    const cache = cacheOver(redis);
+    let inFlight = 0;
+    let most = 0;
+    const counted: typeof cache = {
+      ...cache,
+      batchOrThrow: async (build, retry) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await cache.batchOrThrow(build, retry);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    // 1,500 timelines: 3 chunks of 500.
+    const delivered = await addToTimelines(
+      { cache: counted },
+      users,
+      [tweetId],
+      LIMITS.timelineMaxEntries,
+    );
+    expect(delivered).toBe(TIMELINES);
+    expect(await holding(tweetId)).toBe(TIMELINES);
+    expect(most).toBe(UNPACED_CHUNKS_IN_FLIGHT);
   });
 });

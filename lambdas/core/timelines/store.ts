@@ -197,6 +197,12 @@ export interface FanoutPacing {
  */
 export const CHUNK_RETRY = { attempts: 5, firstDelayMs: 100 } as const;
 
+/**
+ * Chunks in flight at once when the fanout is unpaced: the client builds the next while Redis runs
+ * the others (one at a time left both idle half the time); paced fanouts keep their schedule.
+ */
+export const UNPACED_CHUNKS_IN_FLIGHT = 3;
+
 async function perTimeline(
   deps: CacheDeps,
   userIds: readonly string[],
@@ -207,25 +213,44 @@ async function perTimeline(
   // Paced: chunks of a quarter second's deliveries, so the writes spread over each second.
   const chunk =
     rate > 0 ? Math.max(1, Math.min(PIPELINE_CHUNK, Math.floor(rate / 4))) : PIPELINE_CHUNK;
-  const started = Date.now();
-  const replies: unknown[] = [];
-  for (let i = 0; i < userIds.length; i += chunk) {
-    if (rate > 0) {
+  const send = (i: number) =>
+    deps.cache.batchOrThrow(
+      (batch) => {
+        for (const userId of userIds.slice(i, i + chunk)) {
+          command(batch, timelineKeys.homeTimeline(userId));
+        }
+      },
+      { attempts: CHUNK_RETRY.attempts, firstDelayMs: CHUNK_RETRY.firstDelayMs },
+    );
+  const starts: number[] = [];
+  for (let i = 0; i < userIds.length; i += chunk) starts.push(i);
+  const replies: unknown[][] = [];
+  if (rate > 0) {
+    const started = Date.now();
+    for (const [n, i] of starts.entries()) {
       const due = started + (i / rate) * 1000;
       if (due > Date.now()) await sleep(due - Date.now());
+      replies[n] = await send(i);
     }
-    replies.push(
-      ...(await deps.cache.batchOrThrow(
-        (batch) => {
-          for (const userId of userIds.slice(i, i + chunk)) {
-            command(batch, timelineKeys.homeTimeline(userId));
-          }
-        },
-        { attempts: CHUNK_RETRY.attempts, firstDelayMs: CHUNK_RETRY.firstDelayMs },
-      )),
-    );
+    return replies.flat();
   }
-  return replies;
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < starts.length) {
+      const n = next++;
+      try {
+        replies[n] = await send(starts[n]!);
+      } catch (error) {
+        failed = true; // no new chunks: the change fails and is retried whole
+        throw error;
+      }
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(UNPACED_CHUNKS_IN_FLIGHT, starts.length) }, worker),
+  );
+  return replies.flat();
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
