@@ -30,7 +30,7 @@ export async function limitedCaller(event: HttpEvent): Promise<string> {
     classByRouteKey.get(event.routeKey) ??
     (event.requestContext.http.method === 'GET' ? 'read' : 'write');
   try {
-    const outcome = await enforceRateLimit(deps.cache, limits, userId, routeClass);
+    const outcome = await enforceRateLimit(deps, limits, userId, routeClass);
     if (outcome === 'unavailable') countMetric(METRICS.names.rateLimiterUnavailable);
   } catch (error) {
     countMetric(METRICS.names.rateLimited);

@@ -161,7 +161,7 @@ describe('rate limits per caller', () => {
     for (let batch = 0; batch < 15; batch++) {
       const outcomes = await Promise.all(
         Array.from({ length: 100 }, () =>
-          enforceRateLimit(cacheOver(redis), limits, user, 'read', now),
+          enforceRateLimit({ cache: cacheOver(redis) }, limits, user, 'read', now),
         ),
       );
       allowed += count(outcomes, 'allowed');
@@ -170,9 +170,11 @@ describe('rate limits per caller', () => {
     // And the interval still counts: 2 per second refuses the third at one instant.
     const slow = newUser('slow');
     const two = parseRateLimits('read=2/1');
-    await enforceRateLimit(cacheOver(redis), two, slow, 'read', now);
-    await enforceRateLimit(cacheOver(redis), two, slow, 'read', now);
-    await expect(enforceRateLimit(cacheOver(redis), two, slow, 'read', now)).rejects.toMatchObject({
+    await enforceRateLimit({ cache: cacheOver(redis) }, two, slow, 'read', now);
+    await enforceRateLimit({ cache: cacheOver(redis) }, two, slow, 'read', now);
+    await expect(
+      enforceRateLimit({ cache: cacheOver(redis) }, two, slow, 'read', now),
+    ).rejects.toMatchObject({
       status: 429,
       retryAfterSeconds: 1,
     });
@@ -216,7 +218,9 @@ describe('rate limits per caller', () => {
     const user = newUser('burst');
     const limits = parseRateLimits('write=10/60');
     const results = await Promise.allSettled(
-      Array.from({ length: 30 }, () => enforceRateLimit(cacheOver(redis), limits, user, 'write')),
+      Array.from({ length: 30 }, () =>
+        enforceRateLimit({ cache: cacheOver(redis) }, limits, user, 'write'),
+      ),
     );
     const outcomes = results.map(outcome);
     expect(count(outcomes, 'ok')).toBe(10);
@@ -232,9 +236,9 @@ describe('rate limits per caller', () => {
       await awaitReady(client, 10_000);
       const limits = parseRateLimits('write=2/60');
       const user = newUser('outage');
-      expect(await enforceRateLimit(cache, limits, user, 'write')).toBe('allowed');
-      expect(await enforceRateLimit(cache, limits, user, 'write')).toBe('allowed');
-      await expect(enforceRateLimit(cache, limits, user, 'write')).rejects.toMatchObject({
+      expect(await enforceRateLimit({ cache }, limits, user, 'write')).toBe('allowed');
+      expect(await enforceRateLimit({ cache }, limits, user, 'write')).toBe('allowed');
+      await expect(enforceRateLimit({ cache }, limits, user, 'write')).rejects.toMatchObject({
         status: 429,
       });
       expect(await client.get(rateLimitKey(user, 'write'))).not.toBeNull();
@@ -242,7 +246,7 @@ describe('rate limits per caller', () => {
       await server.stop();
       const started = Date.now();
       for (let i = 0; i < 5; i++) {
-        expect(await enforceRateLimit(cache, limits, user, 'write')).toBe('unavailable');
+        expect(await enforceRateLimit({ cache }, limits, user, 'write')).toBe('unavailable');
       }
       expect(Date.now() - started).toBeLessThan(1000);
     } finally {

@@ -111,15 +111,15 @@ describe('the rate limiter', () => {
 
   it("runs the GCRA script on the caller's bucket with now, interval and period, in µs", async () => {
     const calls: unknown[][] = [];
-    expect(await enforceRateLimit(cacheAnswering([1, 0], calls), limits, 'bob', 'write', 5)).toBe(
-      'allowed',
-    );
+    expect(
+      await enforceRateLimit({ cache: cacheAnswering([1, 0], calls) }, limits, 'bob', 'write', 5),
+    ).toBe('allowed');
     expect(calls).toEqual([[1, ['rl:{bob}:write'], [5000, 2_500_000, 10_000_000]]]);
   });
 
   it('refuses with 429 rate_limited and the wait, in whole seconds up, as Retry-After', async () => {
     const refusal = await enforceRateLimit(
-      cacheAnswering([0, 1_500_000]),
+      { cache: cacheAnswering([0, 1_500_000]) },
       limits,
       'bob',
       'write',
@@ -129,9 +129,9 @@ describe('the rate limiter', () => {
   });
 
   it('fails open when the cache cannot answer', async () => {
-    expect(await enforceRateLimit(cacheAnswering(undefined), limits, 'bob', 'write')).toBe(
-      'unavailable',
-    );
+    expect(
+      await enforceRateLimit({ cache: cacheAnswering(undefined) }, limits, 'bob', 'write'),
+    ).toBe('unavailable');
   });
 });
 

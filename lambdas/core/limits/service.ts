@@ -28,7 +28,7 @@ export type RateLimitOutcome = 'allowed' | 'limited' | 'unavailable';
  * Retry-After (before anything is written) when it is spent; returns how it decided, for the metrics.
  */
 export async function enforceRateLimit(
-  cache: Pick<Cache, 'run'>,
+  deps: { readonly cache: Pick<Cache, 'run'> },
   limits: RateLimits,
   userId: string,
   routeClass: RateLimitClass,
@@ -36,7 +36,7 @@ export async function enforceRateLimit(
 ): Promise<RateLimitOutcome> {
   const { limit, periodSeconds } = limits[routeClass];
   const outcome = await takeRateLimitToken(
-    cache,
+    deps.cache,
     userId,
     routeClass,
     limit,
