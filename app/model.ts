@@ -425,7 +425,7 @@ export interface RouteSpec extends FunctionSpec {
  * new user creates their profile and claims a generated handle), beyond its table-wide access.
  */
 function ensuresCaller(access: FunctionAccess): FunctionAccess {
-  const usedBy = 'users.ts ensureProfile: the caller exists from their first call';
+  const usedBy = 'users/store.ts (ensureProfile): the caller exists from their first call';
   const level = access.metadataTable;
   const needed: ItemGrant[] = [];
   if (level !== 'read' && level !== 'readWrite') {
@@ -475,14 +475,14 @@ const DECLARED_ROUTES: readonly RouteSpec[] = [
           table: 'metadataTable',
           actions: ['GetItem'],
           partitionKeyPrefix: 'MEDIA#',
-          usedBy: 'media-upload.ts isOwnRecord: after a retried put, is the stored record ours?',
+          usedBy: 'media/store.ts insertMedia: after a retried put, is the stored record ours?',
         },
         {
           table: 'metadataTable',
           actions: ['GetItem'],
           partitionKeyPrefix: 'QUOTA#',
           usedBy:
-            'upload-quota.ts reserveUpload: reads the quota when its conditional update fails',
+            'media/store-quota.ts readQuota (reserveUpload): the quota when its update is refused',
         },
       ],
     },
@@ -503,7 +503,7 @@ const DECLARED_ROUTES: readonly RouteSpec[] = [
           table: 'metadataTable',
           actions: ['UpdateItem'],
           partitionKeyPrefix: 'MEDIA#',
-          usedBy: 'media-multipart.ts completeMediaUpload: records that the parts were assembled',
+          usedBy: 'media/store.ts markUploadCompleted: records that the parts were assembled',
         },
       ],
     },
@@ -530,7 +530,7 @@ const DECLARED_ROUTES: readonly RouteSpec[] = [
         {
           table: 'tweetsTable',
           actions: ['BatchGetItem'],
-          usedBy: 'tweets.ts replayIdempotent: a replay that misses the cache reads the tweet',
+          usedBy: 'tweets/store.ts readTweet (replayIdempotent): a replay that misses the cache',
         },
       ],
     },
@@ -566,7 +566,8 @@ const DECLARED_ROUTES: readonly RouteSpec[] = [
           table: 'metadataTable',
           actions: ['UpdateItem'],
           partitionKeyPrefix: 'USER#',
-          usedBy: 'follows.ts clearTimelineStale: clears the mark on the profile after a rebuild',
+          usedBy:
+            'users/store.ts clearTimelineStale: clears the mark on the profile after a rebuild',
         },
       ],
     },
@@ -709,7 +710,7 @@ export const MEDIA_PUBLISHER_FUNCTION: FunctionSpec & {
         table: 'metadataTable',
         actions: ['UpdateItem'],
         partitionKeyPrefix: 'MEDIA#',
-        usedBy: 'publisher.ts markPublished: records that the variants are served',
+        usedBy: 'media/store.ts markPublished (publisher): records that the variants are served',
       },
     ],
   },
