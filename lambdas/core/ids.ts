@@ -8,7 +8,8 @@ import { USER_ID_PATTERN } from '../../app/model';
 
 /** Upper-case Crockford base32 with a 48-bit time, as ulidx makes them (and ids must be exact). */
 const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
-const ULID_LENGTH = 26;
+/** Characters of a ULID; a tweet id's author starts after it and a dash. */
+export const ULID_LENGTH = 26;
 
 /**
  * A ULID: 48-bit millisecond time then 80 random bits. Within one process, ids made in the same
@@ -46,6 +47,12 @@ export function parseTweetId(tweetId: string): TweetKey | undefined {
   if (!isUlid(tweetId.slice(0, ULID_LENGTH)) || !isUserId(userId)) return undefined;
   return { user_id: userId, tweet_id: tweetId };
 }
+
+/** The author named in a tweet id (no check: parseTweetId checks). */
+export const tweetAuthorOf = (tweetId: string): string => tweetId.slice(ULID_LENGTH + 1);
+
+/** The ULID part of a tweet id. */
+export const tweetUlidOf = (tweetId: string): string => tweetId.slice(0, ULID_LENGTH);
 
 /** Timeline score of a tweet: its creation time in ms. */
 export function tweetTime(tweetId: string): number {

@@ -5,12 +5,15 @@
 import { MEDIA_SWEEPER_FUNCTION, METRICS } from '../../app/model';
 import { mediaBucketDeps, onMediaChangedFor } from '../wiring-s3';
 import { sweepMedia } from '../transcoder/sweeper';
+import type { Context } from 'aws-lambda';
+import { logInvocation } from '../platform/logger';
 import { countMetric, publishMetrics } from '../platform/metrics';
 
 const ports = mediaBucketDeps(MEDIA_SWEEPER_FUNCTION.id);
 const onMediaChanged = onMediaChangedFor(MEDIA_SWEEPER_FUNCTION.id);
 
-export async function handler() {
+export async function handler(_event?: unknown, context?: Context) {
+  logInvocation(context);
   const result = await sweepMedia({
     ...ports,
     onMediaChanged,

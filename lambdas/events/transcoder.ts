@@ -7,7 +7,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { mediaBucketDeps, onMediaChangedFor } from '../wiring-s3';
-import { logger } from '../platform/logger';
+import { logger, logInvocation } from '../platform/logger';
 import { processUpload, type MediaDeps } from '../transcoder/process-upload';
 import { uploadsFromS3Event } from '../transcoder/s3-event';
 import { mediaToolsFromEnv } from '../transcoder/settings';
@@ -20,8 +20,9 @@ const onMediaChanged = onMediaChangedFor(TRANSCODER_FUNCTION.id);
 
 export async function handler(
   event: unknown,
-  context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>,
+  context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Context>,
 ) {
+  logInvocation(context);
   const deps: MediaDeps = {
     ...ports,
     onMediaChanged,

@@ -10,8 +10,9 @@ export const logger = new Logger();
  * `correlation_id`, so one request's lines can be found together. Keys of the previous
  * invocation are dropped first (a warm function serves many).
  */
-export function logInvocation(context: Context | undefined, correlationId?: string): void {
+export function logInvocation(context: Partial<Context> | undefined, correlationId?: string): void {
   logger.resetKeys();
-  if (context !== undefined) logger.addContext(context);
+  // Lambda always passes the whole context; tests and local tools may pass a part of it.
+  if (context?.awsRequestId !== undefined) logger.addContext(context as Context);
   if (correlationId !== undefined) logger.setCorrelationId(correlationId);
 }

@@ -12,7 +12,7 @@ import { invalidRequest } from '../errors';
 import type { Deps } from '../ports';
 import { clearTimelineStale, loadFollowGraph, type FollowGraph } from '../follows/store';
 import type { CachedFollowGraph } from '../follows/store-cache';
-import { parseTweetId } from '../ids';
+import { parseTweetId, tweetAuthorOf } from '../ids';
 import { authorsToRead } from './rebuild-authors';
 import { mergeNewest, mergeNewestFirst, newestTweetIds } from '../tweets/store-sources';
 import {
@@ -175,11 +175,8 @@ export async function readHomeTimeline(
 function authorFilter(userId: string, graph: CachedFollowGraph): (tweetId: string) => boolean {
   if (graph.followees === null) return () => true;
   const allowed = new Set([userId, ...graph.followees]);
-  return (tweetId) => allowed.has(tweetId.slice(ULID_AND_DASH));
+  return (tweetId) => allowed.has(tweetAuthorOf(tweetId));
 }
-
-/** Tweet ids are a 26-character ULID, a dash, then the author. */
-const ULID_AND_DASH = 27;
 
 /** Authors whose tweets the fanout writes into this user's timeline: self and non-celebrities. */
 function fannedOutAuthors(

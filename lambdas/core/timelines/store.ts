@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { CacheBatch, CacheScript } from '../cache-port';
 import type { Deps } from '../ports';
 import { followKeys, parseFollowGraph, type CachedFollowGraph } from '../follows/store-cache';
-import { tweetTime } from '../ids';
+import { tweetTime, ULID_LENGTH } from '../ids';
 import { TIMELINE_SENTINEL, timelineKeys } from './store-keys';
 import { logger } from '../../platform/logger';
 import { tombstoneTweetCommand } from '../tweets/store';
@@ -122,7 +122,7 @@ return 1`,
 
 /**
  * Removes every entry of one author from a timeline: tweet ids end in `-{user_id}` after the
- * 26-character ULID, so the author is read from the id itself, with no DynamoDB read. A timeline
+ * ULID (ULID_LENGTH characters), so the author is read from the id itself, with no DynamoDB read. A timeline
  * still being rebuilt is dropped instead: its rebuild may have read the author as followed, and
  * must not finish (the next read rebuilds it).
  * KEYS[1] timeline; ARGV[1] the author's user id; ARGV[2] the built sentinel.
@@ -134,7 +134,7 @@ if redis.call('ZSCORE', KEYS[1], ARGV[2]) == false then return redis.call('DEL',
 local suffix = '-' .. ARGV[1]
 local removed = 0
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if #member == 26 + #suffix and string.sub(member, 27) == suffix then
+  if #member == ${ULID_LENGTH} + #suffix and string.sub(member, ${ULID_LENGTH + 1}) == suffix then
     removed = removed + redis.call('ZREM', KEYS[1], member)
   end
 end

@@ -21,7 +21,7 @@ import type { Cache, CacheBatch, CacheSetOptions } from '../cache-port';
 import type { Deps } from '../ports';
 import { batchGetAll, isConditionalCheckFailed } from '../../platform/dynamo';
 import { countMetric } from '../../platform/metrics';
-import { parseTweetId } from '../ids';
+import { parseTweetId, tweetUlidOf } from '../ids';
 import { isFinalStatus, renderMedia, type MediaObject } from '../media/render';
 import { attachToTweetItem, loadMedia, type MediaRecord } from '../media/store';
 import type { TweetRecord } from '../records';
@@ -428,5 +428,5 @@ function createTransaction(
   }
   // The SDK retries an attempt that timed out after DynamoDB applied it; the same token makes
   // that retry a success instead of a cancellation by our own writes. One token per tweet id.
-  return { TransactItems: items, ClientRequestToken: record.tweet_id.slice(0, 26) };
+  return { TransactItems: items, ClientRequestToken: tweetUlidOf(record.tweet_id) };
 }
