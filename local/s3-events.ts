@@ -64,9 +64,24 @@ export const wantedByTranscoder = (raw: S3rver.EventRecord): boolean =>
   raw.eventName.startsWith('ObjectCreated:') &&
   raw.s3.object.key.startsWith(MEDIA_PREFIXES.uploads);
 
+/**
+ * Decides how one upload event reaches the transcoder. `deliver` hands it to the asynchronous
+ * delivery (with Lambda's retries); a router (the soak's faults) may call it twice, late, or never.
+ */
+export type UploadRouter = (raw: S3rver.EventRecord, deliver: () => void) => void;
+
 export interface S3EventDelivery {
   /** Pass to the S3 emulator's onEvent. */
   readonly onEvent: (raw: S3rver.EventRecord) => void;
+  /** Replaceable at any time; the default delivers each event once. */
+  router: UploadRouter;
+  /**
+   * Events whose asynchronous invocation failed on every attempt: the transcoder's on-failure
+   * destination (an SQS queue in AWS, which nothing consumes automatically).
+   */
+  readonly failureDestination: S3rver.EventRecord[];
+  /** Delivers the failure destination's events again, as an operator's redrive would. */
+  redriveFailures(): number;
   /** Resolves when every delivery in flight has finished (used on shutdown and in tests). */
   idle(): Promise<void>;
 }
@@ -74,19 +89,32 @@ export interface S3EventDelivery {
 export function createS3EventDelivery(options: { region: string; log: Log }): S3EventDelivery {
   const transcoder = new LocalFunction<S3Event, unknown>(TRANSCODER_FUNCTION, options.region);
   const inFlight = new Set<Promise<unknown>>();
-  return {
+  const failureDestination: S3rver.EventRecord[] = [];
+  const deliver = (raw: S3rver.EventRecord) => {
+    const record = toAwsRecord(raw, options.region);
+    const delivery = invokeAsync((id) => transcoder.invoke({ Records: [record] }, id), {
+      describe: `transcoder for ${raw.s3.object.key}`,
+      log: options.log,
+    }).then((ok) => {
+      if (!ok) failureDestination.push(raw);
+    });
+    inFlight.add(delivery);
+    void delivery.finally(() => inFlight.delete(delivery));
+  };
+  const delivery: S3EventDelivery = {
     onEvent: (raw) => {
-      if (!wantedByTranscoder(raw)) return;
-      const record = toAwsRecord(raw, options.region);
-      const delivery = invokeAsync((id) => transcoder.invoke({ Records: [record] }, id), {
-        describe: `transcoder for ${raw.s3.object.key}`,
-        log: options.log,
-      });
-      inFlight.add(delivery);
-      void delivery.finally(() => inFlight.delete(delivery));
+      if (wantedByTranscoder(raw)) delivery.router(raw, () => deliver(raw));
+    },
+    router: (_raw, send) => send(),
+    failureDestination,
+    redriveFailures: () => {
+      const events = failureDestination.splice(0);
+      for (const raw of events) deliver(raw);
+      return events.length;
     },
     idle: async () => {
-      await Promise.allSettled([...inFlight]);
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
+  return delivery;
 }

@@ -27,9 +27,9 @@ import { createJwtAuthorizer } from './jwt-authorizer';
 import { LocalFunction } from './lambda-runtime';
 import { silentLog, type Log } from './log';
 import { sleep } from './ports';
-import { createS3EventDelivery } from './s3-events';
+import { createS3EventDelivery, type S3EventDelivery } from './s3-events';
 import { DEFAULT_REGION, startServices, type Services } from './services';
-import { startStreamPump } from './stream-pump';
+import { startStreamPump, type StreamPumpOptions } from './stream-pump';
 import { MetricsSummary } from './metrics-summary';
 import { startWebApp } from './web-app';
 
@@ -54,6 +54,12 @@ export interface StackOptions {
    * @default DEFAULT_LOCAL_CORS_ORIGINS: any http://localhost:* and http://127.0.0.1:*
    */
   readonly corsOrigins?: readonly string[];
+  /** Extra handler environment, e.g. FANOUT_MAX_FOLLOWERS (the soak). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Wraps the tweets stream's delivery to the fanout (the soak replays batches). @default direct */
+  readonly fanoutDelivery?: StreamPumpOptions['deliverBatch'];
+  /** Serve the API reference and the web app. @default true */
+  readonly docsAndApp?: boolean;
   readonly log?: Log;
 }
 
@@ -83,6 +89,10 @@ export interface LocalStack {
   readonly metrics: MetricsSummary;
   readonly services: Services;
   readonly signingKey: SigningKey;
+  /** Upload events on their way to the transcoder: routing, failure destination, redrive. */
+  readonly uploads: S3EventDelivery;
+  /** Stream records the fanout has been handed so far (for quiescence checks). */
+  fanoutDelivered(): number;
   stop(): Promise<void>;
 }
 
@@ -135,13 +145,14 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     stoppers.push(() => cdn.close());
     log(`CDN on ${cdn.url}`);
 
-    const env = { ...services.env, [ENV.cdnBaseUrl]: cdn.url };
+    const env = { ...services.env, [ENV.cdnBaseUrl]: cdn.url, ...options.env };
     // Handlers run in this process and read their configuration from process.env, as on Lambda.
     Object.assign(process.env, env);
 
     const fanout = await startStreamPump({
       tableName: services.tableNames.tweets,
       fn: FANOUT_FUNCTION,
+      ...(options.fanoutDelivery ? { deliverBatch: options.fanoutDelivery } : {}),
       endpoint: services.dynamoEndpoint,
       region,
       credentials: services.credentials,
@@ -189,23 +200,29 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     stoppers.push(() => api.close());
     log(`API on ${api.url}`);
 
-    const docsPort = options.docsPort ?? DEFAULT_DOCS_PORT;
-    const docs = await startApiDocs({ port: docsPort, log }).catch(
-      portInUse('API reference', docsPort, 'DOCS_PORT'),
-    );
-    stoppers.push(() => docs.close());
-    log(`API reference on ${docs.url}/`);
+    let docsUrl: string | null = null;
+    let appUrl: string | null = null;
+    if (options.docsAndApp !== false) {
+      const docsPort = options.docsPort ?? DEFAULT_DOCS_PORT;
+      const docs = await startApiDocs({ port: docsPort, log }).catch(
+        portInUse('API reference', docsPort, 'DOCS_PORT'),
+      );
+      stoppers.push(() => docs.close());
+      log(`API reference on ${docs.url}/`);
 
-    const appPort = options.appPort ?? DEFAULT_APP_PORT;
-    const app = await startWebApp({
-      port: appPort,
-      apiUrl: api.url,
-      cdnUrl: cdn.url,
-      signingKey,
-      log,
-    }).catch(portInUse('App', appPort, 'APP_PORT'));
-    stoppers.push(() => app.close());
-    log(`web app on ${app.url}`);
+      const appPort = options.appPort ?? DEFAULT_APP_PORT;
+      const app = await startWebApp({
+        port: appPort,
+        apiUrl: api.url,
+        cdnUrl: cdn.url,
+        signingKey,
+        log,
+      }).catch(portInUse('App', appPort, 'APP_PORT'));
+      stoppers.push(() => app.close());
+      log(`web app on ${app.url}`);
+      docsUrl = `${docs.url}/`;
+      appUrl = app.url;
+    }
 
     let control: LocalHttpServer | undefined;
     if (options.control === true) {
@@ -225,8 +242,8 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       apiUrl: api.url,
       cdnUrl: cdn.url,
       controlUrl: control?.url ?? null,
-      docsUrl: `${docs.url}/`,
-      appUrl: app.url,
+      docsUrl,
+      appUrl,
       env,
       redis:
         services.redis === undefined
@@ -234,7 +251,15 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
           : { pid: services.redis.pid ?? null, port: services.redis.port },
       dynamodb: { pid: services.dynamo.pid ?? null, endpoint: services.dynamoEndpoint },
     };
-    return { info, services, signingKey, metrics, stop };
+    return {
+      info,
+      services,
+      signingKey,
+      metrics,
+      uploads: s3Events,
+      fanoutDelivered: () => fanout.delivered,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
