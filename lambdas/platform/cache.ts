@@ -9,30 +9,6 @@ import type { Cache, CacheArg, CacheBatch, CacheScript } from '../core/cache-por
 import { connected, type CacheClient } from './clients';
 import { logger } from './logger';
 
-/** A Lua script: its source and how many of its arguments are keys. */
-interface LuaScript {
-  readonly lua: string;
-  readonly numberOfKeys: number;
-}
-
-/**
- * Scripts defined on the raw client for the legacy helpers below (ioredis defineCommand: EVAL the
- * first time on a connection, EVALSHA after, EVAL again on NOSCRIPT). None left: the stores own
- * their scripts as CacheScript objects and run them through the port (cacheOver).
- */
-const SCRIPTS: Readonly<Record<string, LuaScript>> = {};
-
-const scripted = new WeakSet<CacheClient>();
-
-/** The client with the scripts defined on it (once). */
-export function withScripts(redis: CacheClient): CacheClient {
-  if (!scripted.has(redis)) {
-    for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
-    scripted.add(redis);
-  }
-  return redis;
-}
-
 /**
  * Waits until the client is connected, for at most `timeoutMs`. Nothing queues while a lost
  * connection is being re-opened (commands fail at once); paths that must not count that as a
@@ -52,7 +28,7 @@ export async function awaitReady(redis: CacheClient, timeoutMs: number): Promise
 }
 
 /** Runs one Redis call; any error is logged at debug level and becomes `undefined`. */
-export async function tryCache<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+async function tryCache<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
   try {
     return await call();
   } catch (error) {
@@ -73,7 +49,7 @@ export async function tryCommand<T>(
 ): Promise<T | undefined> {
   return tryCache(what, async () => {
     await connected(redis);
-    return call(withScripts(redis));
+    return call(redis);
   });
 }
 
@@ -110,7 +86,7 @@ export async function tryPipeline(
  * when set), since one slow reply past the short command timeout should not fail a whole fanout;
  * every command sent this way must be idempotent.
  */
-export async function execPipeline(
+async function execPipeline(
   redis: CacheClient,
   build: (pipeline: ChainableCommander) => unknown,
   retry: { readonly attempts: number; readonly firstDelayMs?: number } = { attempts: 3 },
@@ -139,7 +115,7 @@ export async function execPipeline(
 }
 
 /**
- * A pipeline with the scripts defined, on a connected client only (after a cold start's first
+ * A pipeline on a connected client only (after a cold start's first
  * connection). A Cluster's pipeline would otherwise wait for the cluster to connect, which with
  * Redis down would hold a request for seconds.
  *
@@ -150,7 +126,7 @@ export async function execPipeline(
 async function readyPipeline(redis: CacheClient): Promise<ChainableCommander> {
   await connected(redis);
   if (redis.status !== 'ready') throw new Error(`Redis is not connected (${redis.status})`);
-  return withScripts(redis).pipeline();
+  return redis.pipeline();
 }
 
 /**
@@ -158,7 +134,7 @@ async function readyPipeline(redis: CacheClient): Promise<ChainableCommander> {
  * key hashes to one slot, so this is a pipeline of single-key GETs. Values in key order; undefined
  * when Redis is unavailable.
  */
-export async function tryGetMany(
+async function tryGetMany(
   redis: CacheClient,
   what: string,
   keys: readonly string[],
