@@ -5,7 +5,11 @@
  *
  * Metrics are buffered and published once per invocation (publishMetrics, called by the HTTP edge
  * and the event entries) as a log line; the local stack reads the same lines and sums them at
- * /_local/metrics.
+ * /_local/metrics. The counters a read adds on every request (cache hits and misses, celebrity
+ * merges) are summed in the process instead and published at most once a second, by the
+ * invocation that ends after it or a timer: one EMF line per request cost a cached read more
+ * than its cache GET (bench/README.md, issue #15). A process that is shut down loses at most
+ * its last second of those counts; nothing an alarm watches is summed.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS } from '../../app/model';
@@ -14,9 +18,41 @@ export type MetricName = (typeof METRICS.names)[keyof typeof METRICS.names];
 
 const metrics = new Metrics({ namespace: METRICS.namespace });
 
+/** Counters summed across invocations (see above), and how often they are published. */
+const SUMMED: ReadonlySet<MetricName> = new Set([
+  METRICS.names.cacheHit,
+  METRICS.names.cacheMiss,
+  METRICS.names.celebrityMerges,
+]);
+const SUMMED_PUBLISH_MS = 1000;
+const sums = new Map<MetricName, number>();
+let sumsPublishedAt = 0;
+let sumsTimer: ReturnType<typeof setTimeout> | undefined;
+
 /** Counts `value` of a metric in this invocation. */
 export function countMetric(name: MetricName, value = 1): void {
-  if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+  if (value <= 0) return;
+  if (SUMMED.has(name)) sums.set(name, (sums.get(name) ?? 0) + value);
+  else metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+/** Moves the sums into this invocation's metrics when a second has passed, else sets a timer. */
+function takeSums(now: number): void {
+  if (sums.size === 0) return;
+  if (now - sumsPublishedAt < SUMMED_PUBLISH_MS) {
+    // Unref'd: a process with nothing else to do exits; Lambda runs it when it thaws the process.
+    sumsTimer ??= setTimeout(
+      () => {
+        sumsTimer = undefined;
+        publishMetrics();
+      },
+      SUMMED_PUBLISH_MS - (now - sumsPublishedAt),
+    ).unref();
+    return;
+  }
+  for (const [name, value] of sums) metrics.addMetric(name, MetricUnit.Count, value);
+  sums.clear();
+  sumsPublishedAt = now;
 }
 
 /** A metric with its own dimensions (e.g. media kind), published at once as its own line. */
@@ -33,7 +69,8 @@ export function emitMetric(
 }
 
 /** Publishes what this invocation counted, if anything. */
-export function publishMetrics(): void {
+export function publishMetrics(now: number = Date.now()): void {
+  takeSums(now);
   publish(metrics);
 }
 

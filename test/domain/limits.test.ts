@@ -15,7 +15,7 @@ import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as listUserTweetsHandler } from '../../lambdas/http/list-user-tweets';
 import { followUser } from '../../lambdas/core/follows/service';
 import { initMedia } from '../../lambdas/core/media/upload';
-import { enforceRateLimit, parseRateLimits } from '../../lambdas/core/limits/service';
+import { enforceRateLimit, parseRateLimits, RateLimiter } from '../../lambdas/core/limits/service';
 import { rateLimitKey } from '../../lambdas/core/limits/store';
 import { readHomeTimeline } from '../../lambdas/core/timelines/service';
 import { createTweet } from '../../lambdas/core/tweets/service';
@@ -23,6 +23,7 @@ import { tweetCacheKey } from '../../lambdas/core/tweets/store';
 import { DomainError } from '../../lambdas/core/errors';
 import { createCacheClient, dynamo, redis, tables } from '../../lambdas/platform/clients';
 import { awaitReady, cacheOver } from '../../lambdas/platform/cache';
+import type { Cache } from '../../lambdas/core/cache-port';
 import { silentLog } from '../../local/log';
 import { freePort } from '../../local/ports';
 import { RedisServer } from '../../local/redis-server';
@@ -253,6 +254,107 @@ describe('rate limits per caller', () => {
       client.disconnect();
       await server.stop();
     }
+  });
+});
+
+describe("a warm function's rate limiter (leases)", () => {
+  /** The real cache, counting the limiter's calls. */
+  function countingCache() {
+    const cache = cacheOver(redis);
+    const counted = {
+      calls: 0,
+      run: ((...args: Parameters<Cache['run']>) => {
+        counted.calls++;
+        return cache.run(...args);
+      }) as Cache['run'],
+    };
+    return counted;
+  }
+  const spendAll = async (
+    limiter: RateLimiter,
+    cache: Pick<Cache, 'run'>,
+    user: string,
+    times: number,
+    now: number,
+  ) => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < times; i++) {
+      outcomes.push(
+        await limiter.spend({ cache }, user, 'read', now).then(
+          (decided) => decided,
+          (error: unknown) => outcome({ status: 'rejected', reason: error }),
+        ),
+      );
+    }
+    return outcomes;
+  };
+
+  it("spends a steady caller's requests from leases: 200 reads cost a handful of cache calls, and the bucket counts every one", async () => {
+    const user = newUser('steady');
+    const limits = parseRateLimits('read=600/60');
+    const cache = countingCache();
+    const now = Date.now();
+    const outcomes = await spendAll(new RateLimiter(limits), cache, user, 200, now);
+    expect(count(outcomes, 'allowed')).toBe(200);
+    // Leases of 1, 2, 4, 8, 16, then 30 (1/20 of 600): 11 calls, not 200.
+    expect(cache.calls).toBe(11);
+    // What the leases took is gone from the bucket: another process gets the rest, no more.
+    const taken = 1 + 2 + 4 + 8 + 16 + 30 * 6;
+    const other = await Promise.allSettled(
+      Array.from({ length: 600 }, () =>
+        enforceRateLimit({ cache: cacheOver(redis) }, limits, user, 'read', now),
+      ),
+    );
+    expect(count(other.map(outcome), 'ok')).toBe(600 - taken);
+  });
+
+  it('never lets instances together admit more than the bucket holds', async () => {
+    const user = newUser('spread');
+    const limits = parseRateLimits('read=100/60');
+    const instances = Array.from({ length: 4 }, () => new RateLimiter(limits));
+    const cache = cacheOver(redis);
+    const now = Date.now();
+    const outcomes: string[] = [];
+    for (let round = 0; round < 100; round++) {
+      for (const limiter of instances)
+        outcomes.push(...(await spendAll(limiter, cache, user, 1, now)));
+    }
+    expect(count(outcomes, 'allowed')).toBe(100);
+    expect(count(outcomes, '429 rate_limited')).toBe(300);
+  });
+
+  it('remembers a refusal until its wait ends: a flood of refused requests costs one cache call', async () => {
+    const user = newUser('flood');
+    const limits = parseRateLimits('read=3/60');
+    const limiter = new RateLimiter(limits);
+    const cache = countingCache();
+    const now = Date.now();
+    const outcomes = await spendAll(limiter, cache, user, 103, now);
+    expect(outcomes.slice(0, 3)).toEqual(['allowed', 'allowed', 'allowed']);
+    expect(count(outcomes, '429 rate_limited')).toBe(100);
+    // A budget of 3 is held one request at a time (exactly as the cache's bucket), then one refusal.
+    expect(cache.calls).toBe(4);
+    expect(limiter.decidesLocally(user, 'read', now + 19_000)).toBe(true);
+    // 3 per 60 s: one fits again 20 s after the burst; the limiter asks the cache then.
+    expect(await spendAll(limiter, cache, user, 1, now + 20_001)).toEqual(['allowed']);
+    expect(cache.calls).toBe(5);
+  });
+
+  it('lets an unspent lease lapse: its requests are not spent later, and the next lease is smaller', async () => {
+    const user = newUser('lapse');
+    const limits = parseRateLimits('read=600/60');
+    const limiter = new RateLimiter(limits, { leaseMs: 1000 });
+    const cache = countingCache();
+    const now = Date.now();
+    await spendAll(limiter, cache, user, 4, now); // leases of 1, 2, then 4 (3 left)
+    expect(cache.calls).toBe(3);
+    expect(limiter.decidesLocally(user, 'read', now + 999)).toBe(true);
+    expect(limiter.decidesLocally(user, 'read', now + 1000)).toBe(false);
+    expect(await spendAll(limiter, cache, user, 1, now + 1000)).toEqual(['allowed']);
+    expect(cache.calls).toBe(4);
+    // The lapsed lease of 4 halved to 2: one more request is held, then the cache is asked again.
+    await spendAll(limiter, cache, user, 2, now + 1001);
+    expect(cache.calls).toBe(5);
   });
 });
 

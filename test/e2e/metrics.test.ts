@@ -34,10 +34,11 @@ describe('GET /_local/metrics', () => {
       expect((await reader.getTweet(created.body.tweet_id)).status).toBe(200);
     }
 
-    const after = await eventually('fanout delivery counted', async () => {
+    // Cache hits are summed in each function and published within a second.
+    const after = await eventually('fanout delivery and cache hits counted', async () => {
       const current = await snapshot();
-      return total(current, METRICS.names.fanoutDeliveries) >
-        total(before, METRICS.names.fanoutDeliveries)
+      const grew = (name: string, by: number) => total(current, name) - total(before, name) >= by;
+      return grew(METRICS.names.fanoutDeliveries, 1) && grew(METRICS.names.cacheHit, 2)
         ? current
         : undefined;
     });

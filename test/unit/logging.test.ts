@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { httpHandler, type HttpEvent } from '../../lambdas/platform/http';
 import { logger } from '../../lambdas/platform/logger';
+import { jsonLinesOf } from './stdout-lines';
 
 function lambdaContext(requestId: string): Context {
   return {
@@ -23,23 +24,7 @@ const event = (requestId: string) =>
   }) as unknown as HttpEvent;
 
 /** The JSON lines the logger writes while `run` runs. */
-async function linesOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const written: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    written.push(String(chunk));
-    return true;
-  });
-  try {
-    await run();
-  } finally {
-    spy.mockRestore();
-  }
-  return written
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const linesOf = jsonLinesOf;
 
 describe('logging', () => {
   it("puts the Lambda context and the API's request id on every line of an invocation", async () => {

@@ -12,7 +12,7 @@ import type {
 import type { Deps } from '../../lambdas/core/ports';
 import { DomainError } from '../../lambdas/core/errors';
 import { newTweetId } from '../../lambdas/core/ids';
-import { enforceRateLimit } from '../../lambdas/core/limits/service';
+import { enforceRateLimit, RateLimiter } from '../../lambdas/core/limits/service';
 import { getTweet } from '../../lambdas/core/tweets/service';
 import {
   cacheTweetCommand,
@@ -114,7 +114,7 @@ describe('the rate limiter', () => {
     expect(
       await enforceRateLimit({ cache: cacheAnswering([1, 0], calls) }, limits, 'bob', 'write', 5),
     ).toBe('allowed');
-    expect(calls).toEqual([[1, ['rl:{bob}:write'], [5000, 2_500_000, 10_000_000]]]);
+    expect(calls).toEqual([[1, ['rl:{bob}:write'], [5000, 2_500_000, 10_000_000, 1]]]);
   });
 
   it('refuses with 429 rate_limited and the wait, in whole seconds up, as Retry-After', async () => {
@@ -132,6 +132,16 @@ describe('the rate limiter', () => {
     expect(
       await enforceRateLimit({ cache: cacheAnswering(undefined) }, limits, 'bob', 'write'),
     ).toBe('unavailable');
+  });
+
+  it("a warm function's limiter fails open too, and holds no lease it was not given", async () => {
+    const limiter = new RateLimiter(limits);
+    const calls: unknown[][] = [];
+    const down = { cache: cacheAnswering(undefined, calls) };
+    expect(await limiter.spend(down, 'bob', 'write', 5)).toBe('unavailable');
+    expect(await limiter.spend(down, 'bob', 'write', 5)).toBe('unavailable');
+    expect(calls).toHaveLength(2);
+    expect(limiter.decidesLocally('bob', 'write', 5)).toBe(false);
   });
 });
 

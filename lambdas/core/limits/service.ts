@@ -12,7 +12,7 @@
 import { LIMITS, type RateLimitClass } from '../../../app/model';
 import { tooManyRequests } from '../errors';
 import type { Cache } from '../cache-port';
-import { takeRateLimitToken } from './store';
+import { takeRateLimitTokens } from './store';
 
 export interface RateLimit {
   readonly limit: number;
@@ -34,23 +34,159 @@ export async function enforceRateLimit(
   routeClass: RateLimitClass,
   nowMs: number = Date.now(),
 ): Promise<RateLimitOutcome> {
+  const outcome = await take(deps, limits, userId, routeClass, nowMs, 1);
+  if (outcome === undefined) return 'unavailable';
+  if (outcome.allowed) return 'allowed';
+  throw rateLimited(outcome.waitMs);
+}
+
+/** Takes up to `want` requests of the class's budget from the caller's bucket in the cache. */
+function take(
+  deps: { readonly cache: Pick<Cache, 'run'> },
+  limits: RateLimits,
+  userId: string,
+  routeClass: RateLimitClass,
+  nowMs: number,
+  want: number,
+) {
   const { limit, periodSeconds } = limits[routeClass];
-  const outcome = await takeRateLimitToken(
+  return takeRateLimitTokens(
     deps.cache,
     userId,
     routeClass,
     limit,
     periodSeconds * 1000,
     nowMs,
+    want,
   );
-  if (outcome === undefined) return 'unavailable';
-  if (outcome.allowed) return 'allowed';
-  const retryAfter = outcome.waitMs / 1000;
-  throw tooManyRequests(
+}
+
+function rateLimited(waitMs: number) {
+  const retryAfter = waitMs / 1000;
+  return tooManyRequests(
     'rate_limited',
     `Too many requests; retry in ${Math.ceil(retryAfter)} s`,
     retryAfter,
   );
+}
+
+const leaseKey = (userId: string, routeClass: RateLimitClass) => `${routeClass}:${userId}`;
+
+/** What one process holds of one caller's budget for one class. */
+interface Lease {
+  /** Requests taken from the cache's bucket and not yet spent here. */
+  left: number;
+  /** When what is left lapses (epoch ms), and when the lease was taken. */
+  until: number;
+  takenAt: number;
+  /** How many to take next time. */
+  size: number;
+  /** The cache refused until then (epoch ms): no request can fit before, so none is asked for. */
+  refusedUntil: number;
+}
+
+export interface LeaseOptions {
+  /** Most requests one lease takes. @default 100 */
+  readonly maxLease?: number;
+  /** Share of a budget one lease may take at most. @default 1/20 */
+  readonly maxShare?: number;
+  /** How long taken requests stay spendable here (ms). @default 1000 */
+  readonly leaseMs?: number;
+  /** Callers and classes remembered per process. @default 10,000 */
+  readonly capacity?: number;
+}
+
+/**
+ * The limiter a warm function keeps: the same GCRA buckets in the cache, taken from in leases so
+ * that a caller's steady stream of requests costs one cache round trip per lease, not per request.
+ *
+ * A lease is requests already taken from the caller's bucket, so every instance together never
+ * admits more than the bucket does; what a lease takes counts at once, and what lapses unspent
+ * (after `leaseMs`) is lost to the caller, never handed out twice. Leases start at one request and
+ * double while they are spent within half their life, up to `maxShare` of the budget (a budget
+ * of 5 is held one request at a time, exactly as `enforceRateLimit`), and halve when they lapse,
+ * so a caller spread over many instances loses at most a few requests per instance. A refusal is
+ * remembered until the wait the cache named: nothing returns requests to a bucket, so none could
+ * fit before, and a flood of refused requests costs no cache call.
+ * Measured reason (bench/README.md, issue #15): the limiter's round trip was half the cost of a
+ * cached read (get-tweet hit 1.95x one GET with it, one GET of ~50 µs alone).
+ */
+export class RateLimiter {
+  private readonly leases = new Map<string, Lease>();
+  private readonly maxLease: number;
+  private readonly maxShare: number;
+  private readonly leaseMs: number;
+  private readonly capacity: number;
+
+  constructor(
+    private readonly limits: RateLimits,
+    options: LeaseOptions = {},
+  ) {
+    this.maxLease = options.maxLease ?? 100;
+    this.maxShare = options.maxShare ?? 1 / 20;
+    this.leaseMs = options.leaseMs ?? 1000;
+    this.capacity = options.capacity ?? 10_000;
+  }
+
+  /**
+   * Spends one request of `userId`'s `routeClass` budget, from this process's lease when it has
+   * one. Throws 429 `rate_limited` with Retry-After when the budget is spent; fails open
+   * ('unavailable') when the cache cannot answer.
+   */
+  async spend(
+    deps: { readonly cache: Pick<Cache, 'run'> },
+    userId: string,
+    routeClass: RateLimitClass,
+    nowMs: number = Date.now(),
+  ): Promise<RateLimitOutcome> {
+    const key = leaseKey(userId, routeClass);
+    const lease = this.leases.get(key) ?? this.remember(key);
+    if (nowMs < lease.refusedUntil) throw rateLimited(lease.refusedUntil - nowMs);
+    if (lease.left > 0 && nowMs < lease.until) {
+      lease.left--;
+      return 'allowed';
+    }
+    const { limit } = this.limits[routeClass];
+    const biggest = Math.max(1, Math.min(this.maxLease, Math.floor(limit * this.maxShare)));
+    if (lease.left > 0) lease.size = Math.max(1, Math.floor(lease.size / 2));
+    else if (lease.until > 0 && nowMs - lease.takenAt < this.leaseMs / 2) {
+      lease.size = Math.min(biggest, lease.size * 2);
+    }
+    lease.size = Math.min(lease.size, biggest);
+    const outcome = await take(deps, this.limits, userId, routeClass, nowMs, lease.size);
+    if (outcome === undefined) return 'unavailable';
+    if (!outcome.allowed) {
+      lease.left = 0;
+      lease.refusedUntil = nowMs + outcome.waitMs;
+      throw rateLimited(outcome.waitMs);
+    }
+    // Requests that lapsed unspent are not carried over: they were another second's budget.
+    lease.left = outcome.taken - 1;
+    lease.takenAt = nowMs;
+    lease.until = nowMs + this.leaseMs;
+    return 'allowed';
+  }
+
+  /**
+   * Whether `spend` would decide without the cache right now (a live lease, or a remembered
+   * refusal): a route then needs no overlap of its first read with the limiter.
+   */
+  decidesLocally(userId: string, routeClass: RateLimitClass, nowMs: number = Date.now()): boolean {
+    const lease = this.leases.get(leaseKey(userId, routeClass));
+    if (lease === undefined) return false;
+    return nowMs < lease.refusedUntil || (lease.left > 0 && nowMs < lease.until);
+  }
+
+  /** A fresh entry; past `capacity` the longest-held one is dropped (its unspent requests lapse). */
+  private remember(key: string): Lease {
+    if (this.leases.size >= this.capacity) {
+      const oldest = this.leases.keys().next();
+      if (oldest.done !== true) this.leases.delete(oldest.value);
+    }
+    const lease: Lease = { left: 0, until: 0, takenAt: 0, size: 1, refusedUntil: 0 };
+    this.leases.set(key, lease);
+    return lease;
+  }
 }
 
 /**
