@@ -8,6 +8,10 @@
  *
  * Unlike Lambda, one environment runs concurrent invocations interleaved, and a timed-out
  * invocation is abandoned (its promise rejected), not frozen.
+ *
+ * Invocations started in one tick go to the worker as one message, and the worker sends the
+ * results of one tick back as one: each message wakes the other thread, and on this VM a wake-up
+ * cost more than the cached GET it carried (bench/README.md, http_get_tweet_rps).
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -97,12 +101,14 @@ export class LocalFunction<TEvent, TResult> {
       // (local/metrics-summary.ts); every other line is passed on.
       if (!isEmfLine(line)) process.stdout.write(`${line}\n`);
     });
-    worker.on('message', (message: ResultMessage) => {
-      const waiting = this.pending.get(message.id);
-      if (waiting === undefined) return;
-      this.pending.delete(message.id);
-      if (message.ok) waiting.resolve(message.result as TResult);
-      else waiting.reject(new FunctionError(message.error));
+    worker.on('message', (messages: readonly ResultMessage[]) => {
+      for (const message of messages) {
+        const waiting = this.pending.get(message.id);
+        if (waiting === undefined) continue;
+        this.pending.delete(message.id);
+        if (message.ok) waiting.resolve(message.result as TResult);
+        else waiting.reject(new FunctionError(message.error));
+      }
     });
     // The environment died (an uncaught error, like a Lambda runtime crash): its invocations fail
     // and the next one starts a new environment.
@@ -145,8 +151,22 @@ export class LocalFunction<TEvent, TResult> {
           reject(error);
         },
       });
-      this.environment().postMessage(message);
+      this.send(message);
     });
+  }
+
+  private outbox: InvokeMessage[] = [];
+
+  /** Queues an invocation for this tick's message to the worker. */
+  private send(message: InvokeMessage): void {
+    if (this.outbox.length === 0) {
+      setImmediate(() => {
+        const batch = this.outbox;
+        this.outbox = [];
+        this.environment().postMessage(batch);
+      });
+    }
+    this.outbox.push(message);
   }
 
   /** Ends the execution environment (the next invocation is a cold start). */

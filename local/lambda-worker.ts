@@ -78,8 +78,19 @@ function context(deadline: number, requestId: string = randomUUID()): Context {
   };
 }
 
-parentPort?.on('message', (message: InvokeMessage) => {
-  const reply = (result: ResultMessage) => parentPort?.postMessage(result);
+/** Results of one tick go back as one message (see lambda-runtime.ts, `Batched`). */
+let outbox: ResultMessage[] = [];
+function reply(result: ResultMessage): void {
+  if (outbox.length === 0) setImmediate(flush);
+  outbox.push(result);
+}
+function flush(): void {
+  const batch = outbox;
+  outbox = [];
+  parentPort?.postMessage(batch);
+}
+
+function invoke(message: InvokeMessage): void {
   load()
     .then((handler) => handler(message.event, context(message.deadline, message.requestId)))
     .then(
@@ -97,4 +108,8 @@ parentPort?.on('message', (message: InvokeMessage) => {
         });
       },
     );
+}
+
+parentPort?.on('message', (messages: readonly InvokeMessage[]) => {
+  for (const message of messages) invoke(message);
 });
