@@ -629,13 +629,36 @@ export const ROUTES: readonly RouteSpec[] = DECLARED_ROUTES.map((route) => ({
   access: ensuresCaller(route.access),
 }));
 
+/**
+ * A table stream's event source mapping: its CDK construct (lib/constructs/stream-consumer.ts) and
+ * the local stream pump (local/stream-pump.ts) both read it.
+ */
+export interface StreamSourceSpec {
+  /** Records per invocation, at most. */
+  readonly batchSize: number;
+  /**
+   * How long the mapping gathers records before it invokes (until the batch is full); 0, Lambda's
+   * default, invokes as soon as a poll returns records.
+   */
+  readonly maxBatchingWindowSeconds: number;
+}
+
+/** A function fed by a table's stream. */
+export interface StreamConsumerSpec extends FunctionSpec {
+  readonly streamSource: StreamSourceSpec;
+}
+
 /** Event-driven functions. */
-export const FANOUT_FUNCTION: FunctionSpec = {
+export const FANOUT_FUNCTION: StreamConsumerSpec = {
   id: 'Fanout',
   entry: 'lambdas/events/fanout.ts',
   access: { metadataTable: 'read', cache: true },
   memoryMb: 1024,
   timeoutSeconds: 60,
+  // No batching window: a tweet reaches timelines a poll (a quarter second) after it is written,
+  // not up to a second later (follower_visible_p99, bench/README.md). Batches still fill under load,
+  // since a shard's next batch waits for the invocation in progress.
+  streamSource: { batchSize: 100, maxBatchingWindowSeconds: 0 },
 };
 
 /** Memory that buys the transcoder two full vCPUs, for accounts without the 3008 MB cap. */
@@ -697,7 +720,7 @@ export const MEDIA_SWEEPER_FUNCTION: FunctionSpec & { readonly scheduleMinutes: 
  * order), then marks it published; deletes the served copies when its tweet is deleted. Stream
  * order per item means a publish never overtakes the detach that follows it.
  */
-export const MEDIA_PUBLISHER_FUNCTION: FunctionSpec & {
+export const MEDIA_PUBLISHER_FUNCTION: StreamConsumerSpec & {
   /** Its event source: the metadata table's stream, only items whose pk has this prefix. */
   readonly streamPartitionKeyPrefix: string;
 } = {
@@ -716,6 +739,7 @@ export const MEDIA_PUBLISHER_FUNCTION: FunctionSpec & {
   },
   timeoutSeconds: 60,
   streamPartitionKeyPrefix: 'MEDIA#',
+  streamSource: { batchSize: 10, maxBatchingWindowSeconds: 0 },
 };
 
 export const EVENT_FUNCTIONS: readonly FunctionSpec[] = [

@@ -5,8 +5,10 @@
  * a function in the DynamoDBStreamEvent shape. Like the CDK mapping: ReportBatchItemFailures
  * (resume from the first failed record), bisect on a function error, retries with backoff through
  * an outage (no attempt cap by default, as the CDK mapping retries until a record is six hours
- * old), and only after `retryAttempts`, if set, a drop to the failure destination (the log). It polls every
- * 100 ms when idle, so a follower sees a tweet well within 2 s.
+ * old), and only after `retryAttempts`, if set, a drop to the failure destination (the log).
+ * Batch size and batching window are the function's event source (its `streamSource` in
+ * app/model.ts, which the CDK mapping reads too), and it polls each shard four times a second when
+ * idle, as Lambda does: the local stack is no faster than AWS at getting a record to its function.
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -19,7 +21,7 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { FunctionSpec } from '../app/model';
+import type { StreamConsumerSpec } from '../app/model';
 import { LocalFunction } from './lambda-runtime';
 import type { Log } from './log';
 import { LOCAL_ACCOUNT_ID } from './api-gateway';
@@ -32,26 +34,30 @@ export interface StreamPumpOptions {
    * it are delivered; the others are dropped without an invocation, as the event source mapping's
    * filter drops them on AWS.
    */
-  readonly fn: FunctionSpec & { readonly streamPartitionKeyPrefix?: string };
+  readonly fn: StreamConsumerSpec & { readonly streamPartitionKeyPrefix?: string };
   readonly endpoint: string;
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly log: Log;
-  /** @default 100 */
-  readonly batchSize?: number;
   /**
    * Attempts per batch before its records are dropped to the failure destination.
    * @default unlimited, as the CDK mapping (which retries until a record is six hours old)
    */
   readonly retryAttempts?: number;
-  /** @default 100 */
-  readonly idlePollMs?: number;
+  /**
+   * Time between the starts of two polls of an idle stream.
+   * @default LAMBDA_STREAM_POLL_INTERVAL_MS
+   */
+  readonly pollIntervalMs?: number;
   /**
    * How a batch reaches the function, for fault injection at the event source mapping (the soak
    * delivers batches twice, or fails them after they ran). @default one invocation
    */
   readonly deliverBatch?: (invoke: BatchInvoke, event: DynamoDBStreamEvent) => Promise<BatchResult>;
 }
+
+/** Lambda polls each shard of a DynamoDB stream at a base rate of four times a second. */
+export const LAMBDA_STREAM_POLL_INTERVAL_MS = 250;
 
 export type BatchResult = DynamoDBBatchResponse | void;
 export type BatchInvoke = (event: DynamoDBStreamEvent) => Promise<BatchResult>;
@@ -71,6 +77,12 @@ interface ShardState {
   /** Where to start when there is no iterator yet and nothing was read. */
   initialPosition: ShardIteratorType;
   done: boolean;
+  /** Records read but held for the batching window, not yet delivered. */
+  held: DynamoDBRecord[];
+  /** When the first held record was read (the window's start). */
+  heldSince: number;
+  /** The last record read (held or filtered out): the position once the held batch is delivered. */
+  readThrough: string | undefined;
 }
 
 /** Lambda's event record: AWS-region ARN, epoch-seconds ApproximateCreationDateTime. */
@@ -121,9 +133,10 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
   const fn = new LocalFunction<DynamoDBStreamEvent, BatchResult>(options.fn, options.region);
   const invoke: BatchInvoke = (event) => fn.invoke(event);
   const deliverBatch = options.deliverBatch ?? ((run, event) => run(event));
-  const batchSize = options.batchSize ?? 100;
+  const { batchSize, maxBatchingWindowSeconds } = options.fn.streamSource;
+  const batchingWindowMs = maxBatchingWindowSeconds * 1000;
   const retryAttempts = options.retryAttempts ?? Number.POSITIVE_INFINITY;
-  const idlePollMs = options.idlePollMs ?? 100;
+  const pollIntervalMs = options.pollIntervalMs ?? LAMBDA_STREAM_POLL_INTERVAL_MS;
 
   const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = Table?.LatestStreamArn;
@@ -162,6 +175,9 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
         lastSequenceNumber: undefined,
         initialPosition: atStartup ? 'LATEST' : 'TRIM_HORIZON',
         done: atStartup && closed,
+        held: [],
+        heldSince: 0,
+        readThrough: undefined,
       });
     }
   };
@@ -246,7 +262,7 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
         );
         shard.lastSequenceNumber = undefined;
         shard.initialPosition = 'TRIM_HORIZON';
-        shard.iterator = undefined;
+        forgetPosition(shard);
         return false;
       }
       if (name === 'ResourceNotFoundException') {
@@ -258,6 +274,26 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
     }
   };
 
+  /** Reading resumes after lastSequenceNumber: what was read past it is read again. */
+  const forgetPosition = (shard: ShardState) => {
+    shard.iterator = undefined;
+    shard.held = [];
+    shard.readThrough = undefined;
+  };
+
+  /** Delivers the held batch (if any) and moves the shard's position past what was read. */
+  const deliverHeld = async (shard: ShardState) => {
+    if (shard.held.length > 0) await deliver(shard.held, retryAttempts);
+    shard.held = [];
+    if (shard.readThrough !== undefined) shard.lastSequenceNumber = shard.readThrough;
+  };
+
+  /** A held batch goes once it is full, its window has passed, or its shard has ended. */
+  const heldIsDue = (shard: ShardState, now: number) =>
+    shard.held.length >= batchSize ||
+    now - shard.heldSince >= batchingWindowMs ||
+    shard.iterator === undefined;
+
   const readShard = async (shard: ShardState): Promise<boolean> => {
     shard.iterator ??= await iteratorFor(shard);
     if (shard.iterator === undefined) {
@@ -265,7 +301,10 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
       return false;
     }
     const output = await streams.send(
-      new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: batchSize }),
+      new GetRecordsCommand({
+        ShardIterator: shard.iterator,
+        Limit: batchSize - shard.held.length,
+      }),
     );
     const records = output.Records ?? [];
     const wanted = records
@@ -274,15 +313,26 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
         const prefix = options.fn.streamPartitionKeyPrefix;
         return prefix === undefined || (record.dynamodb?.Keys?.pk?.S?.startsWith(prefix) ?? false);
       });
+    if (wanted.length > 0 && shard.held.length === 0) shard.heldSince = Date.now();
+    shard.held.push(...wanted);
     if (records.length > 0) {
-      if (wanted.length > 0) await deliver(wanted, retryAttempts);
-      shard.lastSequenceNumber = records[records.length - 1]?.dynamodb?.SequenceNumber;
+      shard.readThrough = records[records.length - 1]?.dynamodb?.SequenceNumber;
     }
     shard.iterator = output.NextShardIterator;
+    if (heldIsDue(shard, Date.now())) await deliverHeld(shard);
     // No next iterator: the shard is closed and fully read; its children take over.
     if (shard.iterator === undefined) shard.done = true;
     return records.length > 0;
   };
+
+  /** How long the loop may sleep before a held batch's window closes. */
+  const untilWindowCloses = (now: number): number =>
+    Math.min(
+      Number.POSITIVE_INFINITY,
+      ...[...shards.values()]
+        .filter((shard) => shard.held.length > 0)
+        .map((shard) => shard.heldSince + batchingWindowMs - now),
+    );
 
   await discoverShards(true);
   // Pin LATEST positions now, so records written after startup are never skipped.
@@ -294,6 +344,7 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
     let lastDiscovery = Date.now();
     let lastError: string | undefined;
     while (!stopped) {
+      const pollStarted = Date.now();
       let busy = false;
       try {
         if (Date.now() - lastDiscovery > 1000) {
@@ -305,7 +356,11 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
           const parent =
             shard.parentShardId !== undefined ? shards.get(shard.parentShardId) : undefined;
           if (parent !== undefined && !parent.done) continue;
-          if (await pollShard(shard)) busy = true;
+          // A shard holding a batch is polled at the idle rate until the batch is due.
+          if (shard.held.length > 0 && heldIsDue(shard, Date.now())) {
+            await deliverHeld(shard);
+            busy = true;
+          } else if ((await pollShard(shard)) && shard.held.length === 0) busy = true;
         }
       } catch (error) {
         // DynamoDB Local down or restarted, or an expired iterator: get fresh iterators from the
@@ -317,7 +372,7 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
           options.log(`stream ${options.tableName}: ${message} (retrying)`);
         }
         lastError = message;
-        for (const shard of shards.values()) shard.iterator = undefined;
+        for (const shard of shards.values()) forgetPosition(shard);
         await sleep(500);
         continue;
       }
@@ -325,7 +380,13 @@ export async function startStreamPump(options: StreamPumpOptions): Promise<Strea
         options.log(`stream ${options.tableName}: reading again`);
         lastError = undefined;
       }
-      if (!busy) await sleep(idlePollMs);
+      // A poll that returned records is followed by the next at once, as on Lambda; an idle
+      // stream is polled at Lambda's base rate, from the start of one poll to the next.
+      if (!busy) {
+        const now = Date.now();
+        const wait = Math.min(pollStarted + pollIntervalMs - now, untilWindowCloses(now));
+        if (wait > 0) await sleep(wait);
+      }
     }
   })();
 

@@ -1,14 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ENV, type FunctionSpec } from '../../app/model';
+import { ENV, type StreamConsumerSpec } from '../../app/model';
 import type { ChirpFunction, ChirpResources } from './chirp-function';
 import type { FailureQueue } from './failure-queue';
 import { addStreamConsumer } from './stream-consumer';
 
 export interface FanoutProps {
   /** The app model's fanout function. */
-  readonly spec: FunctionSpec;
+  readonly spec: StreamConsumerSpec;
   readonly resources: ChirpResources;
   /** The table whose stream feeds the fanout (the tweets table). */
   readonly table: dynamodb.ITableV2;
@@ -51,8 +51,6 @@ export class Fanout extends Construct {
       resources: props.resources,
       table: props.table,
       failurePurpose: 'tweet stream records the fanout could not apply after its retries',
-      batchSize: 100,
-      maxBatchingWindow: Duration.seconds(1),
       ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
       maxRecordAge: props.maxRecordAge ?? Duration.hours(6),
       environment: { [ENV.fanoutDeliveriesPerSecond]: String(props.deliveriesPerSecond) },

@@ -2,14 +2,14 @@ import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { FunctionSpec } from '../../app/model';
+import type { StreamConsumerSpec } from '../../app/model';
 import type { ChirpFunction, ChirpResources } from './chirp-function';
 import type { FailureQueue } from './failure-queue';
 import { addStreamConsumer } from './stream-consumer';
 
 export interface MediaPublisherProps {
   /** The app model's media publisher. */
-  readonly spec: FunctionSpec & { readonly streamPartitionKeyPrefix: string };
+  readonly spec: StreamConsumerSpec & { readonly streamPartitionKeyPrefix: string };
   readonly resources: ChirpResources;
   /** The metadata table, whose stream carries the media records' changes. */
   readonly table: dynamodb.ITableV2;
@@ -35,7 +35,6 @@ export class MediaPublisher extends Construct {
       resources: props.resources,
       table: props.table,
       failurePurpose: 'media record changes the publisher could not apply to the served prefix',
-      batchSize: 10,
       maxRecordAge: Duration.hours(6),
       filters: [
         lambda.FilterCriteria.filter({

@@ -3,19 +3,18 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import type { FunctionSpec } from '../../app/model';
+import type { StreamConsumerSpec } from '../../app/model';
 import { ChirpFunction, type ChirpResources } from './chirp-function';
 import { FailureQueue } from './failure-queue';
 
 export interface StreamConsumerProps {
-  readonly spec: FunctionSpec;
+  /** The function, with its event source's batch size and batching window. */
+  readonly spec: StreamConsumerSpec;
   readonly resources: ChirpResources;
   /** The table whose stream feeds the function. */
   readonly table: dynamodb.ITableV2;
   /** What lands in the failure queue, for its readers. */
   readonly failurePurpose: string;
-  readonly batchSize: number;
-  readonly maxBatchingWindow?: Duration;
   /** @default unlimited: retried until older than `maxRecordAge` */
   readonly retryAttempts?: number;
   readonly maxRecordAge: Duration;
@@ -45,9 +44,9 @@ export function addStreamConsumer(
   fn.addEventSource(
     new DynamoEventSource(props.table, {
       startingPosition: lambda.StartingPosition.LATEST,
-      batchSize: props.batchSize,
-      ...(props.maxBatchingWindow !== undefined
-        ? { maxBatchingWindow: props.maxBatchingWindow }
+      batchSize: props.spec.streamSource.batchSize,
+      ...(props.spec.streamSource.maxBatchingWindowSeconds > 0
+        ? { maxBatchingWindow: Duration.seconds(props.spec.streamSource.maxBatchingWindowSeconds) }
         : {}),
       bisectBatchOnError: true,
       ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),

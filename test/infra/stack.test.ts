@@ -978,6 +978,7 @@ describe('media publisher', () => {
       },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
+      BatchSize: MEDIA_PUBLISHER_FUNCTION.streamSource.batchSize,
       MaximumRecordAgeInSeconds: 6 * 60 * 60,
       DestinationConfig: {
         OnFailure: {
@@ -1002,6 +1003,10 @@ describe('fanout', () => {
       },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
+      // The model's event source, which the local stream pump reads too: no batching window, so a
+      // tweet reaches timelines a poll after it is written.
+      BatchSize: FANOUT_FUNCTION.streamSource.batchSize,
+      MaximumBatchingWindowInSeconds: Match.absent(),
       // No attempt cap: a record is retried until it is six hours old.
       MaximumRetryAttempts: Match.absent(),
       MaximumRecordAgeInSeconds: 6 * 60 * 60,
