@@ -107,17 +107,36 @@ async function followerVisible(api: Api, options: StackFigureOptions): Promise<R
     }
   })();
 
+  const post = async (text: string) => {
+    const tweet = (await expectCall(api, author, 'POST', '/v1/tweets', 201, { text })) as {
+      tweet_id: string;
+    };
+    posted.set(tweet.tweet_id, performance.now());
+    return tweet.tweet_id;
+  };
+  const allSeen = async (withinMs: number) => {
+    const deadline = performance.now() + withinMs;
+    while (seen.size < posted.size && performance.now() < deadline) await sleep(20);
+  };
+
+  // The first tweet starts the fanout's execution environment (locally a worker thread that loads
+  // the TypeScript handler and makes its first connections: 1.5-2.5 s on this machine), and every
+  // tweet posted meanwhile waits behind it: 6 % of the series, its whole p99. It is timed on its
+  // own (follower_visible_first_ms; cold starts are the init figures' subject), and the series
+  // measures the warm path, as a steady stream of tweets sees it.
+  const first = await post('visible: first');
+  await allSeen(30_000);
+  const firstMs = (seen.get(first) ?? Number.POSITIVE_INFINITY) - (posted.get(first) ?? 0);
+  posted.delete(first);
+  seen.delete(first);
+
   progress(`follower-visible: ${options.tweets} tweets, one every ${options.tweetIntervalMs} ms`);
   for (let i = 0; i < options.tweets; i++) {
-    const tweet = (await expectCall(api, author, 'POST', '/v1/tweets', 201, {
-      text: `visible ${i}`,
-    })) as { tweet_id: string };
-    posted.set(tweet.tweet_id, performance.now());
+    await post(`visible ${i}`);
     if ((i + 1) % 50 === 0) progress(`  ${i + 1} tweets posted, ${seen.size} seen`);
     await sleep(options.tweetIntervalMs);
   }
-  const deadline = performance.now() + 10_000;
-  while (seen.size < posted.size && performance.now() < deadline) await sleep(50);
+  await allSeen(10_000);
   polling = false;
   // A poll that never returns must not hang the run (seen once under heavy load).
   let pollError: unknown;
@@ -137,12 +156,18 @@ async function followerVisible(api: Api, options: StackFigureOptions): Promise<R
         ratio: stats.p99,
         goal: '<= 500 ms',
         met: (p99) => p99 <= 500 && missing === 0,
-        note: `p50 ${stats.p50.toFixed(0)} ms over ${delays.length} tweets via stream pump; poll every ${options.pollMs} ms; ${missing} never seen`,
+        note: `p50 ${stats.p50.toFixed(0)} ms over ${delays.length} tweets via stream pump (after a first tweet that started the fanout); poll every ${options.pollMs} ms; ${missing} never seen`,
       }),
       baseline_value: null,
       ratio: null,
     },
     reportOnly('follower_visible_p50', stats.p50, 'ms'),
+    reportOnly(
+      'follower_visible_first_ms',
+      firstMs,
+      'ms',
+      "the fanout's cold start: the first tweet after the stack started",
+    ),
   ];
 }
 
