@@ -12,6 +12,7 @@ import { connect as connectTls } from 'node:tls';
 import { Redis } from 'ioredis';
 import { awaitReady, cacheOver, tryCommand, tryPipeline } from '../../lambdas/platform/cache';
 import { TIMELINE_ADD } from '../../lambdas/core/timelines/store';
+import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
 import {
   createCacheClient,
   redis as sharedRedis,
@@ -72,14 +73,14 @@ describe('the cache client', () => {
     const { url, port } = await server();
     const redis = client(url);
     await awaitReady(redis, 5000);
-    const key = 'tl:{reader}';
+    const key = timelineKeys.homeTimeline('reader');
     await redis.zadd(key, '-inf', 'built');
     const add = () =>
       cacheOver(redis).batch('add', (batch) => batch.run(TIMELINE_ADD, [key], [5, 1, 'a']));
     expect(await add()).toEqual([1]);
     await admin(port).script('FLUSH');
     expect(await add()).toEqual([1]);
-    expect(await redis.zrange(key, 0, -1)).toEqual(['built', 'a']);
+    expect(await redis.zrange(timelineKeys.timelineChunk('reader', 1), 0, -1)).toEqual(['a']);
   });
 
   it('fails a command at its deadline', async () => {

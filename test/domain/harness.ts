@@ -21,6 +21,7 @@ export { httpEvent, type EventOptions } from './harness-events';
 import { LIMITS } from '../../app/model';
 import { awaitReady, cacheOver } from '../../lambdas/platform/cache';
 import { ensureProfile } from '../../lambdas/core/users/users';
+import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
 
 export const CDN = process.env.CDN_BASE_URL ?? 'https://cdn.chirp.test';
 
@@ -115,4 +116,30 @@ export async function isolatedRedis(
   if (client.status !== 'ready')
     throw new Error(`private redis-server not ready: ${client.status}`);
   return client;
+}
+
+/**
+ * A home timeline read whole, as one list: its markers, then every entry oldest first (chunk by
+ * chunk, in the index's order, so a chunk out of order shows as entries out of order).
+ */
+export async function storedTimeline(redis: CacheClient, user: string): Promise<string[]> {
+  const index = timelineKeys.homeTimeline(user);
+  const markers = (await redis.call('ZRANGE', index, '-inf', '-inf', 'BYSCORE')) as string[];
+  const entries: string[] = [];
+  for (const chunk of await timelineChunks(redis, user)) {
+    entries.push(...((await redis.call('ZRANGE', chunk, 0, -1)) as string[]));
+  }
+  return [...markers, ...entries];
+}
+
+/** The keys of a home timeline's chunks, oldest first, as its index lists them. */
+export async function timelineChunks(redis: CacheClient, user: string): Promise<string[]> {
+  const ids = (await redis.call(
+    'ZRANGE',
+    timelineKeys.homeTimeline(user),
+    '(0',
+    '+inf',
+    'BYSCORE',
+  )) as string[];
+  return ids.map((id) => timelineKeys.timelineChunk(user, id));
 }

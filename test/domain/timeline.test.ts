@@ -29,6 +29,7 @@ import {
   isolatedRedis,
   newUser,
   parse,
+  storedTimeline,
   testDeps,
   existingUser,
 } from './harness';
@@ -92,17 +93,14 @@ describe('fanout', () => {
     const id = await tweet(author);
     const event = streamEvent([{ kind: 'INSERT', tweetId: id }]);
     for (let i = 0; i < 3; i++) expect(await fanout(event)).toEqual({ batchItemFailures: [] });
-    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)).toEqual([
-      'built',
-      id,
-    ]);
+    expect(await storedTimeline(db, reader)).toEqual(['built', id]);
     expect(await db.exists(timelineKeys.homeTimeline(absent))).toBe(0);
     expect(await readAll(reader, 20)).toEqual([id]);
 
     expect(await fanout(streamEvent([{ kind: 'REMOVE', tweetId: id }]))).toEqual({
       batchItemFailures: [],
     });
-    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)).toEqual(['built']);
+    expect(await storedTimeline(db, reader)).toEqual(['built']);
   });
 
   it('keeps followers in a Redis set that follows extend and unfollows drop', async () => {
@@ -213,7 +211,7 @@ describe('home timeline', () => {
     expect(await readAll(reader, 10)).toEqual([gone, keep]);
     // Delete with another client: this timeline still holds the id until the fanout runs.
     await deleteTweet(testDeps(), reader, gone);
-    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(reader), gone)).not.toBeNull();
+    expect(await storedTimeline(db, reader)).toContain(gone);
     await db.del(tweetCacheKey(gone));
     expect(await readAll(reader, 10)).toEqual([keep]);
   });
@@ -227,12 +225,9 @@ describe('home timeline', () => {
     const ids = Array.from({ length: 850 }, (_, i) => `${ulid(start + i)}-ghost`);
     await addToTimelines(deps, [reader], ids, deps.timelineMaxEntries);
     // 800 entries and two markers: built, and the floor the trim raised to the newest cut entry.
-    expect(await db.call('ZCARD', timelineKeys.homeTimeline(reader))).toBe(802);
-    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, 2)).toEqual([
-      'built',
-      `floor:${tweetTime(ids[49] ?? '')}`,
-      ids[50],
-    ]);
+    const stored = await storedTimeline(db, reader);
+    expect(stored).toHaveLength(802);
+    expect(stored.slice(0, 3)).toEqual(['built', `floor:${tweetTime(ids[49] ?? '')}`, ids[50]]);
     let cursor: string | undefined;
     let pages = 0;
     do {
@@ -268,7 +263,7 @@ describe('celebrities', () => {
     ).toEqual({
       batchItemFailures: [],
     });
-    const stored = (await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)) as string[];
+    const stored = await storedTimeline(db, reader);
     expect(stored.filter((id) => id.endsWith(celebrity))).toEqual([]);
     expect(stored.filter((id) => id.endsWith(normal)).length).toBe(2);
     expect(await readAll(reader, 1, low)).toEqual(newestFirst(ids));
@@ -276,11 +271,7 @@ describe('celebrities', () => {
     // Rebuilt without the celebrity's entries, which are still merged in.
     await db.del(timelineKeys.homeTimeline(reader));
     expect(await readAll(reader, 3, low)).toEqual(newestFirst(ids));
-    expect(
-      ((await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)) as string[]).filter(
-        (id) => id.endsWith(celebrity),
-      ),
-    ).toEqual([]);
+    expect((await storedTimeline(db, reader)).filter((id) => id.endsWith(celebrity))).toEqual([]);
     // A new celebrity tweet shows without any fanout to followers.
     const fresh = await tweet(celebrity);
     await lowFanout(streamEvent([{ kind: 'INSERT', tweetId: fresh }]));
@@ -296,13 +287,10 @@ describe('follows', () => {
     const theirs = [await tweet(followee), await tweet(followee), await tweet(followee)];
     expect(await readAll(reader, 10)).toEqual([mine]);
     await followUser(deps, reader, followee);
-    expect(await db.call('ZCARD', timelineKeys.homeTimeline(reader))).toBe(5);
+    expect(await storedTimeline(db, reader)).toHaveLength(5);
     expect(await readAll(reader, 10)).toEqual(newestFirst([mine, ...theirs]));
     await unfollowUser(deps, reader, followee);
-    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(reader), 0, -1)).toEqual([
-      'built',
-      mine,
-    ]);
+    expect(await storedTimeline(db, reader)).toEqual(['built', mine]);
     expect(await readAll(reader, 10)).toEqual([mine]);
     // A fanout already under way when the unfollow landed writes one more entry: never shown.
     const late = await tweet(followee);
@@ -368,7 +356,7 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
     await followUser(testDeps({ redis: deadRedis() }), follower, author);
     // Redis never heard of the follow; DynamoDB holds the edge and the mark.
     expect(await db.call('SMEMBERS', followKeys.followers(author))).toEqual(['#built']);
-    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(follower), earlier)).toBeNull();
+    expect(await storedTimeline(db, follower)).not.toContain(earlier);
     expect(typeof (await staleMark(follower))).toBe('string');
 
     // The fanout sees the set disagree with follower_count and rebuilds it from DynamoDB.
@@ -380,15 +368,11 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
       '#built',
       follower,
     ]);
-    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(follower), later)).not.toBeNull();
+    expect(await storedTimeline(db, follower)).toContain(later);
 
     await expireGraph(follower);
     expect(await readAll(follower, 10)).toEqual([later, earlier]);
-    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(follower), 0, -1)).toEqual([
-      'built',
-      earlier,
-      later,
-    ]);
+    expect(await storedTimeline(db, follower)).toEqual(['built', earlier, later]);
     expect(await staleMark(follower)).toBeUndefined();
   });
 
@@ -410,14 +394,11 @@ describe('a follow or unfollow whose Redis work failed while Redis kept its data
     const after = await tweet(author);
     await fanout(streamEvent([{ kind: 'INSERT', tweetId: after }]));
     expect(await db.call('SMEMBERS', followKeys.followers(author))).toEqual(['#built']);
-    expect(await db.call('ZSCORE', timelineKeys.homeTimeline(follower), after)).toBeNull();
+    expect(await storedTimeline(db, follower)).not.toContain(after);
 
     await expireGraph(follower);
     expect(await readAll(follower, 10)).toEqual([mine]);
-    expect(await db.call('ZRANGE', timelineKeys.homeTimeline(follower), 0, -1)).toEqual([
-      'built',
-      mine,
-    ]);
+    expect(await storedTimeline(db, follower)).toEqual(['built', mine]);
     expect(await staleMark(follower)).toBeUndefined();
   });
 

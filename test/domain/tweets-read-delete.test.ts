@@ -8,6 +8,7 @@ import { handler as listHandler } from '../../lambdas/http/list-user-tweets';
 import { handler as timelineHandler } from '../../lambdas/http/get-timeline';
 import { METADATA_KEYS } from '../../app/model';
 import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import { addToTimelines } from '../../lambdas/core/timelines/store';
 import { invalidateCachedTweet, tweetCacheKey } from '../../lambdas/core/tweets/store';
 import { cacheOver } from '../../lambdas/platform/cache';
 import { dynamo, redis, tables } from '../../lambdas/platform/clients';
@@ -179,7 +180,8 @@ describe('delete-tweet', () => {
     const user = newUser();
     const media = await mediaId(user);
     const id = (await create(user, { text: 'bye', media_ids: [media] })).body.tweet_id as string;
-    await redis.call('ZADD', timelineKeys.homeTimeline(user), '-inf', 'built', 1, id);
+    await redis.call('ZADD', timelineKeys.homeTimeline(user), '-inf', 'built');
+    await addToTimelines({ cache: cacheOver(redis) }, [user], [id], 800);
     expect((await get(user, id)).status).toBe(200);
     expect((await del(user, id)).status).toBe(204);
     expect(errorCode(await get(user, id))).toBe('tweet_not_found');

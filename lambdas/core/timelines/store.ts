@@ -1,13 +1,26 @@
 /**
- * Home timelines in Redis: `tl:{user}` is a sorted set of tweet ids scored by creation time (ms).
- * Equal scores order by member, and tweet ids sort by time, so the set's order is the ids' order.
+ * Home timelines in Redis, chunked: a timeline of up to deps.timelineMaxEntries (800) entries is
+ * an index `tl:{user}:i` and chunks `tl:{user}:{n}`, sorted sets of tweet ids scored by creation
+ * time (ms) of at most CHUNK_MAX entries each. Why: Redis keeps a sorted set of up to 128 entries
+ * (zset-max-listpack-entries) as one compact listpack and a larger one as a skiplist, about three
+ * times the memory (800 entries in one key: ~109 KiB; chunked: ~45 KiB, bench/README.md), and
+ * ElastiCache Serverless takes no parameter group to raise that threshold. Equal scores order by
+ * member, and tweet ids sort by time, so the entries' order is the ids' order.
  *
- * Markers at score -inf tell a built timeline from a missing or half-built one:
- * - `built`: the timeline holds the newest entries (up to deps.timelineMaxEntries);
- * - `building:{token}`: a rebuild is under way; fanout already lands in the key;
- * - `floor:{score}`: the timeline was cut at its depth; older entries are read from DynamoDB.
+ * The index (timelineKeys.homeTimeline) holds, by score:
+ * - the chunks: member the chunk's number, score the lowest score it may hold; a chunk holds the
+ *   entries from its score up to the next chunk's (the oldest also any below its own, and its score
+ *   follows them down), so an entry's chunk is found by its score and one score is never split;
+ * - `size`, scored minus the number of entries (so the chunks are exactly the scores above 0);
+ * - markers at -inf, which tell a built timeline from a missing or half-built one:
+ *   `built`: the timeline holds the newest entries (up to deps.timelineMaxEntries);
+ *   `building:{token}`: a rebuild is under way; fanout already lands in the timeline;
+ *   `floor:{score}`: the timeline was cut at its depth; older entries are read from DynamoDB.
  * Writers only ever add to timelines that exist, so a partial timeline is never taken for a full
- * one; a read that does not find `built` rebuilds from DynamoDB.
+ * one; a read that does not find `built` rebuilds from DynamoDB. Every chunk expires with its
+ * index, and no chunk is ever empty, so a chunk missing from a built timeline was evicted alone
+ * (the cache evicts least recently used keys): the script that finds that drops the whole
+ * timeline, and the next read rebuilds it.
  *
  * Also the short-lived cache of the newest tweet ids of authors merged at read time (`recent:`).
  * Every call answers a cache failure as a miss, except the fanout's, which throw so that the
@@ -18,7 +31,7 @@ import type { CacheBatch, CacheScript } from '../cache-port';
 import type { Deps } from '../ports';
 import { followKeys, parseFollowGraph, type CachedFollowGraph } from '../follows/store-cache';
 import { tweetTime, ULID_LENGTH } from '../ids';
-import { TIMELINE_SENTINEL, timelineKeys } from './store-keys';
+import { TIMELINE_SENTINEL, TIMELINE_SIZE_MEMBER, timelineKeys } from './store-keys';
 import { logger } from '../../platform/logger';
 import { tombstoneTweetCommand } from '../tweets/store';
 
@@ -36,15 +49,35 @@ const TIMELINE_BUILDING_PREFIX = 'building:';
 const TIMELINE_FLOOR_PREFIX = 'floor:';
 /** Home timelines not read for this long are evicted and rebuilt on the next read. */
 const TIMELINE_TTL_SECONDS = 3 * 24 * 60 * 60;
+/**
+ * A read refreshes the expiry of the index and every chunk once an hour of it has passed, not on
+ * every read (one PTTL instead of an EXPIRE per key).
+ */
+const TIMELINE_REFRESH_BELOW_MS = (TIMELINE_TTL_SECONDS - 60 * 60) * 1000;
+
+/** Redis's default zset-max-listpack-entries: a chunk above it would become a skiplist. */
+const CHUNK_MAX = 128;
+/**
+ * Entries a full chunk keeps when it splits, and a rebuild packs into one: the rest of 128 leaves
+ * room for entries that arrive out of order (fanout is not strictly in time order).
+ */
+const CHUNK_FILL = 120;
+/** Adds of more entries than this (a follow's backfill) rewrite the chunks in one pass. */
+const BULK_ADD = 16;
 
 /**
- * Lua shared by the timeline scripts: the markers (one ZRANGE, which also tells whether the key
- * exists: every timeline has one), the floor among them, and the trim to `max` entries that raises
- * it. Scores are compared as numbers (ms), never member strings (Lua compares those by locale).
+ * Lua shared by the timeline scripts (KEYS[1] is always the index). Scores are compared as numbers
+ * (ms), never member strings (Lua compares those by locale). Chunks are keys the scripts do not
+ * declare: they share the index's hash tag, so they are in its slot, which is all cluster mode
+ * (and ElastiCache Serverless) requires of a script's keys.
  */
-const TIMELINE_FLOOR_LUA = `
-local function markers_of(key)
-  return redis.call('ZRANGE', key, '-inf', '-inf', 'BYSCORE')
+const TIMELINE_LUA = `
+local INDEX = KEYS[1]
+local BASE = string.sub(INDEX, 1, -2) -- chunk n is BASE .. n: the index's name without its 'i'
+local SIZE = '${TIMELINE_SIZE_MEMBER}'
+local function chunk_key(id) return BASE .. id end
+local function markers_of()
+  return redis.call('ZRANGE', INDEX, '-inf', '-inf', 'BYSCORE')
 end
 local function floor_in(markers)
   for _, member in ipairs(markers) do
@@ -54,68 +87,254 @@ local function floor_in(markers)
   end
   return nil, nil
 end
-local function raise_floor(key, score)
-  local old, member = floor_in(markers_of(key))
+local function raise_floor(score)
+  local old, member = floor_in(markers_of())
   if old ~= nil and old >= tonumber(score) then return end
-  if member ~= nil then redis.call('ZREM', key, member) end
-  redis.call('ZADD', key, '-inf', '${TIMELINE_FLOOR_PREFIX}' .. score)
-  redis.call('ZREMRANGEBYSCORE', key, '(-inf', score)
+  if member ~= nil then redis.call('ZREM', INDEX, member) end
+  redis.call('ZADD', INDEX, '-inf', '${TIMELINE_FLOOR_PREFIX}' .. score)
 end
-local function add_above(key, floor, from)
-  for i = from, #ARGV, 2 do
-    if floor == nil or tonumber(ARGV[i]) > floor then redis.call('ZADD', key, ARGV[i], ARGV[i + 1]) end
+local function chunk_ids()
+  return redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE')
+end
+local function size_of()
+  return -tonumber(redis.call('ZSCORE', INDEX, SIZE) or 0)
+end
+local function add_size(delta)
+  redis.call('ZINCRBY', INDEX, -delta, SIZE)
+end
+local function drop_timeline()
+  for _, id in ipairs(chunk_ids()) do redis.call('DEL', chunk_key(id)) end
+  redis.call('DEL', INDEX)
+end
+local function expire_all(seconds)
+  redis.call('EXPIRE', INDEX, seconds)
+  for _, id in ipairs(chunk_ids()) do redis.call('EXPIRE', chunk_key(id), seconds) end
+end
+local function expire_with_index(key)
+  local ttl = redis.call('PTTL', INDEX)
+  if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+end
+-- A new chunk whose entries start at \`lowest\`: the next free number, and its key deleted first
+-- (a timeline whose index was evicted may have left a chunk under that name).
+local function open_chunk(lowest)
+  local top = 0
+  for _, id in ipairs(chunk_ids()) do top = math.max(top, tonumber(id)) end
+  local id = tostring(top + 1)
+  redis.call('DEL', chunk_key(id))
+  redis.call('ZADD', INDEX, lowest, id)
+  return id
+end
+-- The chunk an entry of \`score\` belongs in: the one with the highest score at or below it, else
+-- the oldest (whose score is lowered to it when \`adding\`); nil when there is no chunk.
+local function chunk_for(score, adding)
+  local found = redis.call('ZRANGE', INDEX, score, '(0', 'BYSCORE', 'REV', 'LIMIT', 0, 1)[1]
+  if found ~= nil then return found end
+  found = redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
+  if found ~= nil and adding then redis.call('ZADD', INDEX, score, found) end
+  return found
+end
+-- Moves a chunk's entries above its first CHUNK_FILL into a new chunk, never splitting a score.
+local function split(id, card)
+  local key = chunk_key(id)
+  local bound = redis.call('ZRANGE', key, ${CHUNK_FILL}, ${CHUNK_FILL}, 'WITHSCORES')[2]
+  local keep = redis.call('ZCOUNT', key, '-inf', '(' .. bound)
+  if keep == 0 then
+    keep = redis.call('ZCOUNT', key, '-inf', bound)
+    if keep == card then return end -- one score throughout: it stays one chunk
+    bound = redis.call('ZRANGE', key, keep, keep, 'WITHSCORES')[2]
+  end
+  local moved = redis.call('ZRANGE', key, keep, -1, 'WITHSCORES')
+  local args = {}
+  for i = 1, #moved, 2 do
+    args[#args + 1] = moved[i + 1]
+    args[#args + 1] = moved[i]
+  end
+  local new_key = chunk_key(open_chunk(bound))
+  redis.call('ZADD', new_key, unpack(args))
+  expire_with_index(new_key)
+  redis.call('ZREMRANGEBYRANK', key, keep, -1)
+end
+-- Adds one entry; false when its chunk is gone (evicted alone): the caller drops the timeline.
+local function add_entry(score, member)
+  local id = chunk_for(score, true)
+  local opened = id == nil
+  if opened then id = open_chunk(score) end
+  local key = chunk_key(id)
+  if redis.call('ZADD', key, score, member) == 0 then return true end
+  local card = redis.call('ZCARD', key)
+  if card == 1 then
+    if not opened then return false end
+    expire_with_index(key)
+  end
+  add_size(1)
+  if card > ${CHUNK_MAX} then split(id, card) end
+  return true
+end
+-- Drops the oldest entries beyond \`max\` (and any sharing the last one's score), raising the
+-- floor; false when a chunk is gone.
+local function trim(max)
+  local excess = size_of() - max
+  while excess > 0 do
+    local oldest = redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
+    if oldest == nil then return false end
+    local key = chunk_key(oldest)
+    local card = redis.call('ZCARD', key)
+    if card == 0 then return false end
+    local last = math.min(excess, card) - 1
+    local cut = redis.call('ZRANGE', key, last, last, 'WITHSCORES')[2]
+    raise_floor(cut)
+    local removed = redis.call('ZREMRANGEBYSCORE', key, '-inf', cut)
+    if removed == card then redis.call('ZREM', INDEX, oldest) end
+    add_size(-removed)
+    excess = excess - removed
+  end
+  return true
+end
+-- Writes entries[from..] (sorted by score) into new chunks of CHUNK_FILL, one score never split.
+local function write_chunks(entries, from)
+  local i = from
+  while i <= #entries do
+    local j = math.min(i + ${CHUNK_FILL} - 1, #entries)
+    while j < #entries and entries[j + 1][1] == entries[j][1] do j = j + 1 end
+    local key = chunk_key(open_chunk(entries[i][2]))
+    local args = {}
+    for k = i, j do
+      args[#args + 1] = entries[k][2]
+      args[#args + 1] = entries[k][3]
+    end
+    redis.call('ZADD', key, unpack(args))
+    expire_with_index(key)
+    i = j + 1
   end
 end
-local function trim(key, max, marker_count)
-  local excess = redis.call('ZCARD', key) - marker_count - max
-  if excess <= 0 then return end
-  local cut = redis.call('ZRANGE', key, marker_count, marker_count + excess - 1, 'WITHSCORES')
-  raise_floor(key, cut[#cut])
+-- Rewrites the chunks with their entries and the score, member pairs ARGV[first..] (none at or
+-- below the floor), packed, keeping the newest \`max\`; with \`given_cut\`, none at or below the
+-- lowest score given either (a rebuild that read \`max\` entries may have left older ones unread).
+local function rewrite(first, max, given_cut)
+  local floor = floor_in(markers_of())
+  local entries, seen = {}, {}
+  for _, id in ipairs(chunk_ids()) do
+    local key = chunk_key(id)
+    local held = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+    for i = 1, #held, 2 do
+      seen[held[i]] = true
+      entries[#entries + 1] = {tonumber(held[i + 1]), held[i + 1], held[i]}
+    end
+    redis.call('DEL', key)
+    redis.call('ZREM', INDEX, id)
+  end
+  local lowest = nil
+  for i = first, #ARGV, 2 do
+    local score = tonumber(ARGV[i])
+    if lowest == nil or score < lowest[1] then lowest = {score, ARGV[i]} end
+    if not seen[ARGV[i + 1]] and (floor == nil or score > floor) then
+      seen[ARGV[i + 1]] = true
+      entries[#entries + 1] = {score, ARGV[i], ARGV[i + 1]}
+    end
+  end
+  table.sort(entries, function(a, b) return a[1] < b[1] end)
+  local cut = nil
+  if #entries > max then cut = entries[#entries - max] end
+  if given_cut and lowest ~= nil and (cut == nil or lowest[1] > cut[1]) then cut = lowest end
+  local from = 1
+  if cut ~= nil then
+    raise_floor(cut[2])
+    while from <= #entries and entries[from][1] <= cut[1] do from = from + 1 end
+  end
+  write_chunks(entries, from)
+  redis.call('ZADD', INDEX, from - 1 - #entries, SIZE)
 end
 `;
 
 /**
- * Adds entries to an existing home timeline (none at or below its floor) and trims it to the
- * newest `max` real entries. A missing timeline stays missing: a partial timeline must never look
- * complete, and the next read rebuilds it from DynamoDB. Single key, so it is cluster-safe.
- * KEYS[1] timeline; ARGV[1] max; ARGV[2..] score, member pairs.
+ * Adds entries to an existing home timeline (none at or below its floor), each into its chunk
+ * (a full chunk splits), and trims it to the newest `max` entries. A missing timeline stays
+ * missing: a partial timeline must never look complete, and the next read rebuilds it from
+ * DynamoDB. A bulk add (a follow's backfill) rewrites the chunks in one pass instead.
+ * KEYS[1] index; ARGV[1] max; ARGV[2..] score, member pairs.
  */
 export const TIMELINE_ADD: CacheScript = {
-  name: 'timelineAdd',
-  lua: `${TIMELINE_FLOOR_LUA}
-local markers = markers_of(KEYS[1])
+  name: 'timelineChunksAdd',
+  lua: `${TIMELINE_LUA}
+local markers = markers_of()
 if #markers == 0 then return 0 end
-add_above(KEYS[1], floor_in(markers), 2)
-trim(KEYS[1], tonumber(ARGV[1]), #markers)
+local max = tonumber(ARGV[1])
+if #ARGV - 1 > ${BULK_ADD} * 2 then
+  rewrite(2, max, false)
+  return 1
+end
+local floor = floor_in(markers)
+for i = 2, #ARGV, 2 do
+  if floor == nil or tonumber(ARGV[i]) > floor then
+    if not add_entry(ARGV[i], ARGV[i + 1]) then
+      drop_timeline()
+      return 0
+    end
+  end
+end
+if not trim(max) then
+  drop_timeline()
+  return 0
+end
 return 1`,
   numberOfKeys: 1,
 };
 
 /**
+ * Removes entries from a timeline, each from its chunk (an emptied chunk leaves the index).
+ * KEYS[1] index; ARGV[1..] score, member pairs.
+ */
+const TIMELINE_REMOVE: CacheScript = {
+  name: 'timelineChunksRemove',
+  lua: `${TIMELINE_LUA}
+if redis.call('EXISTS', INDEX) == 0 then return 0 end
+local removed = 0
+for i = 1, #ARGV, 2 do
+  local id = chunk_for(ARGV[i], false)
+  if id ~= nil and redis.call('ZREM', chunk_key(id), ARGV[i + 1]) == 1 then
+    removed = removed + 1
+    if redis.call('EXISTS', chunk_key(id)) == 0 then redis.call('ZREM', INDEX, id) end
+  end
+end
+if removed > 0 then add_size(-removed) end
+return removed`,
+  numberOfKeys: 1,
+};
+
+/**
+ * Starts a rebuild: the index with a `building:{token}` marker (dropping a stale timeline first
+ * when asked), and the unchunked key of before the chunks deleted.
+ * KEYS[1] index; KEYS[2] the old unchunked key; ARGV[1] marker; ARGV[2] ttl; ARGV[3] '1' to drop.
+ */
+const TIMELINE_START_BUILD: CacheScript = {
+  name: 'timelineChunksStartBuild',
+  lua: `${TIMELINE_LUA}
+redis.call('DEL', KEYS[2])
+if ARGV[3] == '1' then drop_timeline() end
+redis.call('ZADD', INDEX, '-inf', ARGV[1])
+expire_all(ARGV[2])
+return 1`,
+  numberOfKeys: 2,
+};
+
+/**
  * Completes a rebuild started with a `building:{token}` marker: only if that marker is still there
  * (so a FLUSHALL, an eviction or an unfollow during the rebuild cannot leave a timeline that misses
- * tweets fanned out meanwhile, or holds an unfollowed author's), adds the entries, marks the
- * timeline built and trims it. A rebuild that read `max` entries may have left older ones unread:
- * its oldest score becomes the floor.
- * KEYS[1] timeline; ARGV[1] marker; ARGV[2] sentinel; ARGV[3] max; ARGV[4] ttl; ARGV[5..] pairs.
+ * tweets fanned out meanwhile, or holds an unfollowed author's), marks the timeline built and
+ * rewrites its chunks with the entries read and those fanned out meanwhile, trimmed. A rebuild
+ * that read `max` entries may have left older ones unread: its oldest score becomes the floor.
+ * KEYS[1] index; ARGV[1] marker; ARGV[2] sentinel; ARGV[3] max; ARGV[4] ttl; ARGV[5..] pairs.
  */
 const TIMELINE_FINISH_BUILD: CacheScript = {
-  name: 'timelineFinishBuild',
-  lua: `${TIMELINE_FLOOR_LUA}
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
-add_above(KEYS[1], floor_in(markers_of(KEYS[1])), 5)
-redis.call('ZADD', KEYS[1], '-inf', ARGV[2])
-redis.call('ZREM', KEYS[1], ARGV[1])
-trim(KEYS[1], tonumber(ARGV[3]), #markers_of(KEYS[1]))
+  name: 'timelineChunksFinishBuild',
+  lua: `${TIMELINE_LUA}
+if redis.call('ZSCORE', INDEX, ARGV[1]) == false then return 0 end
+redis.call('ZADD', INDEX, '-inf', ARGV[2])
+redis.call('ZREM', INDEX, ARGV[1])
+redis.call('EXPIRE', INDEX, ARGV[4])
+local max = tonumber(ARGV[3])
 local given = (#ARGV - 4) / 2
-if given > 0 and given >= tonumber(ARGV[3]) then
-  local lowest = ARGV[5]
-  for i = 7, #ARGV, 2 do
-    if tonumber(ARGV[i]) < tonumber(lowest) then lowest = ARGV[i] end
-  end
-  raise_floor(KEYS[1], lowest)
-end
-redis.call('EXPIRE', KEYS[1], ARGV[4])
+rewrite(5, max, given > 0 and given >= max)
 return 1`,
   numberOfKeys: 1,
 };
@@ -125,51 +344,93 @@ return 1`,
  * ULID (ULID_LENGTH characters), so the author is read from the id itself, with no DynamoDB read. A timeline
  * still being rebuilt is dropped instead: its rebuild may have read the author as followed, and
  * must not finish (the next read rebuilds it).
- * KEYS[1] timeline; ARGV[1] the author's user id; ARGV[2] the built sentinel.
+ * KEYS[1] index; ARGV[1] the author's user id; ARGV[2] the built sentinel.
  */
 const TIMELINE_REMOVE_AUTHOR: CacheScript = {
-  name: 'timelineRemoveAuthor',
-  lua: `
-if redis.call('ZSCORE', KEYS[1], ARGV[2]) == false then return redis.call('DEL', KEYS[1]) end
+  name: 'timelineChunksRemoveAuthor',
+  lua: `${TIMELINE_LUA}
+if redis.call('ZSCORE', INDEX, ARGV[2]) == false then
+  drop_timeline()
+  return 0
+end
 local suffix = '-' .. ARGV[1]
 local removed = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if #member == ${ULID_LENGTH} + #suffix and string.sub(member, ${ULID_LENGTH + 1}) == suffix then
-    removed = removed + redis.call('ZREM', KEYS[1], member)
+for _, id in ipairs(chunk_ids()) do
+  local key = chunk_key(id)
+  local gone = {}
+  for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    if #member == ${ULID_LENGTH} + #suffix and string.sub(member, ${ULID_LENGTH + 1}) == suffix then
+      gone[#gone + 1] = member
+    end
+  end
+  if #gone > 0 then
+    removed = removed + redis.call('ZREM', key, unpack(gone))
+    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', INDEX, id) end
   end
 end
+if removed > 0 then add_size(-removed) end
 return removed`,
   numberOfKeys: 1,
 };
 
 /**
- * One page of a home timeline in one command. Both keys are the same user's and share a hash tag
- * (followKeys in ../follows/store-cache.ts), so the script runs in cluster mode (ElastiCache Serverless) without CROSSSLOT.
- * Ties at the cursor's score are returned whole, for
- * the client to filter by id (Lua string comparison depends on the server's locale).
- * KEYS[1] timeline; KEYS[2] companion key to GET; ARGV[1] sentinel; ARGV[2] ttl; ARGV[3] count;
- * ARGV[4] the cursor's score, or '' for the first page.
+ * One page of a home timeline in one command: one read of the index (markers and chunks, newest
+ * first), the newest chunk(s) the page needs, an expiry refresh when due, and the user's follow
+ * graph. Both declared keys are the same user's and share a hash tag (followKeys in
+ * ../follows/store-cache.ts), so the script runs in cluster mode (ElastiCache Serverless) without
+ * CROSSSLOT. Ties at the cursor's score are returned whole, for the client to filter by id (Lua
+ * string comparison depends on the server's locale).
+ * KEYS[1] index; KEYS[2] companion key to GET; ARGV[1] sentinel; ARGV[2] ttl; ARGV[3] count;
+ * ARGV[4] the cursor's score, or '' for the first page; ARGV[5] refresh the expiry below this (ms).
  * Returns {built (0/1), ties, entries below the cursor's score (or the newest), companion value,
  * floored (0/1): entries older than the timeline's last are in DynamoDB only}.
  */
 const TIMELINE_PAGE: CacheScript = {
-  name: 'timelinePage',
-  lua: `${TIMELINE_FLOOR_LUA}
-local markers = markers_of(KEYS[1])
-local built = 0
-for _, member in ipairs(markers) do
-  if member == ARGV[1] then built = 1 end
+  name: 'timelineChunksPage',
+  lua: `${TIMELINE_LUA}
+local index = redis.call('ZRANGE', INDEX, '+inf', '-inf', 'BYSCORE', 'REV', 'WITHSCORES')
+local built, floored = 0, 0
+for i = #index - 1, 1, -2 do
+  if index[i + 1] ~= '-inf' then break end
+  if index[i] == ARGV[1] then
+    built = 1
+  elseif string.sub(index[i], 1, ${TIMELINE_FLOOR_PREFIX.length}) == '${TIMELINE_FLOOR_PREFIX}' then
+    floored = 1
+  end
 end
-local ties = {}
-local rest
-if ARGV[4] == '' then
-  rest = redis.call('ZRANGE', KEYS[1], '+inf', '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[3])
-else
-  ties = redis.call('ZRANGE', KEYS[1], ARGV[4], ARGV[4], 'BYSCORE')
-  rest = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[4], '(-inf', 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[3])
+local ties, rest = {}, {}
+if built == 1 then
+  local want = tonumber(ARGV[3])
+  local cursor = tonumber(ARGV[4])
+  local visited = false
+  for i = 1, #index, 2 do
+    local lowest = tonumber(index[i + 1])
+    if lowest <= 0 then break end -- past the chunks: the size and the markers follow
+    if cursor == nil or lowest <= cursor then
+      local key = chunk_key(index[i])
+      local got
+      local tied = 0
+      if cursor == nil then
+        got = redis.call('ZRANGE', key, 0, want - #rest - 1, 'REV')
+      else
+        if not visited then -- entries at the cursor's score are all in its chunk, the first
+          ties = redis.call('ZRANGE', key, ARGV[4], ARGV[4], 'BYSCORE')
+          tied = #ties
+        end
+        got = redis.call('ZRANGE', key, '(' .. ARGV[4], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, want - #rest)
+      end
+      if #got == 0 and tied == 0 and redis.call('EXISTS', key) == 0 then
+        drop_timeline() -- a chunk evicted alone: rebuild the whole timeline
+        built, ties, rest = 0, {}, {}
+        break
+      end
+      visited = true
+      for _, id in ipairs(got) do rest[#rest + 1] = id end
+      if #rest >= want then break end
+    end
+  end
+  if built == 1 and redis.call('PTTL', INDEX) < tonumber(ARGV[5]) then expire_all(ARGV[2]) end
 end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-local floored = floor_in(markers) and 1 or 0
 return {built, ties, rest, redis.call('GET', KEYS[2]), floored}`,
   numberOfKeys: 2,
 };
@@ -287,7 +548,8 @@ export async function removeFromTimelines(
   tweetIds: readonly string[],
 ): Promise<void> {
   if (tweetIds.length === 0) return;
-  await perTimeline(deps, userIds, (batch, key) => batch.zrem(key, ...tweetIds));
+  const args = pairs(tweetIds);
+  await perTimeline(deps, userIds, (batch, key) => batch.run(TIMELINE_REMOVE, [key], args));
 }
 
 /** Runs a throwing cache call for a request, which must not fail because of Redis: true if done. */
@@ -365,7 +627,7 @@ export async function updateAuthorCaches(
         [deps.timelineMaxEntries, tweetTime(tweetId), tweetId],
       );
     } else {
-      own.zrem(timelineKeys.homeTimeline(author), tweetId);
+      own.run(TIMELINE_REMOVE, [timelineKeys.homeTimeline(author)], pairs([tweetId]));
       tombstoneTweetCommand(own, tweetId);
     }
     if (celebrity) own.del(timelineKeys.recentTweets(author));
@@ -399,7 +661,7 @@ export async function readStoredPage(
     'timeline page',
     TIMELINE_PAGE,
     [timelineKeys.homeTimeline(userId), followKeys.followGraph(userId)],
-    [TIMELINE_SENTINEL, TIMELINE_TTL_SECONDS, count, score],
+    [TIMELINE_SENTINEL, TIMELINE_TTL_SECONDS, count, score, TIMELINE_REFRESH_BELOW_MS],
   );
   if (reply === undefined) return undefined;
   const [built, ties, rest, graph, floored] = reply as [
@@ -420,21 +682,23 @@ export async function readStoredPage(
 }
 
 /**
- * Starts a rebuild: creates the key with a `building:{token}` marker first, so fanout lands in it
- * while DynamoDB is read. With `dropExisting`, a built but stale timeline is dropped first, so it
- * is not served as built meanwhile. Undefined when Redis is unavailable.
+ * Starts a rebuild: creates the index with a `building:{token}` marker first, so fanout lands in
+ * the timeline while DynamoDB is read. With `dropExisting`, a built but stale timeline is dropped
+ * first, so it is not served as built meanwhile. The unchunked timeline key of before the chunks
+ * (timelineKeys.legacyHomeTimeline) is deleted too. Undefined when Redis is unavailable.
  */
 export async function startBuild(
   deps: CacheDeps,
   userId: string,
   dropExisting = false,
 ): Promise<string | undefined> {
-  const key = timelineKeys.homeTimeline(userId);
   const marker = TIMELINE_BUILDING_PREFIX + randomBytes(8).toString('hex');
-  const done = await deps.cache.batch('timeline build start', (batch) => {
-    if (dropExisting) batch.del(key);
-    batch.zadd(key, '-inf', marker).expire(key, TIMELINE_TTL_SECONDS);
-  });
+  const done = await deps.cache.run(
+    'timeline build start',
+    TIMELINE_START_BUILD,
+    [timelineKeys.homeTimeline(userId), timelineKeys.legacyHomeTimeline(userId)],
+    [marker, TIMELINE_TTL_SECONDS, dropExisting ? '1' : '0'],
+  );
   return done === undefined ? undefined : marker;
 }
 
