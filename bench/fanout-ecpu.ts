@@ -12,10 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LIMITS } from '../app/model';
-import { TIMELINE_SENTINEL, timelineKeys } from '../lambdas/core/timelines/store-keys';
 import { followKeys } from '../lambdas/core/follows/store-cache';
 import { newTweetId } from '../lambdas/core/ids';
-import { addToTimelines } from '../lambdas/core/timelines/store';
+import { addToTimelines, finishBuild, startBuild } from '../lambdas/core/timelines/store';
 import { cacheOver } from '../lambdas/platform/cache';
 import { createCacheClient } from '../lambdas/platform/clients';
 import { silentLog } from '../local/log';
@@ -78,16 +77,15 @@ async function main() {
     const users = Array.from({ length: TIMELINES }, (_, i) => `ecpu-user-${i}`);
     const author = 'ecpu-author';
     const tweetAt = (i: number) => newTweetId(author, Date.UTC(2026, 0, 1) + i * 1000);
+    // Each timeline built as a read builds it (chunked by the store), holding `entries` entries.
     const seed = async (entries: number) => {
       await admin.flushall();
+      const cache = { cache: cacheOver(client) };
+      const ids = Array.from({ length: entries }, (_, i) => tweetAt(i));
       for (const user of users) {
-        const pipeline = admin.pipeline();
-        const key = timelineKeys.homeTimeline(user);
-        pipeline.zadd(key, '-inf', TIMELINE_SENTINEL);
-        const pairs: (string | number)[] = [];
-        for (let i = 0; i < entries; i++) pairs.push(Date.UTC(2026, 0, 1) + i * 1000, tweetAt(i));
-        if (pairs.length > 0) pipeline.zadd(key, ...pairs);
-        await pipeline.exec();
+        const marker = await startBuild(cache, user);
+        if (marker === undefined) throw new Error('the timeline build did not start');
+        await finishBuild(cache, user, marker, ids, LIMITS.timelineMaxEntries);
       }
     };
     const deliver = (i: number) => () =>

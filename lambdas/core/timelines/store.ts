@@ -96,11 +96,9 @@ end
 local function chunk_ids()
   return redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE')
 end
-local function size_of()
-  return -tonumber(redis.call('ZSCORE', INDEX, SIZE) or 0)
-end
+-- Changes the size by \`delta\`; the new size.
 local function add_size(delta)
-  redis.call('ZINCRBY', INDEX, -delta, SIZE)
+  return -tonumber(redis.call('ZINCRBY', INDEX, -delta, SIZE))
 end
 local function drop_timeline()
   for _, id in ipairs(chunk_ids()) do redis.call('DEL', chunk_key(id)) end
@@ -154,26 +152,31 @@ local function split(id, card)
   expire_with_index(new_key)
   redis.call('ZREMRANGEBYRANK', key, keep, -1)
 end
--- Adds one entry; false when its chunk is gone (evicted alone): the caller drops the timeline.
+-- Adds one entry: the timeline's new size, 0 when it held the entry already, or false when its
+-- chunk is gone (evicted alone): the caller drops the timeline.
+-- A full chunk splits before it takes one more: a sorted set that grew past 128 entries stays a
+-- skiplist even when it shrinks again.
 local function add_entry(score, member)
   local id = chunk_for(score, true)
-  local opened = id == nil
-  if opened then id = open_chunk(score) end
-  local key = chunk_key(id)
-  if redis.call('ZADD', key, score, member) == 0 then return true end
-  local card = redis.call('ZCARD', key)
-  if card == 1 then
-    if not opened then return false end
+  if id == nil then
+    local key = chunk_key(open_chunk(score))
+    redis.call('ZADD', key, score, member)
     expire_with_index(key)
+    return add_size(1)
   end
-  add_size(1)
-  if card > ${CHUNK_MAX} then split(id, card) end
-  return true
+  local card = redis.call('ZCARD', chunk_key(id))
+  if card == 0 then return false end
+  if card >= ${CHUNK_MAX} and redis.call('ZSCORE', chunk_key(id), member) == false then
+    split(id, card)
+    id = chunk_for(score, true)
+  end
+  if redis.call('ZADD', chunk_key(id), score, member) == 0 then return 0 end
+  return add_size(1)
 end
--- Drops the oldest entries beyond \`max\` (and any sharing the last one's score), raising the
--- floor; false when a chunk is gone.
-local function trim(max)
-  local excess = size_of() - max
+-- Drops the oldest entries beyond \`max\` of \`size\` (and any sharing the last one's score),
+-- raising the floor; false when a chunk is gone.
+local function trim(max, size)
+  local excess = size - max
   while excess > 0 do
     local oldest = redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
     if oldest == nil then return false end
@@ -264,15 +267,18 @@ if #ARGV - 1 > ${BULK_ADD} * 2 then
   return 1
 end
 local floor = floor_in(markers)
+local size = 0
 for i = 2, #ARGV, 2 do
   if floor == nil or tonumber(ARGV[i]) > floor then
-    if not add_entry(ARGV[i], ARGV[i + 1]) then
+    local now = add_entry(ARGV[i], ARGV[i + 1])
+    if now == false then
       drop_timeline()
       return 0
     end
+    if now > 0 then size = now end
   end
 end
-if not trim(max) then
+if size > max and not trim(max, size) then
   drop_timeline()
   return 0
 end
