@@ -382,15 +382,20 @@ function handlerLogCapture(file: string) {
 /** The self-check's defect: one acknowledged tweet missing from one follower's home timeline. */
 async function breakOneTimeline(stack: SoakStack, ledger: Ledger, log: (line: string) => void) {
   const { Redis } = await import('ioredis');
-  const { timelineKeys } = await import('../lambdas/core/timelines/store-keys');
+  const { timelineKeys, timelineMember } = await import('../lambdas/core/timelines/store-keys');
   const redis = new Redis(stack.services.redisUrl, { maxRetriesPerRequest: 1 });
   try {
     for (const [follower, followees] of ledger.follows) {
       for (const tweet of ledger.tweets.values()) {
         if (tweet.outcome !== 'acked' || !followees.has(tweet.author)) continue;
-        const key = timelineKeys.homeTimeline(follower);
         // Only a built timeline is trusted by readers; a missing one would simply be rebuilt.
-        const removed = await redis.zrem(key, tweet.tweetId ?? '');
+        // The entry is in one of the timeline's chunks (lambdas/core/timelines/store.ts).
+        const chunks = await redis.zrangebyscore(timelineKeys.homeTimeline(follower), '(0', '+inf');
+        let removed = 0;
+        for (const chunk of chunks) {
+          const key = timelineKeys.timelineChunk(follower, chunk);
+          removed += await redis.zrem(key, timelineMember(tweet.tweetId ?? ''));
+        }
         if (removed === 1) {
           log(`self-check: removed ${tweet.tweetId} from ${follower}'s home timeline`);
           return;

@@ -6,7 +6,12 @@
 import { ulid } from 'ulidx';
 import { LIMITS, METADATA_KEYS } from '../../app/model';
 import { tweetCacheKey } from '../../lambdas/core/tweets/store';
-import { TIMELINE_SIZE_MEMBER, timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import {
+  TIMELINE_SIZE_MEMBER,
+  timelineKeys,
+  timelineMember,
+  tweetIdOfMember,
+} from '../../lambdas/core/timelines/store-keys';
 import { followKeys } from '../../lambdas/core/follows/store-cache';
 import type { CacheClient } from '../../lambdas/platform/clients';
 import {
@@ -331,9 +336,9 @@ async function timelineFigure(
   // the 20 cached tweets under keys sharing the reader's hash tag, so it stays one ZREVRANGE and
   // one MGET (the handler reads the real keys with a pipeline of GETs).
   const floorKey = (id: string) => `bench-floor:{${reader}}:${id}`;
-  for (const id of (await redis.call('ZREVRANGE', key, 0, 19)) as string[]) {
-    const value = await redis.get(tweetCacheKey(id));
-    if (value !== null) await redis.set(floorKey(id), value);
+  for (const member of (await redis.call('ZREVRANGE', key, 0, 19)) as string[]) {
+    const value = await redis.get(tweetCacheKey(tweetIdOfMember(member)));
+    if (value !== null) await redis.set(floorKey(member), value);
   }
   const floor = async () => {
     const ids = (await redis.call('ZREVRANGE', key, 0, 19).catch(() => [])) as string[];
@@ -607,7 +612,8 @@ async function fanoutRounds(
 
   const verify = async (tweetId: string) => {
     const check = redis.pipeline();
-    for (const follower of followers) check.call('ZSCORE', firstChunk(follower), tweetId);
+    for (const follower of followers)
+      check.call('ZSCORE', firstChunk(follower), timelineMember(tweetId));
     const results = (await check.exec()) ?? [];
     const written = results.filter(([error, score]) => !error && score !== null).length;
     if (written !== n) {
@@ -636,7 +642,7 @@ async function fanoutRounds(
     const elapsed = await timeMs(async () => {
       const pipeline = redis.pipeline();
       for (const follower of followers) {
-        pipeline.zadd(firstChunk(follower), score, tweetId);
+        pipeline.zadd(firstChunk(follower), score, timelineMember(tweetId));
         pipeline.call('ZREMRANGEBYRANK', firstChunk(follower), 0, -801);
       }
       const results = (await pipeline.exec()) ?? [];
@@ -728,7 +734,7 @@ async function delivered(
   for (let i = 0; i < followers.length; i += 10_000) {
     const check = redis.pipeline();
     for (const follower of followers.slice(i, i + 10_000)) {
-      check.call('ZSCORE', firstChunk(follower), tweetId);
+      check.call('ZSCORE', firstChunk(follower), timelineMember(tweetId));
     }
     count += ((await check.exec()) ?? []).filter(
       ([error, score]) => !error && score !== null,

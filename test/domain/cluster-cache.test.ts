@@ -17,7 +17,7 @@ import { createTweet, getTweet } from '../../lambdas/core/tweets/service';
 import { dynamo, redis, type CacheClient } from '../../lambdas/platform/clients';
 import type { DocumentStore } from '../../lambdas/platform/document-store';
 import { Cluster } from 'ioredis';
-import { existingUser, isolatedRedis, newUser, testDeps } from './harness';
+import { existingUser, isolatedRedis, newUser, testDeps, timelineChunks } from './harness';
 
 // A redis-server of this file's own: the e2e outage tests stop the stack's shared one.
 let db: CacheClient;
@@ -110,6 +110,35 @@ describe('the cache in cluster mode, as on ElastiCache Serverless', () => {
     const page = await readHomeTimeline(cacheOnly, reader, { limit: 10 });
     expect(tweetIds(page)).toEqual([second, first]);
     expect(JSON.parse(await getTweet(cacheOnly, first))).toMatchObject({ tweet_id: first });
+    expect(calls).toEqual([]);
+  });
+
+  it('pages a timeline of several chunks from Redis alone (the scripts reach chunks they do not declare, in the same slot)', async () => {
+    const deps = testDeps({ redis: db });
+    const reader = newUser('reader');
+    const ids: string[] = [];
+    for (let i = 0; i < 125; i++) ids.push(await tweet(deps, reader));
+    const newestFirst = [...ids].sort().reverse();
+    // The first read rebuilds the timeline (125 entries: chunks of 120 and 5) and caches each
+    // tweet it shows.
+    const readAll = async (using: Deps) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await readHomeTimeline(using, reader, {
+          limit: 20,
+          ...(cursor ? { cursor } : {}),
+        });
+        seen.push(...tweetIds(page));
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor !== undefined);
+      return seen;
+    };
+    expect(await readAll(deps)).toEqual(newestFirst);
+    expect(await timelineChunks(db, reader)).toHaveLength(2);
+    const calls: string[] = [];
+    const cacheOnly = testDeps({ redis: db, dynamo: unreachableDynamo(calls) });
+    expect(await readAll(cacheOnly)).toEqual(newestFirst);
     expect(calls).toEqual([]);
   });
 

@@ -7,7 +7,11 @@
  */
 import { Redis } from 'ioredis';
 import { LIMITS } from '../../app/model';
-import { TIMELINE_SENTINEL, timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import {
+  TIMELINE_SENTINEL,
+  timelineKeys,
+  timelineMember,
+} from '../../lambdas/core/timelines/store-keys';
 import { cacheOver } from '../../lambdas/platform/cache';
 import { newTweetId } from '../../lambdas/core/ids';
 import {
@@ -53,7 +57,8 @@ async function scriptCalls(): Promise<number> {
 async function holding(tweetId: string): Promise<number> {
   const pipeline = admin.pipeline();
   // Each timeline was built empty, so its few entries are all in its first chunk.
-  for (const user of users) pipeline.zscore(timelineKeys.timelineChunk(user, 1), tweetId);
+  for (const user of users)
+    pipeline.zscore(timelineKeys.timelineChunk(user, 1), timelineMember(tweetId));
   const replies = (await pipeline.exec()) ?? [];
   return replies.filter(([, score]) => score !== null).length;
 }

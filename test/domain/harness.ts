@@ -21,7 +21,7 @@ export { httpEvent, type EventOptions } from './harness-events';
 import { LIMITS } from '../../app/model';
 import { awaitReady, cacheOver } from '../../lambdas/platform/cache';
 import { ensureProfile } from '../../lambdas/core/users/users';
-import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import { timelineKeys, tweetIdOfMember } from '../../lambdas/core/timelines/store-keys';
 
 export const CDN = process.env.CDN_BASE_URL ?? 'https://cdn.chirp.test';
 
@@ -127,7 +127,8 @@ export async function storedTimeline(redis: CacheClient, user: string): Promise<
   const markers = (await redis.call('ZRANGE', index, '-inf', '-inf', 'BYSCORE')) as string[];
   const entries: string[] = [];
   for (const chunk of await timelineChunks(redis, user)) {
-    entries.push(...((await redis.call('ZRANGE', chunk, 0, -1)) as string[]));
+    const members = (await redis.call('ZRANGE', chunk, 0, -1)) as string[];
+    entries.push(...members.map(tweetIdOfMember));
   }
   return [...markers, ...entries];
 }

