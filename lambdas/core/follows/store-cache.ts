@@ -17,7 +17,7 @@ type CacheDeps = Pick<Deps, 'cache'>;
 
 /**
  * The keys. `graph:{user}` carries the user id as a hash tag in literal braces, like the home
- * timeline `tl:{user}`: the timeline page script reads both in one command, and in cluster mode
+ * timeline `tl:{user}:…`: the timeline page script reads both in one command, and in cluster mode
  * (ElastiCache Serverless) a script may only touch keys of one hash slot. User ids cannot contain
  * braces.
  */

@@ -401,8 +401,10 @@ return removed`,
  */
 const TIMELINE_PAGE: CacheScript = {
   name: 'timelineChunksPage',
-  lua: `${TIMELINE_LUA}
-local index = redis.call('ZRANGE', INDEX, '+inf', '-inf', 'BYSCORE', 'REV', 'WITHSCORES')
+  // Without TIMELINE_LUA: the hottest script defines only the little it uses.
+  lua: `
+local base = string.sub(KEYS[1], 1, -2)
+local index = redis.call('ZRANGE', KEYS[1], '+inf', '-inf', 'BYSCORE', 'REV', 'WITHSCORES')
 local built, floored = 0, 0
 for i = #index - 1, 1, -2 do
   if index[i + 1] ~= '-inf' then break end
@@ -417,11 +419,13 @@ if built == 1 then
   local want = tonumber(ARGV[3])
   local cursor = tonumber(ARGV[4])
   local visited = false
+  local chunks = 0
   for i = 1, #index, 2 do
     local lowest = tonumber(index[i + 1])
     if lowest <= 0 then break end -- past the chunks: the size and the markers follow
-    if cursor == nil or lowest <= cursor then
-      local key = chunk_key(index[i])
+    chunks = i + 1
+    if #rest < want and (cursor == nil or lowest <= cursor) then
+      local key = base .. index[i]
       local got
       local tied = 0
       if cursor == nil then
@@ -434,16 +438,21 @@ if built == 1 then
         got = redis.call('ZRANGE', key, '(' .. ARGV[4], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, want - #rest)
       end
       if #got == 0 and tied == 0 and redis.call('EXISTS', key) == 0 then
-        drop_timeline() -- a chunk evicted alone: rebuild the whole timeline
-        built, ties, rest = 0, {}, {}
+        built, ties, rest = 0, {}, {} -- a chunk evicted alone: drop the timeline, to be rebuilt
+        for j = 1, #index, 2 do
+          if tonumber(index[j + 1]) > 0 then redis.call('DEL', base .. index[j]) end
+        end
+        redis.call('DEL', KEYS[1])
         break
       end
       visited = true
       for _, id in ipairs(got) do rest[#rest + 1] = id end
-      if #rest >= want then break end
     end
   end
-  if built == 1 and redis.call('PTTL', INDEX) < tonumber(ARGV[5]) then expire_all(ARGV[2]) end
+  if built == 1 and redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then
+    redis.call('EXPIRE', KEYS[1], ARGV[2])
+    for i = 1, chunks, 2 do redis.call('EXPIRE', base .. index[i], ARGV[2]) end
+  end
 end
 return {built, ties, rest, redis.call('GET', KEYS[2]), floored}`,
   numberOfKeys: 2,
