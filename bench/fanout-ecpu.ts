@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LIMITS } from '../app/model';
 import { followKeys } from '../lambdas/core/follows/store-cache';
-import { newTweetId } from '../lambdas/core/ids';
+import { ulid } from 'ulidx';
 import { addToTimelines, finishBuild, startBuild } from '../lambdas/core/timelines/store';
 import { cacheOver } from '../lambdas/platform/cache';
 import { createCacheClient } from '../lambdas/platform/clients';
@@ -76,7 +76,9 @@ async function main() {
   try {
     const users = Array.from({ length: TIMELINES }, (_, i) => `ecpu-user-${i}`);
     const author = 'ecpu-author';
-    const tweetAt = (i: number) => newTweetId(author, Date.UTC(2026, 0, 1) + i * 1000);
+    // Fresh ULIDs at the given times: the handlers' monotonic factory would give ids made for
+    // earlier times the latest time seen, and a timeline built of them would hold one score.
+    const tweetAt = (i: number) => `${ulid(Date.UTC(2026, 0, 1) + i * 1000)}-${author}`;
     // Each timeline built as a read builds it (chunked by the store), holding `entries` entries.
     const seed = async (entries: number) => {
       await admin.flushall();

@@ -159,8 +159,8 @@ local function split(id, card)
   expire_with_index(new_key)
   redis.call('ZREMRANGEBYRANK', key, keep, -1)
 end
--- Adds one entry: the timeline's new size, 0 when it held the entry already, or false when its
--- chunk is gone (evicted alone): the caller drops the timeline.
+-- Adds one entry: 1, 0 when it held the entry already, or false when its chunk is gone (evicted
+-- alone): the caller drops the timeline. The caller keeps the size.
 -- A full chunk splits before it takes one more: a sorted set that grew past 128 entries stays a
 -- skiplist even when it shrinks again.
 local function add_entry(score, member)
@@ -169,7 +169,7 @@ local function add_entry(score, member)
     local key = chunk_key(open_chunk(score))
     redis.call('ZADD', key, score, member)
     expire_with_index(key)
-    return add_size(1)
+    return 1
   end
   local card = redis.call('ZCARD', chunk_key(id))
   if card == 0 then return false end
@@ -177,28 +177,33 @@ local function add_entry(score, member)
     split(id, card)
     id = chunk_for(score, true)
   end
-  if redis.call('ZADD', chunk_key(id), score, member) == 0 then return 0 end
-  return add_size(1)
+  return redis.call('ZADD', chunk_key(id), score, member)
 end
 -- Drops the oldest entries beyond \`max\` of \`size\` (and any sharing the last one's score),
--- raising the floor; false when a chunk is gone.
-local function trim(max, size)
-  local excess = size - max
-  while excess > 0 do
+-- raising the floor (\`floor\`, marker \`floor_member\`); the new size, or false when a chunk is
+-- gone. The caller writes the size.
+local function trim(max, size, floor, floor_member)
+  while size > max do
+    local excess = size - max
     local oldest = redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
     if oldest == nil then return false end
     local key = chunk_key(oldest)
-    local card = redis.call('ZCARD', key)
-    if card == 0 then return false end
-    local last = math.min(excess, card) - 1
-    local cut = redis.call('ZRANGE', key, last, last, 'WITHSCORES')[2]
-    raise_floor(cut)
+    -- The excess oldest entries and one more, which tells whether the chunk goes whole.
+    local head = redis.call('ZRANGE', key, 0, excess, 'WITHSCORES')
+    if #head == 0 then return false end
+    local cut = head[2 * math.min(excess, #head / 2)]
+    if floor == nil or tonumber(cut) > floor then
+      if floor_member ~= nil then redis.call('ZREM', INDEX, floor_member) end
+      floor, floor_member = tonumber(cut), '${TIMELINE_FLOOR_PREFIX}' .. cut
+      redis.call('ZADD', INDEX, '-inf', floor_member)
+    end
     local removed = redis.call('ZREMRANGEBYSCORE', key, '-inf', cut)
-    if removed == card then redis.call('ZREM', INDEX, oldest) end
-    add_size(-removed)
-    excess = excess - removed
+    if removed >= #head / 2 and redis.call('EXISTS', key) == 0 then
+      redis.call('ZREM', INDEX, oldest)
+    end
+    size = size - removed
   end
-  return true
+  return size
 end
 -- Writes entries[from..] (sorted by score) into new chunks of CHUNK_FILL, one score never split.
 local function write_chunks(entries, from)
@@ -266,29 +271,40 @@ end
 export const TIMELINE_ADD: CacheScript = {
   name: 'timelineChunksAdd',
   lua: `${TIMELINE_LUA}
-local markers = markers_of()
-if #markers == 0 then return 0 end
+-- The markers and the size in one read (the index exists exactly when it has a marker).
+local state = redis.call('ZRANGE', INDEX, '-inf', '(0', 'BYSCORE', 'WITHSCORES')
+if #state == 0 then return 0 end
 local max = tonumber(ARGV[1])
 if #ARGV - 1 > ${BULK_ADD} * 2 then
   rewrite(2, max, false)
   return 1
 end
-local floor = floor_in(markers)
-local size = 0
+local floor, floor_member, size = nil, nil, 0
+for i = 1, #state, 2 do
+  if state[i + 1] ~= '-inf' then
+    size = -tonumber(state[i + 1])
+  elseif string.sub(state[i], 1, ${TIMELINE_FLOOR_PREFIX.length}) == '${TIMELINE_FLOOR_PREFIX}' then
+    floor, floor_member = tonumber(string.sub(state[i], ${TIMELINE_FLOOR_PREFIX.length + 1})), state[i]
+  end
+end
+local added = 0
 for i = 2, #ARGV, 2 do
   if floor == nil or tonumber(ARGV[i]) > floor then
-    local now = add_entry(ARGV[i], ARGV[i + 1])
-    if now == false then
+    local one = add_entry(ARGV[i], ARGV[i + 1])
+    if one == false then
       drop_timeline()
       return 0
     end
-    if now > 0 then size = now end
+    added = added + one
   end
 end
-if size > max and not trim(max, size) then
+if added == 0 then return 1 end
+size = trim(max, size + added, floor, floor_member)
+if size == false then
   drop_timeline()
   return 0
 end
+redis.call('ZADD', INDEX, -size, SIZE)
 return 1`,
   numberOfKeys: 1,
 };
