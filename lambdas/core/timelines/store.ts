@@ -129,14 +129,12 @@ local function open_chunk(lowest)
   redis.call('ZADD', INDEX, lowest, id)
   return id
 end
--- The chunk an entry of \`score\` belongs in: the one with the highest score at or below it, else
--- the oldest (whose score is lowered to it when \`adding\`); nil when there is no chunk.
-local function chunk_for(score, adding)
+-- The chunk an entry of \`score\` is in: the one with the highest score at or below it, else the
+-- oldest; nil when there is no chunk.
+local function chunk_for(score)
   local found = redis.call('ZRANGE', INDEX, score, '(0', 'BYSCORE', 'REV', 'LIMIT', 0, 1)[1]
   if found ~= nil then return found end
-  found = redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
-  if found ~= nil and adding then redis.call('ZADD', INDEX, score, found) end
-  return found
+  return redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
 end
 -- Moves a chunk's entries above its first CHUNK_FILL into a new chunk, never splitting a score.
 local function split(id, card)
@@ -158,52 +156,6 @@ local function split(id, card)
   redis.call('ZADD', new_key, unpack(args))
   expire_with_index(new_key)
   redis.call('ZREMRANGEBYRANK', key, keep, -1)
-end
--- Adds one entry: 1, 0 when it held the entry already, or false when its chunk is gone (evicted
--- alone): the caller drops the timeline. The caller keeps the size.
--- A full chunk splits before it takes one more: a sorted set that grew past 128 entries stays a
--- skiplist even when it shrinks again.
-local function add_entry(score, member)
-  local id = chunk_for(score, true)
-  if id == nil then
-    local key = chunk_key(open_chunk(score))
-    redis.call('ZADD', key, score, member)
-    expire_with_index(key)
-    return 1
-  end
-  local card = redis.call('ZCARD', chunk_key(id))
-  if card == 0 then return false end
-  if card >= ${CHUNK_MAX} and redis.call('ZSCORE', chunk_key(id), member) == false then
-    split(id, card)
-    id = chunk_for(score, true)
-  end
-  return redis.call('ZADD', chunk_key(id), score, member)
-end
--- Drops the oldest entries beyond \`max\` of \`size\` (and any sharing the last one's score),
--- raising the floor (\`floor\`, marker \`floor_member\`); the new size, or false when a chunk is
--- gone. The caller writes the size.
-local function trim(max, size, floor, floor_member)
-  while size > max do
-    local excess = size - max
-    local oldest = redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
-    if oldest == nil then return false end
-    local key = chunk_key(oldest)
-    -- The excess oldest entries and one more, which tells whether the chunk goes whole.
-    local head = redis.call('ZRANGE', key, 0, excess, 'WITHSCORES')
-    if #head == 0 then return false end
-    local cut = head[2 * math.min(excess, #head / 2)]
-    if floor == nil or tonumber(cut) > floor then
-      if floor_member ~= nil then redis.call('ZREM', INDEX, floor_member) end
-      floor, floor_member = tonumber(cut), '${TIMELINE_FLOOR_PREFIX}' .. cut
-      redis.call('ZADD', INDEX, '-inf', floor_member)
-    end
-    local removed = redis.call('ZREMRANGEBYSCORE', key, '-inf', cut)
-    if removed >= #head / 2 and redis.call('EXISTS', key) == 0 then
-      redis.call('ZREM', INDEX, oldest)
-    end
-    size = size - removed
-  end
-  return size
 end
 -- Writes entries[from..] (sorted by score) into new chunks of CHUNK_FILL, one score never split.
 local function write_chunks(entries, from)
@@ -271,21 +223,93 @@ end
 export const TIMELINE_ADD: CacheScript = {
   name: 'timelineChunksAdd',
   lua: `${TIMELINE_LUA}
--- The markers and the size in one read (the index exists exactly when it has a marker).
-local state = redis.call('ZRANGE', INDEX, '-inf', '(0', 'BYSCORE', 'WITHSCORES')
-if #state == 0 then return 0 end
+-- One read of the whole index (a few members): the markers, the size and the chunks, which the
+-- script then keeps up to date itself (the fanout runs this once per follower).
+local index = redis.call('ZRANGE', INDEX, 0, -1, 'WITHSCORES')
+if #index == 0 then return 0 end
 local max = tonumber(ARGV[1])
 if #ARGV - 1 > ${BULK_ADD} * 2 then
   rewrite(2, max, false)
   return 1
 end
 local floor, floor_member, size = nil, nil, 0
-for i = 1, #state, 2 do
-  if state[i + 1] ~= '-inf' then
-    size = -tonumber(state[i + 1])
-  elseif string.sub(state[i], 1, ${TIMELINE_FLOOR_PREFIX.length}) == '${TIMELINE_FLOOR_PREFIX}' then
-    floor, floor_member = tonumber(string.sub(state[i], ${TIMELINE_FLOOR_PREFIX.length + 1})), state[i]
+local chunks = {} -- {number, lowest score}, oldest first
+for i = 1, #index, 2 do
+  local score = index[i + 1]
+  if score == '-inf' then
+    if string.sub(index[i], 1, ${TIMELINE_FLOOR_PREFIX.length}) == '${TIMELINE_FLOOR_PREFIX}' then
+      floor, floor_member = tonumber(string.sub(index[i], ${TIMELINE_FLOOR_PREFIX.length + 1})), index[i]
+    end
+  elseif tonumber(score) > 0 then
+    chunks[#chunks + 1] = {index[i], tonumber(score)}
+  else
+    size = -tonumber(score)
   end
+end
+local function reload_chunks()
+  chunks = {}
+  local held = redis.call('ZRANGE', INDEX, '(0', '+inf', 'BYSCORE', 'WITHSCORES')
+  for i = 1, #held, 2 do chunks[#chunks + 1] = {held[i], tonumber(held[i + 1])} end
+end
+-- The chunk of a score: the last whose lowest score is at or below it, else the oldest.
+local function route(score)
+  for i = #chunks, 1, -1 do
+    if chunks[i][2] <= score then return i end
+  end
+  if #chunks > 0 then return 1 end
+  return nil
+end
+-- Adds one entry into its chunk: 1, 0 when it was there, or false when its chunk is gone
+-- (evicted alone). A full chunk splits before it takes one more: a sorted set that grew past 128
+-- entries stays a skiplist even when it shrinks again.
+local function add_entry(score, member)
+  local s = tonumber(score)
+  local i = route(s)
+  if i == nil then
+    local id = open_chunk(score)
+    redis.call('ZADD', chunk_key(id), score, member)
+    expire_with_index(chunk_key(id))
+    chunks = {{id, s}}
+    return 1
+  end
+  if s < chunks[i][2] then -- below every chunk: the oldest's lowest score follows it down
+    redis.call('ZADD', INDEX, score, chunks[i][1])
+    chunks[i][2] = s
+  end
+  local key = chunk_key(chunks[i][1])
+  local card = redis.call('ZCARD', key)
+  if card == 0 then return false end
+  if card >= ${CHUNK_MAX} and redis.call('ZSCORE', key, member) == false then
+    split(chunks[i][1], card)
+    reload_chunks()
+    key = chunk_key(chunks[route(s)][1])
+  end
+  return redis.call('ZADD', key, score, member)
+end
+-- Drops the oldest entries beyond max (and any sharing the last one's score) from the oldest
+-- chunks, raising the floor; false when a chunk is gone.
+local function trim()
+  while size > max do
+    if #chunks == 0 then return false end
+    local excess = size - max
+    local key = chunk_key(chunks[1][1])
+    -- The excess oldest entries and one more, which tells whether the chunk goes whole.
+    local head = redis.call('ZRANGE', key, 0, excess, 'WITHSCORES')
+    if #head == 0 then return false end
+    local cut = head[2 * math.min(excess, #head / 2)]
+    if floor == nil or tonumber(cut) > floor then
+      if floor_member ~= nil then redis.call('ZREM', INDEX, floor_member) end
+      floor, floor_member = tonumber(cut), '${TIMELINE_FLOOR_PREFIX}' .. cut
+      redis.call('ZADD', INDEX, '-inf', floor_member)
+    end
+    local removed = redis.call('ZREMRANGEBYSCORE', key, '-inf', cut)
+    if removed >= #head / 2 and redis.call('EXISTS', key) == 0 then
+      redis.call('ZREM', INDEX, chunks[1][1])
+      table.remove(chunks, 1)
+    end
+    size = size - removed
+  end
+  return true
 end
 local added = 0
 for i = 2, #ARGV, 2 do
@@ -299,8 +323,8 @@ for i = 2, #ARGV, 2 do
   end
 end
 if added == 0 then return 1 end
-size = trim(max, size + added, floor, floor_member)
-if size == false then
+size = size + added
+if not trim() then
   drop_timeline()
   return 0
 end
@@ -319,7 +343,7 @@ const TIMELINE_REMOVE: CacheScript = {
 if redis.call('EXISTS', INDEX) == 0 then return 0 end
 local removed = 0
 for i = 1, #ARGV, 2 do
-  local id = chunk_for(ARGV[i], false)
+  local id = chunk_for(ARGV[i])
   if id ~= nil and redis.call('ZREM', chunk_key(id), ARGV[i + 1]) == 1 then
     removed = removed + 1
     if redis.call('EXISTS', chunk_key(id)) == 0 then redis.call('ZREM', INDEX, id) end
