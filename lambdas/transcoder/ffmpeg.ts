@@ -43,6 +43,14 @@ export class ToolTimeoutError extends Error {
   }
 }
 
+/** The caller stopped the run (its result was no longer wanted); not the file's fault. */
+export class ToolAbortedError extends Error {
+  constructor(tool: string) {
+    super(`${tool} was stopped by its caller`);
+    this.name = 'ToolAbortedError';
+  }
+}
+
 export class ToolExitError extends Error {
   constructor(
     tool: string,
@@ -137,11 +145,13 @@ export interface ToolLimits {
   readonly timeoutMs: number;
   /** rlimit-exec, which caps the tool's address space at TOOL_MEMORY_BYTES. */
   readonly rlimitExecPath: string;
+  /** Kills the tool (SIGKILL) when aborted; the run then rejects with ToolAbortedError. */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * Runs a tool under its memory cap with stdin closed, capturing bounded output, killed at the
- * deadline.
+ * deadline or when its signal aborts.
  */
 export function runTool(binary: string, args: string[], limits: ToolLimits): Promise<RunResult> {
   const { timeoutMs } = limits;
@@ -153,6 +163,9 @@ export function runTool(binary: string, args: string[], limits: ToolLimits): Pro
     let stdout = '';
     let stderr = '';
     let timedOut = false;
+    const aborted = () => child.kill('SIGKILL');
+    limits.signal?.addEventListener('abort', aborted, { once: true });
+    if (limits.signal?.aborted) aborted();
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       if (stdout.length < MAX_CAPTURE) stdout += chunk;
     });
@@ -166,13 +179,18 @@ export function runTool(binary: string, args: string[], limits: ToolLimits): Pro
       },
       Math.max(1, timeoutMs),
     );
-    child.on('error', (error) => {
+    const settle = () => {
       clearTimeout(timer);
+      limits.signal?.removeEventListener('abort', aborted);
+    };
+    child.on('error', (error) => {
+      settle();
       reject(error);
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) reject(new ToolTimeoutError(binary, timeoutMs));
+      settle();
+      if (limits.signal?.aborted) reject(new ToolAbortedError(binary));
+      else if (timedOut) reject(new ToolTimeoutError(binary, timeoutMs));
       else if (code !== 0) reject(new ToolExitError(binary, code, signal, stderr));
       else resolve({ stdout, stderr });
     });
@@ -190,9 +208,14 @@ export interface FfmpegRunner {
 }
 
 /** A run's budget: its step's own, never past the deadline of the whole run. */
-const limitsOf = (runner: FfmpegRunner, stepMs = Number.POSITIVE_INFINITY): ToolLimits => ({
+const limitsOf = (
+  runner: FfmpegRunner,
+  stepMs = Number.POSITIVE_INFINITY,
+  signal?: AbortSignal,
+): ToolLimits => ({
   timeoutMs: Math.min(stepMs, runner.deadline - Date.now()),
   rlimitExecPath: runner.rlimitExecPath,
+  ...(signal ? { signal } : {}),
 });
 
 /** Maps tool failures on untrusted input to a failure the client can read. */
@@ -204,7 +227,8 @@ async function guarded<T>(run: () => Promise<T>, corruptMessage: string): Promis
       throw mediaFailure('processing_timeout', 'Processing the file took too long.');
     }
     if (error instanceof ToolExitError) throw mediaFailure('corrupt_media', corruptMessage);
-    // ENOENT and the like: a deployment problem, not the file's fault.
+    // ENOENT and the like: a deployment problem, not the file's fault; ToolAbortedError: the
+    // caller's own doing.
     throw error;
   }
 }
@@ -366,7 +390,7 @@ export interface FfmpegOutput {
 
 /**
  * ffmpeg with the hardened input, then the given output options and output file, and any further
- * outputs (each path given as a `file:` URL too).
+ * outputs (each path given as a `file:` URL too); killed if `signal` aborts.
  */
 export async function ffmpeg(
   runner: FfmpegRunner,
@@ -374,6 +398,7 @@ export async function ffmpeg(
   outputArgs: string[],
   outputPath: string,
   moreOutputs: readonly FfmpegOutput[] = [],
+  signal?: AbortSignal,
 ): Promise<void> {
   const args = [
     ...TOOL_OPTIONS,
@@ -388,7 +413,7 @@ export async function ffmpeg(
     ...moreOutputs.flatMap((output) => [...output.args, fileUrl(output.path)]),
   ];
   await guarded(
-    () => runTool(runner.ffmpegPath, args, limitsOf(runner)),
+    () => runTool(runner.ffmpegPath, args, limitsOf(runner, undefined, signal)),
     'The video is damaged and cannot be converted.',
   );
 }

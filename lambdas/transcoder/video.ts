@@ -2,10 +2,13 @@
  * Videos and animated GIFs with ffmpeg: probe, check the limits, then either copy the streams
  * (already H.264/AAC within our caps) or transcode to H.264 yuv420p + AAC-LC, faststart, longest
  * side <= 1280, bitrate capped. The poster is the first frame of the output: a transcode writes it
- * from the same run (split off after scaling), a stream copy decodes it from our own MP4.
+ * from the same run (split off after scaling) and sharp encodes it while the transcode goes on,
+ * a stream copy decodes it from our own MP4.
  */
 import { join } from 'node:path';
-import { stat } from 'node:fs/promises';
+import { access, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { mediaFailure } from './failure';
 import {
   ffmpeg,
@@ -56,6 +59,11 @@ export interface VideoLimits {
 export interface VideoPlan {
   /** Copy the streams instead of re-encoding. */
   readonly copy: boolean;
+  /**
+   * Nothing the container's headers show rules a stream copy out; whether it is one then takes
+   * what only a decoder tells (pixel format, profiles).
+   */
+  readonly copyByHeaders: boolean;
   /** Input stream indexes to keep: the first real video stream and the first audio stream. */
   readonly videoStream: number;
   readonly audioStream?: number;
@@ -148,20 +156,24 @@ export function planVideo(probed: ProbeResult, limits: VideoLimits): VideoPlan {
   const out = outputSize(width, height);
   const compliantAudio =
     !audio || (audio.codec_name === 'aac' && audio.profile === 'LC' && (audio.channels ?? 0) <= 2);
-  const copy =
+  const copyByHeaders =
     video.codec_name === 'h264' &&
-    video.pix_fmt === 'yuv420p' &&
-    COPYABLE_H264_PROFILES.has(video.profile ?? '') &&
     videos.length === 1 &&
     out.width === width &&
     out.height === height &&
+    audios.length <= 1 &&
+    (!audio || (audio.codec_name === 'aac' && (audio.channels ?? 0) <= 2));
+  const copy =
+    copyByHeaders &&
+    video.pix_fmt === 'yuv420p' &&
+    COPYABLE_H264_PROFILES.has(video.profile ?? '') &&
     totalBitrate > 0 &&
     totalBitrate <= VIDEO.maxCopyBitrate &&
-    audios.length <= 1 &&
     compliantAudio;
   const audioBitrate = Number(audio?.bit_rate ?? 0);
   return {
     copy,
+    copyByHeaders,
     videoStream: video.index,
     ...(audio ? { audioStream: audio.index } : {}),
     outWidth: out.width,
@@ -226,7 +238,10 @@ const H264_ARGS = [
   '+bitexact',
 ];
 
-/** A single PNG frame; fast zlib level, since sharp re-encodes it at once. */
+/**
+ * A single PNG frame; fast zlib level, since sharp re-encodes it at once. Written under a
+ * temporary name and renamed when whole, so its final name means it can be read.
+ */
 const POSTER_FRAME_ARGS = [
   '-frames:v',
   '1',
@@ -237,6 +252,8 @@ const POSTER_FRAME_ARGS = [
   '-f',
   'image2',
   '-update',
+  '1',
+  '-atomic_writing',
   '1',
 ];
 
@@ -314,14 +331,15 @@ function displaySize(stream: ProbeStream): { width: number; height: number } {
   return Math.abs(rotation) % 180 === 90 ? { width: height, height: width } : { width, height };
 }
 
-/** The poster frame as WebP + JPEG and blurhash, and the result. */
+type Poster = Awaited<ReturnType<typeof processPoster>>;
+
+/** The result: the MP4 and the poster (WebP + JPEG and blurhash). */
 async function assemble(
   mp4Path: string,
-  outDir: string,
+  poster: Poster,
   size: { readonly width: number; readonly height: number },
   durationMs: number,
 ): Promise<ProcessedMedia> {
-  const poster = await processPoster(posterFramePath(outDir), outDir);
   const video: OutputFile = {
     name: 'video',
     path: mp4Path,
@@ -398,20 +416,20 @@ async function writtenDurationMs(
 }
 
 /**
- * The streams we keep, copied into a file of their own before anything is decoded. The choice
- * and the allow-list come from the container's headers alone (no decoder runs for that), so no
- * other track of the upload, whatever its codec, is ever probed or decoded: every later probe and
- * decode reads this file, which also has no edit lists left. A copy can only grow past the
- * upload's size if its sample tables point at the same bytes again and again (an amplification),
- * which is refused.
+ * The streams we keep (chosen in `upload`, planned from the upload's headers), copied into a file
+ * of their own before anything is decoded. The choice and the allow-list come from the
+ * container's headers alone (no decoder runs for that), so no other track of the upload, whatever
+ * its codec, is ever probed or decoded: every later probe and decode reads this file, which also
+ * has no edit lists left. A copy can only grow past the upload's size if its sample tables point
+ * at the same bytes again and again (an amplification), which is refused.
  */
 async function selectStreams(
   runner: FfmpegRunner,
   path: string,
+  upload: VideoPlan,
   outDir: string,
   limits: VideoLimits,
 ): Promise<string> {
-  const chosen = planVideo(await probeHeaders(runner, path), limits);
   const selected = join(outDir, 'selected.mov');
   const limit = Math.ceil((await stat(path)).size * 1.05) + 1024 ** 2;
   await ffmpeg(
@@ -419,8 +437,8 @@ async function selectStreams(
     { demuxer: 'mov', path, options: { analyzeStreams: false } },
     [
       '-map',
-      `0:${chosen.videoStream}`,
-      ...(chosen.audioStream === undefined ? [] : ['-map', `0:${chosen.audioStream}`]),
+      `0:${upload.videoStream}`,
+      ...(upload.audioStream === undefined ? [] : ['-map', `0:${upload.audioStream}`]),
       '-c',
       'copy',
       '-t',
@@ -438,18 +456,95 @@ async function selectStreams(
   return selected;
 }
 
+/** How often to look for the poster frame while the transcode runs. */
+const POSTER_POLL_MS = 20;
+
+/** A transcode that has ended; its poster may still be being encoded. */
+interface Encoded {
+  readonly mp4Path: string;
+  readonly poster: Promise<Poster>;
+}
+
 /**
- * Width and height (display orientation) come from the plan: a transcode scales to exactly that
- * size, and a copy is only kept if every keyframe has it. The duration is the output's.
+ * Runs a transcode whose second output is the poster frame. ffmpeg writes that frame within the
+ * first frames, so sharp encodes the poster while x264 goes on instead of after it. Resolves when
+ * the transcode has ended; if it fails (or is stopped), only once the poster's encoding has too,
+ * so nothing writes into `outDir` after this settles.
  */
-export async function processVideo(
+async function encode(
   runner: FfmpegRunner,
-  input: string,
+  input: { readonly demuxer: 'mov' | 'gif'; readonly path: string },
+  outDir: string,
+  args: string[],
+  signal?: AbortSignal,
+): Promise<Encoded> {
+  const framePath = posterFramePath(outDir);
+  const mp4Path = join(outDir, 'video.mp4');
+  // A frame left by an earlier, stopped run is not this run's.
+  await rm(framePath, { force: true });
+  let ended = false;
+  const transcode = ffmpeg(runner, input, args, mp4Path, [posterOutput(outDir)], signal).finally(
+    () => {
+      ended = true;
+    },
+  );
+  const early = (async (): Promise<Poster | undefined> => {
+    while (!ended) {
+      if (
+        await access(framePath).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        return processPoster(framePath, outDir);
+      }
+      await sleep(POSTER_POLL_MS);
+    }
+    return undefined;
+  })();
+  const [ran, poster] = await Promise.allSettled([transcode, early]);
+  if (ran.status === 'rejected') throw ran.reason;
+  const result =
+    poster.status === 'rejected'
+      ? Promise.reject(poster.reason as Error)
+      : Promise.resolve(poster.value ?? processPoster(framePath, outDir));
+  // Awaited by finish(); failures are reported in order there.
+  result.catch(() => undefined);
+  return { mp4Path, poster: result };
+}
+
+/**
+ * The written MP4 measured (see writtenDurationMs) while the poster's encoding ends; a failure of
+ * the measurement comes first.
+ */
+async function finish(
+  runner: FfmpegRunner,
+  encoded: Encoded,
+  size: { readonly width: number; readonly height: number },
+  maxSeconds?: number,
+): Promise<ProcessedMedia> {
+  const [measured, poster] = await Promise.allSettled([
+    writtenDurationMs(runner, encoded.mp4Path, maxSeconds),
+    encoded.poster,
+  ]);
+  if (measured.status === 'rejected') throw measured.reason;
+  if (poster.status === 'rejected') throw poster.reason;
+  return assemble(encoded.mp4Path, poster.value, size, measured.value);
+}
+
+/**
+ * What the plan decides for the selected streams: a stream copy kept if faithful, else a
+ * transcode. Width and height (display orientation) come from the plan: a transcode scales to
+ * exactly that size, and a copy is only kept if every keyframe has it. The duration is the
+ * output's.
+ */
+async function copyOrTranscode(
+  runner: FfmpegRunner,
+  selected: string,
+  plan: VideoPlan,
   outDir: string,
   limits: VideoLimits,
 ): Promise<ProcessedMedia & { readonly copied: boolean }> {
-  const selected = await selectStreams(runner, input, outDir, limits);
-  const plan = planVideo(await probe(runner, 'mov', selected), limits);
   const mp4Path = join(outDir, 'video.mp4');
   const size = { width: plan.outWidth, height: plan.outHeight };
   if (plan.copy) {
@@ -469,20 +564,76 @@ export async function processVideo(
         ['-map', '0:v:0', ...POSTER_FRAME_ARGS],
         posterFramePath(outDir),
       );
+      const poster = await processPoster(posterFramePath(outDir), outDir);
       const durationMs = Math.round(written.durationSeconds * 1000);
-      return { ...(await assemble(mp4Path, outDir, size, durationMs)), copied: true };
+      return { ...(await assemble(mp4Path, poster, size, durationMs)), copied: true };
     }
   }
-  const transcode = { ...plan, copy: false };
-  await ffmpeg(
+  const encoded = await encode(
     runner,
     { demuxer: 'mov', path: selected },
-    transcodeArgs(transcode, limits.maxVideoSeconds),
-    mp4Path,
-    [posterOutput(outDir)],
+    outDir,
+    transcodeArgs({ ...plan, copy: false }, limits.maxVideoSeconds),
   );
-  const durationMs = await writtenDurationMs(runner, mp4Path, limits.maxVideoSeconds);
-  return { ...(await assemble(mp4Path, outDir, size, durationMs)), copied: false };
+  return { ...(await finish(runner, encoded, size, limits.maxVideoSeconds)), copied: false };
+}
+
+/**
+ * The AAC profile is what a header probe cannot tell (the decoder reports it): assumed to be the
+ * common AAC-LC, for a plan that the decoder's probe then confirms.
+ */
+function assumingAacLc(probed: ProbeResult): ProbeResult {
+  return {
+    ...probed,
+    streams: probed.streams?.map((s) =>
+      s.codec_type === 'audio' && s.codec_name === 'aac' && s.profile === undefined
+        ? { ...s, profile: 'LC' }
+        : s,
+    ),
+  };
+}
+
+/**
+ * Every limit is checked on container headers before anything is decoded: the upload's (which
+ * streams, allow-listed codecs, size, duration, frame rate) and then the copy's own (its real
+ * duration and sample tables: the copy is cut one second past the limit, whatever the upload's
+ * headers claimed). A video whose headers already rule out a stream copy (the common 1080p or 4K
+ * phone video) is transcoded at once on that plan, while ffprobe reads the copy with its decoders
+ * as before (pixel format, profiles, the size the stream really codes): should that probe refuse
+ * the file or plan any other command, the transcode is stopped, and the probe's failure or plan is
+ * what counts. Each ffmpeg/ffprobe start costs 0.1-0.2 s, so the probe no longer delays the
+ * transcode, and the poster no longer follows it (see encode).
+ */
+export async function processVideo(
+  runner: FfmpegRunner,
+  input: string,
+  outDir: string,
+  limits: VideoLimits,
+): Promise<ProcessedMedia & { readonly copied: boolean }> {
+  const upload = planVideo(await probeHeaders(runner, input), limits);
+  const selected = await selectStreams(runner, input, upload, outDir, limits);
+  const early = planVideo(assumingAacLc(await probeHeaders(runner, selected)), limits);
+  const decoded = () => probe(runner, 'mov', selected).then((p) => planVideo(p, limits));
+  if (early.copyByHeaders) {
+    return copyOrTranscode(runner, selected, await decoded(), outDir, limits);
+  }
+  const args = transcodeArgs({ ...early, copy: false }, limits.maxVideoSeconds);
+  const stop = new AbortController();
+  const encoding = encode(runner, { demuxer: 'mov', path: selected }, outDir, args, stop.signal);
+  encoding.catch(() => undefined);
+  const [plan] = await Promise.allSettled([decoded()]);
+  const confirmed =
+    plan.status === 'fulfilled' &&
+    !plan.value.copy &&
+    isDeepStrictEqual(transcodeArgs(plan.value, limits.maxVideoSeconds), args);
+  if (!confirmed) {
+    stop.abort();
+    await encoding.catch(() => undefined);
+    if (plan.status === 'rejected') throw plan.reason;
+    return copyOrTranscode(runner, selected, plan.value, outDir, limits);
+  }
+  const size = { width: early.outWidth, height: early.outHeight };
+  return { ...(await finish(runner, await encoding, size, limits.maxVideoSeconds)), copied: false };
 }
 
 const posterOutput = (outDir: string): FfmpegOutput => ({
@@ -516,25 +667,18 @@ export async function processAnimatedGif(
     );
   }
   const out = outputSize(gif.width, gif.height);
-  const mp4Path = join(outDir, 'video.mp4');
-  await ffmpeg(
-    runner,
-    { demuxer: 'gif', path },
-    [
-      ...videoFilter('0:v:0', out.width, out.height),
-      '-an',
-      ...H264_ARGS,
-      '-frames:v',
-      String(gif.frames),
-      '-t',
-      String(limits.maxVideoSeconds),
-      '-fs',
-      String(outputByteLimit(limits.maxVideoSeconds)),
-      ...MP4_OUTPUT,
-    ],
-    mp4Path,
-    [posterOutput(outDir)],
-  );
+  const encoded = await encode(runner, { demuxer: 'gif', path }, outDir, [
+    ...videoFilter('0:v:0', out.width, out.height),
+    '-an',
+    ...H264_ARGS,
+    '-frames:v',
+    String(gif.frames),
+    '-t',
+    String(limits.maxVideoSeconds),
+    '-fs',
+    String(outputByteLimit(limits.maxVideoSeconds)),
+    ...MP4_OUTPUT,
+  ]);
   // The frame delays decide a GIF's duration: measure what we wrote.
-  return assemble(mp4Path, outDir, out, await writtenDurationMs(runner, mp4Path));
+  return finish(runner, encoded, out);
 }

@@ -170,6 +170,20 @@ export function zeroSampleTrack(clip: string, output: string): string {
   });
 }
 
+/**
+ * The clip with its first track's sample entry (stsd) claiming `width`x`height`: what a header
+ * probe reports, while the H.264 stream itself (its SPS, what a decoder sees) keeps the real size.
+ */
+export function sizeLie(clip: string, output: string, width: number, height: number): string {
+  return editMp4(clip, output, (boxes) => {
+    const stsd = findBox(tracks(boxes)[0]!.children!, [...STBL, 'stsd']).payload!;
+    // Full box (4), entry count (4), then the visual sample entry: size, type, 6 reserved,
+    // data reference index, 16 bytes pre-defined/reserved, width, height (16 bits each).
+    stsd.writeUInt16BE(width, 40);
+    stsd.writeUInt16BE(height, 42);
+  });
+}
+
 export const SEI_CANARY = 'GPS+51.5007-000.1246 SERIAL=CANARY-7731';
 
 /** A compliant clip (so it is stream-copied) with user data in an H.264 SEI message. */

@@ -11,7 +11,7 @@ import { bundleLikeCdk } from '../../bench/lib/bundle';
 import { TRANSCODER_MALLOC_ENV } from '../../app/model';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { probe, type FfmpegRunner } from '../../lambdas/transcoder/ffmpeg';
+import { probe, probeHeaders, type FfmpegRunner } from '../../lambdas/transcoder/ffmpeg';
 import { countJpegScans, processImage } from '../../lambdas/transcoder/image';
 import { outputByteLimit, processAnimatedGif, processVideo } from '../../lambdas/transcoder/video';
 import { TOOL_MEMORY_BYTES, VIDEO } from '../../lambdas/transcoder/settings';
@@ -33,6 +33,7 @@ import {
   sampleCountBomb,
   SEI_CANARY,
   seiUserDataClip,
+  sizeLie,
   zeroSampleTrack,
 } from './hostile-fixtures';
 
@@ -328,6 +329,29 @@ describe('hostile videos', () => {
     expect(result).toMatchObject({ width: 64, height: 64, copied: false });
     // Every served frame has the recorded size.
     expect(frameSizes(videoOf(result!).path)).toEqual(['64x64']);
+  });
+
+  // A transcode the headers alone decide starts while ffprobe reads the copy with its decoders
+  // (lambdas/transcoder/video.ts, processVideo): what the decoders see still decides.
+  it('follows the decoder when the sample entry claims another size: a copy, not the transcode begun', async () => {
+    const clip = testClip(dir.file('640x360.mp4'), { size: '640x360', seconds: 1 });
+    const input = sizeLie(clip, dir.file('says-1080p.mp4'), 1920, 1080);
+    expect((await probeHeaders(toolRunner(), input)).streams?.[0]).toMatchObject({ width: 1920 });
+    const { result } = await measured(input, () =>
+      processVideo(measuredRunner(), input, dir.subdir(), limits),
+    );
+    expect(result).toMatchObject({ width: 640, height: 360, copied: true });
+    expect(frameSizes(videoOf(result!).path)).toEqual(['640x360']);
+  });
+
+  it('refuses a stream wider than the limit that its headers call narrower, transcode begun or not', async () => {
+    const clip = testClip(dir.file('4112x64.mp4'), { size: '4112x64', seconds: 1, audio: false });
+    const input = sizeLie(clip, dir.file('says-2000.mp4'), 2000, 64);
+    const { outcome, wallMs } = await measured(input, () =>
+      processVideo(measuredRunner(), input, dir.subdir(), limits),
+    );
+    expect(outcome).toBe('video_too_large');
+    expect(wallMs).toBeLessThan(10_000);
   });
 
   it('gives every probe its own budget, whatever is left of the run', async () => {

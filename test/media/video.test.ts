@@ -6,6 +6,7 @@ import {
   hardenedInput,
   probe,
   runTool,
+  ToolAbortedError,
   ToolTimeoutError,
 } from '../../lambdas/transcoder/ffmpeg';
 import { processAnimatedGif, processVideo } from '../../lambdas/transcoder/video';
@@ -347,6 +348,15 @@ describe('the ffmpeg runner', () => {
     await expect(runTool('sleep', ['10'], shellLimits(200))).rejects.toBeInstanceOf(
       ToolTimeoutError,
     );
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('kills a tool its caller stops, and says it was stopped rather than failed', async () => {
+    const stop = new AbortController();
+    const started = Date.now();
+    const run = runTool('sleep', ['10'], { ...shellLimits(5000), signal: stop.signal });
+    setTimeout(() => stop.abort(), 100);
+    await expect(run).rejects.toBeInstanceOf(ToolAbortedError);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
