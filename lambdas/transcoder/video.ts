@@ -416,40 +416,45 @@ async function writtenDurationMs(
 }
 
 /**
- * The streams we keep (chosen in `upload`, planned from the upload's headers), copied into a file
- * of their own before anything is decoded. The choice and the allow-list come from the
- * container's headers alone (no decoder runs for that), so no other track of the upload, whatever
- * its codec, is ever probed or decoded: every later probe and decode reads this file, which also
- * has no edit lists left. A copy can only grow past the upload's size if its sample tables point
- * at the same bytes again and again (an amplification), which is refused.
+ * The streams we keep, copied into a file of their own before anything is decoded: the first
+ * video stream that is not cover art (`V`) and the first audio stream. The copy opens no decoder,
+ * and the upload's headers are checked (planVideo: streams, allow-listed codecs, size, duration,
+ * frame rate) while it runs, by an ffprobe that opens none either; their refusal stops the copy
+ * and is the answer. So no other track of the upload, whatever its codec, is ever probed or
+ * decoded: every later probe and decode reads this file, which also has no edit lists left. A copy
+ * can only grow past the upload's size if its sample tables point at the same bytes again and
+ * again (an amplification), which is refused.
  */
 async function selectStreams(
   runner: FfmpegRunner,
   path: string,
-  upload: VideoPlan,
   outDir: string,
   limits: VideoLimits,
 ): Promise<string> {
   const selected = join(outDir, 'selected.mov');
   const limit = Math.ceil((await stat(path)).size * 1.05) + 1024 ** 2;
-  await ffmpeg(
-    runner,
-    { demuxer: 'mov', path, options: { analyzeStreams: false } },
-    [
-      '-map',
-      `0:${upload.videoStream}`,
-      ...(upload.audioStream === undefined ? [] : ['-map', `0:${upload.audioStream}`]),
-      '-c',
-      'copy',
-      '-t',
-      String(cutSeconds(limits.maxVideoSeconds)),
-      '-fs',
-      String(limit),
-      '-f',
-      'mov',
-    ],
-    selected,
-  );
+  const refused = new AbortController();
+  const [headers, copy] = await Promise.allSettled([
+    probeHeaders(runner, path)
+      .then((probed) => planVideo(probed, limits))
+      .catch((error: unknown) => {
+        refused.abort();
+        throw error;
+      }),
+    ffmpeg(
+      runner,
+      { demuxer: 'mov', path, options: { analyzeStreams: false } },
+      [
+        ...['-map', '0:V:0', '-map', '0:a:0?', '-c', 'copy'],
+        ...['-t', String(cutSeconds(limits.maxVideoSeconds)), '-fs', String(limit), '-f', 'mov'],
+      ],
+      selected,
+      [],
+      refused.signal,
+    ),
+  ]);
+  if (headers.status === 'rejected') throw headers.reason;
+  if (copy.status === 'rejected') throw copy.reason;
   if ((await stat(selected)).size >= limit * 0.99) {
     throw mediaFailure('corrupt_media', 'The video refers to the same data over and over.');
   }
@@ -610,8 +615,7 @@ export async function processVideo(
   outDir: string,
   limits: VideoLimits,
 ): Promise<ProcessedMedia & { readonly copied: boolean }> {
-  const upload = planVideo(await probeHeaders(runner, input), limits);
-  const selected = await selectStreams(runner, input, upload, outDir, limits);
+  const selected = await selectStreams(runner, input, outDir, limits);
   const early = planVideo(assumingAacLc(await probeHeaders(runner, selected)), limits);
   const decoded = () => probe(runner, 'mov', selected).then((p) => planVideo(p, limits));
   if (early.copyByHeaders) {
