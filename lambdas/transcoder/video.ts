@@ -6,12 +6,13 @@
  * a stream copy decodes it from our own MP4.
  */
 import { join } from 'node:path';
-import { access, rm, stat } from 'node:fs/promises';
+import { access, readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { mediaFailure } from './failure';
 import {
   ffmpeg,
+  fileUrl,
   MAX_DECODED_PIXELS,
   probe,
   probeGif,
@@ -95,9 +96,13 @@ export function outputSize(width: number, height: number): { width: number; heig
 /** Decides from ffprobe's JSON; throws a client-readable failure for anything we refuse. */
 export function planVideo(probed: ProbeResult, limits: VideoLimits): VideoPlan {
   const streams = probed.streams ?? [];
-  // Cover art comes as a single-picture "video" stream: not a video.
+  // Cover art comes as a single-picture "video" stream, thumbnails as a track of a few: not a
+  // video (ffmpeg's stream specifier `V` skips the same).
   const videos = streams.filter(
-    (s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1,
+    (s) =>
+      s.codec_type === 'video' &&
+      s.disposition?.attached_pic !== 1 &&
+      s.disposition?.timed_thumbnails !== 1,
   );
   const audios = streams.filter((s) => s.codec_type === 'audio');
   const video: ProbeStream | undefined = videos[0];
@@ -421,22 +426,27 @@ async function writtenDurationMs(
  * and the upload's headers are checked (planVideo: streams, allow-listed codecs, size, duration,
  * frame rate) while it runs, by an ffprobe that opens none either; their refusal stops the copy
  * and is the answer. So no other track of the upload, whatever its codec, is ever probed or
- * decoded: every later probe and decode reads this file, which also has no edit lists left. A copy
- * can only grow past the upload's size if its sample tables point at the same bytes again and
- * again (an amplification), which is refused.
+ * decoded: every later probe and decode reads this file, which also has no edit lists left. The
+ * copy is cut one second past the limit, and ffmpeg reports how long it is: longer than the limit
+ * is refused (headers may claim less). A copy can only grow past the upload's size if its sample
+ * tables point at the same bytes again and again (an amplification), which is refused too.
+ * Returns the copy and its plan from the upload's headers (stream indexes as in the copy).
  */
 async function selectStreams(
   runner: FfmpegRunner,
   path: string,
   outDir: string,
   limits: VideoLimits,
-): Promise<string> {
+): Promise<{ readonly selected: string; readonly headers: VideoPlan }> {
   const selected = join(outDir, 'selected.mov');
+  const progress = join(outDir, 'copy-progress.txt');
   const limit = Math.ceil((await stat(path)).size * 1.05) + 1024 ** 2;
   const refused = new AbortController();
   const [headers, copy] = await Promise.allSettled([
     probeHeaders(runner, path)
-      .then((probed) => planVideo(probed, limits))
+      .then((probed) =>
+        planVideo(assumingAacLc(asCopied(probed, planVideo(probed, limits))), limits),
+      )
       .catch((error: unknown) => {
         refused.abort();
         throw error;
@@ -446,7 +456,8 @@ async function selectStreams(
       { demuxer: 'mov', path, options: { analyzeStreams: false } },
       [
         ...['-map', '0:V:0', '-map', '0:a:0?', '-c', 'copy'],
-        ...['-t', String(cutSeconds(limits.maxVideoSeconds)), '-fs', String(limit), '-f', 'mov'],
+        ...['-t', String(cutSeconds(limits.maxVideoSeconds)), '-fs', String(limit)],
+        ...['-progress', fileUrl(progress), '-f', 'mov'],
       ],
       selected,
       [],
@@ -455,10 +466,25 @@ async function selectStreams(
   ]);
   if (headers.status === 'rejected') throw headers.reason;
   if (copy.status === 'rejected') throw copy.reason;
+  // ffmpeg's report ends with the last block's out_time_us: how far the copy got.
+  const copiedUs = [...(await readFile(progress, 'utf8')).matchAll(/^out_time_us=(\d+)$/gm)].pop();
+  if (copiedUs === undefined) throw mediaFailure('corrupt_media', 'The video has no frames.');
+  checkWrittenDuration(Number(copiedUs[1]) / 1e6, limits.maxVideoSeconds);
   if ((await stat(selected)).size >= limit * 0.99) {
     throw mediaFailure('corrupt_media', 'The video refers to the same data over and over.');
   }
-  return selected;
+  return { selected, headers: headers.value };
+}
+
+/** The upload's header probe narrowed to the streams `plan` chose, indexed as in the copy. */
+function asCopied(probed: ProbeResult, plan: VideoPlan): ProbeResult {
+  const chosen = [plan.videoStream, plan.audioStream].filter((i) => i !== undefined);
+  return {
+    ...probed,
+    streams: chosen.flatMap((index, at) =>
+      (probed.streams ?? []).filter((s) => s.index === index).map((s) => ({ ...s, index: at })),
+    ),
+  };
 }
 
 /** How often to look for the poster frame while the transcode runs. */
@@ -599,15 +625,15 @@ function assumingAacLc(probed: ProbeResult): ProbeResult {
 }
 
 /**
- * Every limit is checked on container headers before anything is decoded: the upload's (which
- * streams, allow-listed codecs, size, duration, frame rate) and then the copy's own (its real
- * duration and sample tables: the copy is cut one second past the limit, whatever the upload's
- * headers claimed). A video whose headers already rule out a stream copy (the common 1080p or 4K
- * phone video) is transcoded at once on that plan, while ffprobe reads the copy with its decoders
- * as before (pixel format, profiles, the size the stream really codes): should that probe refuse
- * the file or plan any other command, the transcode is stopped, and the probe's failure or plan is
- * what counts. Each ffmpeg/ffprobe start costs 0.1-0.2 s, so the probe no longer delays the
- * transcode, and the poster no longer follows it (see encode).
+ * Every limit is checked before anything is decoded: on the upload's headers (which streams,
+ * allow-listed codecs, size, duration, frame rate) and on the length of the copy of its streams
+ * (cut one second past the limit, whatever the headers claimed). A video whose headers already
+ * rule out a stream copy (the common 1080p or 4K phone video) is transcoded at once on their plan,
+ * while ffprobe reads the copy with its decoders as before (pixel format, profiles, the size the
+ * stream really codes): should that probe refuse the file or plan any other command, the
+ * transcode is stopped, and the probe's failure or plan is what counts. Each ffmpeg/ffprobe start
+ * costs 0.1-0.2 s here, so the probes no longer delay the transcode, and the poster no longer
+ * follows it (see encode).
  */
 export async function processVideo(
   runner: FfmpegRunner,
@@ -615,8 +641,7 @@ export async function processVideo(
   outDir: string,
   limits: VideoLimits,
 ): Promise<ProcessedMedia & { readonly copied: boolean }> {
-  const selected = await selectStreams(runner, input, outDir, limits);
-  const early = planVideo(assumingAacLc(await probeHeaders(runner, selected)), limits);
+  const { selected, headers: early } = await selectStreams(runner, input, outDir, limits);
   const decoded = () => probe(runner, 'mov', selected).then((p) => planVideo(p, limits));
   if (early.copyByHeaders) {
     return copyOrTranscode(runner, selected, await decoded(), outDir, limits);
