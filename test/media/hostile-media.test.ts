@@ -234,6 +234,37 @@ describe('hostile videos', () => {
     expect(second.outcome).toBe('video_too_long');
   });
 
+  it('refuses a video whose headers lie about its length on the copy, before transcoding it', async () => {
+    // Wider than 1280: its headers alone decide a transcode, which starts without waiting for
+    // the decoding probe; the copy's length (ffmpeg's report) must stop it from starting at all.
+    const long = testClip(dir.file('10s-wide.mp4'), {
+      size: '1296x48',
+      seconds: 10,
+      fps: 5,
+      audio: false,
+    });
+    const allLie = durationLie(long, dir.file('wide-all-lie.mp4'), 1, 'all');
+    // Every ffmpeg start recorded, killed ones too.
+    const starts = dir.file('starts.log');
+    writeFileSync(
+      dir.file('ffmpeg-starts'),
+      `#!/bin/sh\necho "$*" >> '${starts}'\nexec '${localMediaTools.ffmpegPath}' "$@"\n`,
+    );
+    chmodSync(dir.file('ffmpeg-starts'), 0o755);
+    const { outcome } = await measured(allLie, () =>
+      processVideo(
+        { ...measuredRunner(), ffmpegPath: dir.file('ffmpeg-starts') },
+        allLie,
+        dir.subdir(),
+        { maxVideoSeconds: 5 },
+      ),
+    );
+    expect(outcome).toBe('video_too_long');
+    const started = readFileSync(starts, 'utf8').trim().split('\n');
+    expect(started).toHaveLength(1);
+    expect(started[0]).toContain('selected.mov');
+  });
+
   it('fails a few KB declaring 89 M samples in 1 s cleanly, ffprobe far below the memory cap', async () => {
     const input = sampleCountBomb(plainClip(dir.file('bomb-base.mp4')), dir.file('89m.mp4'));
     expect(statSync(input).size).toBeLessThan(200_000);
