@@ -2,12 +2,10 @@
  * Videos and animated GIFs with ffmpeg: probe, check the limits, then either copy the streams
  * (already H.264/AAC within our caps) or transcode to H.264 yuv420p + AAC-LC, faststart, longest
  * side <= 1280, bitrate capped. The poster is the first frame of the output: a transcode writes it
- * from the same run (split off after scaling) and sharp encodes it while the transcode goes on,
- * a stream copy decodes it from our own MP4.
+ * from the same run (split off after scaling), a stream copy decodes it from our own MP4.
  */
 import { join } from 'node:path';
-import { access, readFile, rm, stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { mediaFailure } from './failure';
 import {
@@ -243,10 +241,7 @@ const H264_ARGS = [
   '+bitexact',
 ];
 
-/**
- * A single PNG frame; fast zlib level, since sharp re-encodes it at once. Written under a
- * temporary name and renamed when whole, so its final name means it can be read.
- */
+/** A single PNG frame; fast zlib level, since sharp re-encodes it at once. */
 const POSTER_FRAME_ARGS = [
   '-frames:v',
   '1',
@@ -257,8 +252,6 @@ const POSTER_FRAME_ARGS = [
   '-f',
   'image2',
   '-update',
-  '1',
-  '-atomic_writing',
   '1',
 ];
 
@@ -487,80 +480,31 @@ function asCopied(probed: ProbeResult, plan: VideoPlan): ProbeResult {
   };
 }
 
-/** How often to look for the poster frame while the transcode runs. */
-const POSTER_POLL_MS = 20;
-
-/** A transcode that has ended; its poster may still be being encoded. */
-interface Encoded {
-  readonly mp4Path: string;
-  readonly poster: Promise<Poster>;
-}
-
 /**
- * Runs a transcode whose second output is the poster frame. ffmpeg writes that frame within the
- * first frames, so sharp encodes the poster while x264 goes on instead of after it. Resolves when
- * the transcode has ended; if it fails (or is stopped), only once the poster's encoding has too,
- * so nothing writes into `outDir` after this settles.
+ * Runs a transcode whose second output is the poster frame (killed if `signal` aborts), then
+ * measures the written MP4 (see writtenDurationMs) while sharp encodes the poster: one waits for
+ * the other's start-up rather than each for the whole of the other. (Encoding the poster during
+ * the transcode instead took more from x264's two cores than it saved: measured, bench/README.md.)
+ * A failure of the measurement comes first.
  */
-async function encode(
+async function transcode(
   runner: FfmpegRunner,
   input: { readonly demuxer: 'mov' | 'gif'; readonly path: string },
   outDir: string,
   args: string[],
-  signal?: AbortSignal,
-): Promise<Encoded> {
-  const framePath = posterFramePath(outDir);
-  const mp4Path = join(outDir, 'video.mp4');
-  // A frame left by an earlier, stopped run is not this run's.
-  await rm(framePath, { force: true });
-  let ended = false;
-  const transcode = ffmpeg(runner, input, args, mp4Path, [posterOutput(outDir)], signal).finally(
-    () => {
-      ended = true;
-    },
-  );
-  const early = (async (): Promise<Poster | undefined> => {
-    while (!ended) {
-      if (
-        await access(framePath).then(
-          () => true,
-          () => false,
-        )
-      ) {
-        return processPoster(framePath, outDir);
-      }
-      await sleep(POSTER_POLL_MS);
-    }
-    return undefined;
-  })();
-  const [ran, poster] = await Promise.allSettled([transcode, early]);
-  if (ran.status === 'rejected') throw ran.reason;
-  const result =
-    poster.status === 'rejected'
-      ? Promise.reject(poster.reason as Error)
-      : Promise.resolve(poster.value ?? processPoster(framePath, outDir));
-  // Awaited by finish(); failures are reported in order there.
-  result.catch(() => undefined);
-  return { mp4Path, poster: result };
-}
-
-/**
- * The written MP4 measured (see writtenDurationMs) while the poster's encoding ends; a failure of
- * the measurement comes first.
- */
-async function finish(
-  runner: FfmpegRunner,
-  encoded: Encoded,
   size: { readonly width: number; readonly height: number },
   maxSeconds?: number,
+  signal?: AbortSignal,
 ): Promise<ProcessedMedia> {
+  const mp4Path = join(outDir, 'video.mp4');
+  await ffmpeg(runner, input, args, mp4Path, [posterOutput(outDir)], signal);
   const [measured, poster] = await Promise.allSettled([
-    writtenDurationMs(runner, encoded.mp4Path, maxSeconds),
-    encoded.poster,
+    writtenDurationMs(runner, mp4Path, maxSeconds),
+    processPoster(posterFramePath(outDir), outDir),
   ]);
   if (measured.status === 'rejected') throw measured.reason;
   if (poster.status === 'rejected') throw poster.reason;
-  return assemble(encoded.mp4Path, poster.value, size, measured.value);
+  return assemble(mp4Path, poster.value, size, measured.value);
 }
 
 /**
@@ -600,13 +544,10 @@ async function copyOrTranscode(
       return { ...(await assemble(mp4Path, poster, size, durationMs)), copied: true };
     }
   }
-  const encoded = await encode(
-    runner,
-    { demuxer: 'mov', path: selected },
-    outDir,
-    transcodeArgs({ ...plan, copy: false }, limits.maxVideoSeconds),
-  );
-  return { ...(await finish(runner, encoded, size, limits.maxVideoSeconds)), copied: false };
+  const args = transcodeArgs({ ...plan, copy: false }, limits.maxVideoSeconds);
+  const input = { demuxer: 'mov', path: selected } as const;
+  const result = await transcode(runner, input, outDir, args, size, limits.maxVideoSeconds);
+  return { ...result, copied: false };
 }
 
 /**
@@ -632,8 +573,7 @@ function assumingAacLc(probed: ProbeResult): ProbeResult {
  * while ffprobe reads the copy with its decoders as before (pixel format, profiles, the size the
  * stream really codes): should that probe refuse the file or plan any other command, the
  * transcode is stopped, and the probe's failure or plan is what counts. Each ffmpeg/ffprobe start
- * costs 0.1-0.2 s here, so the probes no longer delay the transcode, and the poster no longer
- * follows it (see encode).
+ * costs 0.1-0.2 s here, so the probes no longer delay the transcode.
  */
 export async function processVideo(
   runner: FfmpegRunner,
@@ -647,8 +587,11 @@ export async function processVideo(
     return copyOrTranscode(runner, selected, await decoded(), outDir, limits);
   }
   const args = transcodeArgs({ ...early, copy: false }, limits.maxVideoSeconds);
+  const size = { width: early.outWidth, height: early.outHeight };
   const stop = new AbortController();
-  const encoding = encode(runner, { demuxer: 'mov', path: selected }, outDir, args, stop.signal);
+  const streams = { demuxer: 'mov', path: selected } as const;
+  const max = limits.maxVideoSeconds;
+  const encoding = transcode(runner, streams, outDir, args, size, max, stop.signal);
   encoding.catch(() => undefined);
   const [plan] = await Promise.allSettled([decoded()]);
   const confirmed =
@@ -661,8 +604,7 @@ export async function processVideo(
     if (plan.status === 'rejected') throw plan.reason;
     return copyOrTranscode(runner, selected, plan.value, outDir, limits);
   }
-  const size = { width: early.outWidth, height: early.outHeight };
-  return { ...(await finish(runner, await encoding, size, limits.maxVideoSeconds)), copied: false };
+  return { ...(await encoding), copied: false };
 }
 
 const posterOutput = (outDir: string): FfmpegOutput => ({
@@ -696,7 +638,7 @@ export async function processAnimatedGif(
     );
   }
   const out = outputSize(gif.width, gif.height);
-  const encoded = await encode(runner, { demuxer: 'gif', path }, outDir, [
+  const args = [
     ...videoFilter('0:v:0', out.width, out.height),
     '-an',
     ...H264_ARGS,
@@ -707,7 +649,7 @@ export async function processAnimatedGif(
     '-fs',
     String(outputByteLimit(limits.maxVideoSeconds)),
     ...MP4_OUTPUT,
-  ]);
+  ];
   // The frame delays decide a GIF's duration: measure what we wrote.
-  return finish(runner, encoded, out);
+  return transcode(runner, { demuxer: 'gif', path }, outDir, args, out);
 }
