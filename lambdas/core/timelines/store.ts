@@ -107,6 +107,12 @@ end
 local function add_size(delta)
   return -tonumber(redis.call('ZINCRBY', INDEX, -delta, SIZE))
 end
+-- Removes members from one chunk; an emptied chunk leaves the index. How many were removed.
+local function remove_from_chunk(id, ...)
+  local removed = redis.call('ZREM', chunk_key(id), ...)
+  if removed > 0 and redis.call('EXISTS', chunk_key(id)) == 0 then redis.call('ZREM', INDEX, id) end
+  return removed
+end
 local function drop_timeline()
   for _, id in ipairs(chunk_ids()) do redis.call('DEL', chunk_key(id)) end
   redis.call('DEL', INDEX)
@@ -344,10 +350,7 @@ if redis.call('EXISTS', INDEX) == 0 then return 0 end
 local removed = 0
 for i = 1, #ARGV, 2 do
   local id = chunk_for(ARGV[i])
-  if id ~= nil and redis.call('ZREM', chunk_key(id), ARGV[i + 1]) == 1 then
-    removed = removed + 1
-    if redis.call('EXISTS', chunk_key(id)) == 0 then redis.call('ZREM', INDEX, id) end
-  end
+  if id ~= nil then removed = removed + remove_from_chunk(id, ARGV[i + 1]) end
 end
 if removed > 0 then add_size(-removed) end
 return removed`,
@@ -417,10 +420,7 @@ for _, id in ipairs(chunk_ids()) do
       gone[#gone + 1] = member
     end
   end
-  if #gone > 0 then
-    removed = removed + redis.call('ZREM', key, unpack(gone))
-    if redis.call('EXISTS', key) == 0 then redis.call('ZREM', INDEX, id) end
-  end
+  if #gone > 0 then removed = removed + remove_from_chunk(id, unpack(gone)) end
 end
 if removed > 0 then add_size(-removed) end
 return removed`,
