@@ -4,13 +4,15 @@
  * /v1/tweets/{id} throughput under autocannon next to a bare Node HTTP server doing one Redis GET.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { CacheGetReply, CacheGetRequest } from '../children/cache-get-worker';
 import { mintToken } from '../../local/jwt';
 import { startStack } from '../../local/stack';
-import { compared, notMeasured, progress, reportOnly, type Row } from '../lib/report';
+import { compared, notMeasured, progress, reportOnly, REPORT_ONLY, type Row } from '../lib/report';
 import { lastJsonLine, mustRun } from '../lib/process';
 import { median, summarize } from '../lib/stats';
 
@@ -223,6 +225,60 @@ function combine(runs: readonly Cannon[]): Cannon {
   };
 }
 
+/** Answers as the API answers: with a Content-Length (without one the body would go chunked). */
+function answer(response: ServerResponse, value: string | null, failed: boolean): void {
+  if (failed) {
+    response.writeHead(500);
+    response.end();
+    return;
+  }
+  const body = value ?? '';
+  response.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
+}
+
+/**
+ * The floor with the local runtime's one structural cost added: the GET runs on a worker thread
+ * (cache-get-worker.ts), reached by one message per tick each way as the runtime batches them.
+ * Report-only: it splits http_get_tweet_rps's gap into what running a function in an execution
+ * environment of its own costs, and what the gateway and the handler do per request.
+ */
+async function workerHopServer(key: string): Promise<{ server: Server; worker: Worker }> {
+  const worker = new Worker(resolve(__dirname, '../children/cache-get-worker.ts'), {
+    workerData: { redisUrl: process.env.REDIS_URL ?? '' },
+  });
+  const waiting = new Map<number, ServerResponse>();
+  worker.on('message', (batch: readonly CacheGetReply[]) => {
+    for (const { id, value, failed } of batch) {
+      const response = waiting.get(id);
+      waiting.delete(id);
+      if (response !== undefined) answer(response, value, failed);
+    }
+  });
+  let nextId = 0;
+  let outbox: CacheGetRequest[] = [];
+  const server = createServer((_request, response) => {
+    const id = nextId++;
+    waiting.set(id, response);
+    if (outbox.length === 0) {
+      setImmediate(() => {
+        const batch = outbox;
+        outbox = [];
+        worker.postMessage(batch);
+      });
+    }
+    outbox.push({ id, key });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, worker };
+}
+
+const urlOf = (server: Server, path: string) =>
+  `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+
 async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Row[]> {
   // The floor's own connection, made by the client library the handlers use (so the ratio
   // measures the API's own work, not a difference between Redis clients).
@@ -237,51 +293,64 @@ async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Ro
   const key = `tweet:${tweet.tweet_id}`;
   if ((await redis.get(key)) === null) throw new Error('the tweet is not cached');
 
-  // The floor: one Redis GET per request on the same client, answered as the API answers:
-  // with a Content-Length (writeHead without one before the body would answer chunked).
-  const bare = createServer((request, response) => {
+  // The floor: one Redis GET per request on the same client, answered as the API answers.
+  const bare = createServer((_request, response) => {
     redis.get(key).then(
-      (value) => {
-        const body = value ?? '';
-        response.writeHead(200, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        });
-        response.end(body);
-      },
-      () => {
-        response.writeHead(500);
-        response.end();
-      },
+      (value) => answer(response, value, false),
+      () => answer(response, null, true),
     );
   });
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
-  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/v1/tweets/${tweet.tweet_id}`;
+  const hop = await workerHopServer(key);
+  const path = `/v1/tweets/${tweet.tweet_id}`;
+  const bareUrl = urlOf(bare, path);
+  const hopUrl = urlOf(hop.server, path);
   const apiUrl = `${api.url}/v1/tweets/${tweet.tweet_id}`;
   const token = api.token(user);
   try {
     const slices = Math.max(1, Math.round(options.rpsSeconds / SLICE_SECONDS));
     progress(
-      `http: warm-up 2 s each, then ${slices} alternating ${SLICE_SECONDS} s slices each ` +
-        `(${slices * SLICE_SECONDS} s per side), ${options.connections} connections`,
+      `http: warm-up 2 s each, then ${slices} rounds of ${SLICE_SECONDS} s slices ` +
+        `(API, bare, worker hop: ${slices * SLICE_SECONDS} s each), ${options.connections} connections`,
     );
-    await autocannon(apiUrl, token, 2, options.connections);
-    await autocannon(bareUrl, token, 2, options.connections);
-    const viaApi: Cannon[] = [];
-    const floor: Cannon[] = [];
+    const sides = { api: apiUrl, bare: bareUrl, hop: hopUrl };
+    for (const url of Object.values(sides)) await autocannon(url, token, 2, options.connections);
+    const slicesOf = { api: [] as Cannon[], bare: [] as Cannon[], hop: [] as Cannon[] };
     for (let i = 0; i < slices; i++) {
-      viaApi.push(await autocannon(apiUrl, token, SLICE_SECONDS, options.connections));
-      floor.push(await autocannon(bareUrl, token, SLICE_SECONDS, options.connections));
+      for (const [side, url] of Object.entries(sides) as [keyof typeof sides, string][]) {
+        slicesOf[side].push(await autocannon(url, token, SLICE_SECONDS, options.connections));
+      }
     }
-    const api = combine(viaApi);
-    const bareTotal = combine(floor);
-    progress(`  API ${api.rps.toFixed(0)} req/s, bare ${bareTotal.rps.toFixed(0)} req/s`);
-    if (api.non2xx + api.errors > 0 || bareTotal.non2xx + bareTotal.errors > 0) {
-      throw new Error(
-        `non-2xx/errors: API ${api.non2xx}/${api.errors}, bare ${bareTotal.non2xx}/${bareTotal.errors}`,
-      );
+    const api = combine(slicesOf.api);
+    const bareTotal = combine(slicesOf.bare);
+    const hopTotal = combine(slicesOf.hop);
+    progress(
+      `  API ${api.rps.toFixed(0)} req/s, bare ${bareTotal.rps.toFixed(0)} req/s, ` +
+        `worker hop ${hopTotal.rps.toFixed(0)} req/s`,
+    );
+    for (const [side, run] of [
+      ['API', api],
+      ['bare', bareTotal],
+      ['worker hop', hopTotal],
+    ] as const) {
+      if (run.non2xx + run.errors > 0) {
+        throw new Error(`${side}: ${run.non2xx} non-2xx answers, ${run.errors} errors`);
+      }
     }
     return [
+      compared({
+        name: 'http_worker_hop_rps',
+        value: hopTotal.rps,
+        unit: 'req/s',
+        baseline: 'bare Node HTTP server, one Redis GET per request, req/s',
+        baselineValue: bareTotal.rps,
+        goal: REPORT_ONLY,
+        met: () => true,
+        note:
+          "the floor's server with its GET on a worker thread, batched per tick as the local " +
+          'runtime does: what running a function in an environment of its own costs; the rest ' +
+          "of http_get_tweet_rps's gap is the gateway's and the handler's per-request work",
+      }),
       compared({
         name: 'http_get_tweet_rps',
         value: api.rps,
@@ -298,7 +367,10 @@ async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Ro
     ];
   } finally {
     redis.disconnect();
-    await new Promise<void>((r) => bare.close(() => r()));
+    await hop.worker.terminate();
+    for (const server of [bare, hop.server]) {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   }
 }
 
