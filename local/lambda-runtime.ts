@@ -6,7 +6,12 @@
  * authorized against its role policy (local/iam/). The entry module is loaded once and stays warm,
  * each invocation gets a Lambda-shaped context, and the function's timeout applies.
  *
- * Unlike Lambda, one environment runs concurrent invocations interleaved, and a timed-out
+ * One environment runs up to LOCAL_MAX_CONCURRENCY invocations at once, interleaved, as a Node.js
+ * environment of Lambda Managed Instances does (Lambda's default model runs one at a time); more
+ * wait their turn. It says so as that runtime does, with AWS_LAMBDA_MAX_CONCURRENCY, and the
+ * worker runs each invocation in the Lambda InvokeStore's context, so the runtime libraries
+ * (Powertools' logger and metrics) keep each invocation's state its own: without it, an invocation
+ * that logged after another had started logged with the other one's request ids. A timed-out
  * invocation is abandoned (its promise rejected), not frozen.
  *
  * Invocations started in one tick go to the worker as one message, and the worker sends the
@@ -21,6 +26,12 @@ import { functionCredentials } from './iam/enforcer';
 import type { InvokeMessage, ResultMessage, WorkerSetup } from './lambda-worker';
 
 const ACCOUNT_ID = '000000000000';
+
+/**
+ * Invocations one local environment runs at once: the Node.js default of Lambda Managed Instances
+ * per vCPU (PerExecutionEnvironmentMaxConcurrency); a local environment is one worker thread.
+ */
+export const LOCAL_MAX_CONCURRENCY = 64;
 const WORKER_ENTRY = resolve(__dirname, 'lambda-worker.ts');
 
 /** A CloudWatch embedded-metric-format document: a JSON line with a metrics directive. */
@@ -92,6 +103,9 @@ export class LocalFunction<TEvent, TResult> {
         AWS_ACCESS_KEY_ID: credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         AWS_LAMBDA_FUNCTION_NAME: this.functionName,
+        // Created on first use, as Lambda's on-demand environments are (the libraries' cold_start).
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        AWS_LAMBDA_MAX_CONCURRENCY: String(LOCAL_MAX_CONCURRENCY),
       },
     });
     worker.unref();
@@ -103,6 +117,7 @@ export class LocalFunction<TEvent, TResult> {
     });
     worker.on('message', (messages: readonly ResultMessage[]) => {
       for (const message of messages) {
+        this.finished(message.id);
         const waiting = this.pending.get(message.id);
         if (waiting === undefined) continue;
         this.pending.delete(message.id);
@@ -116,6 +131,8 @@ export class LocalFunction<TEvent, TResult> {
       if (this.worker === worker) this.worker = undefined;
       for (const waiting of this.pending.values()) waiting.reject(error);
       this.pending.clear();
+      this.running.clear();
+      this.queued = [];
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`${this.functionName} exited (${code})`)));
@@ -139,6 +156,8 @@ export class LocalFunction<TEvent, TResult> {
     return new Promise<TResult>((resolveResult, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        this.queued = this.queued.filter((queued) => queued.id !== id);
+        this.finished(id);
         reject(new FunctionTimeoutError(this.functionName, timeoutSeconds));
       }, timeoutSeconds * 1000);
       this.pending.set(id, {
@@ -156,9 +175,17 @@ export class LocalFunction<TEvent, TResult> {
   }
 
   private outbox: InvokeMessage[] = [];
+  /** Invocations the environment is running, and those waiting for one of them to end. */
+  private readonly running = new Set<number>();
+  private queued: InvokeMessage[] = [];
 
-  /** Queues an invocation for this tick's message to the worker. */
+  /** Starts the invocation if the environment has room, else queues it. */
   private send(message: InvokeMessage): void {
+    if (this.running.size >= LOCAL_MAX_CONCURRENCY) {
+      this.queued.push(message);
+      return;
+    }
+    this.running.add(message.id);
     if (this.outbox.length === 0) {
       setImmediate(() => {
         const batch = this.outbox;
@@ -167,6 +194,13 @@ export class LocalFunction<TEvent, TResult> {
       });
     }
     this.outbox.push(message);
+  }
+
+  /** An invocation ended (answered, failed or timed out): the next queued one starts. */
+  private finished(id: number): void {
+    if (!this.running.delete(id)) return;
+    const next = this.queued.shift();
+    if (next !== undefined) this.send(next);
   }
 
   /** Ends the execution environment (the next invocation is a cold start). */

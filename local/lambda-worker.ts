@@ -1,12 +1,15 @@
 /**
  * One function's execution environment: a worker thread that loads the function's entry once
  * (cold start) with its own module state and its own environment (its own AWS credentials), and
- * runs the invocations the main thread sends it. See lambda-runtime.ts.
+ * runs the invocations the main thread sends it, each in the Lambda InvokeStore's context (as the
+ * runtime of Lambda Managed Instances does; AWS_LAMBDA_MAX_CONCURRENCY makes it an
+ * AsyncLocalStorage). See lambda-runtime.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 
 export interface WorkerSetup {
@@ -39,9 +42,13 @@ const setup = workerData as WorkerSetup;
 /** One log stream per execution environment, as on Lambda (not one per invocation). */
 const logStreamName = `local/[$LATEST]${randomUUID().replace(/-/g, '')}`;
 
+/** Made before the handler loads, as the runtime does: the libraries find it on globalThis.awslambda. */
+const invokeStore = InvokeStore.getInstanceAsync();
+
 let loading: Promise<Handler> | undefined;
 function load(): Promise<Handler> {
   loading ??= (async () => {
+    await invokeStore;
     const loaded = (await import(pathToFileURL(resolve(REPO_ROOT, setup.entry)).href)) as {
       handler?: unknown;
       default?: { handler?: unknown };
@@ -61,7 +68,7 @@ function unsupported(): never {
   throw new Error('callback-style context methods are not supported; return a promise');
 }
 
-function context(deadline: number, requestId: string = randomUUID()): Context {
+function context(deadline: number, requestId: string): Context {
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: setup.functionName,
@@ -91,8 +98,13 @@ function flush(): void {
 }
 
 function invoke(message: InvokeMessage): void {
-  load()
-    .then((handler) => handler(message.event, context(message.deadline, message.requestId)))
+  const requestId = message.requestId ?? randomUUID();
+  Promise.all([load(), invokeStore])
+    .then(([handler, store]) =>
+      store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId }, () =>
+        handler(message.event, context(message.deadline, requestId)),
+      ),
+    )
     .then(
       (result) => reply({ id: message.id, ok: true, result }),
       (error: unknown) => {

@@ -2,6 +2,8 @@
  * The local stand-ins for API Gateway, S3 notifications and the DynamoDB stream mapping build
  * the same event shapes AWS sends, so handlers cannot tell where they run.
  */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import {
   buildEvent,
   compileRoutes,
@@ -10,6 +12,7 @@ import {
   type EventInput,
 } from '../../local/api-gateway';
 import { invokeAsync } from '../../local/async-invoke';
+import { LOCAL_MAX_CONCURRENCY } from '../../local/lambda-runtime';
 import { encodeEventKey, toAwsRecord, wantedByTranscoder } from '../../local/s3-events';
 import { lambdaStreamArn, toLambdaRecord } from '../../local/stream-pump';
 import { ROUTES } from '../../app/model';
@@ -286,5 +289,43 @@ describe('DynamoDB stream records', () => {
       },
       eventSourceARN: arn,
     });
+  });
+});
+
+/** Runs test/e2e/fixtures/invoke-concurrently.ts; its last line of stdout, parsed. */
+function invokeConcurrently(...args: string[]): unknown {
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', resolve(__dirname, 'fixtures', 'invoke-concurrently.ts'), ...args],
+    {
+      cwd: resolve(__dirname, '..', '..'),
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  expect(child.stderr).toBe('');
+  return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? 'null');
+}
+
+describe('an execution environment', () => {
+  it("keeps each concurrent invocation's log context its own, as Lambda's multi-concurrency runtime does", () => {
+    // Two invocations in flight at once in one environment (a worker thread): the slow one logs
+    // after the fast one has started, logged and finished.
+    const lines = invokeConcurrently() as Record<string, unknown>[];
+    const byRequest = new Map(lines.map((line) => [line.function_request_id, line]));
+    expect(lines).toHaveLength(2);
+    expect(byRequest.get('lambda-fast')).toMatchObject({ correlation_id: 'api-fast' });
+    expect(byRequest.get('lambda-slow')).toMatchObject({ correlation_id: 'api-slow' });
+    // The environment's first invocation is its cold start; the other is not.
+    expect(lines.map((line) => line.cold_start).sort()).toEqual([false, true]);
+  });
+
+  it('runs at most LOCAL_MAX_CONCURRENCY invocations at once; the next waits for one to end', () => {
+    const startedMs = invokeConcurrently('--over-capacity') as number[];
+    expect(startedMs).toHaveLength(LOCAL_MAX_CONCURRENCY + 1);
+    // Each of the first 64 waits 300 ms: the 65th starts only once one of them has ended.
+    expect(Math.max(...startedMs.slice(0, LOCAL_MAX_CONCURRENCY))).toBeLessThan(250);
+    expect(startedMs[LOCAL_MAX_CONCURRENCY]).toBeGreaterThanOrEqual(300);
   });
 });
