@@ -10,10 +10,6 @@ const common = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 60_000,
-  // Module-scope cache clients of handlers loaded by a test file (ioredis Cluster) keep
-  // reconnecting after the stack's Redis is gone, which holds the process open; the results are in
-  // by then. Known leak: each such file should close its clients (see test/domain/harness.ts).
-  forceExit: true,
   projects: [
     {
       // Seconds, no services: pure parts of the stores and services, and the architecture rules
@@ -33,6 +29,8 @@ module.exports = {
       // One local stack (DynamoDB Local, S3 emulator, Redis, API emulator, pumps, CDN) per run.
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      // Each test file closes the handlers' module-scope clients it loaded, so Jest exits.
+      setupFilesAfterEnv: ['<rootDir>/test/support/close-clients.ts'],
     },
   ],
 };

@@ -15,7 +15,7 @@ import { serviceEnv } from '../support/env';
 import { newUser } from '../support/api-client';
 import { logicalId, synthChirp, type Synthesized } from '../infra/synth';
 import { testClip, tempDir, twoToneImage } from '../media/fixtures';
-import { getRecord, newId, putMedia, putObject, redis, s3 } from '../media/harness';
+import { getRecord, newId, putMedia, putObject, s3 } from '../media/harness';
 import {
   arm64Node,
   assertEmulationAvailable,
@@ -45,7 +45,6 @@ afterAll(() => {
   transcoderRoot?.remove();
   plainRoot?.remove();
   files.remove();
-  redis.disconnect();
 });
 
 type Resource = { Properties: Record<string, unknown>; Metadata?: Record<string, unknown> };

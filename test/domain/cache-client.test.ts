@@ -13,11 +13,7 @@ import { Redis } from 'ioredis';
 import { awaitReady, cacheOver, tryCommand, tryPipeline } from '../../lambdas/platform/cache';
 import { TIMELINE_ADD } from '../../lambdas/core/timelines/store';
 import { timelineKeys } from '../../lambdas/core/timelines/store-keys';
-import {
-  createCacheClient,
-  redis as sharedRedis,
-  type CacheClient,
-} from '../../lambdas/platform/clients';
+import { createCacheClient, type CacheClient } from '../../lambdas/platform/clients';
 import { elastiCacheIamToken } from '../../lambdas/platform/elasticache-iam';
 import { ManagedProcess } from '../../local/child-process';
 import { silentLog } from '../../local/log';
@@ -29,8 +25,6 @@ const admins: Redis[] = [];
 const servers: { stop(signal?: NodeJS.Signals): Promise<void> }[] = [];
 
 afterAll(async () => {
-  // Loading clients.ts made the functions' own client (connected to the test stack's Redis).
-  sharedRedis.disconnect();
   for (const client of clients) client.disconnect();
   for (const admin of admins) admin.disconnect();
   await Promise.all(servers.map((server) => server.stop('SIGKILL')));

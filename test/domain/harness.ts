@@ -30,11 +30,10 @@ const servers: RedisServer[] = [];
 // Let the shared client connect before tests use it directly (its first connection holds
 // commands only up to their deadline).
 beforeAll(() => awaitReady(redis, 10_000));
-// Every test file that imports the harness closes its Redis connections and servers, so Jest can
-// exit.
+// Every test file that imports the harness closes the Redis connections and servers it made, so
+// Jest can exit (test/support/close-clients.ts closes the shared `redis`).
 afterAll(async () => {
   for (const client of opened) client.disconnect();
-  redis.disconnect();
   await Promise.all(servers.map((server) => server.stop()));
 });
 

@@ -134,10 +134,8 @@ export function useMediaHarness(): () => MediaHarness {
   beforeAll(async () => {
     harness = await mediaHarness();
   });
-  afterAll(() => {
-    harness?.close();
-    redis.disconnect();
-  });
+  // test/support/close-clients.ts closes the shared `redis` and `s3`.
+  afterAll(() => harness?.close());
   return () => {
     if (!harness) throw new Error('the media harness is not ready yet');
     return harness;
