@@ -116,9 +116,8 @@ function intContext(app: App, key: string, min: number, max: number): number | u
   if (value === undefined || value === null || value === '') return undefined;
   const number = Number(value);
   if (!Number.isInteger(number) || number < min || number > max) {
-    throw new Error(
-      `Context ${key} must be an integer from ${min} to ${max}, got "${String(value)}"`,
-    );
+    const shown = typeof value === 'string' ? value : JSON.stringify(value);
+    throw new Error(`Context ${key} must be an integer from ${min} to ${max}, got "${shown}"`);
   }
   return number;
 }
@@ -127,6 +126,10 @@ function intContext(app: App, key: string, min: number, max: number): number | u
 function listContext(app: App, key: string): string[] {
   const value: unknown = app.node.tryGetContext(key);
   if (value === undefined || value === null) return [];
-  const items = Array.isArray(value) ? value : String(value).split(',');
+  const items: unknown[] = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(',')
+      : [value];
   return items.map((item) => String(item).trim()).filter((item) => item.length > 0);
 }

@@ -67,6 +67,10 @@ export function newMediaId(now: number = Date.now()): string {
   return freshUlid(now);
 }
 
-export function isMediaId(value: unknown): value is string {
+// For a string, the answer is about its format, not its type: no narrowing (a refused id is
+// still a string, e.g. for the error message).
+export function isMediaId(value: string): boolean;
+export function isMediaId(value: unknown): value is string;
+export function isMediaId(value: unknown): boolean {
   return typeof value === 'string' && isUlid(value);
 }

@@ -149,8 +149,8 @@ async function processClaimed(deps: MediaDeps, record: ProcessingRecord): Promis
     processed = await processInTempDir(deps, record);
   } catch (error) {
     if (!(error instanceof MediaProcessingError)) throw error;
-    const log = error.cause === undefined ? logger.info : logger.error;
-    log.call(logger, 'media failed', { mediaId, code: error.code, cause: error.cause });
+    const level = error.cause === undefined ? 'info' : 'error';
+    logger[level]('media failed', { mediaId, code: error.code, cause: error.cause });
     await markFailed(deps, mediaId, { code: error.code, message: error.message });
     return { status: 'failed', mediaId, kind: mediaKind(record), code: error.code };
   }

@@ -63,7 +63,7 @@ export function parseCreateTweet(body: Record<string, unknown>): CreateTweetInpu
       throw badRequest('too_many_media', `A tweet has at most ${LIMITS.maxMediaPerTweet} media`);
     }
     if (!rawIds.every(isMediaId)) throw invalidRequest('media_ids must hold media ids');
-    mediaIds = rawIds as string[];
+    mediaIds = rawIds;
     if (new Set(mediaIds).size !== mediaIds.length) {
       throw invalidRequest('media_ids must not repeat an id');
     }
@@ -127,7 +127,9 @@ export async function createTweet(
     checkMedia(userId, input.media_ids, media);
   } catch (error) {
     // A concurrent identical request may have attached the media a moment ago.
-    return (await replay()) ?? Promise.reject(error);
+    const replayed = await replay();
+    if (replayed !== undefined) return replayed;
+    throw error;
   }
 
   return retryTransaction<CreateTweetResult>(async () => {

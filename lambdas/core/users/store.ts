@@ -356,7 +356,7 @@ export async function followerCount(deps: GraphStore, userId: string): Promise<n
     ProjectionExpression: 'follower_count',
     ConsistentRead: true,
   });
-  const count = out.Item?.follower_count;
+  const count: unknown = out.Item?.follower_count;
   return typeof count === 'number' ? count : 0;
 }
 
