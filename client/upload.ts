@@ -97,6 +97,7 @@ function putWithXhr(
     xhr.onerror = () => reject(new UploadError(0, 'network error'));
     xhr.onabort = () => reject(new UploadError(0, 'aborted'));
     options.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the DOM's Blob (web/tsconfig.json) wants ArrayBuffer-backed bytes; eslint reads client/ with Node's types
     xhr.send(body instanceof Uint8Array ? new Blob([body as Uint8Array<ArrayBuffer>]) : body);
   });
 }
@@ -271,6 +272,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
       'abort',
       () => {
         clearTimeout(timer);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's abort reason, passed on as fetch does
         reject(signal.reason);
       },
       { once: true },

@@ -72,7 +72,7 @@ export class LocalFunction<TEvent, TResult> {
   private nextId = 0;
   private readonly pending = new Map<
     number,
-    { resolve: (value: TResult) => void; reject: (error: unknown) => void }
+    { resolve: (value: TResult) => void; reject: (error: Error) => void }
   >();
   private readonly setup: WorkerSetup;
 
@@ -127,7 +127,7 @@ export class LocalFunction<TEvent, TResult> {
     });
     // The environment died (an uncaught error, like a Lambda runtime crash): its invocations fail
     // and the next one starts a new environment.
-    const fail = (error: unknown) => {
+    const fail = (error: Error) => {
       if (this.worker === worker) this.worker = undefined;
       for (const waiting of this.pending.values()) waiting.reject(error);
       this.pending.clear();

@@ -34,7 +34,7 @@ export function toAwsRecord(raw: S3rver.EventRecord, region: string): S3EventRec
     eventSource: 'aws:s3',
     awsRegion: region,
     eventTime: raw.eventTime,
-    eventName: raw.eventName as S3EventRecord['eventName'],
+    eventName: raw.eventName,
     userIdentity: { principalId: `AWS:${hex(10)}` },
     requestParameters: { sourceIPAddress: raw.requestParameters.sourceIPAddress },
     responseElements: {

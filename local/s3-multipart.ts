@@ -47,7 +47,7 @@ interface Ctx {
   etag: string;
 }
 
-type Middleware = (ctx: Ctx, next: () => Promise<void>) => Promise<unknown> | unknown;
+type Middleware = (ctx: Ctx, next: () => Promise<void>) => unknown;
 
 const uploadDir = (ctx: Ctx, uploadId: string) =>
   path.join(ctx.store.getResourcePath(ctx.params.bucket, undefined, 'uploads'), uploadId);

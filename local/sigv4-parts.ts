@@ -12,6 +12,6 @@ export const SIGV4_AUTHORIZATION =
 export function parseAmzDate(value: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (m === null) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
-  return new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
+  const [, y, mo, d, h, mi, s] = m.map(Number);
+  return new Date(Date.UTC(y!, mo! - 1, d, h, mi, s));
 }

@@ -120,13 +120,17 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     corsOrigins,
     log,
   });
-  const stoppers: (() => Promise<void>)[] = [() => services.stop()];
+  const stoppers: (() => void | Promise<void>)[] = [() => services.stop()];
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     for (const stopper of [...stoppers].reverse()) {
-      await stopper().catch((error: unknown) => log(`stop failed: ${String(error)}`));
+      try {
+        await stopper();
+      } catch (error) {
+        log(`stop failed: ${String(error)}`);
+      }
     }
   };
   try {
@@ -186,7 +190,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     });
 
     const metrics = new MetricsSummary();
-    stoppers.push(async () => metrics.stop());
+    stoppers.push(() => metrics.stop());
     const apiPort = options.apiPort ?? DEFAULT_API_PORT;
     const api = await startApiGateway({
       localPages: { '/_local/metrics': () => metrics.snapshot() },

@@ -118,7 +118,8 @@ function resolveValue(
   names: LocalNames,
 ): TemplateValue {
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => resolveValue(item, synthesized, names));
+  if (Array.isArray(value))
+    return value.map((item: TemplateValue) => resolveValue(item, synthesized, names));
   const object = value as Record<string, TemplateValue>;
   const pseudo: Record<string, string> = {
     'AWS::Partition': 'aws',
@@ -152,7 +153,15 @@ function resolveValue(
   }
   if ('Fn::Join' in object) {
     const [separator, parts] = object['Fn::Join'] as [string, TemplateValue[]];
-    return parts.map((part) => String(resolveValue(part, synthesized, names))).join(separator);
+    return parts
+      .map((part) => {
+        const resolved = resolveValue(part, synthesized, names);
+        // An intrinsic this file does not know (Fn::Select, ...) would join as "[object Object]".
+        if (resolved !== null && typeof resolved === 'object')
+          throw new Unresolved(`Fn::Join part ${JSON.stringify(part)}`);
+        return String(resolved);
+      })
+      .join(separator);
   }
   if ('Fn::Sub' in object && typeof object['Fn::Sub'] === 'string') {
     return object['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_match, name: string) => {

@@ -64,7 +64,7 @@ export function extractPolicies(resources: Record<string, CfnResource>): Synthes
     for (const [name, value] of Object.entries(variables)) {
       const ref = (value as { Ref?: unknown } | null)?.Ref;
       if (typeof ref === 'string' && result.references[ref] !== undefined) {
-        result.references[ref] = { ...result.references[ref]!, envVar: name };
+        result.references[ref] = { ...result.references[ref], envVar: name };
       }
     }
     const roleId = resource.Properties?.Role?.['Fn::GetAtt']?.[0];

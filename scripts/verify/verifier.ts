@@ -121,7 +121,11 @@ class Recorder {
   }
 
   /** Runs `run` (which returns its detail or throws); a failure is recorded and the run goes on. */
-  async check(name: string, run: () => Promise<string>, list = this.checks): Promise<boolean> {
+  async check(
+    name: string,
+    run: () => string | Promise<string>,
+    list = this.checks,
+  ): Promise<boolean> {
     const started = Date.now();
     try {
       this.record(list, { name, ok: true, detail: await run(), ms: Date.now() - started });
@@ -454,7 +458,7 @@ export async function verifyDeployment(
     const readyImage = imageResult.value;
     const readyVideo = videoResult.value;
 
-    await rec.check('the processed media is what was uploaded', async () => {
+    await rec.check('the processed media is what was uploaded', () => {
       const problems: string[] = [];
       if (readyImage.width !== IMAGE_SIZE.width || readyImage.height !== IMAGE_SIZE.height) {
         problems.push(
