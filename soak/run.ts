@@ -360,13 +360,13 @@ function handlerLogCapture(file: string) {
   const originals = streams.map((stream) => stream.write.bind(stream));
   streams.forEach((stream, index) => {
     const original = originals[index] as (chunk: unknown, ...rest: unknown[]) => boolean;
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       if (!text.startsWith('{"level":')) return original(chunk, ...rest);
       writeSync(sink, text);
       if (text.includes('"message":"unhandled error"')) unhandled.push(text.trim().slice(0, 600));
       return true;
-    }) as typeof stream.write;
+    };
   });
   return {
     unhandled,

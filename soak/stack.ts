@@ -29,7 +29,7 @@ export interface SoakStack {
   readonly signingKey: SigningKey;
   /** Replaceable at any time; the default delivers each event once. */
   uploadRouter: UploadRouter;
-  token(userId: string): string;
+  readonly token: (userId: string) => string;
   /** Stream records the fanout has processed so far (for quiescence checks). */
   streamDelivered(): number;
   /** Resolves once no upload event is being processed. */

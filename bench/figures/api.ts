@@ -128,7 +128,7 @@ export async function apiFigures(options: ApiOptions): Promise<Row[]> {
     commandTimeoutMs: 60_000,
   });
   await awaitReady(admin, 10_000);
-  const meter: Meter = { capacity, admin, counted: clients.redis as unknown as CountedClient };
+  const meter: Meter = { capacity, admin, counted: clients.redis };
   const rows: Row[] = [];
   const part = async (name: string, figures: string[], run: () => Promise<Row[]>) => {
     if (options.only.has(name)) rows.push(...(await guarded(name, figures, run)));
@@ -620,7 +620,7 @@ async function fanoutRounds(
     if (written !== n) {
       const cached = await redis.call('SCARD', followKeys.followers(author));
       throw new Error(
-        `fanout wrote ${written} of ${n} timelines (cached follower set: ${cached} members)`,
+        `fanout wrote ${written} of ${n} timelines (cached follower set: ${String(cached)} members)`,
       );
     }
   };

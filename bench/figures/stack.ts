@@ -141,9 +141,9 @@ async function followerVisible(api: Api, options: StackFigureOptions): Promise<R
   await allSeen(10_000);
   polling = false;
   // A poll that never returns must not hang the run (seen once under heavy load).
-  let pollError: unknown;
-  await Promise.race([poller.catch((error: unknown) => (pollError = error)), sleep(5_000)]);
-  if (pollError !== undefined) throw pollError;
+  let pollFailure: { error: unknown } | undefined;
+  await Promise.race([poller.catch((error: unknown) => (pollFailure = { error })), sleep(5_000)]);
+  if (pollFailure !== undefined) throw pollFailure.error;
   const delays = [...posted].map(([id, at]) => (seen.get(id) ?? Number.POSITIVE_INFINITY) - at);
   const missing = delays.filter((d) => !Number.isFinite(d)).length;
   const stats = summarize(delays);

@@ -179,8 +179,7 @@ export async function meterEcpu(
   run: () => Promise<void>,
 ): Promise<number> {
   let weighted = 0;
-  const hadOwn = Object.hasOwn(client, 'sendCommand');
-  const own = client.sendCommand;
+  const own = Object.getOwnPropertyDescriptor(client, 'sendCommand');
   const original = client.sendCommand.bind(client);
   client.sendCommand = (command, ...rest) => {
     const name = command.name.toLowerCase();
@@ -193,7 +192,7 @@ export async function meterEcpu(
   try {
     await run();
   } finally {
-    if (hadOwn) client.sendCommand = own;
+    if (own !== undefined) Object.defineProperty(client, 'sendCommand', own);
     else delete (client as { sendCommand?: unknown }).sendCommand;
   }
   const after = await netBytes(admin);
