@@ -27,11 +27,11 @@ interface StoredSession extends Session {
 
 function localAuth(tokenUrl: string): Auth {
   return {
-    async current() {
+    current() {
       const raw = sessionStorage.getItem(LOCAL_KEY);
-      if (raw === null) return undefined;
+      if (raw === null) return Promise.resolve(undefined);
       const stored = JSON.parse(raw) as StoredSession;
-      return stored.expiresAt > Date.now() + 60_000 ? stored : undefined;
+      return Promise.resolve(stored.expiresAt > Date.now() + 60_000 ? stored : undefined);
     },
     async signIn(userId) {
       const response = await fetch(tokenUrl, {
@@ -55,8 +55,9 @@ function localAuth(tokenUrl: string): Auth {
       sessionStorage.setItem(LOCAL_KEY, JSON.stringify(session));
       return session;
     },
-    async signOut() {
+    signOut() {
       sessionStorage.removeItem(LOCAL_KEY);
+      return Promise.resolve();
     },
   };
 }

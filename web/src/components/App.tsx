@@ -144,7 +144,7 @@ export function App({
           </a>
         )}
         <a href="#/settings">Edit profile</a>
-        <button type="button" class="link" onClick={signOut}>
+        <button type="button" class="link" onClick={() => void signOut()}>
           Sign out
         </button>
       </nav>

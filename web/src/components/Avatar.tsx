@@ -25,7 +25,7 @@ export function Avatar({
   useEffect(() => {
     if (current?.check_after_secs === undefined) return;
     let cancelled = false;
-    const timer = setTimeout(async () => {
+    const check = async () => {
       try {
         const next = unwrap(
           await api.GET('/v1/media/{media_id}', {
@@ -36,7 +36,8 @@ export function Avatar({
       } catch {
         // Shown as still processing; the next page load reads it again.
       }
-    }, current.check_after_secs * 1000);
+    };
+    const timer = setTimeout(() => void check(), current.check_after_secs * 1000);
     return () => {
       cancelled = true;
       clearTimeout(timer);

@@ -131,7 +131,7 @@ export function Composer({
 
   const over = count > TWEET_MAX_CODE_POINTS;
   return (
-    <form class="composer" onSubmit={submit} aria-label="Compose a tweet">
+    <form class="composer" onSubmit={(event) => void submit(event)} aria-label="Compose a tweet">
       <label for="compose-text" class="visually-hidden">
         What is happening?
       </label>

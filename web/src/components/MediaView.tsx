@@ -92,7 +92,7 @@ export function MediaView({ initial, api }: { initial: Media; api: ChirpClient }
   useEffect(() => {
     if (media.check_after_secs === undefined) return;
     let cancelled = false;
-    const timer = setTimeout(async () => {
+    const check = async () => {
       try {
         const next = unwrap(
           await api.GET('/v1/media/{media_id}', {
@@ -103,7 +103,8 @@ export function MediaView({ initial, api }: { initial: Media; api: ChirpClient }
       } catch (error) {
         if (!cancelled) setPollError(errorMessage(error));
       }
-    }, media.check_after_secs * 1000);
+    };
+    const timer = setTimeout(() => void check(), media.check_after_secs * 1000);
     return () => {
       cancelled = true;
       clearTimeout(timer);

@@ -96,7 +96,7 @@ export function ProfileEditor({
           You are @{me.handle} for now, a name we made up. Pick the handle people will find you by.
         </p>
       )}
-      <form class="profile-editor" onSubmit={save}>
+      <form class="profile-editor" onSubmit={(event) => void save(event)}>
         <div class="avatar-field">
           <Avatar media={me.avatar} handle={me.handle} api={api} />
           <label>

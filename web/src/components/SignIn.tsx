@@ -27,7 +27,7 @@ export function SignIn({
   return (
     <main id="main" class="sign-in">
       <h1>Sign in to Chirp</h1>
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         {local && (
           <>
             <p>

@@ -91,7 +91,13 @@ export function Timeline({ api, me, load, prepend = [], label }: TimelineProps) 
         </p>
       )}
       {shown.map((tweet) => (
-        <TweetView key={tweet.tweet_id} tweet={tweet} api={api} me={me} onDelete={remove} />
+        <TweetView
+          key={tweet.tweet_id}
+          tweet={tweet}
+          api={api}
+          me={me}
+          onDelete={(deleted) => void remove(deleted)}
+        />
       ))}
       {shown.length === 0 && !loading && error === undefined && <p class="empty">No tweets yet.</p>}
       <div ref={end} class="end">

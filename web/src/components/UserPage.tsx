@@ -105,7 +105,12 @@ export function UserPage({
           <h1>@{userId}</h1>
         )}
         {userId !== me && (
-          <button type="button" onClick={toggle} disabled={busy} aria-pressed={following}>
+          <button
+            type="button"
+            onClick={() => void toggle()}
+            disabled={busy}
+            aria-pressed={following}
+          >
             {following ? 'Unfollow' : 'Follow'}
           </button>
         )}
