@@ -13,7 +13,7 @@ import { buildEvent } from '../../local/api-gateway';
 import { REPO_ROOT } from '../../lib/constructs/chirp-function';
 import { serviceEnv } from '../support/env';
 import { newUser } from '../support/api-client';
-import { logicalId, synthChirp, type Synthesized } from '../infra/synth';
+import { logicalId, resourceOf, synthChirp, type Synthesized } from '../infra/synth';
 import { testClip, tempDir, twoToneImage } from '../media/fixtures';
 import { getRecord, newId, putMedia, putObject, s3 } from '../media/harness';
 import {
@@ -47,9 +47,8 @@ afterAll(() => {
   files.remove();
 });
 
-type Resource = { Properties: Record<string, unknown>; Metadata?: Record<string, unknown> };
-const resource = (construct: Parameters<typeof logicalId>[1]): Resource =>
-  synthesized.template.toJSON().Resources[logicalId(synthesized.stack, construct)] as Resource;
+const resource = (construct: Parameters<typeof logicalId>[1]) =>
+  resourceOf(synthesized.template, logicalId(synthesized.stack, construct));
 
 /** The staged folder of a function's or layer's asset in the cloud assembly. */
 function assetDir(construct: Parameters<typeof logicalId>[1]): string {

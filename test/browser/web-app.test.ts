@@ -19,6 +19,8 @@ import { launchChromium } from './chromium';
 // Callbacks of page.evaluate/waitForFunction run in the page; this Node program has no DOM types.
 interface PageElement {
   readonly textContent: string | null;
+  readonly clientWidth: number;
+  readonly clientHeight: number;
   getAttribute(name: string): string | null;
   querySelector(selector: string): PageElement | null;
 }
@@ -160,20 +162,27 @@ describe('the web app, in Chromium', () => {
       `article[data-tweet-id="${tweetId}"] figure.media-pending`,
       { timeout: 5_000 },
     );
-    expect(await pending?.evaluate((figure) => figure.textContent)).toContain('processing…');
+    expect(await pending?.evaluate((figure: PageElement) => figure.textContent)).toContain(
+      'processing…',
+    );
     // The placeholder has the image's aspect ratio (3:2) before the image exists.
-    const ratio = await pending?.evaluate((figure) => figure.clientWidth / figure.clientHeight);
+    const ratio = await pending?.evaluate(
+      (figure: PageElement) => figure.clientWidth / figure.clientHeight,
+    );
     await screenshot(alice, 'alice-processing');
     expect(ratio).toBeCloseTo(1.5, 1);
 
     const src = (await (await imageLoaded(alice, tweetId)).jsonValue()) as string;
     expect(src.startsWith(cdnUrl())).toBe(true);
-    const picture = await alice.$eval(`article[data-tweet-id="${tweetId}"] picture`, (p) => ({
-      webp: p.querySelector('source')?.getAttribute('type'),
-      srcset: p.querySelector('source')?.getAttribute('srcset') ?? '',
-      sizes: p.querySelector('img')?.getAttribute('sizes'),
-      alt: p.querySelector('img')?.getAttribute('alt'),
-    }));
+    const picture = await alice.$eval(
+      `article[data-tweet-id="${tweetId}"] picture`,
+      (p: PageElement) => ({
+        webp: p.querySelector('source')?.getAttribute('type'),
+        srcset: p.querySelector('source')?.getAttribute('srcset') ?? '',
+        sizes: p.querySelector('img')?.getAttribute('sizes'),
+        alt: p.querySelector('img')?.getAttribute('alt'),
+      }),
+    );
     expect(picture.webp).toBe('image/webp');
     expect(picture.srcset.split(',').length).toBeGreaterThan(1);
     expect(picture.sizes).toBeTruthy();
@@ -195,7 +204,9 @@ describe('the web app, in Chromium', () => {
     const avatarPending = await alice.waitForSelector('.avatar-field .avatar-pending .processing', {
       timeout: 5_000,
     });
-    expect(await avatarPending?.evaluate((label) => label.textContent)).toBe('processing…');
+    expect(await avatarPending?.evaluate((label: PageElement) => label.textContent)).toBe(
+      'processing…',
+    );
     await screenshot(alice, 'alice-avatar-processing');
     const avatarSrc = await alice.waitForFunction(
       () => {
@@ -205,7 +216,9 @@ describe('the web app, in Chromium', () => {
       { timeout: 30_000 },
     );
     expect(((await avatarSrc.jsonValue()) as string).startsWith(cdnUrl())).toBe(true);
-    expect(await alice.$eval('nav a.me', (a) => a.textContent)).toBe(`@${ALICE_HANDLE}`);
+    expect(await alice.$eval('nav a.me', (a: PageElement) => a.textContent)).toBe(
+      `@${ALICE_HANDLE}`,
+    );
     await screenshot(alice, 'alice-profile-saved');
 
     // bob finds alice by her handle (typed in another case), follows her, and the page shows the
@@ -214,7 +227,7 @@ describe('the web app, in Chromium', () => {
     await bob.type('#find-handle', `@${ALICE_HANDLE.toLowerCase()}`);
     await bob.keyboard.press('Enter');
     await bob.waitForSelector('.profile-card picture.avatar img');
-    const card = await bob.$eval('.profile-card', (c) => ({
+    const card = await bob.$eval('.profile-card', (c: PageElement) => ({
       name: c.querySelector('h1')?.textContent,
       handle: c.querySelector('.handle')?.textContent,
       bio: c.querySelector('.bio')?.textContent,
@@ -239,10 +252,12 @@ describe('the web app, in Chromium', () => {
     );
     await bob.reload();
     await bob.waitForSelector('.profile-card');
-    expect(await bob.$eval('button[aria-pressed]', (b) => b.getAttribute('aria-pressed'))).toBe(
-      'true',
+    expect(
+      await bob.$eval('button[aria-pressed]', (b: PageElement) => b.getAttribute('aria-pressed')),
+    ).toBe('true');
+    expect(await bob.$eval('[data-count="followers"]', (c: PageElement) => c.textContent)).toBe(
+      '1',
     );
-    expect(await bob.$eval('[data-count="followers"]', (c) => c.textContent)).toBe('1');
     await bob.waitForFunction(() => {
       const img = document.querySelector('.profile-card picture.avatar img');
       return img !== null && img.complete && img.naturalWidth > 0;
@@ -252,10 +267,13 @@ describe('the web app, in Chromium', () => {
     await bob.waitForSelector(`article[data-tweet-id="${tweetId}"]`, { timeout: 15_000 });
     await imageLoaded(bob, tweetId);
     // Posted before alice had a profile: her profile change refreshed it, so it shows her now.
-    const byline = await bob.$eval(`article[data-tweet-id="${tweetId}"] a.author`, (a) => ({
-      text: a.textContent,
-      href: a.getAttribute('href'),
-    }));
+    const byline = await bob.$eval(
+      `article[data-tweet-id="${tweetId}"] a.author`,
+      (a: PageElement) => ({
+        text: a.textContent,
+        href: a.getAttribute('href'),
+      }),
+    );
     expect(byline).toEqual({
       text: `Alice Liddell 🐦 @${ALICE_HANDLE}`,
       href: `#/@${ALICE_HANDLE}`,

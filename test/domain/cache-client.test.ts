@@ -94,7 +94,7 @@ describe('the cache client', () => {
     const redis = client(started.url);
     await awaitReady(redis, 5000);
     await started.stop('SIGKILL');
-    await until('client notices', async () => redis.status !== 'ready');
+    await until('client notices', () => Promise.resolve(redis.status !== 'ready'));
     const before = Date.now();
     expect(await tryCommand(redis, 'down', (r) => r.get('k'))).toBeUndefined();
     expect(await tryPipeline(redis, 'down', (p) => p.get('k'))).toBeUndefined();
@@ -311,7 +311,7 @@ describe('TLS', () => {
   async function refused(redis: CacheClient) {
     let failures = 0;
     redis.on('error', () => failures++);
-    await until('failed attempts', async () => failures >= 2);
+    await until('failed attempts', () => Promise.resolve(failures >= 2));
     expect(redis.status).not.toBe('ready');
     expect(await tryCommand(redis, 'refused', (r) => r.get('tls'))).toBeUndefined();
   }

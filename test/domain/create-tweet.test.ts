@@ -1,4 +1,5 @@
 import './setup-env';
+import { expect } from '@jest/globals';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as createTweetHandler } from '../../lambdas/http/create-tweet';
 import { handler as getTweetHandler } from '../../lambdas/http/get-tweet';

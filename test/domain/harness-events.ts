@@ -79,5 +79,5 @@ export function httpEvent(
     },
     ...(body !== undefined ? { body } : {}),
     isBase64Encoded,
-  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+  };
 }

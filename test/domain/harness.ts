@@ -88,7 +88,7 @@ export function parse(result: HttpResult): ParsedResult {
   return {
     status: result.statusCode ?? 0,
     body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
-    headers: (result.headers ?? {}) as Record<string, unknown>,
+    headers: result.headers ?? {},
   };
 }
 

@@ -1,4 +1,5 @@
 import './setup-env';
+import { expect } from '@jest/globals';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as getMediaHandler } from '../../lambdas/http/get-media';

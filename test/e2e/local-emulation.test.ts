@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { expect } from '@jest/globals';
 import {
   buildEvent,
   compileRoutes,
@@ -224,9 +225,9 @@ describe('asynchronous invocation', () => {
     const requestIds: string[] = [];
     const logged: string[] = [];
     const delivered = await invokeAsync(
-      async (requestId) => {
+      (requestId) => {
         requestIds.push(requestId);
-        throw new Error('still down');
+        return Promise.reject(new Error('still down'));
       },
       { baseDelayMs: 1, describe: 'event', log: (line) => logged.push(line) },
     );
@@ -236,10 +237,16 @@ describe('asynchronous invocation', () => {
     expect(logged.at(-1)).toMatch(/failed after 3 attempts/);
 
     const other: string[] = [];
-    await invokeAsync(async (requestId) => void other.push(requestId), {
-      describe: 'another event',
-      log: () => undefined,
-    });
+    await invokeAsync(
+      (requestId) => {
+        other.push(requestId);
+        return Promise.resolve();
+      },
+      {
+        describe: 'another event',
+        log: () => undefined,
+      },
+    );
     expect(other).toHaveLength(1);
     expect(other[0]).not.toBe(requestIds[0]);
   });

@@ -176,7 +176,10 @@ describe('the presigned upload URL, as S3 treats it', () => {
       .send(new HeadObjectCommand({ Bucket: clients.bucket, Key: `uploads/${init.media_id}` }))
       .then(
         () => true,
-        (error: { name?: string }) => (error.name === 'NotFound' ? false : Promise.reject(error)),
+        (error: unknown) => {
+          if (error instanceof Error && error.name === 'NotFound') return false;
+          throw error;
+        },
       );
 
   it('refuses x-amz-* headers it did not sign (an ACL, user metadata)', async () => {

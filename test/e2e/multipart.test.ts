@@ -53,7 +53,8 @@ describe('uploads in parts', () => {
     // Drops the first attempt of part 2 before it leaves, as a lost connection would look to
     // the client (fetch rejects); every other PUT goes to the S3 emulator.
     const flakyFetch: typeof fetch = (input, init) => {
-      const partNumber = Number(new URL(String(input)).searchParams.get('partNumber'));
+      const url = new URL(input instanceof Request ? input.url : input);
+      const partNumber = Number(url.searchParams.get('partNumber'));
       sent.push(partNumber);
       if (partNumber === 2 && !failedOnce) {
         failedOnce = true;

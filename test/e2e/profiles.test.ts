@@ -4,6 +4,7 @@
  * transcoded like any media); handles are unique case-insensitively, also under concurrent claims;
  * GET /v1/profiles/{handle} resolves a handle and says whether the caller follows that user.
  */
+import { expect } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../../app/model';

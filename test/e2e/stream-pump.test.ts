@@ -84,11 +84,11 @@ describe('the local stream pump', () => {
   it('without a batching window, invokes as soon as a poll returns records', async () => {
     await startPump({ batchSize: 100, maxBatchingWindowSeconds: 0 });
     await put('now-1');
-    await eventually('the first record', async () => (batches.length > 0 ? true : undefined));
+    await eventually('the first record', () => (batches.length > 0 ? true : undefined));
     // Nothing was held back for a second record.
     expect(batches[0]?.keys).toEqual(['now-1']);
     await put('now-2');
-    await eventually('the second record', async () => (batches.length > 1 ? true : undefined));
+    await eventually('the second record', () => (batches.length > 1 ? true : undefined));
     expect(batches.map((batch) => batch.keys)).toEqual([['now-1'], ['now-2']]);
   });
 
@@ -98,7 +98,7 @@ describe('the local stream pump', () => {
     await put('held-1');
     await new Promise((r) => setTimeout(r, 300));
     await put('held-2');
-    await eventually('the held batch', async () => (batches.length > 0 ? true : undefined), 15_000);
+    await eventually('the held batch', () => (batches.length > 0 ? true : undefined), 15_000);
     expect(batches[0]?.keys).toEqual(['held-1', 'held-2']);
     // The window starts when the pump reads the first record, after it was written.
     expect((batches[0]?.at ?? 0) - written).toBeGreaterThanOrEqual(2000);
@@ -109,7 +109,7 @@ describe('the local stream pump', () => {
     const keys = ['full-1', 'full-2', 'full-3', 'full-4'];
     for (const key of keys) await put(key);
     // Within 15 s: the 30 s window did not hold the full batch back.
-    await eventually('a full batch', async () => (batches.length > 0 ? true : undefined), 15_000);
+    await eventually('a full batch', () => (batches.length > 0 ? true : undefined), 15_000);
     expect(batches[0]?.keys).toEqual(['full-1', 'full-2', 'full-3']);
     // The fourth waits out its own window; nothing was delivered twice.
     expect(delivered()).toEqual(['full-1', 'full-2', 'full-3']);

@@ -139,9 +139,7 @@ describe('S3 ObjectCreated events', () => {
       new PutObjectCommand({ Bucket: 'events-bucket', Key: key, Body: Buffer.from('bytes') }),
     );
     s3.destroy();
-    const raw = await eventually('the S3 event', async () =>
-      events.find((e) => e.s3.object.key === key),
-    );
+    const raw = await eventually('the S3 event', () => events.find((e) => e.s3.object.key === key));
     const event: S3Event = { Records: [toAwsRecord(raw, REGION)] };
     const parsed = S3Schema.parse(event);
     const encoded = parsed.Records[0]?.s3.object.key;

@@ -10,7 +10,13 @@ import { ROUTES } from '../../app/model';
 import type { ChirpFunction } from '../../lib/constructs/chirp-function';
 import { REPO_ROOT } from '../../lib/constructs/chirp-function';
 import { MEDIA_TOOLS_LAYER_DIR } from '../../lib/constructs/transcoder';
-import { logicalId, synthChirp, type Synthesized } from './synth';
+import {
+  logicalId,
+  resourceOf,
+  synthChirp,
+  type Synthesized,
+  type TemplateResource,
+} from './synth';
 
 jest.setTimeout(600_000);
 
@@ -30,11 +36,8 @@ afterAll(() => {
   if (synthesized) fs.rmSync(synthesized.outdir, { recursive: true, force: true });
 });
 
-function resource(id: string): {
-  Properties: Record<string, unknown>;
-  Metadata?: Record<string, unknown>;
-} {
-  return synthesized.template.toJSON().Resources[id];
+function resource(id: string): TemplateResource {
+  return resourceOf(synthesized.template, id);
 }
 
 /** The staged folder of a function's or layer's asset. */

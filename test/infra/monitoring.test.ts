@@ -7,7 +7,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { EVENT_FUNCTIONS, METRICS, ROUTES } from '../../app/model';
 import { ALARM_THRESHOLDS } from '../../lib/constructs/monitoring';
 import type { ChirpStack } from '../../lib/chirp-stack';
-import { logicalId, synthChirp, type Synthesized } from './synth';
+import { logicalId, resourceOf, synthChirp, type Synthesized } from './synth';
 
 let synthesized: Synthesized;
 let template: Template;
@@ -225,10 +225,10 @@ describe('per-user limits from context', () => {
     try {
       const env = (fn: import('../../lib/constructs/chirp-function').ChirpFunction) =>
         (
-          limited.template.toJSON().Resources[logicalId(limited.stack, fn)] as {
-            Properties: { Environment: { Variables: Record<string, unknown> } };
+          resourceOf(limited.template, logicalId(limited.stack, fn)).Properties.Environment as {
+            Variables: Record<string, unknown>;
           }
-        ).Properties.Environment.Variables;
+        ).Variables;
       for (const fn of limited.stack.api.functions.values()) {
         expect(env(fn)).toMatchObject({ RATE_LIMITS: 'write=120/60', MAX_FOLLOWEES: '7500' });
       }

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,7 +27,7 @@ import type { ChirpFunction } from '../../lib/constructs/chirp-function';
 import type { ChirpStack } from '../../lib/chirp-stack';
 import { recordDeploySettings, settingsKey } from '../../lib/deploy-settings';
 import { STACK_OUTPUT_KEYS } from '../../scripts/verify/targets';
-import { logicalId, resourcesOfType, synthChirp, type Synthesized } from './synth';
+import { logicalId, resourceOf, resourcesOfType, synthChirp, type Synthesized } from './synth';
 
 const CORS_ORIGIN = 'https://app.example.com';
 let synthesized: Synthesized;
@@ -56,10 +57,7 @@ function allFunctions(): ChirpFunction[] {
 }
 
 function functionResource(fn: ChirpFunction): Record<string, unknown> {
-  const resource = template.toJSON().Resources[logicalId(stack, fn)] as {
-    Properties: Record<string, unknown>;
-  };
-  return resource.Properties;
+  return resourceOf(template, logicalId(stack, fn)).Properties;
 }
 
 function environment(fn: ChirpFunction): Record<string, unknown> {
@@ -75,10 +73,10 @@ interface Statement {
 /** The statements of a function's own role policy. */
 function statements(fn: ChirpFunction): Statement[] {
   const policy = (fn.role as iam.Role).node.tryFindChild('DefaultPolicy') as iam.Policy;
-  const resource = template.toJSON().Resources[logicalId(stack, policy)] as {
-    Properties: { PolicyDocument: { Statement: Statement[] } };
+  const document = resourceOf(template, logicalId(stack, policy)).Properties.PolicyDocument as {
+    Statement: Statement[];
   };
-  return resource.Properties.PolicyDocument.Statement;
+  return document.Statement;
 }
 
 describe('tables', () => {
@@ -234,7 +232,7 @@ describe('media bucket', () => {
         DestinationBucketName: { Ref: Match.stringLikeRegexp('^AccessLogsBucket') },
       },
     });
-    const bucket = template.toJSON().Resources[mediaBucket()];
+    const bucket = resourceOf(template, mediaBucket());
     expect(bucket.Properties.LoggingConfiguration).toBeDefined();
   });
 
@@ -279,11 +277,10 @@ describe('media bucket', () => {
         ]),
       },
     });
-    const rule = (
-      template.toJSON().Resources[mediaBucket()].Properties.LifecycleConfiguration.Rules as Array<{
-        ExpirationInDays: number;
-      }>
-    )[0];
+    const lifecycle = resourceOf(template, mediaBucket()).Properties.LifecycleConfiguration as {
+      Rules: Array<{ ExpirationInDays: number }>;
+    };
+    const rule = lifecycle.Rules[0];
     // Longer than the time the app gives an upload to be attached, so the sweeper sees it first.
     expect(rule?.ExpirationInDays).toBeGreaterThan(LIMITS.unattachedMediaTtlSeconds / 86_400);
   });
@@ -565,7 +562,7 @@ describe('cache network', () => {
       ToPort: 6380,
       SourceSecurityGroupId: { 'Fn::GetAtt': [clientSg, 'GroupId'] },
     });
-    const sg = template.toJSON().Resources[cacheSg].Properties;
+    const sg = resourceOf(template, cacheSg).Properties;
     expect(sg.SecurityGroupIngress).toBeUndefined();
   });
 
@@ -781,7 +778,7 @@ describe('functions', () => {
 
   it('uses no AWS-managed basic execution role: each role writes only its own log group', () => {
     for (const fn of allFunctions()) {
-      const role = template.toJSON().Resources[logicalId(stack, fn.role as iam.Role)].Properties;
+      const role = resourceOf(template, logicalId(stack, fn.role as iam.Role)).Properties;
       expect(JSON.stringify(role.ManagedPolicyArns ?? [])).not.toContain(
         'AWSLambdaBasicExecutionRole',
       );

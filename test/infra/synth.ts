@@ -53,14 +53,28 @@ export function synthChirp(options: SynthOptions = {}): Synthesized {
   }
 }
 
+/** A resource of the template as CloudFormation JSON; a test narrows what it reads of it. */
+export interface TemplateResource {
+  readonly Properties: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
+}
+
 /** Logical ids and properties of every resource of `type` in the template. */
 export function resourcesOfType(
   template: Template,
   type: string,
-): Array<[string, { Properties: Record<string, unknown>; Metadata?: Record<string, unknown> }]> {
-  return Object.entries(template.findResources(type)) as Array<
-    [string, { Properties: Record<string, unknown>; Metadata?: Record<string, unknown> }]
-  >;
+): Array<[string, TemplateResource]> {
+  return Object.entries(template.findResources(type)) as Array<[string, TemplateResource]>;
+}
+
+/** The template's resource with this logical id. */
+export function resourceOf(template: Template, logicalId: string): TemplateResource {
+  const { Resources } = template.toJSON() as {
+    Resources: Record<string, TemplateResource | undefined>;
+  };
+  const resource = Resources[logicalId];
+  if (resource === undefined) throw new Error(`the template has no resource ${logicalId}`);
+  return resource;
 }
 
 /** The template's logical id of a construct's CloudFormation resource (or of an L1 itself). */

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { ChirpStack } from '../../lib/chirp-stack';
-import { logicalId, synthChirp, type Synthesized } from './synth';
+import { logicalId, resourcesOfType, synthChirp, type Synthesized } from './synth';
 
 let synthesized: Synthesized;
 let template: Template;
@@ -62,12 +62,12 @@ it('deploys the build, config.json and index.html, and invalidates the cache', (
     DestinationBucketName: { Ref: logicalId(stack, stack.webApp.bucket) },
     DistributionPaths: ['/*'],
   });
-  const deployment = Object.values(template.findResources('Custom::CDKBucketDeployment'))[0];
+  const deployment = resourcesOfType(template, 'Custom::CDKBucketDeployment')[0]?.[1];
   // The build, index.html (with the CSP) and config.json.
   expect(deployment?.Properties.SourceObjectKeys).toHaveLength(3);
   const configs = assetFiles('config.json');
   expect(configs).toHaveLength(1);
-  const config = JSON.parse(fs.readFileSync(configs[0] as string, 'utf8'));
+  const config: unknown = JSON.parse(fs.readFileSync(configs[0] as string, 'utf8'));
   expect(config).toMatchObject({
     auth: { mode: 'cognito', scope: 'openid email profile' },
   });
@@ -79,8 +79,8 @@ it('sends a CSP allowing only the app, the API, the upload bucket, the CDN and C
   expect(page).toBeDefined();
   const csp = /content="([^"]+)"/.exec(page as string)?.[1] ?? '';
   const directives = Object.fromEntries(
-    csp.split('; ').map((directive) => {
-      const [name, ...sources] = directive.split(' ');
+    csp.split('; ').map((directive): [string, string[]] => {
+      const [name = '', ...sources] = directive.split(' ');
       return [name, sources];
     }),
   );

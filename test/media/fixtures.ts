@@ -47,7 +47,14 @@ export async function failureOf(promise: Promise<unknown>): Promise<string> {
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof MediaProcessingError)) throw new Error(`expected a failure, got ${error}`);
+  return failureCode(error);
+}
+
+/** The code of a processing step's failure (it must be a MediaProcessingError). */
+export function failureCode(error: unknown): string {
+  if (!(error instanceof MediaProcessingError)) {
+    throw new Error(`expected a failure, got ${String(error)}`);
+  }
   return error.code;
 }
 

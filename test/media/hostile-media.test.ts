@@ -16,7 +16,7 @@ import { countJpegScans, processImage } from '../../lambdas/transcoder/image';
 import { outputByteLimit, processAnimatedGif, processVideo } from '../../lambdas/transcoder/video';
 import { TOOL_MEMORY_BYTES, VIDEO } from '../../lambdas/transcoder/settings';
 import { localMediaTools } from '../../local/media-tools';
-import { failureOf, ffmpegFixture, tempDir, testClip, toolRunner } from './fixtures';
+import { failureCode, failureOf, ffmpegFixture, tempDir, testClip, toolRunner } from './fixtures';
 import {
   av1Clip,
   durationLie,
@@ -81,7 +81,7 @@ async function measured<T>(
   try {
     result = await step();
   } catch (error) {
-    outcome = await failureOf(Promise.reject(error));
+    outcome = failureCode(error);
   }
   const wallMs = Date.now() - started;
   const runs = readFileSync(runLog, 'utf8')

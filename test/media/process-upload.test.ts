@@ -1,4 +1,5 @@
 import './setup-env';
+import { expect } from '@jest/globals';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -299,11 +300,17 @@ describe('processUpload', () => {
   });
 
   describe('hostile uploads end failed with their code, no crash, no leftovers', () => {
-    const cases: [string, string, () => Promise<Buffer>, string, { declaredSize?: number }?][] = [
+    const cases: [
+      string,
+      string,
+      () => Buffer | Promise<Buffer>,
+      string,
+      { declaredSize?: number }?,
+    ][] = [
       [
         'a PNG declaring 40000x40000 pixels',
         'image/png',
-        async () => pngBomb(40000, 40000),
+        () => pngBomb(40000, 40000),
         'image_too_large',
       ],
       [
@@ -318,7 +325,7 @@ describe('processUpload', () => {
       [
         'random bytes declared as video/mp4',
         'video/mp4',
-        async () => randomBytes(20_000),
+        () => randomBytes(20_000),
         'unsupported_format',
       ],
       [
@@ -330,13 +337,13 @@ describe('processUpload', () => {
       [
         'an HLS playlist declared as video/mp4',
         'video/mp4',
-        async () => Buffer.from(hlsPlaylist('file:///etc/passwd')),
+        () => Buffer.from(hlsPlaylist('file:///etc/passwd')),
         'unsupported_format',
       ],
       [
         'a zero-byte upload',
         'image/png',
-        async () => Buffer.alloc(0),
+        () => Buffer.alloc(0),
         'empty_upload',
         { declaredSize: 100 },
       ],

@@ -1,4 +1,5 @@
 import './setup-env';
+import { expect } from '@jest/globals';
 import { METADATA_KEYS } from '../../app/model';
 import { sweepMedia } from '../../lambdas/transcoder/sweeper';
 import {

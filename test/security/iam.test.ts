@@ -11,6 +11,7 @@
  *   that misses the cache, GetTimeline clearing a stale-timeline mark, and InitMedia's recovery
  *   read after a retried write.
  */
+import { expect } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import {
   CopyObjectCommand,
@@ -256,7 +257,7 @@ describe('grants the code paths need (each fails without its grant in app/model.
   it('InitMedia recognises its own record after a retried write (it may read media records)', async () => {
     const initMediaClients = as('InitMedia');
     const loaded = { sdk: await sdk, client: initMediaClients.dynamo };
-    const store = documentStore(async () => loaded);
+    const store = documentStore(() => Promise.resolve(loaded));
     // Mocked: the SDK retrying a write that DynamoDB applied but whose answer was lost cannot be
     // produced on demand locally, so this store sends the put twice, as that retry does.
     const dynamo = {

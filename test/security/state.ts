@@ -22,7 +22,7 @@ export interface StackClients {
   readonly s3: S3Client;
   readonly tables: { readonly tweets: string; readonly metadata: string };
   readonly bucket: string;
-  close(): void;
+  readonly close: () => void;
 }
 
 /**

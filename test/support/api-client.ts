@@ -218,23 +218,21 @@ export function newUser(name: string): TestUser {
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
 export async function eventually<T>(
   what: string,
-  check: () => Promise<T | undefined>,
+  check: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 10_000,
   intervalMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let lastFailure = '';
   for (;;) {
     try {
       const value = await check();
       if (value !== undefined) return value;
     } catch (error) {
-      last = error;
+      lastFailure = `: ${String(error)}`;
     }
     if (Date.now() > deadline) {
-      throw new Error(
-        `Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-      );
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastFailure}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -48,7 +48,9 @@ describe('the media items of other aggregates’ writes', () => {
     expect(update.ConditionExpression).toContain('attribute_not_exists(tweet_id)');
     const values = update.ExpressionAttributeValues ?? {};
     const named = (update.ConditionExpression ?? '').match(/content_type IN \(([^)]*)\)/)?.[1];
-    expect(named?.split(', ').map((name) => values[name])).toEqual(LIMITS.avatarMediaTypes);
+    expect(named?.split(', ').map((name): unknown => values[name])).toEqual(
+      LIMITS.avatarMediaTypes,
+    );
   });
 
   it('detaches the old avatar back into the unattached index with a TTL, if it still is one', () => {

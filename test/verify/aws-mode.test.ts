@@ -8,6 +8,7 @@
  * against the local stack (the mock hands out tokens of the local issuer): the users it created
  * are deleted through AdminDeleteUser, after a failed sign-in too.
  */
+import { expect } from '@jest/globals';
 import {
   AdminCreateUserCommand,
   AdminDeleteUserCommand,
@@ -192,7 +193,9 @@ describe('CognitoIdentities (the verifier against a deployment)', () => {
     await target.identities.createUser('author');
     const call = cognito.commandCalls(AdminCreateUserCommand)[0]!;
     expect(call.args[0].input.UserPoolId).toBe(USER_POOL_ID);
-    await expect(call.thisValue.config.region()).resolves.toBe('eu-west-1');
+    // sinon types the call's `this` as any: it is the client the verifier created.
+    const client = call.thisValue as CognitoIdentityProviderClient;
+    await expect(client.config.region()).resolves.toBe('eu-west-1');
   });
 });
 

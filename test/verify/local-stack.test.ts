@@ -4,6 +4,7 @@
  * (the CDN URL pointing nowhere) fails it, with the failed checks named and everything it made
  * cleaned up all the same.
  */
+import { expect } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
