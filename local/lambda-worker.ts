@@ -46,9 +46,10 @@ const logStreamName = `local/[$LATEST]${randomUUID().replace(/-/g, '')}`;
 const invokeStore = InvokeStore.getInstanceAsync();
 
 let loading: Promise<Handler> | undefined;
+/** The handler, each call of it run in the InvokeStore's context of its request id. */
 function load(): Promise<Handler> {
   loading ??= (async () => {
-    await invokeStore;
+    const store = await invokeStore;
     const loaded = (await import(pathToFileURL(resolve(REPO_ROOT, setup.entry)).href)) as {
       handler?: unknown;
       default?: { handler?: unknown };
@@ -57,7 +58,11 @@ function load(): Promise<Handler> {
     if (typeof handler !== 'function') {
       throw new Error(`${setup.entry} does not export a handler function`);
     }
-    return handler as Handler;
+    const run = handler as Handler;
+    return (event, context) =>
+      store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () =>
+        run(event, context),
+      );
   })();
   // A failed load is retried on the next invocation.
   loading.catch(() => (loading = undefined));
@@ -68,7 +73,7 @@ function unsupported(): never {
   throw new Error('callback-style context methods are not supported; return a promise');
 }
 
-function context(deadline: number, requestId: string): Context {
+function context(deadline: number, requestId: string = randomUUID()): Context {
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: setup.functionName,
@@ -98,13 +103,8 @@ function flush(): void {
 }
 
 function invoke(message: InvokeMessage): void {
-  const requestId = message.requestId ?? randomUUID();
-  Promise.all([load(), invokeStore])
-    .then(([handler, store]) =>
-      store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId }, () =>
-        handler(message.event, context(message.deadline, requestId)),
-      ),
-    )
+  load()
+    .then((handler) => handler(message.event, context(message.deadline, message.requestId)))
     .then(
       (result) => reply({ id: message.id, ok: true, result }),
       (error: unknown) => {
