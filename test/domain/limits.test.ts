@@ -15,7 +15,12 @@ import { handler as initMediaHandler } from '../../lambdas/http/init-media';
 import { handler as listUserTweetsHandler } from '../../lambdas/http/list-user-tweets';
 import { followUser } from '../../lambdas/core/follows/service';
 import { initMedia } from '../../lambdas/core/media/upload';
-import { enforceRateLimit, parseRateLimits, RateLimiter } from '../../lambdas/core/limits/service';
+import {
+  enforceRateLimit,
+  parseRateLimits,
+  RateLimiter,
+  type RateLimits,
+} from '../../lambdas/core/limits/service';
 import { rateLimitKey } from '../../lambdas/core/limits/store';
 import { readHomeTimeline } from '../../lambdas/core/timelines/service';
 import { createTweet } from '../../lambdas/core/tweets/service';
@@ -289,6 +294,16 @@ describe("a warm function's rate limiter (leases)", () => {
     return outcomes;
   };
 
+  /** What another process can still take of the caller's read budget of 600 (it takes it all). */
+  const leftInBucket = async (limits: RateLimits, user: string, now: number) => {
+    const other = await Promise.allSettled(
+      Array.from({ length: 600 }, () =>
+        enforceRateLimit({ cache: cacheOver(redis) }, limits, user, 'read', now),
+      ),
+    );
+    return count(other.map(outcome), 'ok');
+  };
+
   it("spends a steady caller's requests from leases: 200 reads cost a handful of cache calls, and the bucket counts every one", async () => {
     const user = newUser('steady');
     const limits = parseRateLimits('read=600/60');
@@ -299,13 +314,25 @@ describe("a warm function's rate limiter (leases)", () => {
     // Leases of 1, 2, 4, 8, 16, then 30 (1/20 of 600): 11 calls, not 200.
     expect(cache.calls).toBe(11);
     // What the leases took is gone from the bucket: another process gets the rest, no more.
-    const taken = 1 + 2 + 4 + 8 + 16 + 30 * 6;
-    const other = await Promise.allSettled(
-      Array.from({ length: 600 }, () =>
-        enforceRateLimit({ cache: cacheOver(redis) }, limits, user, 'read', now),
-      ),
+    expect(await leftInBucket(limits, user, now)).toBe(600 - (1 + 2 + 4 + 8 + 16 + 30 * 6));
+  });
+
+  it("admits a concurrent burst within the caller's budget: its requests wait for one lease at a time instead of each taking one", async () => {
+    const user = newUser('burst');
+    const limits = parseRateLimits('read=600/60');
+    const limiter = new RateLimiter(limits);
+    const cache = countingCache();
+    const now = Date.now();
+    await spendAll(limiter, cache, user, 31, now); // leases of 1, 2, 4, 8 and 16, all spent
+    expect(cache.calls).toBe(5);
+    const burst = await Promise.allSettled(
+      Array.from({ length: 50 }, () => limiter.spend({ cache }, user, 'read', now)),
     );
-    expect(count(other.map(outcome), 'ok')).toBe(600 - taken);
+    expect(count(burst.map(outcome), 'ok')).toBe(50);
+    // Two leases of 30 (1/20 of 600) for the 50, taken one after the other.
+    expect(cache.calls).toBe(7);
+    // The bucket lost exactly what the leases took: 81 admitted and 10 still held here.
+    expect(await leftInBucket(limits, user, now)).toBe(600 - (31 + 30 + 30));
   });
 
   it('never lets instances together admit more than the bucket holds', async () => {

@@ -83,7 +83,17 @@ interface Lease {
   size: number;
   /** The cache refused until then (epoch ms): no request can fit before, so none is asked for. */
   refusedUntil: number;
+  /**
+   * The next lease, while the cache is being asked for it. Requests that find the lease spent
+   * meanwhile wait for this one instead of each taking a lease of their own: those overwrote each
+   * other, so the requests they took were lost to the caller, and a burst was refused far below
+   * its budget (an environment runs many invocations at once, lambda-runtime.ts).
+   */
+  refill: Promise<Refill> | undefined;
 }
+
+/** How asking the cache for a lease went. */
+type Refill = 'taken' | 'unavailable' | 'refused';
 
 export interface LeaseOptions {
   /** Most requests one lease takes. @default 100 */
@@ -141,11 +151,29 @@ export class RateLimiter {
   ): Promise<RateLimitOutcome> {
     const key = leaseKey(userId, routeClass);
     const lease = this.leases.get(key) ?? this.remember(key);
-    if (nowMs < lease.refusedUntil) throw rateLimited(lease.refusedUntil - nowMs);
-    if (lease.left > 0 && nowMs < lease.until) {
-      lease.left--;
-      return 'allowed';
+    for (;;) {
+      if (nowMs < lease.refusedUntil) throw rateLimited(lease.refusedUntil - nowMs);
+      if (lease.left > 0 && nowMs < lease.until) {
+        lease.left--;
+        return 'allowed';
+      }
+      lease.refill ??= this.refill(deps, lease, userId, routeClass, nowMs);
+      const refill = await lease.refill;
+      if (refill === 'unavailable') return 'unavailable';
+      // Refused with no wait left: this request is refused, not asked again.
+      if (refill === 'refused') throw rateLimited(Math.max(0, lease.refusedUntil - nowMs));
+      // Taken: spent from it above, unless the requests that waited with this one spent it all.
     }
+  }
+
+  /** Asks the cache for the caller's next lease, sized by how the last one was spent. */
+  private async refill(
+    deps: { readonly cache: Pick<Cache, 'run'> },
+    lease: Lease,
+    userId: string,
+    routeClass: RateLimitClass,
+    nowMs: number,
+  ): Promise<Refill> {
     const { limit } = this.limits[routeClass];
     const biggest = Math.max(1, Math.min(this.maxLease, Math.floor(limit * this.maxShare)));
     if (lease.left > 0) lease.size = Math.max(1, Math.floor(lease.size / 2));
@@ -153,18 +181,22 @@ export class RateLimiter {
       lease.size = Math.min(biggest, lease.size * 2);
     }
     lease.size = Math.min(lease.size, biggest);
-    const outcome = await take(deps, this.limits, userId, routeClass, nowMs, lease.size);
-    if (outcome === undefined) return 'unavailable';
-    if (!outcome.allowed) {
-      lease.left = 0;
-      lease.refusedUntil = nowMs + outcome.waitMs;
-      throw rateLimited(outcome.waitMs);
+    try {
+      const outcome = await take(deps, this.limits, userId, routeClass, nowMs, lease.size);
+      if (outcome === undefined) return 'unavailable';
+      if (!outcome.allowed) {
+        lease.left = 0;
+        lease.refusedUntil = nowMs + outcome.waitMs;
+        return 'refused';
+      }
+      // Requests that lapsed unspent are not carried over: they were another second's budget.
+      lease.left = outcome.taken;
+      lease.takenAt = nowMs;
+      lease.until = nowMs + this.leaseMs;
+      return 'taken';
+    } finally {
+      lease.refill = undefined;
     }
-    // Requests that lapsed unspent are not carried over: they were another second's budget.
-    lease.left = outcome.taken - 1;
-    lease.takenAt = nowMs;
-    lease.until = nowMs + this.leaseMs;
-    return 'allowed';
   }
 
   /**
@@ -183,7 +215,14 @@ export class RateLimiter {
       const oldest = this.leases.keys().next();
       if (oldest.done !== true) this.leases.delete(oldest.value);
     }
-    const lease: Lease = { left: 0, until: 0, takenAt: 0, size: 1, refusedUntil: 0 };
+    const lease: Lease = {
+      left: 0,
+      until: 0,
+      takenAt: 0,
+      size: 1,
+      refusedUntil: 0,
+      refill: undefined,
+    };
     this.leases.set(key, lease);
     return lease;
   }
