@@ -20,7 +20,9 @@ export interface WorkerSetup {
 }
 
 export interface InvokeMessage {
+  /** The invocation's number, and where the caller keeps it until the result: both come back. */
   readonly id: number;
+  readonly slot: number;
   readonly event: unknown;
   readonly deadline: number;
   /** The request id, when the caller has one: Lambda keeps it across an async event's retries. */
@@ -28,9 +30,10 @@ export interface InvokeMessage {
 }
 
 export type ResultMessage =
-  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly slot: number; readonly ok: true; readonly result: unknown }
   | {
       readonly id: number;
+      readonly slot: number;
       readonly ok: false;
       readonly error: { name: string; message: string; stack?: string };
     };
@@ -106,11 +109,12 @@ function invoke(message: InvokeMessage): void {
   load()
     .then((handler) => handler(message.event, context(message.deadline, message.requestId)))
     .then(
-      (result) => reply({ id: message.id, ok: true, result }),
+      (result) => reply({ id: message.id, slot: message.slot, ok: true, result }),
       (error: unknown) => {
         const failure = error instanceof Error ? error : new Error(String(error));
         reply({
           id: message.id,
+          slot: message.slot,
           ok: false,
           error: {
             name: failure.name,

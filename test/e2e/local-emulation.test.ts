@@ -335,4 +335,16 @@ describe('an execution environment', () => {
     expect(Math.max(...startedMs.slice(0, LOCAL_MAX_CONCURRENCY))).toBeLessThan(250);
     expect(startedMs[LOCAL_MAX_CONCURRENCY]).toBeGreaterThanOrEqual(300);
   });
+
+  it("fails an invocation past the function's timeout, and its late result answers no other", () => {
+    const { late, next } = invokeConcurrently('--timeout') as {
+      late: { error?: string; afterMs: number };
+      next: { waitMs: number };
+    };
+    expect(late.error).toBe('FunctionTimeoutError');
+    expect(late.afterMs).toBeGreaterThanOrEqual(1000);
+    expect(late.afterMs).toBeLessThan(1400);
+    // The next invocation was running when the late result came back; it got its own.
+    expect(next.waitMs).toBe(800);
+  });
 });
