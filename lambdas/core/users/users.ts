@@ -57,12 +57,28 @@ export async function ensureProfile(
  */
 export class KnownUsers {
   private readonly known = new Set<string>();
+  /**
+   * First calls in flight. A caller's concurrent first requests (an environment runs many at
+   * once) wait for one ensure: racing their own, 20 of them made ~60 DynamoDB calls, most of
+   * them cancelled transactions and their retries, instead of a read and a create.
+   */
+  private readonly ensuring = new Map<string, Promise<void>>();
 
   constructor(private readonly capacity: number) {}
 
   async ensure(deps: Pick<Deps, 'dynamo' | 'tables' | 'now'>, userId: string): Promise<void> {
     if (this.known.has(userId)) return;
-    await ensureProfile(deps, userId);
+    let ensured = this.ensuring.get(userId);
+    if (ensured === undefined) {
+      ensured = ensureProfile(deps, userId)
+        .then(() => this.remember(userId))
+        .finally(() => this.ensuring.delete(userId));
+      this.ensuring.set(userId, ensured);
+    }
+    await ensured;
+  }
+
+  private remember(userId: string): void {
     this.known.add(userId);
     if (this.known.size > this.capacity) {
       const oldest = this.known.values().next().value;
