@@ -15,6 +15,7 @@ import { startStack } from '../../local/stack';
 import { compared, notMeasured, progress, reportOnly, REPORT_ONLY, type Row } from '../lib/report';
 import { lastJsonLine, mustRun } from '../lib/process';
 import { median, summarize } from '../lib/stats';
+import { addCpuUse, cpuBetween, NO_CPU_USE, sampleCpu, type CpuUse } from '../lib/thread-cpu';
 
 export interface StackFigureOptions {
   readonly tweets: number;
@@ -250,19 +251,22 @@ async function workerHopServer(key: string): Promise<{ server: Server; worker: W
   const worker = new Worker(resolve(__dirname, '../children/cache-get-worker.ts'), {
     workerData: { redisUrl: process.env.REDIS_URL ?? '' },
   });
-  const waiting = new Map<number, ServerResponse>();
+  // Waiting responses in slots reused through a free list, as the runtime keeps its invocations
+  // (a Map churned per request made this thread promote every request: lambda-runtime.ts).
+  const waiting: (ServerResponse | undefined)[] = [];
+  const freeSlots: number[] = [];
   worker.on('message', (batch: readonly CacheGetReply[]) => {
     for (const { id, value, failed } of batch) {
-      const response = waiting.get(id);
-      waiting.delete(id);
+      const response = waiting[id];
+      waiting[id] = undefined;
+      freeSlots.push(id);
       if (response !== undefined) answer(response, value, failed);
     }
   });
-  let nextId = 0;
   let outbox: CacheGetRequest[] = [];
   const server = createServer((_request, response) => {
-    const id = nextId++;
-    waiting.set(id, response);
+    const id = freeSlots.pop() ?? waiting.length;
+    waiting[id] = response;
     if (outbox.length === 0) {
       setImmediate(() => {
         const batch = outbox;
@@ -278,6 +282,34 @@ async function workerHopServer(key: string): Promise<{ server: Server; worker: W
 
 const urlOf = (server: Server, path: string) =>
   `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+
+/**
+ * Report-only: the stack process's CPU per request through the API against the floor's, by
+ * thread, and how idle the machine was meanwhile: where http_get_tweet_rps's gap goes, in every
+ * run (bench/README.md). None without Linux's /proc.
+ */
+function cpuPerRequest(api: CpuUse, apiRequests: number, bare: CpuUse, bareRequests: number) {
+  if (api.totalUs === 0 || bare.totalUs === 0) return [];
+  const perRequest = (us: number, requests: number) => (us / requests).toFixed(1);
+  const idle = (use: CpuUse) => `${((100 * use.idleUs) / use.totalUs).toFixed(0)} %`;
+  return [
+    compared({
+      name: 'http_get_tweet_cpu_per_request',
+      value: api.processUs / apiRequests,
+      unit: 'us',
+      baseline: 'the bare server, same slices: CPU of this process per request, us',
+      baselineValue: bare.processUs / bareRequests,
+      goal: REPORT_ONLY,
+      met: () => true,
+      note:
+        `API: main thread ${perRequest(api.byGroup.main, apiRequests)}, function worker ` +
+        `threads ${perRequest(api.byGroup.workers, apiRequests)}, V8 platform (GC) ` +
+        `${perRequest(api.byGroup.v8, apiRequests)}; bare: main thread ` +
+        `${perRequest(bare.byGroup.main, bareRequests)}, V8 platform ` +
+        `${perRequest(bare.byGroup.v8, bareRequests)}; machine idle ${idle(api)} vs ${idle(bare)}`,
+    }),
+  ];
+}
 
 async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Row[]> {
   // The floor's own connection, made by the client library the handlers use (so the ratio
@@ -316,9 +348,15 @@ async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Ro
     const sides = { api: apiUrl, bare: bareUrl, hop: hopUrl };
     for (const url of Object.values(sides)) await autocannon(url, token, 2, options.connections);
     const slicesOf = { api: [] as Cannon[], bare: [] as Cannon[], hop: [] as Cannon[] };
+    const cpuOf = { api: NO_CPU_USE, bare: NO_CPU_USE, hop: NO_CPU_USE };
     for (let i = 0; i < slices; i++) {
       for (const [side, url] of Object.entries(sides) as [keyof typeof sides, string][]) {
+        const before = sampleCpu();
         slicesOf[side].push(await autocannon(url, token, SLICE_SECONDS, options.connections));
+        const after = sampleCpu();
+        if (before !== undefined && after !== undefined) {
+          cpuOf[side] = addCpuUse(cpuOf[side], cpuBetween(before, after));
+        }
       }
     }
     const api = combine(slicesOf.api);
@@ -348,9 +386,11 @@ async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Ro
         met: () => true,
         note:
           "the floor's server with its GET on a worker thread, batched per tick as the local " +
-          'runtime does: what running a function in an environment of its own costs; the rest ' +
-          "of http_get_tweet_rps's gap is the gateway's and the handler's per-request work",
+          'runtime does: what running a function in an environment of its own costs, without a ' +
+          "handler; http_get_tweet_cpu_per_request shows where the rest of http_get_tweet_rps's " +
+          'gap goes',
       }),
+      ...cpuPerRequest(cpuOf.api, api.total, cpuOf.bare, bareTotal.total),
       compared({
         name: 'http_get_tweet_rps',
         value: api.rps,
