@@ -142,15 +142,13 @@ export class LocalFunction<TEvent, TResult> {
       }
     });
     // The environment died (an uncaught error, like a Lambda runtime crash): its invocations fail
-    // and the next one starts a new environment.
+    // and the next one starts a new environment. Only the current environment's end counts: a
+    // crash reports 'error' and then 'exit', by when the next invocation may have started a new
+    // environment whose invocations are not this one's; a stopped one has failed them already.
     const fail = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      const failed = this.slots.filter((invocation) => invocation !== undefined);
-      this.slots.length = 0;
-      this.freeSlots.length = 0;
-      this.runningCount = 0;
-      this.queued = [];
-      for (const invocation of failed) invocation.reject(error);
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.failInvocations(error);
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`${this.functionName} exited (${code})`)));
@@ -208,6 +206,7 @@ export class LocalFunction<TEvent, TResult> {
     if (this.outbox.length === 0) {
       setImmediate(() => {
         const batch = this.outbox;
+        if (batch.length === 0) return;
         this.outbox = [];
         this.environment().postMessage(batch);
       });
@@ -232,10 +231,26 @@ export class LocalFunction<TEvent, TResult> {
     return invocation;
   }
 
+  /**
+   * Fails every invocation not answered yet: they all belong to the one environment, the running,
+   * the queued and those not yet sent (which the next environment must not run).
+   */
+  private failInvocations(error: Error): void {
+    const failed = this.slots.filter((invocation) => invocation !== undefined);
+    this.slots.length = 0;
+    this.freeSlots.length = 0;
+    this.runningCount = 0;
+    this.queued = [];
+    this.outbox = [];
+    for (const invocation of failed) invocation.reject(error);
+  }
+
   /** Ends the execution environment (the next invocation is a cold start). */
   async stop(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    if (worker !== undefined) await worker.terminate();
+    if (worker === undefined) return;
+    this.failInvocations(new Error(`${this.functionName} stopped`));
+    await worker.terminate();
   }
 }

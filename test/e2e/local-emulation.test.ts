@@ -347,4 +347,12 @@ describe('an execution environment', () => {
     // The next invocation was running when the late result came back; it got its own.
     expect(next.waitMs).toBe(800);
   });
+
+  it('fails the invocations of an environment that crashed, and starts a new one for the next', () => {
+    const ended = invokeConcurrently('--crash') as Record<string, string>;
+    expect(ended.crashed).toBe('failed: the runtime crashed');
+    // In flight in the same environment: it dies with it.
+    expect(ended.inFlight).toBe('failed: the runtime crashed');
+    expect(ended.next).toBe('answered {"waitMs":0}');
+  });
 });
