@@ -1,3 +1,4 @@
+// Own code: pidusage reports a process's total, and Node's threadCpuUsage()/worker.cpuUsage() one JS thread each, not V8's GC threads (docs/own-code.md).
 /**
  * Where a throughput figure's CPU went: this process's threads' CPU time and the machine's idle
  * time, read from Linux's /proc before and after each slice of load (undefined without /proc).
