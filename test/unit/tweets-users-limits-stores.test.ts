@@ -143,6 +143,28 @@ describe('the rate limiter', () => {
     expect(calls).toHaveLength(2);
     expect(limiter.decidesLocally('bob', 'write', 5)).toBe(false);
   });
+
+  it('fails a concurrent burst open with one cache call, and refuses one with one', async () => {
+    const calls: unknown[][] = [];
+    const down = { cache: cacheAnswering(undefined, calls) };
+    const limiter = new RateLimiter(limits);
+    const burst = () => Array.from({ length: 10 }, () => limiter.spend(down, 'bob', 'write', 5));
+    expect(await Promise.all(burst())).toEqual(Array(10).fill('unavailable'));
+    expect(calls).toHaveLength(1);
+    // 1.5 s until one would fit: every request of the burst gets the 429, from one answer.
+    const refusing = { cache: cacheAnswering([0, 1_500_000], calls) };
+    const refused = await Promise.allSettled(
+      Array.from({ length: 10 }, () => limiter.spend(refusing, 'carol', 'write', 5)),
+    );
+    expect(
+      refused.map((r) =>
+        r.status === 'rejected' && r.reason instanceof DomainError
+          ? `${r.reason.status} ${r.reason.code}`
+          : r.status,
+      ),
+    ).toEqual(Array(10).fill('429 rate_limited'));
+    expect(calls).toHaveLength(2);
+  });
 });
 
 describe('a profile update', () => {
