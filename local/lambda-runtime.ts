@@ -15,14 +15,15 @@
  * invocation is abandoned (its promise rejected), not frozen.
  *
  * Invocations started in one tick go to the worker as one message, and the worker sends the
- * results of one tick back as one: each message wakes the other thread, and on this VM a wake-up
- * cost more than the cached GET it carried (bench/README.md, http_get_tweet_rps).
+ * results of one tick back as one (tick-batch.ts).
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { FunctionSpec } from '../app/model';
 import { functionCredentials } from './iam/enforcer';
+import { Slots } from './slots';
+import { TickBatch } from './tick-batch';
 import type { InvokeMessage, ResultMessage, WorkerSetup } from './lambda-worker';
 
 const ACCOUNT_ID = '000000000000';
@@ -79,18 +80,13 @@ export class LocalFunction<TEvent, TResult> {
   readonly functionName: string;
   private worker: Worker | undefined;
   private nextId = 0;
-  /**
-   * Invocations by slot, slots reused through a free list. Not a Map by id: one churned by every
-   * invocation kept whole requests alive through V8's young-generation GCs (a rehashed Map's old
-   * table points to its successor, so each table that got promoted held on to the next one and
-   * the invocations in it), and the API's thread promoted ~3 KB a request into the old
-   * generation (bench/README.md, http_get_tweet_rps).
-   */
-  private readonly slots: (Invocation<TResult> | undefined)[] = [];
-  private readonly freeSlots: number[] = [];
+  /** Invocations in flight, queued or running (see Slots for why not a Map by id). */
+  private readonly slots = new Slots<Invocation<TResult>>();
   private runningCount = 0;
   private queued: InvokeMessage[] = [];
-  private outbox: InvokeMessage[] = [];
+  private readonly outbox = new TickBatch<InvokeMessage>((batch) =>
+    this.environment().postMessage(batch),
+  );
   private readonly setup: WorkerSetup;
 
   constructor(
@@ -163,21 +159,13 @@ export class LocalFunction<TEvent, TResult> {
   invoke(event: TEvent, requestId?: string): Promise<TResult> {
     const timeoutSeconds = this.spec.timeoutSeconds ?? 10;
     const id = this.nextId++;
-    const slot = this.freeSlots.pop() ?? this.slots.length;
-    const message: InvokeMessage = {
-      id,
-      slot,
-      event,
-      deadline: Date.now() + timeoutSeconds * 1000,
-      ...(requestId !== undefined ? { requestId } : {}),
-    };
     return new Promise<TResult>((resolveResult, reject) => {
       const timer = setTimeout(() => {
         if (this.end(slot, id) === undefined) return;
         this.queued = this.queued.filter((queued) => queued.id !== id);
         reject(new FunctionTimeoutError(this.functionName, timeoutSeconds));
       }, timeoutSeconds * 1000);
-      this.slots[slot] = {
+      const slot = this.slots.add({
         id,
         running: false,
         resolve: (value) => {
@@ -188,14 +176,20 @@ export class LocalFunction<TEvent, TResult> {
           clearTimeout(timer);
           reject(error);
         },
-      };
-      this.send(message);
+      });
+      this.send({
+        id,
+        slot,
+        event,
+        deadline: Date.now() + timeoutSeconds * 1000,
+        ...(requestId !== undefined ? { requestId } : {}),
+      });
     });
   }
 
   /** Starts the invocation if the environment has room, else queues it. */
   private send(message: InvokeMessage): void {
-    const invocation = this.slots[message.slot];
+    const invocation = this.slots.get(message.slot);
     if (invocation?.id !== message.id) return;
     if (this.runningCount >= LOCAL_MAX_CONCURRENCY) {
       this.queued.push(message);
@@ -203,14 +197,6 @@ export class LocalFunction<TEvent, TResult> {
     }
     invocation.running = true;
     this.runningCount++;
-    if (this.outbox.length === 0) {
-      setImmediate(() => {
-        const batch = this.outbox;
-        if (batch.length === 0) return;
-        this.outbox = [];
-        this.environment().postMessage(batch);
-      });
-    }
     this.outbox.push(message);
   }
 
@@ -219,10 +205,9 @@ export class LocalFunction<TEvent, TResult> {
    * the next queued one starts. Undefined when it had already ended.
    */
   private end(slot: number, id: number): Invocation<TResult> | undefined {
-    const invocation = this.slots[slot];
+    const invocation = this.slots.get(slot);
     if (invocation?.id !== id) return undefined;
-    this.slots[slot] = undefined;
-    this.freeSlots.push(slot);
+    this.slots.take(slot);
     if (invocation.running) {
       this.runningCount--;
       const next = this.queued.shift();
@@ -236,12 +221,10 @@ export class LocalFunction<TEvent, TResult> {
    * the queued and those not yet sent (which the next environment must not run).
    */
   private failInvocations(error: Error): void {
-    const failed = this.slots.filter((invocation) => invocation !== undefined);
-    this.slots.length = 0;
-    this.freeSlots.length = 0;
+    const failed = this.slots.takeAll();
     this.runningCount = 0;
     this.queued = [];
-    this.outbox = [];
+    this.outbox.clear();
     for (const invocation of failed) invocation.reject(error);
   }
 

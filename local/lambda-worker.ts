@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
+import { TickBatch } from './tick-batch';
 
 export interface WorkerSetup {
   readonly entry: string;
@@ -93,26 +94,17 @@ function context(deadline: number, requestId: string = randomUUID()): Context {
   };
 }
 
-/** Results of one tick go back as one message (see lambda-runtime.ts, `Batched`). */
-let outbox: ResultMessage[] = [];
-function reply(result: ResultMessage): void {
-  if (outbox.length === 0) setImmediate(flush);
-  outbox.push(result);
-}
-function flush(): void {
-  const batch = outbox;
-  outbox = [];
-  parentPort?.postMessage(batch);
-}
+/** Results of one tick go back as one message. */
+const results = new TickBatch<ResultMessage>((batch) => parentPort?.postMessage(batch));
 
 function invoke(message: InvokeMessage): void {
   load()
     .then((handler) => handler(message.event, context(message.deadline, message.requestId)))
     .then(
-      (result) => reply({ id: message.id, slot: message.slot, ok: true, result }),
+      (result) => results.push({ id: message.id, slot: message.slot, ok: true, result }),
       (error: unknown) => {
         const failure = error instanceof Error ? error : new Error(String(error));
-        reply({
+        results.push({
           id: message.id,
           slot: message.slot,
           ok: false,

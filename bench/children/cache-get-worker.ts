@@ -1,10 +1,11 @@
 /**
  * The worker thread of http_worker_hop_rps's server (bench/figures/stack.ts): one GET per request
  * on a client built by createCacheClient, with the local runtime's batching (one message per tick
- * each way, local/lambda-runtime.ts) and nothing else of a function's execution environment.
+ * each way, local/tick-batch.ts) and nothing else of a function's execution environment.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCacheClient } from '../../lambdas/platform/clients';
+import { TickBatch } from '../../local/tick-batch';
 
 export interface CacheGetRequest {
   readonly id: number;
@@ -19,22 +20,13 @@ export interface CacheGetReply {
 const redis = createCacheClient((workerData as { redisUrl: string }).redisUrl, {
   commandTimeoutMs: 1000,
 });
-let outbox: CacheGetReply[] = [];
-const flush = () => {
-  const batch = outbox;
-  outbox = [];
-  parentPort?.postMessage(batch);
-};
-const reply = (message: CacheGetReply) => {
-  if (outbox.length === 0) setImmediate(flush);
-  outbox.push(message);
-};
+const replies = new TickBatch<CacheGetReply>((batch) => parentPort?.postMessage(batch));
 
 parentPort?.on('message', (batch: readonly CacheGetRequest[]) => {
   for (const { id, key } of batch) {
     redis.get(key).then(
-      (value) => reply({ id, value, failed: false }),
-      () => reply({ id, value: null, failed: true }),
+      (value) => replies.push({ id, value, failed: false }),
+      () => replies.push({ id, value: null, failed: true }),
     );
   }
 });

@@ -11,7 +11,9 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CacheGetReply, CacheGetRequest } from '../children/cache-get-worker';
 import { mintToken } from '../../local/jwt';
+import { Slots } from '../../local/slots';
 import { startStack } from '../../local/stack';
+import { TickBatch } from '../../local/tick-batch';
 import { compared, notMeasured, progress, reportOnly, REPORT_ONLY, type Row } from '../lib/report';
 import { lastJsonLine, mustRun } from '../lib/process';
 import { median, summarize } from '../lib/stats';
@@ -251,30 +253,17 @@ async function workerHopServer(key: string): Promise<{ server: Server; worker: W
   const worker = new Worker(resolve(__dirname, '../children/cache-get-worker.ts'), {
     workerData: { redisUrl: process.env.REDIS_URL ?? '' },
   });
-  // Waiting responses in slots reused through a free list, as the runtime keeps its invocations
-  // (a Map churned per request made this thread promote every request: lambda-runtime.ts).
-  const waiting: (ServerResponse | undefined)[] = [];
-  const freeSlots: number[] = [];
+  // Waiting responses kept and requests batched as the runtime keeps and sends its invocations.
+  const waiting = new Slots<ServerResponse>();
   worker.on('message', (batch: readonly CacheGetReply[]) => {
     for (const { id, value, failed } of batch) {
-      const response = waiting[id];
-      waiting[id] = undefined;
-      freeSlots.push(id);
+      const response = waiting.take(id);
       if (response !== undefined) answer(response, value, failed);
     }
   });
-  let outbox: CacheGetRequest[] = [];
+  const requests = new TickBatch<CacheGetRequest>((batch) => worker.postMessage(batch));
   const server = createServer((_request, response) => {
-    const id = freeSlots.pop() ?? waiting.length;
-    waiting[id] = response;
-    if (outbox.length === 0) {
-      setImmediate(() => {
-        const batch = outbox;
-        outbox = [];
-        worker.postMessage(batch);
-      });
-    }
-    outbox.push({ id, key });
+    requests.push({ id: waiting.add(response), key });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, worker };
