@@ -277,25 +277,29 @@ const urlOf = (server: Server, path: string) =>
  * thread, and how idle the machine was meanwhile: where http_get_tweet_rps's gap goes, in every
  * run (bench/README.md). None without Linux's /proc.
  */
-function cpuPerRequest(api: CpuUse, apiRequests: number, bare: CpuUse, bareRequests: number) {
+type Side = 'api' | 'bare' | 'hop';
+
+function cpuPerRequest(cpu: Record<Side, CpuUse>, requests: Record<Side, number>) {
+  const { api, bare, hop } = cpu;
   if (api.totalUs === 0 || bare.totalUs === 0) return [];
-  const perRequest = (us: number, requests: number) => (us / requests).toFixed(1);
+  const perRequest = (side: Side, us: number) => (us / requests[side]).toFixed(1);
   const idle = (use: CpuUse) => `${((100 * use.idleUs) / use.totalUs).toFixed(0)} %`;
   return [
     compared({
       name: 'http_get_tweet_cpu_per_request',
-      value: api.processUs / apiRequests,
+      value: api.processUs / requests.api,
       unit: 'us',
       baseline: 'the bare server, same slices: CPU of this process per request, us',
-      baselineValue: bare.processUs / bareRequests,
+      baselineValue: bare.processUs / requests.bare,
       goal: REPORT_ONLY,
       met: () => true,
       note:
-        `API: main thread ${perRequest(api.byGroup.main, apiRequests)}, function worker ` +
-        `threads ${perRequest(api.byGroup.workers, apiRequests)}, V8 platform (GC) ` +
-        `${perRequest(api.byGroup.v8, apiRequests)}; bare: main thread ` +
-        `${perRequest(bare.byGroup.main, bareRequests)}, V8 platform ` +
-        `${perRequest(bare.byGroup.v8, bareRequests)}; machine idle ${idle(api)} vs ${idle(bare)}`,
+        `API: main thread ${perRequest('api', api.byGroup.main)}, function worker threads ` +
+        `${perRequest('api', api.byGroup.workers)}, V8 platform (GC) ` +
+        `${perRequest('api', api.byGroup.v8)}; bare: main thread ` +
+        `${perRequest('bare', bare.byGroup.main)}, V8 platform ${perRequest('bare', bare.byGroup.v8)}; ` +
+        `worker hop: main thread ${perRequest('hop', hop.byGroup.main)}, worker thread ` +
+        `${perRequest('hop', hop.byGroup.workers)}; machine idle ${idle(api)} vs ${idle(bare)}`,
     }),
   ];
 }
@@ -339,7 +343,7 @@ async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Ro
     const slicesOf = { api: [] as Cannon[], bare: [] as Cannon[], hop: [] as Cannon[] };
     const cpuOf = { api: NO_CPU_USE, bare: NO_CPU_USE, hop: NO_CPU_USE };
     for (let i = 0; i < slices; i++) {
-      for (const [side, url] of Object.entries(sides) as [keyof typeof sides, string][]) {
+      for (const [side, url] of Object.entries(sides) as [Side, string][]) {
         const before = sampleCpu();
         slicesOf[side].push(await autocannon(url, token, SLICE_SECONDS, options.connections));
         const after = sampleCpu();
@@ -379,7 +383,7 @@ async function httpThroughput(api: Api, options: StackFigureOptions): Promise<Ro
           "handler; http_get_tweet_cpu_per_request shows where the rest of http_get_tweet_rps's " +
           'gap goes',
       }),
-      ...cpuPerRequest(cpuOf.api, api.total, cpuOf.bare, bareTotal.total),
+      ...cpuPerRequest(cpuOf, { api: api.total, bare: bareTotal.total, hop: hopTotal.total }),
       compared({
         name: 'http_get_tweet_rps',
         value: api.rps,
